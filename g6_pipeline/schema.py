@@ -1,0 +1,106 @@
+"""The one columnar schema of G6's data: option rows and the per-minute overview.
+
+Every sink maps from these (Parquet stores them as they are, the classic CSV and InfluxDB rename). Units:
+prices in index points (rupees), `volume` and `oi` in units (not lots), `iv` a fraction (0.15 = 15 %),
+Greeks in trader conventions (delta per point, gamma per point, vega per 1 vol point, theta per calendar
+day, rho per 1 % of rate). Timestamps are tz-aware Asia/Kolkata, one per collection minute.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from g6_pipeline.settings.model import EXPIRY_TAGS
+
+IST = "Asia/Kolkata"
+TIMESTAMP = pa.timestamp("s", tz=IST)
+
+IV_STATUSES: tuple[str, ...] = ("ok", "below_intrinsic", "above_bound", "bad_input", "expired")
+"""Why an IV is what it is: `ok` (finite IV) or the reason it is NaN."""
+
+BUILDUP_LABELS: tuple[str, ...] = ("long_buildup", "short_buildup", "short_covering", "long_unwinding", "")
+"""OI build-up from the signs of price change and OI change vs the previous close ('' when unknown/flat)."""
+
+OPTION_SCHEMA = pa.schema(
+    [
+        ("timestamp", TIMESTAMP),
+        ("index", pa.string()),
+        ("expiry", pa.date32()),
+        ("expiry_tag", pa.string()),
+        ("strike", pa.float64()),
+        ("offset", pa.int32()),  # strike − atm of its expiry, index points
+        ("side", pa.string()),  # CE / PE
+        ("instrument_token", pa.int64()),
+        ("tradingsymbol", pa.string()),
+        ("lot_size", pa.int32()),
+        ("last_price", pa.float64()),
+        ("bid", pa.float64()),
+        ("ask", pa.float64()),
+        ("bid_qty", pa.float64()),
+        ("ask_qty", pa.float64()),
+        ("volume", pa.float64()),
+        ("oi", pa.float64()),
+        ("average_price", pa.float64()),
+        ("prev_close", pa.float64()),
+        ("oi_change", pa.float64()),  # vs the previous session's closing snapshot; NaN when unknown
+        ("buildup", pa.string()),  # one of BUILDUP_LABELS
+        ("index_price", pa.float64()),
+        ("forward", pa.float64()),  # synthetic forward of this expiry (Black-76 underlying)
+        ("atm", pa.float64()),  # ATM strike of this expiry
+        ("t_years", pa.float64()),  # ACT/365 to 15:30 IST on the expiry date
+        ("iv", pa.float64()),
+        ("iv_status", pa.string()),  # one of IV_STATUSES
+        ("delta", pa.float64()),
+        ("gamma", pa.float64()),
+        ("vega", pa.float64()),
+        ("theta", pa.float64()),
+        ("rho", pa.float64()),
+    ]
+)
+OPTION_COLUMNS: tuple[str, ...] = tuple(OPTION_SCHEMA.names)
+
+_PER_TAG_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
+    ("expiry", pa.date32()),
+    ("forward", pa.float64()),
+    ("atm", pa.float64()),
+    ("pcr", pa.float64()),  # ΣPE OI ÷ ΣCE OI over the collected strikes (the original's name)
+    ("pcr_volume", pa.float64()),  # ΣPE volume ÷ ΣCE volume
+    ("max_pain", pa.float64()),
+    ("straddle", pa.float64()),  # ATM ce + pe (tp)
+    ("straddle_day_change", pa.float64()),  # vs today's first straddle of this tag
+    ("straddle_net_change", pa.float64()),  # vs the previous session's last straddle of this tag
+    ("atm_iv", pa.float64()),
+    ("rr25", pa.float64()),  # 25-delta risk reversal: IV(25Δ call) − IV(25Δ put)
+    ("bf25", pa.float64()),  # 25-delta butterfly: (IV(25Δ call) + IV(25Δ put)) / 2 − ATM IV
+    ("ce_oi", pa.float64()),
+    ("pe_oi", pa.float64()),
+)
+
+OVERVIEW_SCHEMA = pa.schema(
+    [
+        ("timestamp", TIMESTAMP),
+        ("index", pa.string()),
+        ("index_price", pa.float64()),
+        ("index_prev_close", pa.float64()),
+        ("index_net_change", pa.float64()),  # vs the previous session's close
+        ("index_day_change", pa.float64()),  # vs today's first collected price
+        ("day_high", pa.float64()),
+        ("day_low", pa.float64()),
+        ("day_width", pa.float64()),  # day_high − day_low
+        ("vix", pa.float64()),
+        *[(f"{name}_{tag}", dtype) for tag in EXPIRY_TAGS for name, dtype in _PER_TAG_FIELDS],
+        ("expiries_expected", pa.int32()),
+        ("expiries_collected", pa.int32()),
+        ("expected_mask", pa.int32()),  # bits: this_week 1, next_week 2, this_month 4, next_month 8
+        ("collected_mask", pa.int32()),
+        ("missing_mask", pa.int32()),
+        ("legs_expected", pa.int32()),
+        ("legs_collected", pa.int32()),
+        ("legs_missing", pa.int32()),
+        ("iv_failures", pa.int32()),  # legs with a quote but no finite IV
+    ]
+)
+OVERVIEW_COLUMNS: tuple[str, ...] = tuple(OVERVIEW_SCHEMA.names)
+
+TAG_BITS: dict[str, int] = {tag: 1 << i for i, tag in enumerate(EXPIRY_TAGS)}
+"""Expiry tag → its bit in the overview masks."""

@@ -1,0 +1,27 @@
+"""Typed configuration: the model, the loader and the errors it raises."""
+
+from g6_pipeline.settings.loader import (
+    ENV_OVERRIDES,
+    ConfigError,
+    LoadedSettings,
+    load_settings,
+)
+from g6_pipeline.settings.model import (
+    EXPIRY_TAGS,
+    ExpiryTag,
+    IndexSettings,
+    ProviderName,
+    Settings,
+)
+
+__all__ = [
+    "ENV_OVERRIDES",
+    "EXPIRY_TAGS",
+    "ConfigError",
+    "ExpiryTag",
+    "IndexSettings",
+    "LoadedSettings",
+    "ProviderName",
+    "Settings",
+    "load_settings",
+]

@@ -1,0 +1,163 @@
+"""Load the configuration: embedded defaults, then `config/*.json`, then a short list of environment overrides.
+
+Every value remembers where it came from (`g6 config show` prints it). Any problem raises `ConfigError`
+with one message that names the file (or variable), the key and the offending value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from g6_pipeline.settings.model import Settings
+
+PLATFORM_FILE = "platform_config.json"
+INDICES_FILE = "indices_config.json"
+DEFAULT_CONFIG_DIR = "config"
+
+ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "G6_DATA_DIR": ("data_dir",),
+    "G6_PROVIDER": ("provider",),
+    "G6_LOG_LEVEL": ("log_level",),
+    "G6_PUSHGATEWAY_URL": ("metrics", "pushgateway_url"),
+    "G6_INFLUX_URL": ("influx", "url"),
+    "G6_INFLUX_ORG": ("influx", "org"),
+    "G6_INFLUX_BUCKET": ("influx", "bucket"),
+    "G6_INFLUX_TOKEN": ("influx", "token"),
+    "G6_KITE_ROOT_URL": ("kite", "root_url"),
+    "KITE_API_KEY": ("kite", "api_key"),
+    "KITE_API_SECRET": ("kite", "api_secret"),
+    "KITE_ACCESS_TOKEN": ("kite", "access_token"),
+}
+"""Environment variable → configuration key. `G6_CONFIG_DIR` (where the files are) is read separately."""
+
+SECRET_KEYS = frozenset({"kite.api_secret", "kite.access_token", "influx.token", "live.auth_token"})
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    """Validated settings plus the source of every key that did not come from the defaults."""
+
+    settings: Settings
+    config_dir: Path
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def source_of(self, dotted_key: str) -> str:
+        """Where a key's value came from: a file path, an environment variable, or 'default'."""
+        parts = dotted_key.split(".")
+        for end in range(len(parts), 0, -1):
+            found = self.sources.get(".".join(parts[:end]))
+            if found:
+                return found
+        return "default"
+
+
+def config_dir_from_env(environ: Mapping[str, str] | None = None) -> Path:
+    """The configuration folder: `G6_CONFIG_DIR`, else `./config`."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("G6_CONFIG_DIR") or DEFAULT_CONFIG_DIR)
+
+
+def load_settings(config_dir: Path | None = None, environ: Mapping[str, str] | None = None) -> LoadedSettings:
+    """Read and validate the configuration; raise `ConfigError` naming file, key and value on any problem."""
+    env = os.environ if environ is None else environ
+    folder = config_dir if config_dir is not None else config_dir_from_env(env)
+    if "G6_CONFIG_DIR" in env and not folder.is_dir():
+        raise ConfigError(f"G6_CONFIG_DIR={folder}: not a directory")
+
+    raw: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    platform_path = folder / PLATFORM_FILE
+    indices_path = folder / INDICES_FILE
+    platform = _read_json_object(platform_path)
+    if platform is not None:
+        if "indices" in platform:
+            raise ConfigError(f"{platform_path}: key 'indices' belongs in {INDICES_FILE}")
+        raw.update(platform)
+        _record_sources(platform, (), str(platform_path), sources)
+    indices = _read_json_object(indices_path)
+    if indices is not None:
+        raw["indices"] = indices
+        _record_sources(indices, ("indices",), str(indices_path), sources)
+
+    for var, key_path in ENV_OVERRIDES.items():
+        value = env.get(var)
+        if value is None or value == "":
+            continue
+        section: dict[str, Any] = raw
+        for part in key_path[:-1]:
+            existing = section.get(part)
+            if existing is None:
+                existing = {}
+            elif not isinstance(existing, dict):
+                raise ConfigError(f"{sources.get(part, 'config')}: key '{part}' must be an object")
+            section[part] = existing
+            section = existing
+        section[key_path[-1]] = value
+        sources[".".join(key_path)] = f"env {var}"
+
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, sources, platform_path)) from None
+    return LoadedSettings(settings=settings, config_dir=folder, sources=sources)
+
+
+def _read_json_object(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _record_sources(data: Mapping[str, Any], prefix: tuple[str, ...], origin: str, out: dict[str, str]) -> None:
+    for key, value in data.items():
+        path = (*prefix, str(key))
+        out[".".join(path)] = origin
+        if isinstance(value, Mapping):
+            _record_sources(value, path, origin, out)
+
+
+def _describe(exc: ValidationError, sources: Mapping[str, str], default_file: Path) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = [str(p) for p in err["loc"] if p != "[key]"]
+        key = ".".join(loc) or "(top level)"
+        origin = _origin(loc, sources, default_file)
+        masked = any(key.startswith(s) for s in SECRET_KEYS)
+        shown = "***" if masked else _short(err.get("input"))
+        reason = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{origin}: key '{key}' = {shown}: {reason}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def _origin(loc: list[str], sources: Mapping[str, str], default_file: Path) -> str:
+    for end in range(len(loc), 0, -1):
+        found = sources.get(".".join(loc[:end]))
+        if found:
+            return found
+    if loc and loc[0] == "indices":
+        return str(default_file.with_name(INDICES_FILE))
+    return str(default_file)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,177 @@
+"""The typed configuration of G6: one pydantic model, every key documented in config/README.md.
+
+Defaults are complete: with no configuration file at all G6 runs the synthetic market locally.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+ProviderName = Literal["kite", "synthetic", "mock"]
+ExpiryTag = Literal["this_week", "next_week", "this_month", "next_month"]
+Exchange = Literal["NFO", "BFO"]
+IndexName = Literal["NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+MetricGroup = Literal["core", "provider", "analytics", "storage", "per_option"]
+
+EXPIRY_TAGS: tuple[ExpiryTag, ...] = ("this_week", "next_week", "this_month", "next_month")
+"""Every expiry tag, in the order of the original's bit masks (1, 2, 4, 8)."""
+
+
+class _Strict(BaseModel):
+    """Base of every section: unknown keys are an error, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+class IndexSettings(_Strict):
+    """One underlying index and the part of its option chain that G6 collects."""
+
+    enabled: bool = True
+    exchange: Exchange = Field(description="Options exchange: NFO (NSE) or BFO (BSE).")
+    spot_key: str = Field(min_length=3, description="Quote key of the index itself, e.g. 'NSE:NIFTY 50'.")
+    strikes_below: int = Field(default=10, ge=0, le=100, description="Strikes collected below ATM.")
+    strikes_above: int = Field(default=10, ge=0, le=100, description="Strikes collected above ATM.")
+    expiry_tags: list[ExpiryTag] = Field(min_length=1, description="Expiries collected, by tag.")
+
+    @model_validator(mode="after")
+    def _unique_tags(self) -> IndexSettings:
+        if len(set(self.expiry_tags)) != len(self.expiry_tags):
+            raise ValueError(f"expiry_tags has duplicates: {self.expiry_tags}")
+        return self
+
+
+def default_indices() -> dict[IndexName, IndexSettings]:
+    """The four indices G6 knows, with the original's expiry tags (weeklies only where they exist)."""
+    all_tags: list[ExpiryTag] = list(EXPIRY_TAGS)
+    monthly: list[ExpiryTag] = ["this_month", "next_month"]
+    return {
+        "NIFTY": IndexSettings(exchange="NFO", spot_key="NSE:NIFTY 50", expiry_tags=all_tags),
+        "BANKNIFTY": IndexSettings(exchange="NFO", spot_key="NSE:NIFTY BANK", expiry_tags=monthly),
+        "FINNIFTY": IndexSettings(exchange="NFO", spot_key="NSE:NIFTY FIN SERVICE", expiry_tags=monthly),
+        "SENSEX": IndexSettings(exchange="BFO", spot_key="BSE:SENSEX", expiry_tags=all_tags),
+    }
+
+
+class KiteSettings(_Strict):
+    """Zerodha Kite Connect: where to reach it, the credentials, and how politely to call it."""
+
+    root_url: str = Field(default="https://api.kite.trade", pattern=r"^https?://")
+    api_key: str | None = None
+    api_secret: SecretStr | None = None
+    access_token: SecretStr | None = None
+    token_file: Path = Field(default=Path(".kite_token"), description="Token store (mode 0600).")
+    requests_per_second: float = Field(default=1.0, gt=0, le=10)
+    timeout_seconds: float = Field(default=7.0, gt=0, le=120)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    circuit_breaker_failures: int = Field(default=5, ge=1)
+    circuit_breaker_reset_seconds: float = Field(default=60.0, gt=0)
+
+
+class SyntheticSettings(_Strict):
+    """The simulated market: the same seed and minute always give the same snapshot."""
+
+    seed: int = Field(default=6, ge=0)
+
+
+class CollectionSettings(_Strict):
+    """The minute collection."""
+
+    market_hours_gate: bool | None = Field(
+        default=None,
+        description="Collect only during the session. Unset: on for kite, off for synthetic and mock.",
+    )
+
+
+class AnalyticsSettings(_Strict):
+    """Inputs of the option maths."""
+
+    risk_free_rate: float = Field(default=0.065, ge=-0.05, le=0.5, description="Continuous rate, e.g. 0.065.")
+    weekday_master_alpha: float = Field(default=0.5, gt=0, le=1, description="EMA weight of the newest day.")
+
+
+class StorageSettings(_Strict):
+    """What G6 writes and how long raw files are kept."""
+
+    csv_enabled: bool = True
+    parquet_compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
+    raw_retention_days: int = Field(default=10, ge=1, description="Minute slices kept after a day is sealed.")
+    run_retention_days: int = Field(default=3, ge=1, description="Collection runs kept in the Dagster instance.")
+
+
+class InfluxSettings(_Strict):
+    """Optional InfluxDB 2.x sink; off unless a URL is set."""
+
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    org: str = "g6"
+    bucket: str = "g6"
+    token: SecretStr | None = None
+    batch_size: int = Field(default=500, ge=1, le=50_000)
+    timeout_seconds: float = Field(default=5.0, gt=0)
+    spool: bool = Field(default=True, description="Keep points that could not be written and replay them.")
+
+    @property
+    def enabled(self) -> bool:
+        """The sink is on exactly when a URL is configured."""
+        return self.url is not None
+
+
+class MetricsSettings(_Strict):
+    """Prometheus metrics, pushed to a Pushgateway after every collection run."""
+
+    pushgateway_url: str | None = Field(default=None, pattern=r"^https?://")
+    groups: list[MetricGroup] = Field(default_factory=lambda: ["core", "provider", "analytics", "storage"])
+    per_option_strikes: int = Field(default=2, ge=0, le=20, description="ATM ± K strikes for per-option series.")
+    series_budget: int = Field(default=2000, ge=1, description="Hard cap on per-option series per push.")
+
+
+class LiveSettings(_Strict):
+    """The live browser dashboard (`g6 serve`)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=9320, ge=1, le=65535)
+    auth_token: SecretStr | None = None
+    max_clients: int = Field(default=32, ge=1, le=1000)
+    stale_after_seconds: float = Field(default=180.0, gt=0)
+
+
+class Settings(_Strict):
+    """The whole configuration of a G6 process."""
+
+    provider: ProviderName = "synthetic"
+    data_dir: str = Field(default="data", min_length=1, description="Local folder or fsspec URL (s3://...).")
+    log_level: LogLevel = "INFO"
+    indices: dict[IndexName, IndexSettings] = Field(default_factory=default_indices)
+    kite: KiteSettings = Field(default_factory=KiteSettings)
+    synthetic: SyntheticSettings = Field(default_factory=SyntheticSettings)
+    collection: CollectionSettings = Field(default_factory=CollectionSettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    influx: InfluxSettings = Field(default_factory=InfluxSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
+
+    @model_validator(mode="after")
+    def _some_index_enabled(self) -> Settings:
+        if not any(ix.enabled for ix in self.indices.values()):
+            raise ValueError("no index is enabled")
+        return self
+
+    @property
+    def enabled_indices(self) -> dict[str, IndexSettings]:
+        """Enabled indices in configuration order."""
+        return {name: ix for name, ix in self.indices.items() if ix.enabled}
+
+    @property
+    def market_hours_gate(self) -> bool:
+        """Whether collection is limited to the session (explicit setting, else on for kite only)."""
+        gate = self.collection.market_hours_gate
+        return self.provider == "kite" if gate is None else gate
+
+    def secret_values(self) -> list[str]:
+        """Every secret in this configuration, for the log filter that masks them."""
+        secrets = [self.kite.api_secret, self.kite.access_token, self.influx.token, self.live.auth_token]
+        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
