@@ -1,0 +1,1 @@
+"""The `g6` command line: one small module per command group."""
