@@ -1,0 +1,64 @@
+"""`g6 config show` and `g6 config check`: the effective configuration and where each value came from."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from g6_pipeline.settings.loader import SECRET_KEYS, LoadedSettings, load_settings
+
+_MASK = "***"
+
+
+def register(commands: Any) -> None:
+    """Add `g6 config {show,check}`."""
+    parser = commands.add_parser("config", help="show or check the configuration")
+    sub = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    show = sub.add_parser("show", help="print the effective configuration, secrets masked, with each source")
+    show.add_argument("--json", action="store_true", help="print JSON (values only) instead of a table")
+    show.set_defaults(handler=run_show)
+    check = sub.add_parser("check", help="validate the configuration; exit 2 with the reason when invalid")
+    check.set_defaults(handler=run_check)
+
+
+def effective_rows(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
+    """(dotted key, shown value, source) for every leaf of the configuration, secrets masked."""
+    rows: list[tuple[str, str, str]] = []
+    dumped = loaded.settings.model_dump(mode="json")
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            for key, child in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), child)
+            return
+        shown = json.dumps(value)
+        if prefix in SECRET_KEYS and value is not None:
+            shown = _MASK
+        rows.append((prefix, shown, loaded.source_of(prefix)))
+
+    walk("", dumped)
+    return rows
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Print the effective configuration."""
+    loaded = load_settings()
+    rows = effective_rows(loaded)
+    if args.json:
+        print(json.dumps({key: json.loads(value) if value != _MASK else _MASK for key, value, _ in rows}, indent=2))
+        return 0
+    width = max(len(key) for key, _, _ in rows)
+    value_width = min(max(len(value) for _, value, _ in rows), 48)
+    print(f"# configuration folder: {loaded.config_dir}")
+    for key, value, source in rows:
+        print(f"{key:<{width}}  {value:<{value_width}}  {source}")
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Validate; `main` turns a ConfigError into exit code 2."""
+    loaded = load_settings()
+    enabled = ", ".join(loaded.settings.enabled_indices)
+    print(f"configuration OK ({loaded.config_dir}): provider {loaded.settings.provider}, indices {enabled}")
+    return 0

@@ -1,0 +1,61 @@
+"""Logging for every G6 process: one line per event, and no secret ever reaches a handler."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+_SECRET_PATTERNS = (
+    # Kite's Authorization header: "token <api_key>:<access_token>"
+    re.compile(r"(token\s+[A-Za-z0-9]+:)([A-Za-z0-9]+)"),
+    # key=value / key: value / "key": "value" forms of well-known secret names
+    re.compile(
+        r"((?:access_token|api_secret|request_token|refresh_token|checksum|influx_token|auth_token|password)"
+        r"[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}]+)",
+        re.IGNORECASE,
+    ),
+)
+MASK = "***"
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def mask_secrets(text: str, secrets: Iterable[str] = ()) -> str:
+    """Replace known secret values and secret-looking key/value pairs in `text` with `***`."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + MASK, text)
+    return text
+
+
+class SecretMaskFilter(logging.Filter):
+    """A logging filter that masks secrets in the rendered message (arguments and exception text included)."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Render the message, mask it, and keep the record."""
+        message = record.getMessage()
+        if record.exc_info:
+            message = f"{message}\n{logging.Formatter().formatException(record.exc_info)}"
+            record.exc_info = None
+            record.exc_text = None
+        record.msg = mask_secrets(message, self.secrets)
+        record.args = None
+        return True
+
+
+def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+    """Set up the root logger once: one line per event on stderr, secrets masked."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    handler = next((h for h in root.handlers if getattr(h, "_g6", False)), None)
+    if handler is None:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(_FORMAT))
+        handler._g6 = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    handler.filters = [SecretMaskFilter(secrets)]
