@@ -1,0 +1,40 @@
+"""Instrument dumps (download, per-day cache) and the chain universe of each index."""
+
+from g6_pipeline.instruments.cache import InstrumentCache, dump_day
+from g6_pipeline.instruments.dump import (
+    DUMP_COLUMNS,
+    OPTION_SEGMENTS,
+    DumpError,
+    dump_from_records,
+    dump_to_csv,
+    parse_dump_csv,
+)
+from g6_pipeline.instruments.universe import (
+    IndexUniverse,
+    UniverseError,
+    build_universe,
+    resolve_expiry_tags,
+    select_options,
+    strike_step,
+    strike_window,
+    synthetic_forward,
+)
+
+__all__ = [
+    "DUMP_COLUMNS",
+    "OPTION_SEGMENTS",
+    "DumpError",
+    "IndexUniverse",
+    "InstrumentCache",
+    "UniverseError",
+    "build_universe",
+    "dump_day",
+    "dump_from_records",
+    "dump_to_csv",
+    "parse_dump_csv",
+    "resolve_expiry_tags",
+    "select_options",
+    "strike_step",
+    "strike_window",
+    "synthetic_forward",
+]

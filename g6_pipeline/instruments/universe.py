@@ -1,0 +1,170 @@
+"""Which contracts make up an index's chain: exact `name` + segment selection, expiry tags, strike window.
+
+Expiry tags follow the original: `this_week` is the nearest listed expiry, `next_week` the second nearest,
+`this_month` the last expiry in the month of the nearest one, `next_month` the last expiry of the month
+after. An index with no weekly contracts (one listed expiry per month) has no week tags. Expiries come
+from the dump, never from weekday rules, so holiday-moved expiries are tagged as listed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from g6_pipeline.instruments.dump import OPTION_SEGMENTS
+
+CONTRACT_COLUMNS: tuple[str, ...] = ("instrument_token", "tradingsymbol", "expiry", "strike", "side", "lot_size")
+
+
+class UniverseError(ValueError):
+    """An index's chain cannot be built from the dump (no contracts, no live expiry)."""
+
+
+def select_options(dump: pd.DataFrame, name: str, exchange: str) -> pd.DataFrame:
+    """Options of `name` on `exchange`: exact `name` match and the exchange's option segment, never a substring."""
+    segment = OPTION_SEGMENTS.get(exchange)
+    if segment is None:
+        raise UniverseError(f"no option segment known for exchange {exchange!r}")
+    mask = (
+        (dump["name"] == name)
+        & (dump["segment"] == segment)
+        & (dump["exchange"] == exchange)
+        & dump["instrument_type"].isin(["CE", "PE"])
+    )
+    out = dump.loc[mask].rename(columns={"instrument_type": "side"})
+    return out.loc[:, list(CONTRACT_COLUMNS)].reset_index(drop=True)
+
+
+def has_weeklies(expiries: Sequence[date]) -> bool:
+    """Whether any month lists two or more expiries (a weekly contract exists)."""
+    months = [(d.year, d.month) for d in expiries]
+    return len(set(months)) < len(months)
+
+
+def resolve_expiry_tags(expiries: Sequence[date], today: date) -> dict[str, date]:
+    """Tag → expiry for the live expiries (on or after `today`); tags that do not exist are absent."""
+    live = sorted({d for d in expiries if d >= today})
+    if not live:
+        return {}
+    tags: dict[str, date] = {}
+    if has_weeklies(live):
+        tags["this_week"] = live[0]
+        if len(live) > 1:
+            tags["next_week"] = live[1]
+    first = live[0]
+    tags["this_month"] = max(d for d in live if (d.year, d.month) == (first.year, first.month))
+    ny, nm = (first.year + 1, 1) if first.month == 12 else (first.year, first.month + 1)
+    following = [d for d in live if (d.year, d.month) == (ny, nm)]
+    if following:
+        tags["next_month"] = max(following)
+    return tags
+
+
+def strike_step(strikes: Sequence[float] | np.ndarray) -> float:
+    """The chain's strike step: the smallest gap between listed strikes that occurs at least twice."""
+    values = np.unique(np.asarray(strikes, dtype="float64"))
+    gaps = np.round(np.diff(values), 6)
+    gaps = gaps[gaps > 0]
+    if gaps.size == 0:
+        return math.nan
+    uniq, counts = np.unique(gaps, return_counts=True)
+    repeated = uniq[counts >= 2]
+    return float(repeated.min() if repeated.size else uniq.min())
+
+
+def atm_index(strikes: np.ndarray, center: float) -> int:
+    """Position of the listed strike nearest to `center` in sorted `strikes` (ties go to the lower strike)."""
+    return int(np.argmin(np.abs(strikes - center)))
+
+
+def strike_window(strikes: Sequence[float] | np.ndarray, center: float, below: int, above: int) -> np.ndarray:
+    """The listed strikes from `below` under the ATM strike to `above` over it (fewer at the list's edges)."""
+    values = np.unique(np.asarray(strikes, dtype="float64"))
+    if values.size == 0 or not math.isfinite(center):
+        return values[:0]
+    i = atm_index(values, center)
+    return values[max(i - below, 0) : i + above + 1]
+
+
+@dataclass(frozen=True)
+class IndexUniverse:
+    """The contracts of one index for one day, with its resolved expiry tags."""
+
+    index: str
+    exchange: str
+    spot_key: str
+    expiries: dict[str, date]
+    """Requested tag → expiry, for the tags that exist in the dump."""
+    unresolved: tuple[str, ...]
+    """Requested tags the dump has no expiry for (e.g. week tags of a monthly-only index)."""
+    contracts: pd.DataFrame
+    """`CONTRACT_COLUMNS` for the resolved expiries, sorted by expiry, strike, side."""
+    step: float
+    lot_size: int
+    strikes: dict[date, np.ndarray] = field(default_factory=dict)
+
+    def legs(self, centers: Mapping[date, float], below: int, above: int) -> pd.DataFrame:
+        """Contracts in the strike window around each expiry's centre, one row per (tag, contract)."""
+        parts = []
+        for tag, expiry in self.expiries.items():
+            center = centers.get(expiry, math.nan)
+            window = strike_window(self.strikes[expiry], center, below, above)
+            rows = self.contracts.loc[
+                (self.contracts["expiry"] == expiry) & self.contracts["strike"].isin(window)
+            ].copy()
+            rows.insert(3, "expiry_tag", tag)
+            parts.append(rows)
+        if not parts:
+            return pd.DataFrame(columns=[*CONTRACT_COLUMNS[:3], "expiry_tag", *CONTRACT_COLUMNS[3:]])
+        return pd.concat(parts, ignore_index=True)
+
+
+def build_universe(
+    dump: pd.DataFrame, index: str, exchange: str, spot_key: str, tags: Sequence[str], today: date
+) -> IndexUniverse:
+    """Select an index's options from its exchange's dump and resolve the requested expiry tags."""
+    options = select_options(dump, index, exchange)
+    if options.empty:
+        raise UniverseError(f"{index}: no {OPTION_SEGMENTS.get(exchange)} contracts named {index!r} in the {exchange} dump")
+    available = resolve_expiry_tags(list(options["expiry"].dropna().unique()), today)
+    expiries = {t: available[t] for t in tags if t in available}
+    unresolved = tuple(t for t in tags if t not in available)
+    if not expiries:
+        raise UniverseError(f"{index}: none of the expiry tags {list(tags)} has a live expiry in the {exchange} dump")
+    wanted = set(expiries.values())
+    contracts = (
+        options.loc[options["expiry"].isin(wanted)]
+        .sort_values(["expiry", "strike", "side"], kind="stable")
+        .reset_index(drop=True)
+    )
+    strikes = {e: np.unique(contracts.loc[contracts["expiry"] == e, "strike"].to_numpy("float64")) for e in wanted}
+    nearest = min(wanted)
+    lots = contracts.loc[contracts["expiry"] == nearest, "lot_size"]
+    return IndexUniverse(
+        index=index,
+        exchange=exchange,
+        spot_key=spot_key,
+        expiries=expiries,
+        unresolved=unresolved,
+        contracts=contracts,
+        step=strike_step(strikes[nearest]),
+        lot_size=int(lots.mode().iloc[0]),
+        strikes=strikes,
+    )
+
+
+def synthetic_forward(strikes: np.ndarray, calls: np.ndarray, puts: np.ndarray) -> float:
+    """K + C − P at the strike where |C − P| is smallest (NaN when no strike has both prices)."""
+    diff = np.asarray(calls, dtype="float64") - np.asarray(puts, dtype="float64")
+    ok = np.isfinite(diff)
+    if not ok.any():
+        return math.nan
+    k = np.asarray(strikes, dtype="float64")[ok]
+    d = diff[ok]
+    i = int(np.argmin(np.abs(d)))
+    return float(k[i] + d[i])
