@@ -1,0 +1,100 @@
+"""JSON files the live views share between processes: written atomically, read without trusting them.
+
+A writer never leaves a half-written file behind (write to a temporary file in the same folder, flush,
+then rename over the target). A reader still treats every file as possibly missing, unreadable or not what it
+expects, because another program may have put it there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with NaN/inf turned into None and dates into ISO strings, so it serialises as strict JSON.
+
+    A missing number stays missing (null): it is never replaced by zero.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return json_safe(value.item())
+    return value
+
+
+def canonical_json(data: Any) -> str:
+    """The canonical text a panel hash is computed over: sorted keys, no spaces."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def sha256_of(data: Any) -> str:
+    """Hex sha256 of the canonical JSON of `data`."""
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+def write_json_atomic(path: Path, document: Any) -> None:
+    """Write `document` as JSON to `path` so that readers see the old file or the new one, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(document, indent=1, sort_keys=True, allow_nan=False) + "\n"
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """A JSON object read from disk, or why it could not be (`document` None, `problem` set)."""
+
+    document: dict[str, Any] | None
+    problem: str | None = None
+    mtime: float | None = None
+
+
+def read_json_object(path: Path) -> ReadResult:
+    """Read a JSON object from `path`; a missing, half-written or non-object file gives a problem, not an error."""
+    try:
+        stat = path.stat()
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ReadResult(None, f"{path.name} not found")
+    except OSError as exc:
+        return ReadResult(None, f"{path.name} unreadable: {exc.strerror}")
+    try:
+        document = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return ReadResult(None, f"{path.name} is not valid JSON ({exc})", stat.st_mtime)
+    if not isinstance(document, dict):
+        return ReadResult(None, f"{path.name} does not hold a JSON object", stat.st_mtime)
+    return ReadResult(document, None, stat.st_mtime)
+
+
+def parse_time(text: Any) -> datetime | None:
+    """A tz-aware datetime from an ISO string, None when absent, malformed or naive."""
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

@@ -1,0 +1,181 @@
+"""Panel files: `<data_dir>/panels/<panel>.json` envelopes, their `manifest.json`, and the integrity check.
+
+An envelope is `{panel, version, generated_at, data, meta: {schema, hash}}`; `hash` (also listed in the
+manifest) is the sha256 of the canonical JSON of `data` (`json.dumps(data, sort_keys=True,
+separators=(",", ":"))`). Panels are written first and the manifest last, each atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from g6_pipeline.live.jsonfile import json_safe, parse_time, read_json_object, sha256_of, write_json_atomic
+
+IST = ZoneInfo("Asia/Kolkata")
+PANELS_DIR = "panels"
+MANIFEST_FILE = "manifest.json"
+MANIFEST_SCHEMA = "g6.panels.manifest.v1"
+PANEL_NAMES: tuple[str, ...] = ("indices", "analytics", "alerts", "storage", "health")
+"""Every panel G6 publishes, in display order."""
+
+ProblemKind = Literal["missing", "unreadable", "hash_mismatch", "stale"]
+
+
+@dataclass(frozen=True)
+class PanelProblem:
+    """One thing wrong with the published panels, as `g6 diagnose` reports it."""
+
+    panel: str
+    """The panel's name, or 'manifest' for the manifest itself."""
+    kind: ProblemKind
+    detail: str
+
+    def __str__(self) -> str:
+        return f"panel {self.panel}: {self.kind}: {self.detail}"
+
+
+def panels_dir(data_dir: str | Path) -> Path:
+    """The folder holding the panel files and the manifest."""
+    return Path(data_dir) / PANELS_DIR
+
+
+def panel_schema(panel: str) -> str:
+    """The schema name of a panel's data."""
+    return f"g6.panel.{panel}.v1"
+
+
+def envelope(panel: str, version: int, data: Any, generated_at: datetime) -> dict[str, Any]:
+    """Wrap panel data in its envelope, hash included."""
+    safe = json_safe(data)
+    return {
+        "panel": panel,
+        "version": version,
+        "generated_at": generated_at.astimezone(IST).isoformat(),
+        "data": safe,
+        "meta": {"schema": panel_schema(panel), "hash": sha256_of(safe)},
+    }
+
+
+def write_panels(
+    data_dir: str | Path, panels: Mapping[str, Any], version: int, generated_at: datetime
+) -> dict[str, Any]:
+    """Write every panel's envelope, then the manifest; return the manifest."""
+    folder = panels_dir(data_dir)
+    entries: dict[str, Any] = {}
+    for name, data in panels.items():
+        doc = envelope(name, version, data, generated_at)
+        write_json_atomic(folder / f"{name}.json", doc)
+        entries[name] = {
+            "file": f"{name}.json",
+            "hash": doc["meta"]["hash"],
+            "version": version,
+            "generated_at": doc["generated_at"],
+        }
+    manifest = {
+        "schema": MANIFEST_SCHEMA,
+        "generated_at": generated_at.astimezone(IST).isoformat(),
+        "version": version,
+        "panels": entries,
+    }
+    write_json_atomic(folder / MANIFEST_FILE, manifest)
+    return manifest
+
+
+def read_manifest(data_dir: str | Path) -> dict[str, Any] | None:
+    """The manifest, or None when it is missing or unreadable."""
+    return read_json_object(panels_dir(data_dir) / MANIFEST_FILE).document
+
+
+def read_panel(data_dir: str | Path, panel: str) -> dict[str, Any] | None:
+    """A panel's envelope when it is readable and its hash matches its data, else None."""
+    doc = read_json_object(panels_dir(data_dir) / f"{panel}.json").document
+    if doc is None or _envelope_problem(doc, panel) is not None:
+        return None
+    return doc
+
+
+def read_panels(data_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """Every readable, intact panel envelope by name."""
+    found = {}
+    for name in PANEL_NAMES:
+        doc = read_panel(data_dir, name)
+        if doc is not None:
+            found[name] = doc
+    return found
+
+
+def verify_panels(
+    data_dir: str | Path, now: datetime | None = None, stale_after_seconds: float = 180.0
+) -> list[PanelProblem]:
+    """Check the published panels: a missing or unreadable manifest or panel, a hash that does not match the
+    data (in the file or against the manifest), and panels older than `stale_after_seconds`.
+
+    An empty list means every panel is present, intact and fresh.
+    """
+    moment = now or datetime.now(IST)
+    folder = panels_dir(data_dir)
+    problems: list[PanelProblem] = []
+    read = read_json_object(folder / MANIFEST_FILE)
+    manifest = read.document
+    listed: Mapping[str, Any] = {}
+    if manifest is None:
+        kind: ProblemKind = "missing" if read.mtime is None and "not found" in (read.problem or "") else "unreadable"
+        problems.append(PanelProblem("manifest", kind, read.problem or "no manifest"))
+    elif not isinstance(manifest.get("panels"), dict):
+        problems.append(PanelProblem("manifest", "unreadable", "manifest has no 'panels' object"))
+    else:
+        listed = manifest["panels"]
+
+    for name in dict.fromkeys([*PANEL_NAMES, *listed]):
+        path = folder / f"{name}.json"
+        result = read_json_object(path)
+        if result.document is None:
+            missing = result.mtime is None and "not found" in (result.problem or "")
+            problems.append(PanelProblem(name, "missing" if missing else "unreadable", result.problem or ""))
+            continue
+        doc = result.document
+        problem = _envelope_problem(doc, name)
+        if problem is not None:
+            problems.append(PanelProblem(name, "hash_mismatch" if "hash" in problem else "unreadable", problem))
+            continue
+        entry = listed.get(name)
+        if manifest is not None and not isinstance(entry, dict):
+            problems.append(PanelProblem(name, "missing", "not listed in the manifest"))
+        elif isinstance(entry, dict) and entry.get("hash") != doc["meta"]["hash"]:
+            problems.append(
+                PanelProblem(
+                    name,
+                    "hash_mismatch",
+                    f"manifest hash {str(entry.get('hash'))[:12]}… differs from the panel's "
+                    f"{doc['meta']['hash'][:12]}…",
+                )
+            )
+        generated = parse_time(doc.get("generated_at"))
+        if generated is None:
+            problems.append(PanelProblem(name, "unreadable", "generated_at is missing or not a tz-aware time"))
+        elif (moment - generated).total_seconds() > stale_after_seconds:
+            since = generated.astimezone(IST).strftime("%Y-%m-%d %H:%M")
+            problems.append(PanelProblem(name, "stale", f"last generated {since} IST"))
+    return problems
+
+
+def _envelope_problem(doc: Mapping[str, Any], name: str) -> str | None:
+    """Why `doc` is not a valid envelope of panel `name` with a matching hash, or None."""
+    if doc.get("panel") != name:
+        return f"envelope names panel {doc.get('panel')!r}"
+    meta = doc.get("meta")
+    if not isinstance(meta, dict) or not isinstance(meta.get("hash"), str) or "data" not in doc:
+        return "envelope lacks data or meta.hash"
+    try:
+        actual = sha256_of(doc["data"])
+    except ValueError as exc:
+        return f"data cannot be hashed: {exc}"
+    if actual != meta["hash"]:
+        return f"hash of data {actual[:12]}… differs from meta.hash {meta['hash'][:12]}…"
+    return None
+

@@ -1,0 +1,37 @@
+"""What the collection cycle calls once per cycle: write the runtime status, then the panels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from g6_pipeline.live.panel_data import build_panel_data
+from g6_pipeline.live.panels import PANEL_NAMES, read_panel, write_panels
+from g6_pipeline.live.status import write_status
+from g6_pipeline.report import CycleReport
+from g6_pipeline.settings.model import Settings
+
+IST = ZoneInfo("Asia/Kolkata")
+
+
+def publish(
+    report: CycleReport, settings: Settings, data_dir: str | Path | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """Write `runtime_status.json` and every panel (with the manifest) for one cycle; return the status.
+
+    `data_dir` defaults to `settings.data_dir`. Each file is replaced atomically, so the summary and the
+    dashboard, running in other processes, always read whole files.
+    """
+    folder = Path(data_dir if data_dir is not None else settings.data_dir)
+    moment = now or datetime.now(IST)
+    status = write_status(report, settings, folder, now=moment)
+    previous = {}
+    for name in PANEL_NAMES:
+        doc = read_panel(folder, name)
+        if doc is not None and isinstance(doc.get("data"), dict):
+            previous[name] = doc["data"]
+    data = build_panel_data(report, settings, status, previous)
+    write_panels(folder, data, version=int(status["cycle"]), generated_at=moment)
+    return status

@@ -1,0 +1,165 @@
+"""`runtime_status.json`: the state of the last collection cycle, rewritten atomically after every cycle.
+
+It carries what a glance needs: when, which cycle, how long it took, the provider and its health, the token
+state, per index (status, LTP, age of the last good data, legs, near-expiry PCR / ATM IV / max pain), the
+success rate, options per minute and the alerts. No secret is ever written.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from g6_pipeline.live.alerts import build_alerts
+from g6_pipeline.live.figures import collected_tags, index_figures, number, tag_figures, tags_for
+from g6_pipeline.live.jsonfile import json_safe, parse_time, read_json_object, write_json_atomic
+from g6_pipeline.logs import mask_secrets
+from g6_pipeline.report import CycleReport
+from g6_pipeline.settings.model import Settings
+
+IST = ZoneInfo("Asia/Kolkata")
+STATUS_FILE = "runtime_status.json"
+STATUS_SCHEMA = "g6.runtime_status.v1"
+THROUGHPUT_WINDOW = timedelta(minutes=5)
+"""Options per minute is averaged over the cycles of this window."""
+
+
+def status_path(data_dir: str | Path) -> Path:
+    """Where the runtime status lives."""
+    return Path(data_dir) / STATUS_FILE
+
+
+def read_status(data_dir: str | Path) -> dict[str, Any] | None:
+    """The last runtime status, or None when it is missing or unreadable."""
+    return read_json_object(status_path(data_dir)).document
+
+
+def build_status(
+    report: CycleReport, settings: Settings, previous: dict[str, Any] | None, now: datetime
+) -> dict[str, Any]:
+    """The runtime status document for `report`, continuing the cycle count and history of `previous`."""
+    previous = previous or {}
+    secrets = settings.secret_values()
+    prev_indices = previous.get("indices") if isinstance(previous.get("indices"), dict) else {}
+    prev_cycle = previous.get("cycle")
+    cycle = prev_cycle + 1 if isinstance(prev_cycle, int) and prev_cycle >= 0 else 1
+
+    indices: dict[str, Any] = {}
+    last_good: dict[str, datetime | None] = {}
+    near_pcr: dict[str, float | None] = {}
+    for name, outcome in report.indices.items():
+        entry: dict[str, Any] = {
+            "status": outcome.status,
+            "error": mask_secrets(outcome.error, secrets) if outcome.error else None,
+            "legs_expected": outcome.legs_expected,
+            "legs_collected": outcome.legs_collected,
+            "legs_missing": outcome.legs_missing,
+            "ltp": None,
+            "minute": None,
+            "near_tag": None,
+            "pcr": None,
+            "atm_iv": None,
+            "max_pain": None,
+            "max_pain_distance": None,
+            "straddle": None,
+        }
+        seen: datetime | None = None
+        if outcome.chain is not None and outcome.status != "failed":
+            chain = outcome.chain
+            seen = chain.snapshot.fetched_at.astimezone(IST)
+            entry["ltp"] = index_figures(chain.overview)["index_price"] or number(chain.snapshot.spot)
+            entry["minute"] = chain.timestamp.astimezone(IST).isoformat()
+            tags = collected_tags(chain.overview, tags_for(settings, name))
+            if tags:
+                figures = tag_figures(chain.overview, tags[0])
+                entry["near_tag"] = tags[0]
+                for key in ("pcr", "atm_iv", "max_pain", "max_pain_distance", "straddle"):
+                    entry[key] = figures[key]
+        else:
+            prev_entry = prev_indices.get(name) if isinstance(prev_indices, dict) else None
+            if isinstance(prev_entry, dict):
+                seen = parse_time(prev_entry.get("last_good_at"))
+        last_good[name] = seen
+        near_pcr[name] = entry["pcr"]
+        entry["last_good_at"] = seen.isoformat() if seen is not None else None
+        entry["age_seconds"] = (report.finished_at - seen).total_seconds() if seen is not None else None
+        indices[name] = entry
+
+    options = sum(o.legs_collected for o in report.indices.values() if o.status != "failed")
+    throughput = _throughput(previous, report.minute, options)
+    stats = report.provider_stats
+    calls_ok = sum(n for (_, result), n in stats.calls.items() if result == "ok")
+    calls_all = sum(stats.calls.values())
+    latencies = [seconds for _, seconds in stats.latencies]
+    document = {
+        "schema": STATUS_SCHEMA,
+        "generated_at": now.astimezone(IST).isoformat(),
+        "minute": report.minute.astimezone(IST).isoformat(),
+        "cycle": cycle,
+        "started_at": report.started_at.astimezone(IST).isoformat(),
+        "finished_at": report.finished_at.astimezone(IST).isoformat(),
+        "duration_seconds": report.duration_seconds,
+        "ok": report.ok,
+        "error": mask_secrets(report.error, secrets) if report.error else None,
+        "provider": {
+            "name": report.provider,
+            "health": _provider_health(report),
+            "token_state": stats.token_state,
+            "circuit": stats.circuit,
+            "calls": calls_all,
+            "calls_failed": calls_all - calls_ok,
+            "api_success_rate": calls_ok / calls_all if calls_all else None,
+            "latency_ms_avg": 1000 * sum(latencies) / len(latencies) if latencies else None,
+            "latency_ms_max": 1000 * max(latencies) if latencies else None,
+            "retries": stats.retries,
+            "rate_limit_wait_seconds": stats.rate_limit_wait_seconds,
+        },
+        "indices": indices,
+        "index_order": list(indices),
+        "success_rate": report.success_rate,
+        "options_last_cycle": options,
+        "options_per_minute": throughput["per_minute"],
+        "recent_cycles": throughput["recent"],
+        "alerts": build_alerts(
+            report, last_good, near_pcr, settings.live.stale_after_seconds, secrets=secrets
+        ),
+    }
+    return dict(json_safe(document))
+
+
+def write_status(
+    report: CycleReport, settings: Settings, data_dir: str | Path, now: datetime | None = None
+) -> dict[str, Any]:
+    """Build the runtime status of `report` and write it atomically to `<data_dir>/runtime_status.json`."""
+    path = status_path(data_dir)
+    previous = read_json_object(path).document
+    document = build_status(report, settings, previous, now or datetime.now(IST))
+    write_json_atomic(path, document)
+    return document
+
+
+def _provider_health(report: CycleReport) -> str:
+    """'down' when the provider cannot be used, 'degraded' when some calls failed, else 'ok'."""
+    stats = report.provider_stats
+    if stats.circuit == "open" or stats.token_state in ("expired", "missing") or report.error:
+        return "down"
+    failed = any(result != "ok" for (_, result) in stats.calls)
+    if stats.circuit == "half_open" or failed or any(o.status == "failed" for o in report.indices.values()):
+        return "degraded"
+    return "ok"
+
+
+def _throughput(previous: dict[str, Any], minute: datetime, options: int) -> dict[str, Any]:
+    """Options per minute over the recent cycles (this one included), and the window kept for next time."""
+    recent: list[list[Any]] = []
+    stamp = minute.astimezone(IST)
+    for item in previous.get("recent_cycles") or []:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], int)):
+            continue
+        when = parse_time(item[0])
+        if when is not None and stamp - THROUGHPUT_WINDOW < when < stamp:
+            recent.append([when.isoformat(), item[1]])
+    recent.append([stamp.isoformat(), options])
+    return {"per_minute": sum(n for _, n in recent) / len(recent), "recent": recent}

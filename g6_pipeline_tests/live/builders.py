@@ -1,0 +1,100 @@
+"""Hand-made EnrichedChains and CycleReports for the live-view tests."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from g6_pipeline.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
+from g6_pipeline.schema import OPTION_COLUMNS, OVERVIEW_COLUMNS
+from g6_pipeline.settings.model import Settings
+from g6_pipeline.snapshot import LEG_COLUMNS, ChainSnapshot, EnrichedChain
+
+IST = ZoneInfo("Asia/Kolkata")
+BASE_MINUTE = datetime(2025, 3, 4, 10, 15, tzinfo=IST)
+SPOTS = {"NIFTY": 22450.5, "BANKNIFTY": 48120.25, "FINNIFTY": 21875.0, "SENSEX": 73980.75}
+
+
+def tag_values(
+    pcr: float = 0.95, straddle: float = 210.5, atm_iv: float = 0.142, max_pain: float = 22500.0,
+    atm: float = 22450.0,
+) -> dict[str, Any]:
+    """Per-tag overview values for one expiry."""
+    return {
+        "expiry": date(2025, 3, 6), "atm": atm, "forward": atm + 3.0, "pcr": pcr, "pcr_volume": 0.8,
+        "max_pain": max_pain, "straddle": straddle, "straddle_day_change": -4.5, "straddle_net_change": math.nan,
+        "atm_iv": atm_iv, "rr25": -0.01, "bf25": 0.004, "ce_oi": 1.0e6, "pe_oi": 1.0e6 * pcr,
+    }
+
+
+def make_chain(
+    index: str, minute: datetime, spot: float | None = None, tags: dict[str, dict[str, Any]] | None = None,
+) -> EnrichedChain:
+    """A small chain of two legs with an overview holding `tags` (default: this_week only)."""
+    price = spot if spot is not None else SPOTS[index]
+    strike = round(price, -2)
+    near = "this_week" if index in ("NIFTY", "SENSEX") else "this_month"
+    tags = tags if tags is not None else {near: tag_values(atm=strike, max_pain=strike + 100)}
+    legs = pd.DataFrame(
+        [
+            {c: math.nan for c in LEG_COLUMNS} | {
+                "instrument_token": 100 + i, "tradingsymbol": f"{index}25MAR{int(strike)}{side}",
+                "expiry": date(2025, 3, 6), "expiry_tag": "this_week", "strike": strike, "side": side,
+                "lot_size": 75, "last_price": 105.0 + i,
+            }
+            for i, side in enumerate(("CE", "PE"))
+        ]
+    )
+    snapshot = ChainSnapshot(
+        index=index, timestamp=minute, fetched_at=minute + timedelta(seconds=4), spot=price, legs=legs,
+        expiries={tag: date(2025, 3, 6) for tag in tags}, provider="synthetic",
+    )
+    options = pd.DataFrame({c: [None, None] for c in OPTION_COLUMNS})
+    overview: dict[str, Any] = {c: math.nan for c in OVERVIEW_COLUMNS}
+    overview.update(
+        {"timestamp": minute, "index": index, "index_price": price, "index_day_change": 12.5,
+         "index_net_change": -30.25, "day_high": price + 40, "day_low": price - 60, "day_width": 100.0}
+    )
+    for tag, values in tags.items():
+        for key, value in values.items():
+            overview[f"{key}_{tag}"] = value
+    return EnrichedChain(snapshot=snapshot, options=options, overview=overview)
+
+
+def ok_outcome(index: str, minute: datetime, **chain_kwargs: Any) -> IndexOutcome:
+    """A fully collected index."""
+    return IndexOutcome(index, "ok", make_chain(index, minute, **chain_kwargs), legs_expected=42, legs_collected=42)
+
+
+def make_report(
+    minute: datetime = BASE_MINUTE,
+    outcomes: dict[str, IndexOutcome] | None = None,
+    sinks: list[SinkOutcome] | None = None,
+    stats: ProviderStats | None = None,
+    error: str | None = None,
+) -> CycleReport:
+    """A cycle report; by default every index of the default settings collected in full."""
+    if outcomes is None:
+        outcomes = {name: ok_outcome(name, minute) for name in SPOTS}
+    if stats is None:
+        stats = ProviderStats(calls=Counter({("quote", "ok"): 8}), latencies=[("quote", 0.12)] * 8)
+    return CycleReport(
+        minute=minute,
+        started_at=minute + timedelta(seconds=1),
+        finished_at=minute + timedelta(seconds=6.5),
+        provider="synthetic",
+        indices=outcomes,
+        sinks=sinks if sinks is not None else [SinkOutcome("parquet", rows=168, bytes=40960, seconds=0.2)],
+        provider_stats=stats,
+        error=error,
+    )
+
+
+def make_settings(data_dir: str, **live: Any) -> Settings:
+    """Default settings writing to `data_dir`, with optional `live` section values."""
+    return Settings.model_validate({"data_dir": data_dir, "live": live})
