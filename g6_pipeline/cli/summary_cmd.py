@@ -1,4 +1,4 @@
-"""`g6 summary`."""
+"""`g6 summary`: the terminal view of the live status and panels."""
 
 from __future__ import annotations
 
@@ -6,14 +6,41 @@ import argparse
 import sys
 from typing import Any
 
+from g6_pipeline.live.summary import run_summary
+from g6_pipeline.settings import load_settings
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
 
 def register(commands: Any) -> None:
     """Add `g6 summary` to the parser."""
-    parser = commands.add_parser("summary", help="(not available yet)")
+    parser = commands.add_parser(
+        "summary",
+        help="show indices, analytics, alerts, storage and health in the terminal",
+        description="Read runtime_status.json and the panel files under the data folder and show them. "
+        "With --once, print one view and exit 0 when the data is live, 1 when it is stale or absent.",
+    )
+    parser.add_argument("--refresh", type=_positive, default=1.0, metavar="SECONDS",
+                        help="seconds between refreshes (default 1)")
+    parser.add_argument("--no-rich", action="store_true",
+                        help="plain text, a new block whenever the status changes (for logs and dumb terminals)")
+    parser.add_argument("--once", action="store_true", help="print one view and exit")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not available yet."""
-    print("g6 summary: not available yet", file=sys.stderr)
-    return 1
+    """Run the summary until interrupted (or once)."""
+    settings = load_settings().settings
+    rich = not args.no_rich and sys.stdout.isatty()
+    return run_summary(
+        settings.data_dir,
+        stale_after=settings.live.stale_after_seconds,
+        refresh=args.refresh,
+        rich=rich,
+        once=args.once,
+    )

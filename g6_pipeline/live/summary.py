@@ -1,0 +1,212 @@
+"""The terminal summary: a Rich live layout, a plain-text mode for logs and dumb terminals, a one-shot mode.
+
+Everything shown comes from `runtime_status.json` and the panel files, so the summary runs in its own process
+while the pipeline writes them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from g6_pipeline.live.view_state import (
+    DASH,
+    ViewState,
+    analytics_rows,
+    fmt_bytes,
+    fmt_number,
+    fmt_percent,
+    freshness,
+    index_rows,
+    load_state,
+    sparkline,
+)
+
+IST = ZoneInfo("Asia/Kolkata")
+_STATUS_STYLE = {"ok": "green", "partial": "yellow", "failed": "bold red"}
+_SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def _header_words(state: ViewState, now: datetime, stale_after: float) -> tuple[str, str]:
+    kind, words = freshness(state, now, stale_after)
+    status = state.status or {}
+    provider = _mapping(status.get("provider"))
+    parts = [f"G6 {now.astimezone(IST):%H:%M:%S} IST", words]
+    if status:
+        parts += [
+            f"cycle {status.get('cycle', DASH)}",
+            f"provider {provider.get('name', DASH)} ({provider.get('health', DASH)})",
+            f"token {provider.get('token_state', DASH)}",
+            f"circuit {provider.get('circuit', DASH)}",
+        ]
+    if state.problem and state.status is not None:
+        parts.append(f"showing last good read: {state.problem}")
+    return kind, "  ".join(parts)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _alerts(state: ViewState) -> list[dict[str, Any]]:
+    alerts = (state.status or {}).get("alerts") or []
+    return [a for a in alerts if isinstance(a, dict)]
+
+
+def _health_words(state: ViewState) -> str:
+    status = state.status or {}
+    provider = _mapping(status.get("provider"))
+    return (
+        f"success {fmt_percent(status.get('success_rate'), 0)}  "
+        f"duration {fmt_number(status.get('duration_seconds'), 1)}s  "
+        f"options {status.get('options_last_cycle', DASH)} last cycle, "
+        f"{fmt_number(status.get('options_per_minute'), 0)}/min  "
+        f"api {fmt_percent(provider.get('api_success_rate'), 0)} of {provider.get('calls', DASH)} calls  "
+        f"latency {fmt_number(provider.get('latency_ms_avg'), 0)} ms"
+    )
+
+
+def _storage_lines(state: ViewState) -> list[str]:
+    data = state.panel_data("storage")
+    if data is None:
+        return ["no data yet"]
+    lines = []
+    for sink in data.get("sinks") or []:
+        if not isinstance(sink, dict):
+            continue
+        if sink.get("ok"):
+            lines.append(
+                f"{sink.get('sink')}: ok, {sink.get('rows', DASH)} rows, {fmt_bytes(sink.get('bytes'))}, "
+                f"{fmt_number(sink.get('seconds'), 2)}s"
+            )
+        else:
+            lines.append(f"{sink.get('sink')}: FAILED ({sink.get('error')}), last ok {sink.get('last_ok_at') or 'never'}")
+    return lines or ["no sinks reported"]
+
+
+def render_plain(state: ViewState, now: datetime, stale_after: float) -> str:
+    """The whole summary as plain text (no colour, no cursor movement)."""
+    _, header = _header_words(state, now, stale_after)
+    lines = [header]
+    if state.status is None:
+        return "\n".join(lines) + "\n"
+    lines.append("")
+    lines.append(
+        f"{'INDEX':<10} {'STATUS':<8} {'LTP':>11} {'AGE':>7} {'LEGS':>7} {'PCR':>6} {'ATM IV':>7} {'MAX PAIN':>9}"
+    )
+    for r in index_rows(state, now):
+        lines.append(
+            f"{r['index']:<10} {r['status']:<8} {r['ltp']:>11} {r['age']:>7} {r['legs']:>7} {r['pcr']:>6} "
+            f"{r['atm_iv']:>7} {r['max_pain']:>9}" + (f"  {r['error']}" if r["error"] else "")
+        )
+    rows = analytics_rows(state)
+    lines += ["", "ANALYTICS (near expiry)"]
+    if not rows:
+        lines.append("  no data yet")
+    for a in rows:
+        lines.append(
+            f"  {a['index']:<10} {a['tag']:<10} PCR {a['pcr']:>5}  IV {a['atm_iv']:>6}  "
+            f"max pain {a['max_pain']:>8} ({a['distance']})  straddle {a['straddle']} ({a['straddle_change']})"
+        )
+    alerts = _alerts(state)
+    lines += ["", f"ALERTS ({len(alerts)})"]
+    lines += [f"  [{a.get('severity')}] {a.get('message')}" for a in alerts] or ["  none"]
+    lines += ["", "STORAGE"] + [f"  {s}" for s in _storage_lines(state)]
+    lines += ["", "HEALTH", f"  {_health_words(state)}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_rich(state: ViewState, now: datetime, stale_after: float) -> RenderableType:
+    """The summary as a Rich layout: header, indices, analytics, alerts, storage and health."""
+    kind, header = _header_words(state, now, stale_after)
+    header_style = {"live": "bold green", "stale": "bold yellow", "none": "bold red"}[kind]
+    parts: list[RenderableType] = [Text(header, style=header_style)]
+    if state.status is None:
+        return Group(*parts)
+
+    indices = Table(title="Indices", expand=True)
+    for col, justify in (("Index", "left"), ("Status", "left"), ("LTP", "right"), ("Age", "right"),
+                         ("Legs", "right"), ("PCR", "right"), ("ATM IV", "right"), ("Max pain", "right"),
+                         ("Note", "left")):
+        indices.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for r in index_rows(state, now):
+        indices.add_row(r["index"], Text(r["status"], style=_STATUS_STYLE.get(r["status"], "")), r["ltp"],
+                        r["age"], r["legs"], r["pcr"], r["atm_iv"], r["max_pain"], Text(r["error"]))
+    parts.append(indices)
+
+    analytics = Table(title="Analytics (near expiry)", expand=True)
+    for col in ("Index", "Expiry", "PCR", "ATM IV", "Max pain", "Dist", "Straddle", "Δ day", "Straddle 60m"):
+        analytics.add_column(col, justify="left" if col in ("Index", "Expiry", "Straddle 60m") else "right")
+    for a in analytics_rows(state):
+        analytics.add_row(a["index"], a["tag"], a["pcr"], a["atm_iv"], a["max_pain"], a["distance"],
+                          a["straddle"], a["straddle_change"], sparkline(a["history"]))
+    parts.append(analytics)
+
+    alerts = _alerts(state)
+    alert_text = Text()
+    for a in alerts:
+        alert_text.append(f"[{a.get('severity')}] ", style=_SEVERITY_STYLE.get(str(a.get("severity")), ""))
+        alert_text.append(f"{a.get('message')}\n")
+    parts.append(Panel(alert_text if alerts else Text("none", style="green"), title=f"Alerts ({len(alerts)})"))
+    parts.append(Panel(Text("\n".join(_storage_lines(state))), title="Storage"))
+    parts.append(Panel(Text(_health_words(state)), title="Health"))
+    return Group(*parts)
+
+
+def run_summary(
+    data_dir: str | Path,
+    stale_after: float,
+    refresh: float = 1.0,
+    rich: bool = True,
+    once: bool = False,
+    out: TextIO | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(IST),
+    max_updates: int | None = None,
+) -> int:
+    """Show the summary. `once`: print one render and return 0 when live, 1 when stale or without data.
+
+    Otherwise refresh every `refresh` seconds until interrupted (or `max_updates` renders); the plain mode
+    prints a new block only when the status changed.
+    """
+    console = Console(file=out, highlight=False) if out is not None else Console(highlight=False)
+    state = load_state(data_dir)
+    if once:
+        if rich and console.is_terminal:
+            console.print(render_rich(state, clock(), stale_after))
+        else:
+            console.file.write(render_plain(state, clock(), stale_after))
+            console.file.flush()
+        return 0 if freshness(state, clock(), stale_after)[0] == "live" else 1
+
+    updates = 0
+    if rich:
+        with Live(render_rich(state, clock(), stale_after), console=console, auto_refresh=False) as live:
+            while max_updates is None or updates < max_updates:
+                time.sleep(refresh)
+                state = load_state(data_dir, state)
+                live.update(render_rich(state, clock(), stale_after), refresh=True)
+                updates += 1
+        return 0
+
+    last_key: tuple[Any, ...] | None = None
+    while max_updates is None or updates < max_updates:
+        now = clock()
+        key = (state.generated_at, freshness(state, now, stale_after)[1].split(",")[0], state.problem)
+        if key != last_key:
+            console.file.write(render_plain(state, now, stale_after) + "\n")
+            console.file.flush()
+            last_key = key
+        updates += 1
+        time.sleep(refresh)
+        state = load_state(data_dir, state)
+    return 0
