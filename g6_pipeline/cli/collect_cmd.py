@@ -1,19 +1,82 @@
-"""`g6 collect`."""
+"""`g6 collect --once`: one collection cycle outside Dagster, through the same steps as the pipeline."""
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
+from g6_pipeline.logs import configure_logging
+from g6_pipeline.report import CycleReport
+from g6_pipeline.settings import load_settings
+from g6_pipeline.time_utils import now_ist
+
 
 def register(commands: Any) -> None:
-    """Add `g6 collect` to the parser."""
-    parser = commands.add_parser("collect", help="(not available yet)")
+    """Add `g6 collect`."""
+    parser = commands.add_parser("collect", help="run one collection cycle now (fetch → analytics → write)")
+    parser.add_argument("--once", action="store_true", required=True, help="run exactly one cycle and exit")
+    parser.add_argument("--provider", choices=["kite", "synthetic", "mock"], help="override the configured provider")
+    parser.add_argument("--ignore-market-hours", action="store_true", help="collect even when the market is closed")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not available yet."""
-    print("g6 collect: not available yet", file=sys.stderr)
-    return 1
+    """Exit 0 when every index was collected, 1 when the cycle failed or the market is closed."""
+    from g6_pipeline.collection.components import Collector
+    from g6_pipeline.collection.cycle import run_cycle
+    from g6_pipeline.collection.gate import token_problem
+    from g6_pipeline.market_calendar import MarketCalendar
+    loaded = load_settings()
+    if args.provider:
+        loaded.settings.provider = args.provider
+    settings = loaded.settings
+    configure_logging(settings.log_level, settings.secret_values())
+    now = now_ist()
+    calendar = MarketCalendar.load(loaded.config_dir)
+    if settings.market_hours_gate and not args.ignore_market_hours and not calendar.is_open(now):
+        print(
+            f"g6 collect: market closed at {now:%a %Y-%m-%d %H:%M} IST; next open "
+            f"{calendar.next_open(now):%a %Y-%m-%d %H:%M} IST (use --ignore-market-hours to collect anyway)",
+            file=sys.stderr,
+        )
+        return 1
+    problem = token_problem(settings, now)
+    if problem:
+        print(f"g6 collect: {problem}", file=sys.stderr)
+        return 1
+    report = run_cycle(Collector.from_settings(loaded), now)
+    print(render_report(report))
+    if report.error:
+        print(f"g6 collect: {report.error}", file=sys.stderr)
+        return 1
+    return 0 if report.success_rate == 1.0 and all(s.error is None for s in report.sinks) else 1
+
+
+def _fmt(value: float, digits: int = 2, pct: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value * 100:.{digits}f}%" if pct else f"{value:,.{digits}f}"
+
+
+def render_report(report: CycleReport) -> str:
+    """A one-screen summary per index: legs collected/missing, ATM, PCR, ATM IV."""
+    lines = [
+        f"G6 collect {report.minute:%Y-%m-%d %H:%M} IST  provider={report.provider}  "
+        f"{report.duration_seconds * 1000:.0f} ms",
+        f"{'index':<10} {'status':<8} {'legs':>6} {'missing':>7} {'spot':>12} {'atm':>10} {'pcr':>6} {'atm iv':>8}",
+    ]
+    for name, outcome in report.indices.items():
+        ov = outcome.chain.overview if outcome.chain is not None else {}
+        tag = next((t for t in ("this_week", "this_month") if ov.get(f"atm_{t}") is not None
+                    and not math.isnan(ov.get(f"atm_{t}", math.nan))), "this_month")
+        lines.append(
+            f"{name:<10} {outcome.status:<8} {outcome.legs_collected:>6} {outcome.legs_missing:>7} "
+            f"{_fmt(ov.get('index_price', math.nan)):>12} {_fmt(ov.get(f'atm_{tag}', math.nan), 0):>10} "
+            f"{_fmt(ov.get(f'pcr_{tag}', math.nan)):>6} {_fmt(ov.get(f'atm_iv_{tag}', math.nan), 1, pct=True):>8}"
+            + (f"  {outcome.error}" if outcome.error else "")
+        )
+    for sink in report.sinks:
+        lines.append(f"sink {sink.sink}: " + (f"FAILED {sink.error}" if sink.error else f"{sink.rows} rows"))
+    return "\n".join(lines)

@@ -138,3 +138,26 @@ def test_cli_show_masks_secrets_and_names_sources(
     secret_line = next(line for line in out.splitlines() if line.startswith("kite.api_secret"))
     assert "***" in secret_line and "env KITE_API_SECRET" in secret_line
     assert any(line.startswith("provider ") and line.endswith("default") for line in out.splitlines())
+
+
+def test_every_key_and_override_is_documented() -> None:
+    from pydantic import BaseModel
+
+    from g6_pipeline.settings import ENV_OVERRIDES
+    from g6_pipeline.settings.model import IndexSettings, Settings
+
+    doc = (Path(__file__).parents[2] / "config" / "README.md").read_text()
+
+    def keys(model: type[BaseModel], prefix: str) -> list[str]:
+        out = []
+        for name, info in model.model_fields.items():
+            ann = info.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                out += keys(ann, f"{prefix}{name}.")
+            elif name != "indices":
+                out.append(f"{prefix}{name}")
+        return out
+
+    missing = [k for k in keys(Settings, "") + keys(IndexSettings, "<NAME>.") if f"`{k}`" not in doc]
+    missing += [v for v in [*ENV_OVERRIDES, "G6_CONFIG_DIR"] if f"`{v}`" not in doc]
+    assert not missing, f"undocumented in config/README.md: {missing}"

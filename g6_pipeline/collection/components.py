@@ -1,0 +1,72 @@
+"""The parts one collection process is built from, assembled once from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from g6_pipeline.market_calendar import MarketCalendar
+from g6_pipeline.providers import Provider, make_provider
+from g6_pipeline.report import CycleReport
+from g6_pipeline.settings import LoadedSettings, Settings
+from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.sink import Sink
+
+Publisher = Callable[[CycleReport], None]
+
+
+@dataclass
+class Collector:
+    """Settings, calendar, provider, sinks and publishers of one collection process."""
+
+    settings: Settings
+    config_dir: Path
+    calendar: MarketCalendar
+    provider: Provider
+    location: DataLocation
+    sinks: list[Sink] = field(default_factory=list)
+    publishers: list[tuple[str, Publisher]] = field(default_factory=list)
+
+    @classmethod
+    def from_settings(cls, loaded: LoadedSettings, *, provider: Provider | None = None) -> Collector:
+        """Build every part from validated settings (a given `provider` replaces the configured one)."""
+        settings = loaded.settings
+        calendar = MarketCalendar.load(loaded.config_dir)
+        location = DataLocation(settings.data_dir)
+        chosen = provider or make_provider(settings, cache_dir=Path(location.local_cache_dir()), calendar=calendar)
+        return cls(
+            settings=settings,
+            config_dir=loaded.config_dir,
+            calendar=calendar,
+            provider=chosen,
+            location=location,
+            sinks=build_sinks(settings, location),
+            publishers=build_publishers(settings),
+        )
+
+
+def build_sinks(settings: Settings, location: DataLocation) -> list[Sink]:
+    """Parquet always; classic CSV unless switched off; InfluxDB when a URL is configured."""
+    from g6_pipeline.storage.classic_csv import ClassicCsvSink
+    from g6_pipeline.storage.parquet import ParquetSink
+
+    sinks: list[Sink] = [ParquetSink(location, compression=settings.storage.parquet_compression)]
+    if settings.storage.csv_enabled:
+        sinks.append(ClassicCsvSink(location))
+    if settings.influx.enabled:
+        from g6_pipeline.storage.influx import InfluxSink
+
+        sinks.append(InfluxSink.from_settings(settings.influx, location))
+    return sinks
+
+
+def build_publishers(settings: Settings) -> list[tuple[str, Publisher]]:
+    """Metrics (pushed when a Pushgateway is configured) and the live status files."""
+    from g6_pipeline.live import publish
+    from g6_pipeline.metrics import publish_cycle_metrics
+
+    return [
+        ("metrics", lambda report: publish_cycle_metrics(report, settings)),
+        ("live status", lambda report: publish(report, settings)),
+    ]

@@ -1,0 +1,60 @@
+"""Whether a minute should be collected: the session gate, holidays, the token, and duplicate minutes.
+
+Pure decision logic for the minute sensor (and `g6 collect`), free of Dagster so it can be tested alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from g6_pipeline.kite_token import TokenStore
+from g6_pipeline.market_calendar import MarketCalendar
+from g6_pipeline.settings import Settings
+from g6_pipeline.time_utils import floor_minute, to_ist
+
+
+@dataclass(frozen=True)
+class MinuteDecision:
+    """Collect `minute` (when `collect`), or do not, for the stated reason."""
+
+    minute: datetime
+    collect: bool
+    reason: str
+
+
+def token_problem(settings: Settings, now: datetime) -> str | None:
+    """Why Kite cannot be called now (no token, or a stored token past its 06:00 IST expiry), else None."""
+    if settings.provider != "kite":
+        return None
+    if settings.kite.access_token is not None:
+        return None  # given explicitly (KITE_ACCESS_TOKEN); the server is the judge
+    stored = TokenStore(settings.kite.token_file).load()
+    if stored is None:
+        return f"no Kite access token: run `g6 token login` (token store {settings.kite.token_file})"
+    if stored.is_expired(now):
+        return "Kite access token expired (tokens die at 06:00 IST): run `g6 token login`"
+    return None
+
+
+def decide_minute(
+    now: datetime,
+    settings: Settings,
+    calendar: MarketCalendar,
+    last_minute: datetime | None = None,
+) -> MinuteDecision:
+    """Decide for the minute containing `now`; `last_minute` is the last minute already requested."""
+    minute = floor_minute(to_ist(now))
+    if last_minute is not None and floor_minute(last_minute) >= minute:
+        return MinuteDecision(minute, False, f"minute {minute:%H:%M} already requested")
+    if settings.market_hours_gate and not calendar.is_open(now):
+        day = minute.date()
+        nxt = calendar.next_open(now)
+        if not calendar.is_trading_day(day):
+            what = "weekend" if day.weekday() >= 5 else "market holiday"
+            return MinuteDecision(minute, False, f"{what} {day:%a %Y-%m-%d}; next session opens {nxt:%a %Y-%m-%d %H:%M} IST")
+        return MinuteDecision(minute, False, f"market closed at {minute:%H:%M} IST; next open {nxt:%a %Y-%m-%d %H:%M} IST")
+    problem = token_problem(settings, now)
+    if problem:
+        return MinuteDecision(minute, False, problem)
+    return MinuteDecision(minute, True, f"collect {minute:%Y-%m-%d %H:%M} IST")

@@ -1,0 +1,8 @@
+"""Minute collection: the job and the sensor that drives it."""
+
+import dagster as dg
+
+from g6_pipeline.defs.collection.job import collection_job
+from g6_pipeline.defs.collection.sensor import minute_sensor
+
+defs = dg.Definitions(jobs=[collection_job], sensors=[minute_sensor])

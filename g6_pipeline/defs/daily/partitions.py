@@ -1,0 +1,65 @@
+"""Daily partitions: one per trading day (Asia/Kolkata) from the holiday file, times one per index."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import dagster as dg
+
+from g6_pipeline.market_calendar import IST, MarketCalendar
+from g6_pipeline.settings import load_settings
+from g6_pipeline.settings.model import default_indices
+
+PARTITION_START = date(2025, 1, 1)
+INDEX_DIMENSION = "index"
+DATE_DIMENSION = "date"
+
+
+@cache
+def _calendar(config_dir: str) -> MarketCalendar:
+    return MarketCalendar.load(Path(config_dir))
+
+
+def trading_day_partitions(calendar: MarketCalendar) -> dg.DailyPartitionsDefinition:
+    """Every trading day the holiday file covers, today included (the day is sealed after the close)."""
+    first = max(PARTITION_START, date(min(calendar.years), 1, 1))
+    last = date(max(calendar.years), 12, 31)
+    exclusions = []
+    day = first
+    while day <= last:
+        if not calendar.is_trading_day(day):
+            exclusions.append(datetime(day.year, day.month, day.day, tzinfo=IST))
+        day += timedelta(days=1)
+    return dg.DailyPartitionsDefinition(
+        start_date=first.isoformat(),
+        end_date=(last + timedelta(days=1)).isoformat(),
+        timezone="Asia/Kolkata",
+        end_offset=1,
+        exclusions=exclusions,
+    )
+
+
+def _load() -> tuple[dg.DailyPartitionsDefinition, list[str]]:
+    loaded = load_settings()
+    calendar = _calendar(str(loaded.config_dir))
+    names = list(loaded.settings.enabled_indices) or list(default_indices())
+    return trading_day_partitions(calendar), names
+
+
+TRADING_DAYS, INDEX_NAMES = _load()
+INDICES = dg.StaticPartitionsDefinition(INDEX_NAMES)
+DAY_BY_INDEX = dg.MultiPartitionsDefinition({DATE_DIMENSION: TRADING_DAYS, INDEX_DIMENSION: INDICES})
+
+
+def day_and_index(key: dg.MultiPartitionKey | str) -> tuple[date, str]:
+    """The (trading day, index) of a `date|index` partition key."""
+    keys = key.keys_by_dimension if isinstance(key, dg.MultiPartitionKey) else _split(key)
+    return date.fromisoformat(keys[DATE_DIMENSION]), keys[INDEX_DIMENSION]
+
+
+def _split(key: str) -> dict[str, str]:
+    first, second = key.split("|")
+    return {DATE_DIMENSION: first, INDEX_DIMENSION: second} if "-" in first else {
+        DATE_DIMENSION: second, INDEX_DIMENSION: first}

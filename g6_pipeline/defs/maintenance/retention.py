@@ -1,0 +1,64 @@
+"""Retention: prune old collection runs from the Dagster instance and old raw minute slices from disk.
+
+Dagster keeps every run's event log forever (one SQLite file per run on the embedded instance: ~15 GB a
+year of minute runs). Sealed Parquet, classic CSV and the weekday master are never touched.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dagster as dg
+
+from g6_pipeline.defs.collection.job import COLLECTION_TAGS
+from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.storage.retention import prune_raw
+from g6_pipeline.time_utils import now_ist
+
+_BATCH = 500
+
+
+def delete_old_collection_runs(instance: dg.DagsterInstance, older_than_days: int) -> int:
+    """Delete finished collection runs created more than `older_than_days` ago; return how many."""
+    cutoff = now_ist() - timedelta(days=older_than_days)
+    deleted = 0
+    while True:
+        records = instance.get_run_records(
+            filters=dg.RunsFilter(
+                tags=COLLECTION_TAGS,
+                statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
+                created_before=cutoff,
+            ),
+            limit=_BATCH,
+        )
+        if not records:
+            return deleted
+        for record in records:
+            instance.delete_run(record.dagster_run.run_id)
+        deleted += len(records)
+
+
+@dg.op(description="Delete old collection runs and raw minute slices of sealed days, per the settings.")
+def prune(context: dg.OpExecutionContext, g6: G6Resource) -> None:
+    """Apply `storage.run_retention_days` and `storage.raw_retention_days`."""
+    storage = g6.loaded().settings.storage
+    runs = delete_old_collection_runs(context.instance, storage.run_retention_days)
+    cutoff_day = now_ist().date() - timedelta(days=storage.raw_retention_days)
+    removed = prune_raw(g6.location(), older_than=cutoff_day)
+    context.log.info(f"deleted {runs} collection runs, {removed} raw slice files")
+    context.add_output_metadata({"runs_deleted": runs, "raw_files_removed": removed})
+
+
+@dg.job(description="Prune old collection runs and raw files.", tags={"g6/run_kind": "daily"})
+def retention_job() -> None:
+    """One op."""
+    prune()
+
+
+retention_schedule = dg.ScheduleDefinition(
+    job=retention_job,
+    cron_schedule="30 17 * * *",
+    execution_timezone="Asia/Kolkata",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every evening at 17:30 IST.",
+)

@@ -1,0 +1,25 @@
+"""Market time: every timestamp G6 handles is timezone-aware and market logic runs in Asia/Kolkata."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+IST = ZoneInfo("Asia/Kolkata")
+
+
+def now_ist() -> datetime:
+    """The current time in Asia/Kolkata."""
+    return datetime.now(IST)
+
+
+def to_ist(ts: datetime) -> datetime:
+    """Convert an aware datetime to Asia/Kolkata; naive datetimes are refused."""
+    if ts.tzinfo is None or ts.utcoffset() is None:
+        raise ValueError(f"naive datetime {ts.isoformat()} refused: G6 needs timezone-aware timestamps")
+    return ts.astimezone(IST)
+
+
+def floor_minute(ts: datetime) -> datetime:
+    """The start of the minute `ts` falls in, in Asia/Kolkata."""
+    return to_ist(ts).replace(second=0, microsecond=0)
