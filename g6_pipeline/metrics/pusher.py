@@ -1,0 +1,165 @@
+"""Push metric groups to a Prometheus Pushgateway, keeping counters cumulative across short-lived runs.
+
+Each push replaces its group (grouping key: job plus index, never a run id). Before pushing, the values the
+gateway already holds for the group are read back and added to this run's counters and histograms, so that
+`rate()` and `increase()` work although every run is a new process; gauges marked `keep_last` keep their
+previous value when this run did not set them. A failed push is logged and counted, never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import urllib.request
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from prometheus_client import push_to_gateway
+from prometheus_client.parser import text_string_to_metric_families
+
+from g6_pipeline.metrics.catalogue import SPECS
+from g6_pipeline.metrics.values import HistogramValue, MetricValues, PushGroup
+
+log = logging.getLogger(__name__)
+
+PUSH_TIMEOUT_SECONDS = 5.0
+_GATEWAY_LABELS = frozenset({"job", "instance"})
+
+Sample = tuple[str, dict[str, str], float]
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    """What a push did: groups pushed, groups that failed and why (the gateway URL never appears)."""
+
+    pushed: int = 0
+    failed: int = 0
+    errors: tuple[str, ...] = ()
+    skipped: bool = False
+    """True when no Pushgateway is configured: nothing was attempted."""
+
+    @property
+    def ok(self) -> bool:
+        """No group failed."""
+        return self.failed == 0
+
+
+def push_groups(url: str, groups: Sequence[PushGroup], timeout: float = PUSH_TIMEOUT_SECONDS) -> PushOutcome:
+    """Push every group to the gateway at `url`; never raises.
+
+    When the gateway's current values cannot be read, nothing is pushed (a push without them would reset
+    the counters) and every group counts as failed. Groups are pushed in order; the number of groups that
+    failed so far is added to `g6_metrics_push_failures_total` of every later group that declares it.
+    """
+    where = redact_url(url)
+    try:
+        current = read_gateway(url, timeout)
+    except Exception as exc:  # any failure to reach or parse the gateway is a failed push, never a failed run
+        reason = f"cannot read {where}: {type(exc).__name__}: {_reason(exc, url)}"
+        log.warning("metrics push skipped: %s", reason)
+        return PushOutcome(failed=len(groups), errors=(reason,))
+
+    pushed, errors = 0, list[str]()
+    for group in groups:
+        values = group.values
+        if errors and values.enabled("g6_metrics_push_failures_total"):
+            values.inc("g6_metrics_push_failures_total", len(errors))
+        merge_previous(values, _samples_of(current, group))
+        try:
+            push_to_gateway(
+                url,
+                job=group.job,
+                registry=values.registry(),
+                grouping_key=dict(group.labels),
+                timeout=timeout,
+            )
+            pushed += 1
+        except Exception as exc:  # network, HTTP 4xx/5xx: logged and counted
+            reason = f"push {group.describe()} to {where} failed: {type(exc).__name__}: {_reason(exc, url)}"
+            log.warning("metrics %s", reason)
+            errors.append(reason)
+    return PushOutcome(pushed=pushed, failed=len(errors), errors=tuple(errors))
+
+
+def read_gateway(url: str, timeout: float = PUSH_TIMEOUT_SECONDS) -> list[Sample]:
+    """Every catalogued sample the gateway holds: (sample name, labels including grouping labels, value)."""
+    request = urllib.request.Request(url.rstrip("/") + "/metrics", headers={"Accept": "text/plain"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        text = response.read().decode("utf-8")
+    samples: list[Sample] = []
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name in SPECS or _base_name(s.name) in SPECS:
+                samples.append((s.name, dict(s.labels), s.value))
+    return samples
+
+
+def merge_previous(values: MetricValues, previous: Iterable[Sample]) -> None:
+    """Add the gateway's counters and histograms of this group to `values`; fill unset `keep_last` gauges."""
+    histograms: dict[tuple[str, tuple[str, ...]], dict[float | str, float]] = {}
+    for name, labels, value in previous:
+        s = SPECS.get(name) or SPECS.get(_base_name(name))
+        if s is None or not values.enabled(s.name):
+            continue
+        if set(labels) - {"le"} != set(s.labels):
+            continue  # pushed under another catalogue version: let it go
+        series = {k: labels[k] for k in s.labels}
+        if s.kind == "counter" and name == s.name:
+            values.inc(s.name, value, **series)
+        elif s.kind == "gauge" and s.keep_last and values.get(s.name, **series) is None:
+            values.set(s.name, value, **series)
+        elif s.kind == "histogram":
+            parts = histograms.setdefault((s.name, tuple(series.values())), {})
+            parts[float(labels["le"]) if name.endswith("_bucket") else name.rsplit("_", 1)[1]] = value
+    for (name, key), parts in histograms.items():
+        s = SPECS[name]
+        try:
+            buckets = [parts[b] for b in (*s.buckets, math.inf)]
+            old = HistogramValue(s.buckets, buckets, parts["sum"])
+        except KeyError:
+            continue  # buckets changed since that push
+        held = values.histograms.setdefault(name, {})
+        if key in held:
+            held[key].add(old)
+        else:
+            held[key] = old
+
+
+def _samples_of(samples: Iterable[Sample], group: PushGroup) -> list[Sample]:
+    """The samples of one group, with the gateway's grouping labels removed."""
+    wanted = {"job": group.job, **dict(group.labels)}
+    out = []
+    for name, labels, value in samples:
+        if all(labels.get(k) == v for k, v in wanted.items()):
+            rest = {k: v for k, v in labels.items() if k not in _GATEWAY_LABELS and k not in wanted}
+            spec = SPECS.get(name) or SPECS.get(_base_name(name))
+            for k in wanted:  # a grouping label that is also a metric label stays on the series
+                if spec is not None and k in spec.labels:
+                    rest[k] = wanted[k]
+            out.append((name, rest, value))
+    return out
+
+
+def _base_name(sample_name: str) -> str:
+    for suffix in ("_bucket", "_sum", "_count"):
+        if sample_name.endswith(suffix):
+            return sample_name[: -len(suffix)]
+    return sample_name
+
+
+def redact_url(url: str) -> str:
+    """The URL without user name, password, query or fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    text = str(exc)
+    parts = urlsplit(url)
+    for secret in (parts.password, parts.username):
+        if secret:
+            text = text.replace(secret, "***")
+    return text[:300]
