@@ -1,0 +1,302 @@
+"""`SyntheticMarket`: a seeded simulated NSE/BSE option market that speaks Kite's formats.
+
+`instruments_csv` gives Kite's instrument dump, `quote` Kite's `/quote` items, so the loopback Kite server
+and the `synthetic` provider both go through the same parsing path as the real API. `day_snapshots` builds a
+whole past session as one vectorised block with the same pricing function, so the same seed and minute give
+the same prices either way.
+
+During a session a quote is the session minute's state. Outside it the index keeps drifting on a bridge
+from the last close to the next open (so data flows at any hour) while volume and OI stay at the last
+session's closing values. Option `average_price` is the mean of the day's open and current price, and the
+option `ohlc.high`/`low` span only those two: simple stand-ins the simulation does not track minute by minute.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from g6_pipeline.instruments.cache import dump_day
+from g6_pipeline.instruments.dump import dump_to_csv
+from g6_pipeline.market_calendar import IST, CalendarError, MarketCalendar, floor_minute
+from g6_pipeline.providers.synthetic.contracts import (
+    SPECS,
+    VIX_KEY,
+    VIX_TOKEN,
+    IndexSpec,
+    future_rows,
+    index_rows,
+    option_rows,
+)
+from g6_pipeline.providers.synthetic.paths import DailyModel, day_path, epoch_seconds, night_path
+from g6_pipeline.providers.synthetic.pricing import (
+    DIVIDEND_YIELD,
+    RATE,
+    SECONDS_PER_YEAR,
+    TICK,
+    black76,
+    quote_band,
+    smile_vol,
+    term_atm,
+    to_tick,
+)
+from g6_pipeline.settings.model import IndexSettings
+from g6_pipeline.snapshot import ChainSnapshot
+
+EXPIRY_CLOSE = time(15, 30)
+OI_SCALE = 20000.0
+
+
+@dataclass(frozen=True)
+class _State:
+    """An index at one instant: spot, vol, and the session whose volume/OI apply."""
+
+    spot: float
+    vol: float
+    day: date
+    progress: float
+    """Share of the session elapsed (1.0 after the close)."""
+    minute: int
+    open_: float
+    high: float
+    low: float
+    prev_close: float
+    prev_vol: float
+    open_vol: float
+    open_epoch: int
+    prev_close_epoch: int
+
+
+def _hash01(token: np.ndarray, day: int | np.ndarray, salt: int) -> np.ndarray:
+    """Deterministic uniform [0, 1) per (token, day, salt): splitmix64 on unsigned integers."""
+    with np.errstate(over="ignore"):
+        x = token.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + (np.asarray(day) * 1_000_003 + salt).astype(np.uint64)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    out: np.ndarray = (x >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+    return out
+
+
+def option_fields(
+    spec: IndexSpec,
+    st: Mapping[str, np.ndarray],
+    token: np.ndarray,
+    strike: np.ndarray,
+    is_call: np.ndarray,
+    expiry_epoch: np.ndarray,
+    lot: np.ndarray,
+    day_ordinal: int,
+) -> dict[str, np.ndarray]:
+    """Quote fields of options, element-wise over broadcast arrays (the one pricing path of the market)."""
+
+    def fair(spot: np.ndarray, vol: np.ndarray, at: np.ndarray) -> np.ndarray:
+        t = np.maximum(expiry_epoch - at, 60) / SECONDS_PER_YEAR
+        fwd = spot * np.exp((RATE - DIVIDEND_YIELD) * t)
+        atm = term_atm(vol, spec.base_vol, t)
+        out: np.ndarray = black76(fwd, strike, t, smile_vol(atm, fwd, strike, t), is_call)
+        return out
+
+    now = fair(st["spot"], st["vol"], st["epoch"])
+    day_open = fair(st["open"], st["open_vol"], st["open_epoch"])
+    prev = fair(st["prev_close"], st["prev_vol"], st["prev_close_epoch"])
+    bid, ask = quote_band(now)
+    t_open = np.maximum(expiry_epoch - st["open_epoch"], 86400) / SECONDS_PER_YEAR
+    x0 = np.log(strike / st["open"]) / (spec.base_vol * np.sqrt(t_open))
+    otm = np.where(is_call, strike > st["open"], strike < st["open"])
+    u = [_hash01(token, day_ordinal, s) for s in range(4)]
+    base = OI_SCALE / spec.lot_size * np.exp(-x0 * x0 / 4.5) * (1 + 0.5 * otm) * (0.5 + u[0])
+    base = base / (1.0 + t_open * 365.0 / 15.0)
+    oi_open, oi_close = np.round(base * (0.85 + 0.1 * u[1])), np.round(base * (0.95 + 0.2 * u[2]))
+    p = st["progress"]
+    oi = np.round(oi_open + (oi_close - oi_open) * p) * lot
+    vol_total = base * (1.0 + 6.0 * np.exp(-x0 * x0 / 2.0)) * (0.5 + u[3])
+    volume = np.floor(vol_total * p * (1.0 + 0.2 * p * (1.0 - p))) * lot
+    q = _hash01(token, day_ordinal * 400 + st["minute"].astype(np.int64), 9)
+    return {
+        "last_price": to_tick(now),
+        "bid": bid,
+        "ask": ask,
+        "bid_qty": lot * (1 + np.floor(q * 40)),
+        "ask_qty": lot * (1 + np.floor((1 - q) * 40)),
+        "volume": volume,
+        "oi": oi,
+        "average_price": to_tick(0.5 * (now + day_open)),
+        "prev_close": to_tick(prev),
+        "open": to_tick(day_open),
+        "fair": now,
+    }
+
+
+class SyntheticMarket:
+    """A seeded simulated market over the calendar's trading days."""
+
+    def __init__(self, seed: int, calendar: MarketCalendar) -> None:
+        self.seed = seed
+        self.calendar = calendar
+        self.model = DailyModel(seed)
+
+    # --- instruments -------------------------------------------------------------------------------
+
+    def reference_level(self, spec: IndexSpec, day: date) -> float:
+        """The level the day's strikes are listed around: the previous session's close."""
+        try:
+            prev = self.calendar.previous_trading_day(day)
+        except CalendarError:
+            prev = day - timedelta(days=1)
+        return self.model.close(spec.name, prev)
+
+    @lru_cache(maxsize=16)  # noqa: B019 - the market lives as long as the process
+    def instruments(self, exchange: str, day: date) -> pd.DataFrame:
+        """The parsed dump of `exchange` (NFO, BFO, NSE or BSE) as listed on `day`."""
+        if exchange in ("NSE", "BSE"):
+            return index_rows(exchange)
+        parts = []
+        for spec in SPECS.values():
+            if spec.exchange == exchange:
+                parts.append(option_rows(spec, day, self.calendar, self.reference_level(spec, day)))
+                parts.append(future_rows(spec, day, self.calendar))
+        if not parts:
+            raise ValueError(f"unknown exchange {exchange!r}")
+        return pd.concat(parts, ignore_index=True)
+
+    def instruments_csv(self, exchange: str, day: date) -> bytes:
+        """Kite's instrument dump CSV for `exchange` on `day`, in Kite's exact columns."""
+        return dump_to_csv(self.instruments(exchange, day))
+
+    @lru_cache(maxsize=4)  # noqa: B019
+    def _catalog(self, day: date) -> pd.DataFrame:
+        frames = [self.instruments(x, day) for x in ("NFO", "BFO")]
+        cat = pd.concat(frames, ignore_index=True)
+        cat = cat.loc[cat["instrument_type"].isin(["CE", "PE"])].copy()
+        cat.index = cat["exchange"] + ":" + cat["tradingsymbol"]
+        return cat
+
+    # --- state ---------------------------------------------------------------------------------------
+
+    def _state(self, spec: IndexSpec, ts: datetime) -> _State:
+        local = floor_minute(ts)
+        session = self.calendar.session(local.date())
+        if session is not None and session.start <= local < session.end:
+            day, minute = local.date(), int((local - session.start).total_seconds() // 60)
+        else:
+            nxt = self.calendar.next_open(local)
+            last_close = self.calendar.last_close(local)
+            day, minute = last_close.date(), -1
+        s = self.calendar.session(day)
+        assert s is not None
+        prev_day = self.calendar.previous_trading_day(day)
+        prev_session = self.calendar.session(prev_day)
+        assert prev_session is not None
+        n = int((s.end - s.start).total_seconds() // 60)
+        path = day_path(self.model, spec, day, n, epoch_seconds(s.start), prev_day)
+        upto = path.log_spot[: (minute + 1 if minute >= 0 else n + 1)]
+        if minute >= 0:
+            spot, vol, progress = float(np.exp(path.log_spot[minute])), float(path.vol[minute]), minute / n
+        else:
+            gap = int((nxt - last_close).total_seconds() // 60)
+            offset = int((local - last_close).total_seconds() // 60)
+            spot = math.exp(night_path(self.model, spec, day, nxt.date(), gap)[offset])
+            vol, progress = float(path.vol[-1]), 1.0
+        return _State(
+            spot=spot, vol=vol, day=day, progress=progress, minute=minute if minute >= 0 else n,
+            open_=math.exp(path.log_spot[0]), high=math.exp(upto.max()), low=math.exp(upto.min()),
+            prev_close=path.prev_close, prev_vol=path.prev_vol, open_vol=float(path.vol[0]),
+            open_epoch=path.start_epoch, prev_close_epoch=epoch_seconds(prev_session.end),
+        )
+
+    @staticmethod
+    def _arrays(st: _State, epoch: int) -> dict[str, np.ndarray]:
+        return {
+            "spot": np.array(st.spot), "vol": np.array(st.vol), "epoch": np.array(epoch),
+            "open": np.array(st.open_), "open_vol": np.array(st.open_vol), "open_epoch": np.array(st.open_epoch),
+            "prev_close": np.array(st.prev_close), "prev_vol": np.array(st.prev_vol),
+            "prev_close_epoch": np.array(st.prev_close_epoch), "progress": np.array(st.progress),
+            "minute": np.array(st.minute),
+        }
+
+    # --- quotes --------------------------------------------------------------------------------------
+
+    def quote(self, keys: Sequence[str], at: datetime) -> dict[str, dict[str, Any]]:
+        """Kite `/quote` items for the known keys at `at` (unknown keys are absent, as with Kite)."""
+        ts = floor_minute(at)
+        stamp = ts.strftime("%Y-%m-%d %H:%M:%S")
+        out: dict[str, dict[str, Any]] = {}
+        spot_specs = {s.spot_key: s for s in SPECS.values()}
+        states: dict[str, _State] = {}
+
+        def state(spec: IndexSpec) -> _State:
+            if spec.name not in states:
+                states[spec.name] = self._state(spec, ts)
+            return states[spec.name]
+
+        for key in keys:
+            if key in spot_specs:
+                st = state(spot_specs[key])
+                out[key] = _index_item(spot_specs[key].spot_token, st.spot, st, stamp)
+            elif key == VIX_KEY:
+                st = state(SPECS["NIFTY"])
+                vix = round(100.0 * float(term_atm(np.array(st.vol), SPECS["NIFTY"].base_vol, np.array(30 / 365))), 2)
+                out[key] = _index_item(VIX_TOKEN, vix, st, stamp, level=False)
+        catalog = self._catalog(dump_day(ts))
+        wanted = catalog.loc[catalog.index.intersection(pd.Index(list(keys)))]
+        for name, rows in wanted.groupby("name", sort=False):
+            spec = SPECS[str(name)]
+            st = state(spec)
+            expiry_epoch = np.array([epoch_seconds(datetime.combine(e, EXPIRY_CLOSE, IST)) for e in rows["expiry"]])
+            f = option_fields(
+                spec, self._arrays(st, epoch_seconds(ts)), rows["instrument_token"].to_numpy(np.int64),
+                rows["strike"].to_numpy(np.float64), (rows["instrument_type"] == "CE").to_numpy(),
+                expiry_epoch, rows["lot_size"].to_numpy(np.float64), st.day.toordinal(),
+            )
+            tokens = rows["instrument_token"].to_numpy(np.int64)
+            for i, key in enumerate(rows.index):
+                out[str(key)] = _option_item(int(tokens[i]), f, i, stamp)
+        return out
+
+    # --- whole days ----------------------------------------------------------------------------------
+
+    def day_snapshots(self, indices: Mapping[str, IndexSettings], day: date) -> dict[str, list[ChainSnapshot]]:
+        """Every session minute of `day` for each index, as snapshots, built in one vectorised block."""
+        from g6_pipeline.providers.synthetic.day import build_day
+
+        return build_day(self, indices, day)
+
+
+def _index_item(token: int, price: float, st: _State, stamp: str, level: bool = True) -> dict[str, Any]:
+    item: dict[str, Any] = {"instrument_token": token, "timestamp": stamp, "last_price": round(price, 2),
+                            "net_change": 0}
+    if level:
+        item["ohlc"] = {"open": round(st.open_, 2), "high": round(max(st.high, price), 2),
+                        "low": round(min(st.low, price), 2), "close": round(st.prev_close, 2)}
+    return item
+
+
+def _option_item(token: int, f: Mapping[str, np.ndarray], i: int, stamp: str) -> dict[str, Any]:
+    def v(name: str) -> float:
+        return float(np.broadcast_to(f[name], f["fair"].shape)[i])
+
+    last, bid, ask, lot_bid, lot_ask = v("last_price"), v("bid"), v("ask"), v("bid_qty"), v("ask_qty")
+    volume, opened = int(v("volume")), v("open")
+    buy = [{"price": round(max(bid - j * TICK, 0.0), 2) if bid > 0 else 0.0,
+            "quantity": int(lot_bid) * (j + 1) if bid > 0 else 0, "orders": (j + 1) if bid > 0 else 0}
+           for j in range(5)]
+    sell = [{"price": round(ask + j * TICK, 2), "quantity": int(lot_ask) * (j + 1), "orders": j + 1} for j in range(5)]
+    return {
+        "instrument_token": token, "timestamp": stamp, "last_trade_time": stamp if volume > 0 else None,
+        "last_price": last, "last_quantity": int(lot_bid) if volume > 0 else 0,
+        "buy_quantity": sum(d["quantity"] for d in buy), "sell_quantity": sum(d["quantity"] for d in sell),
+        "volume": volume, "average_price": v("average_price"), "oi": int(v("oi")),
+        "oi_day_high": int(v("oi")), "oi_day_low": int(v("oi")), "net_change": 0,
+        "lower_circuit_limit": TICK, "upper_circuit_limit": round(max(last * 3, 10.0), 2),
+        "ohlc": {"open": opened, "high": max(opened, last), "low": min(opened, last), "close": v("prev_close")},
+        "depth": {"buy": buy, "sell": sell},
+    }
+

@@ -1,0 +1,121 @@
+"""Index paths of the simulated market: daily closes with stochastic vol and jumps, minute paths between them.
+
+Every calendar day from `EPOCH` has a close level and a vol state (log-vol AR(1), a market factor shared by
+the indices, rare jumps). A session's minutes form a Brownian bridge from the day's open (previous close
+plus an overnight gap) to its close, with a U-shaped intraday vol profile and spot-vol correlation. Outside
+the session the index keeps moving quietly on a bridge from the last close to the next open, so a live
+minute exists at any hour. All draws are seeded by (seed, index, day): the same seed gives the same path.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+
+import numpy as np
+from scipy.signal import lfilter
+
+from g6_pipeline.providers.synthetic.contracts import SPECS, IndexSpec
+
+EPOCH = date(2024, 1, 1)
+GRID_END = date(2032, 1, 1)
+
+
+@dataclass(frozen=True)
+class DayPath:
+    """One index over one session: `log_spot` and `vol` at each minute start plus the close (length M + 1)."""
+
+    log_spot: np.ndarray
+    vol: np.ndarray
+    start_epoch: int
+    """Unix seconds of the first minute."""
+    prev_close: float
+    prev_vol: float
+
+    @property
+    def minutes(self) -> int:
+        """Number of session minutes."""
+        return len(self.log_spot) - 1
+
+
+class DailyModel:
+    """Close level and vol state of every index on every calendar day in [EPOCH, GRID_END)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        n = (GRID_END - EPOCH).days
+        weekday = (np.arange(n) + EPOCH.weekday()) % 7
+        dt = np.where(weekday < 5, 1.0 / 252.0, 0.2 / 252.0)
+        common = np.random.default_rng([seed, 0]).standard_normal(n)
+        self.log_close: dict[str, np.ndarray] = {}
+        self.vol: dict[str, np.ndarray] = {}
+        self.gap: dict[str, np.ndarray] = {}
+        for spec in SPECS.values():
+            rng = np.random.default_rng([seed, spec.uid])
+            h = lfilter([0.08], [1.0, -0.97], rng.standard_normal(n))
+            vol = spec.base_vol * np.exp(h)
+            z = 0.8 * common + 0.6 * rng.standard_normal(n)
+            jumps = (rng.random(n) < 0.02) * rng.normal(-0.004, 0.02, n)
+            r = -0.5 * vol * vol * dt + vol * np.sqrt(dt) * z + jumps
+            self.log_close[spec.name] = math.log(spec.base_level) + np.cumsum(r)
+            self.vol[spec.name] = vol
+            self.gap[spec.name] = 0.3 * r
+
+    def _k(self, d: date) -> int:
+        k = (d - EPOCH).days
+        if not 0 < k < (GRID_END - EPOCH).days:
+            raise ValueError(f"the synthetic market covers {EPOCH} to {GRID_END}, not {d}")
+        return k
+
+    def close(self, name: str, d: date) -> float:
+        """Close level of `d` (the level at the end of the day for a non-trading day)."""
+        return float(np.exp(self.log_close[name][self._k(d)]))
+
+    def day_vol(self, name: str, d: date) -> float:
+        """Vol state of `d`."""
+        return float(self.vol[name][self._k(d)])
+
+    def log_open(self, name: str, d: date) -> float:
+        """Log level at `d`'s open: the previous day's close plus the overnight gap."""
+        k = self._k(d)
+        return float(self.log_close[name][k - 1] + self.gap[name][k])
+
+
+@lru_cache(maxsize=64)
+def day_path(model: DailyModel, spec: IndexSpec, day: date, minutes: int, start_epoch: int, prev_day: date) -> DayPath:
+    """The minute path of one session (cached; identical for every caller with the same arguments)."""
+    rng = np.random.default_rng([model.seed, spec.uid, day.toordinal(), 7])
+    u = (np.arange(minutes) + 0.5) / minutes
+    w = 1.0 + 6.0 * (u - 0.5) ** 2
+    w = w / np.sqrt(np.sum(w * w))
+    sig_d = model.day_vol(spec.name, day)
+    steps = sig_d * math.sqrt(0.7 / 252.0) * w * rng.standard_normal(minutes)
+    if rng.random() < 0.05:
+        steps[rng.integers(minutes)] += rng.normal(0.0, 0.006)
+    walk = np.concatenate([[0.0], np.cumsum(steps)])
+    lo, lc = model.log_open(spec.name, day), math.log(model.close(spec.name, day))
+    frac = np.arange(minutes + 1) / minutes
+    log_spot = lo + walk + frac * (lc - lo - walk[-1])
+    sig_prev = model.day_vol(spec.name, prev_day)
+    vol = (sig_prev + (sig_d - sig_prev) * frac) * np.exp(np.clip(-4.0 * (log_spot - lo), -0.5, 0.5))
+    return DayPath(log_spot, vol, start_epoch, model.close(spec.name, prev_day), sig_prev)
+
+
+@lru_cache(maxsize=64)
+def night_path(model: DailyModel, spec: IndexSpec, last_day: date, next_day: date, minutes: int) -> np.ndarray:
+    """Log level at each minute from the last close to the next open (length `minutes` + 1)."""
+    rng = np.random.default_rng([model.seed, spec.uid, last_day.toordinal(), 11])
+    sig = model.day_vol(spec.name, last_day)
+    steps = sig * math.sqrt(0.3 / 252.0 / max(minutes, 1)) * rng.standard_normal(minutes)
+    walk = np.concatenate([[0.0], np.cumsum(steps)])
+    lc, lo = math.log(model.close(spec.name, last_day)), model.log_open(spec.name, next_day)
+    frac = np.arange(minutes + 1) / max(minutes, 1)
+    out: np.ndarray = lc + walk + frac * (lo - lc - walk[-1])
+    return out
+
+
+def epoch_seconds(ts: datetime) -> int:
+    """Unix seconds of a tz-aware instant."""
+    return int(ts.timestamp())

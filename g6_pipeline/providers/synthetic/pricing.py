@@ -1,0 +1,48 @@
+"""Black-76 on a forward, vectorised, plus the smile and tick rounding of the simulated market."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr
+
+TICK = 0.05
+RATE = 0.065
+"""Continuous risk-free rate of the simulated market."""
+DIVIDEND_YIELD = 0.012
+SECONDS_PER_YEAR = 365.0 * 86400.0
+
+
+def black76(forward: np.ndarray, strike: np.ndarray, t: np.ndarray, vol: np.ndarray, is_call: np.ndarray) -> np.ndarray:
+    """Discounted Black-76 prices (element-wise over broadcast arrays, t in years, rate `RATE`)."""
+    sd = vol * np.sqrt(t)
+    d1 = (np.log(forward / strike) + 0.5 * sd * sd) / sd
+    d2 = d1 - sd
+    df = np.exp(-RATE * t)
+    call = df * (forward * ndtr(d1) - strike * ndtr(d2))
+    put = df * (strike * ndtr(-d2) - forward * ndtr(-d1))
+    return np.where(is_call, call, put)
+
+
+def smile_vol(atm: np.ndarray, forward: np.ndarray, strike: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Implied vol with a put skew and mild curvature in standardised moneyness (flat beyond ±4 sd)."""
+    x = np.clip(np.log(strike / forward) / (atm * np.sqrt(t)), -4.0, 4.0)
+    return atm * (1.0 - 0.07 * x + 0.02 * x * x)
+
+
+def term_atm(state_vol: np.ndarray, base_vol: float, t: np.ndarray) -> np.ndarray:
+    """ATM vol by maturity: the current vol state at the short end, reverting to the long-run level."""
+    long_run = 1.05 * base_vol
+    return long_run + (1.1 * state_vol - long_run) * np.exp(-t / (30.0 / 365.0))
+
+
+def to_tick(x: np.ndarray) -> np.ndarray:
+    """Nearest multiple of the tick, never below one tick."""
+    return np.round(np.maximum(np.round(x / TICK), 1.0) * TICK, 2)
+
+
+def quote_band(fair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best bid and ask on the tick around a fair value (bid 0 = no bid when fair is under one tick)."""
+    half = np.clip(0.002 * fair, TICK, 5.0)
+    bid = np.floor((fair - half) / TICK + 1e-9) * TICK
+    ask = np.ceil((fair + half) / TICK - 1e-9) * TICK
+    return np.round(np.maximum(bid, 0.0), 2), np.round(np.maximum(ask, TICK), 2)
