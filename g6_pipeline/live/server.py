@@ -1,0 +1,226 @@
+"""`g6 serve`: the live browser dashboard over HTTP, standard library only.
+
+Routes: `GET /` (the page), `GET /static/<file>` (its script and style), `GET /events` (Server-Sent Events:
+`hello`, a `full_snapshot` on connect, then `status` and `panel_update` events and `heartbeat`s) and
+`GET /health`. With an auth token configured, `/events` needs it in the `X-API-Token` header or the `token`
+query parameter. Request lines are never logged, so a token in a URL never reaches a log.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import queue
+import threading
+from datetime import datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+from g6_pipeline.live.events import Client, Hub, encode_event, heartbeat_frame
+
+IST = ZoneInfo("Asia/Kolkata")
+log = logging.getLogger(__name__)
+
+STATIC_FILES: dict[str, str] = {
+    "index.html": "text/html; charset=utf-8",
+    "app.js": "text/javascript; charset=utf-8",
+    "style.css": "text/css; charset=utf-8",
+}
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _static(name: str) -> bytes:
+    return (resources.files("g6_pipeline.live") / "static" / name).read_bytes()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    server_version = "g6-live"
+    sys_version = ""
+    routes: ClassVar[dict[str, str]] = {"/": "index.html", "/index.html": "index.html"}
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Log the route and status only (never the query string, which may hold a token)."""
+        log.debug("%s %s %s", self.command, urlsplit(self.path).path, code)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the base class's stderr lines (they carry the full request line)."""
+
+    def do_GET(self) -> None:
+        """Serve one GET."""
+        url = urlsplit(self.path)
+        path = url.path
+        if path in self.routes or path.startswith("/static/"):
+            name = self.routes.get(path) or path.removeprefix("/static/")
+            if name not in STATIC_FILES:
+                self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+                return
+            self._send(HTTPStatus.OK, _static(name), STATIC_FILES[name])
+        elif path == "/health":
+            self._send_json(HTTPStatus.OK, self.server.live.health())
+        elif path == "/events":
+            if not self._authorised(parse_qs(url.query).get("token", [None])[0]):
+                self._send_json(HTTPStatus.UNAUTHORIZED, {"error": "a valid token is required"})
+                return
+            self._stream()
+        else:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+
+    def _authorised(self, query_token: str | None) -> bool:
+        expected = self.server.live.auth_token
+        if expected is None:
+            return True
+        given = self.headers.get("X-API-Token") or query_token or ""
+        return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+    def _send(self, status: HTTPStatus, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        for key, value in {**SECURITY_HEADERS, **(extra or {})}.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_json(self, status: HTTPStatus, data: Any, extra: dict[str, str] | None = None) -> None:
+        body = json.dumps(data).encode("utf-8")
+        self._send(status, body, "application/json", extra)
+
+    def _stream(self) -> None:
+        live = self.server.live
+        client = live.hub.connect(self.connection)
+        if client is None:
+            self._send_json(HTTPStatus.SERVICE_UNAVAILABLE, {"error": "too many clients"}, {"Retry-After": "5"})
+            return
+        try:
+            self.connection.settimeout(live.write_timeout)
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Connection", "close")
+            self.send_header("X-Accel-Buffering", "no")
+            self.end_headers()
+            hello = {"server_time": datetime.now(IST).isoformat(), "heartbeat_seconds": live.heartbeat_seconds,
+                     "stale_after_seconds": live.stale_after_seconds, "retry_ms": 3000}
+            self.wfile.write(b"retry: 3000\n\n" + encode_event("hello", hello))
+            self._pump(client)
+        except OSError:
+            pass  # the client went away or was dropped for falling behind
+        finally:
+            live.hub.disconnect(client)
+            self.close_connection = True
+
+    def _pump(self, client: Client) -> None:
+        live = self.server.live
+        while not live.stopping.is_set():
+            try:
+                frame = client.queue.get(timeout=live.heartbeat_seconds)
+            except queue.Empty:
+                frame = heartbeat_frame()
+            if frame is None:
+                return
+            self.wfile.write(frame)
+            self.wfile.flush()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    live: LiveServer
+
+
+class LiveServer:
+    """The dashboard server over one data folder; `start()` runs it in background threads, `stop()` ends it."""
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        host: str = "127.0.0.1",
+        port: int = 9320,
+        auth_token: str | None = None,
+        max_clients: int = 32,
+        stale_after_seconds: float = 180.0,
+        heartbeat_seconds: float = 15.0,
+        poll_seconds: float = 0.5,
+        queue_size: int = 64,
+        write_timeout: float = 10.0,
+    ) -> None:
+        self.hub = Hub(Path(data_dir), max_clients=max_clients, queue_size=queue_size)
+        self.auth_token = auth_token or None
+        self.stale_after_seconds = stale_after_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        self.poll_seconds = poll_seconds
+        self.write_timeout = write_timeout
+        self.stopping = threading.Event()
+        self._httpd = _Server((host, port), _Handler)
+        self._httpd.live = self
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The (host, port) actually bound (port 0 asks for a free one)."""
+        host, port = self._httpd.server_address[:2]
+        return str(host), int(port)
+
+    @property
+    def url(self) -> str:
+        """The base URL of the dashboard."""
+        host, port = self.address
+        return f"http://{host}:{port}"
+
+    def health(self) -> dict[str, Any]:
+        """What `/health` answers: liveness, clients, and whether the data is fresh (no secrets, no data)."""
+        status = self.hub.snapshot()["status"]
+        generated = status.get("generated_at") if isinstance(status, dict) else None
+        data = "none"
+        if isinstance(generated, str):
+            try:
+                age = (datetime.now(IST) - datetime.fromisoformat(generated)).total_seconds()
+                data = "stale" if age > self.stale_after_seconds else "live"
+            except (ValueError, TypeError):
+                data = "none"
+        return {"status": "ok", "clients": self.hub.client_count, "max_clients": self.hub.max_clients,
+                "data": data, "data_generated_at": generated, "auth": self.auth_token is not None}
+
+    def start(self) -> None:
+        """Read the files once, then serve and watch in daemon threads."""
+        self.hub.poll()
+        watcher = threading.Thread(target=self.hub.run, args=(self.stopping, self.poll_seconds),
+                                   name="g6-live-watch", daemon=True)
+        server = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
+                                  name="g6-live-http", daemon=True)
+        self._threads = [watcher, server]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Disconnect every client and stop serving."""
+        self.stopping.set()
+        self.hub.close_all()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> LiveServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
