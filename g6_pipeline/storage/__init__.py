@@ -1,0 +1,1 @@
+"""Storage: where files live (`location`), the Parquet and classic CSV sinks, and the daily seal."""

@@ -1,0 +1,240 @@
+"""The classic CSV sink: the original's per-strike and overview files, without its duplicate rows.
+
+`g6_data/<INDEX>/<expiry_tag>/<offset>/<YYYY-MM-DD>.csv` holds one row per minute with CE and PE side by side;
+`g6_data/overview/<INDEX>/<YYYY-MM-DD>.csv` one overview row per minute. A row is keyed by its timestamp:
+
+- a minute later than every row in the file is appended with a single write (the existing bytes are never
+  touched, so a crash cannot damage them);
+- a new file, a re-written minute, a minute inserted out of order, or a file whose last line was cut short
+  is rebuilt whole and replaced atomically (temporary file, then rename), so no minute appears twice.
+
+`tp_day_change` is tp minus the first tp of the day in that file; `tp_net_change` is tp minus the last tp of
+the previous day's file of the same series (empty when unknown, never 0).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from upath import UPath
+
+from g6_pipeline.report import SinkOutcome
+from g6_pipeline.schema import IST
+from g6_pipeline.snapshot import EnrichedChain
+from g6_pipeline.storage.classic_format import (
+    CHANGE_COLUMNS,
+    CLASSIC_COLUMNS,
+    CLASSIC_HEADER,
+    OVERVIEW_CSV_COLUMNS,
+    OVERVIEW_CSV_HEADER,
+    TP_FIELD,
+    changes,
+    classic_columns,
+    field_float,
+    format_lines,
+    line_key,
+    option_rows,
+    overview_columns,
+    sort_key,
+)
+from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.parquet import StorageError
+
+_NET = CLASSIC_COLUMNS.index("tp_net_change")
+_KEEP = len(CLASSIC_COLUMNS) - len(CHANGE_COLUMNS)
+
+
+@dataclass
+class _Plan:
+    """What to do with one series file this minute."""
+
+    path: UPath
+    mode: str  # "append", "create" or "rebuild"
+    first_tp: float = np.nan
+    prev_tp: float = np.nan
+    last_key: bytes = b""
+
+
+class ClassicCsvSink:
+    """Writes the classic per-strike and overview CSVs (implements the `Sink` protocol)."""
+
+    name = "classic_csv"
+
+    def __init__(self, location: DataLocation) -> None:
+        self.location = location
+
+    # ---- the minute path --------------------------------------------------------------------------------
+
+    def write(self, chains: Sequence[EnrichedChain]) -> SinkOutcome:
+        """Write one minute of every chain; failures are reported in the outcome, never raised."""
+        started = time.perf_counter()
+        rows = size = 0
+        errors: list[str] = []
+        for chain in chains:
+            try:
+                rows_one, size_one = self.write_minute(chain)
+            except Exception as exc:  # one bad chain or file must not stop the others
+                errors.append(f"{chain.index}: {exc}")
+                continue
+            rows += rows_one
+            size += size_one
+        return SinkOutcome(
+            sink=self.name,
+            rows=rows,
+            bytes=size,
+            seconds=time.perf_counter() - started,
+            error="; ".join(errors) or None,
+        )
+
+    def write_minute(self, chain: EnrichedChain) -> tuple[int, int]:
+        """Write one chain's rows (one per expiry tag and offset) and its overview row; returns (rows, bytes)."""
+        day = pd.Timestamp(chain.timestamp).tz_convert(IST).date()
+        rows = option_rows(chain.options)
+        loc = self.location
+        plans = [
+            self._plan(loc.classic_csv(chain.index, tag, off, day), day)
+            for tag, off in zip(rows["expiry_tag"], rows["offset"], strict=True)
+        ]
+        tp = rows["tp"].to_numpy(float)
+        first = np.array([p.first_tp for p in plans], dtype=float)
+        first = np.where(np.isnan(first), tp, first)
+        prev = np.array([p.prev_tp for p in plans], dtype=float)
+        lines = format_lines(classic_columns(rows, changes(tp, first, prev)), CLASSIC_COLUMNS)
+        size = 0
+        for plan, line in zip(plans, lines, strict=True):
+            size += self._apply(plan, line, CLASSIC_HEADER, rebuild_changes=True, day=day)
+        over = pd.DataFrame([chain.overview])
+        over_line = format_lines(overview_columns(over), OVERVIEW_CSV_COLUMNS)
+        path = loc.overview_csv(chain.index, day)
+        size += self._apply(
+            self._plan(path, day, overview=True), over_line[0], OVERVIEW_CSV_HEADER, False, day
+        )
+        return len(lines), size
+
+    def _plan(self, path: UPath, day: date, overview: bool = False) -> _Plan:
+        ends = self.location.read_ends(path)
+        if ends is None:
+            return _Plan(path, "create", prev_tp=np.nan if overview else self._prev_tp(path, day))
+        head, tail, _ = ends
+        header = OVERVIEW_CSV_HEADER if overview else CLASSIC_HEADER
+        if not head.startswith(header):
+            raise StorageError(f"{path}: unexpected header, the file is left as it is")
+        lines = head[len(header) :].split(b"\n")
+        if len(lines) < 2 or not tail.endswith(b"\n"):
+            return _Plan(path, "rebuild")
+        first_line = lines[0]
+        last_key = line_key(tail.rstrip(b"\n").rsplit(b"\n", 1)[-1])
+        if overview:
+            return _Plan(path, "append", last_key=last_key)
+        first_tp = field_float(first_line, TP_FIELD)
+        first_net = field_float(first_line, _NET)
+        if np.isnan(first_tp):
+            return _Plan(path, "rebuild")
+        prev = first_tp - first_net if not np.isnan(first_net) else self._prev_tp(path, day)
+        return _Plan(path, "append", first_tp=first_tp, prev_tp=prev, last_key=last_key)
+
+    def _apply(self, plan: _Plan, line: bytes, header: bytes, rebuild_changes: bool, day: date) -> int:
+        loc = self.location
+        if plan.mode == "create":
+            return loc.write_atomic(plan.path, header + line, durable=False)
+        if plan.mode == "append" and sort_key(line_key(line)) > sort_key(plan.last_key):
+            return loc.append(plan.path, line)
+        return self._rebuild(plan.path, [line], header, rebuild_changes, day)
+
+    def _rebuild(
+        self, path: UPath, new_lines: list[bytes], header: bytes, rebuild_changes: bool, day: date
+    ) -> int:
+        """Merge new lines into a file by timestamp (new wins), drop a cut-short last line, replace atomically."""
+        loc = self.location
+        existing = loc.read_bytes(path) if loc.exists(path) else header
+        if not existing.startswith(header):
+            raise StorageError(f"{path}: unexpected header, the file is left as it is")
+        body = existing[len(header) :]
+        complete = body if body.endswith(b"\n") or not body else body[: body.rfind(b"\n") + 1]
+        by_key = {line_key(ln): ln + b"\n" for ln in complete.split(b"\n") if ln}
+        for line in new_lines:
+            by_key[line_key(line)] = line
+        ordered = [by_key[k] for k in sorted(by_key, key=sort_key)]
+        if rebuild_changes:
+            ordered = self._recompute_changes(ordered, self._prev_tp(path, day))
+        return loc.write_atomic(path, header + b"".join(ordered), durable=False)
+
+    @staticmethod
+    def _recompute_changes(lines: list[bytes], prev_tp: float) -> list[bytes]:
+        fields = [ln.rstrip(b"\n").split(b",") for ln in lines]
+        tp = np.array([float(f[TP_FIELD]) if f[TP_FIELD] else np.nan for f in fields])
+        known = tp[~np.isnan(tp)]
+        first = np.full(len(tp), known[0] if len(known) else np.nan)
+        tails = format_lines(changes(tp, first, np.full(len(tp), prev_tp)), CHANGE_COLUMNS)
+        return [b",".join(f[:_KEEP]) + b"," + t for f, t in zip(fields, tails, strict=True)]
+
+    def _prev_tp(self, path: UPath, day: date) -> float:
+        """Last known tp in the latest earlier day's file of the same series (NaN when there is none)."""
+        loc = self.location
+        folder = path.parent
+        today = f"{day.isoformat()}.csv"
+        earlier = [n for n in loc.list_names(folder) if n.endswith(".csv") and n < today]
+        if not earlier:
+            return np.nan
+        ends = loc.read_ends(folder / earlier[-1], 8192)
+        if ends is None:
+            return np.nan
+        for line in reversed(ends[1].split(b"\n")):
+            parts = line.split(b",")
+            if len(parts) == len(CLASSIC_COLUMNS) and parts[TP_FIELD] and parts[0] != b"timestamp":
+                try:
+                    return float(parts[TP_FIELD])
+                except ValueError:
+                    continue
+        return np.nan
+
+    # ---- the backfill path ------------------------------------------------------------------------------
+
+    def write_day(self, chains: Sequence[EnrichedChain]) -> tuple[int, int]:
+        """Write the chains of one index for one day as whole files (replacing that day's files)."""
+        if not chains:
+            raise StorageError("write_day needs at least one chain")
+        options = pd.concat([c.options for c in chains], ignore_index=True)
+        return self.write_day_frames(options, pd.DataFrame([c.overview for c in chains]))
+
+    def write_day_frames(self, options: pd.DataFrame, overview: pd.DataFrame) -> tuple[int, int]:
+        """Write a whole day of one index from frames (a vectorised backfill); returns (rows, bytes)."""
+        stamps = pd.DatetimeIndex(options["timestamp"]).tz_convert(IST)
+        days, indices = set(stamps.date), set(options["index"])
+        if len(days) != 1 or len(indices) != 1:
+            raise StorageError(
+                f"write_day takes one index on one day, got {sorted(indices)} on {sorted(days)}"
+            )
+        day, index = days.pop(), str(indices.pop())
+        rows = option_rows(options)
+        loc = self.location
+        group = rows["expiry_tag"].astype(str) + "|" + rows["offset"].astype(str)
+        starts = np.flatnonzero(np.r_[True, group.to_numpy()[1:] != group.to_numpy()[:-1]])
+        bounds = np.r_[starts, len(rows)]
+        tp = rows["tp"].to_numpy(float)
+        first = np.empty(len(rows))
+        prev = np.empty(len(rows))
+        paths = []
+        for a, b in itertools.pairwise(bounds):
+            path = loc.classic_csv(index, rows["expiry_tag"].iat[a], int(rows["offset"].iat[a]), day)
+            paths.append(path)
+            seg = tp[a:b]
+            known = seg[~np.isnan(seg)]
+            first[a:b] = known[0] if len(known) else np.nan
+            prev[a:b] = self._prev_tp(path, day)
+        lines = format_lines(classic_columns(rows, changes(tp, first, prev)), CLASSIC_COLUMNS)
+        size = 0
+        for path, (a, b) in zip(paths, itertools.pairwise(bounds), strict=True):
+            size += loc.write_atomic(path, CLASSIC_HEADER + b"".join(lines[a:b]), durable=False)
+        over = overview.sort_values("timestamp", kind="stable")
+        over_lines = format_lines(overview_columns(over), OVERVIEW_CSV_COLUMNS)
+        size += loc.write_atomic(
+            loc.overview_csv(index, day), OVERVIEW_CSV_HEADER + b"".join(over_lines), durable=False
+        )
+        return len(lines), size

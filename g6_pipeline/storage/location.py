@@ -1,0 +1,209 @@
+"""Where every file G6 writes lives, and the few operations the writers need (atomic writes, appends, listing).
+
+`DataLocation` wraps the data directory as a `UPath`, so the root can be a local folder or any fsspec URL
+(`file://`, `memory://`, `s3://...`) with no change elsewhere. This module is the only place that knows the
+difference: on a local disk a write goes to a hidden temporary file in the same folder, is fsynced and then
+renamed over the target (`os.replace`); on an object store a single put is already atomic. Temporary files
+start with a dot, so listings (and pyarrow's dataset discovery) never see them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from datetime import date, datetime
+from datetime import time as dtime
+
+from upath import UPath
+
+LOCAL_PROTOCOLS = frozenset({"", "file", "local"})
+SEALED_NAME = "day.parquet"
+RAW_DIR = "_raw"
+WEEKDAY_NAMES: tuple[str, ...] = (
+    "MONDAY",
+    "TUESDAY",
+    "WEDNESDAY",
+    "THURSDAY",
+    "FRIDAY",
+    "SATURDAY",
+    "SUNDAY",
+)
+
+
+def format_offset(offset: int) -> str:
+    """The original's folder name of a strike offset: `0`, `+50`, `-100`."""
+    value = int(offset)
+    return f"+{value}" if value > 0 else str(value)
+
+
+def minute_key(moment: datetime | dtime) -> str:
+    """`HHMM` of a collection minute (the name of its slice)."""
+    return f"{moment.hour:02d}{moment.minute:02d}"
+
+
+class DataLocation:
+    """The data directory: every path G6 writes is built here, and every write goes through here."""
+
+    def __init__(self, root: str | os.PathLike[str] | UPath) -> None:
+        path = root if isinstance(root, UPath) else UPath(os.fspath(root))
+        self.is_local = path.protocol in LOCAL_PROTOCOLS
+        if self.is_local:
+            path = UPath(os.path.abspath(path.path))
+        self.root: UPath = path
+
+    def __repr__(self) -> str:
+        return f"DataLocation({str(self.root)!r})"
+
+    # ---- layout ---------------------------------------------------------------------------------------
+
+    def table_dir(self, table: str, day: date, index: str) -> UPath:
+        """Folder of one table (`options` or `overview`) for one trading day and index."""
+        return self.root / "parquet" / table / f"date={day.isoformat()}" / f"index={index}"
+
+    def minute_slice(self, table: str, day: date, index: str, minute: datetime | dtime) -> UPath:
+        """The Parquet slice of one collection minute."""
+        return self.table_dir(table, day, index) / f"minute={minute_key(minute)}.parquet"
+
+    def sealed_file(self, table: str, day: date, index: str) -> UPath:
+        """The compacted file of one day (written by the seal or by a backfill)."""
+        return self.table_dir(table, day, index) / SEALED_NAME
+
+    def raw_dir(self, table: str, day: date, index: str) -> UPath:
+        """Where the minute slices of a sealed day are kept until pruned (ignored by dataset readers)."""
+        return self.table_dir(table, day, index) / RAW_DIR
+
+    def classic_series_dir(self, index: str, expiry_tag: str, offset: int) -> UPath:
+        """Folder of one classic CSV series: `g6_data/<INDEX>/<expiry_tag>/<offset>/`."""
+        return self.root / "g6_data" / index / expiry_tag / format_offset(offset)
+
+    def classic_csv(self, index: str, expiry_tag: str, offset: int, day: date) -> UPath:
+        """The classic per-strike CSV of one series and day."""
+        return self.classic_series_dir(index, expiry_tag, offset) / f"{day.isoformat()}.csv"
+
+    def overview_csv(self, index: str, day: date) -> UPath:
+        """The classic overview CSV of one index and day."""
+        return self.root / "g6_data" / "overview" / index / f"{day.isoformat()}.csv"
+
+    def weekday_master_root(self) -> UPath:
+        """Root of the weekday master tree."""
+        return self.root / "weekday_master"
+
+    def weekday_master_file(self, index: str, expiry_tag: str, offset: int, weekday: str) -> UPath:
+        """`weekday_master/<INDEX>/<expiry_tag>/<offset>/<WEEKDAY>.csv`."""
+        return self.weekday_master_root() / index / expiry_tag / format_offset(offset) / f"{weekday}.csv"
+
+    def weekday_day_aggregate(self, index: str, day: date) -> UPath:
+        """The per-day aggregate the weekday master is rebuilt from."""
+        return self.weekday_master_root() / "_days" / index / f"{day.isoformat()}.parquet"
+
+    def weekday_quality_file(self, index: str, day: date) -> UPath:
+        """The quality report of one weekday-master partition."""
+        return self.weekday_master_root() / "_quality" / index / f"overlay_quality_{day.isoformat()}.json"
+
+    # ---- operations -----------------------------------------------------------------------------------
+
+    def write_atomic(self, path: UPath, data: bytes, *, durable: bool = True) -> int:
+        """Replace `path` with `data` so that readers see the old or the new file, never a mix.
+
+        Local: hidden temporary file in the same folder, fsync (unless `durable` is False), `os.replace`; the
+        temporary file is removed if anything fails. Object stores: one put. Returns the bytes written.
+        """
+        if not self.is_local:
+            path.fs.pipe_file(path.path, data)
+            return len(data)
+        target = path.path
+        folder = os.path.dirname(target)
+        os.makedirs(folder, exist_ok=True)
+        tmp = os.path.join(folder, f".{os.path.basename(target)}.tmp-{secrets.token_hex(4)}")
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                if durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return len(data)
+
+    def append(self, path: UPath, data: bytes) -> int:
+        """Append `data` (complete lines) to an existing file.
+
+        Local: one `write` on an O_APPEND descriptor, so the existing content is never touched. Object stores
+        cannot append: the file is read and put back whole, which is atomic there.
+        """
+        if not self.is_local:
+            return self.write_atomic(path, self.read_bytes(path) + data)
+        fd = os.open(path.path, os.O_WRONLY | os.O_APPEND)
+        try:
+            written = os.write(fd, data)
+        finally:
+            os.close(fd)
+        if written != len(data):
+            raise OSError(f"short append to {path}: {written} of {len(data)} bytes")
+        return written
+
+    def read_bytes(self, path: UPath) -> bytes:
+        """The whole content of a file."""
+        if self.is_local:
+            with open(path.path, "rb") as handle:
+                return handle.read()
+        return bytes(path.fs.cat_file(path.path))
+
+    def read_ends(self, path: UPath, nbytes: int = 4096) -> tuple[bytes, bytes, int] | None:
+        """(first `nbytes`, last `nbytes`, size) of a file, or None if it does not exist."""
+        try:
+            if self.is_local:
+                with open(path.path, "rb") as handle:
+                    head = handle.read(nbytes)
+                    size = os.fstat(handle.fileno()).st_size
+                    if size <= nbytes:
+                        return head, head, size
+                    handle.seek(size - nbytes)
+                    return head, handle.read(nbytes), size
+            data = self.read_bytes(path)
+        except FileNotFoundError:
+            return None
+        return data[:nbytes], data[-nbytes:], len(data)
+
+    def exists(self, path: UPath) -> bool:
+        """Whether a file or folder exists."""
+        if self.is_local:
+            return os.path.exists(path.path)
+        return bool(path.fs.exists(path.path))
+
+    def size(self, path: UPath) -> int:
+        """Size of a file in bytes."""
+        if self.is_local:
+            return os.path.getsize(path.path)
+        return int(path.fs.size(path.path))
+
+    def remove(self, path: UPath) -> None:
+        """Delete one file (missing is fine)."""
+        with contextlib.suppress(FileNotFoundError):
+            if self.is_local:
+                os.unlink(path.path)
+            else:
+                path.fs.rm_file(path.path)
+
+    def move(self, source: UPath, target: UPath) -> None:
+        """Move a file, replacing the target."""
+        if self.is_local:
+            os.makedirs(os.path.dirname(target.path), exist_ok=True)
+            os.replace(source.path, target.path)
+        else:
+            source.fs.mv(source.path, target.path)
+
+    def list_names(self, folder: UPath) -> list[str]:
+        """Sorted names of the visible entries of a folder (hidden temporary files excluded; missing → [])."""
+        try:
+            if self.is_local:
+                names = os.listdir(folder.path)
+            else:
+                names = [p.rstrip("/").rsplit("/", 1)[-1] for p in folder.fs.ls(folder.path, detail=False)]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return sorted(n for n in names if not n.startswith("."))
