@@ -12,27 +12,33 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from g6_pipeline.logs import mask_secrets
 
-def json_safe(value: Any) -> Any:
-    """`value` with NaN/inf turned into None and dates into ISO strings, so it serialises as strict JSON.
+
+def json_safe(value: Any, secrets: Sequence[str] = ()) -> Any:
+    """`value` with NaN/inf turned into None and dates into ISO strings, so it serialises as strict JSON,
+    and every string passed through `mask_secrets` with `secrets`.
 
     A missing number stays missing (null): it is never replaced by zero.
     """
+    if isinstance(value, str):
+        return mask_secrets(value, secrets)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v, secrets) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
+        return [json_safe(v, secrets) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return json_safe(value.item())
+        return json_safe(value.item(), secrets)
     return value
 
 

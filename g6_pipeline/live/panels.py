@@ -7,7 +7,7 @@ separators=(",", ":"))`). Panels are written first and the manifest last, each a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,9 +49,11 @@ def panel_schema(panel: str) -> str:
     return f"g6.panel.{panel}.v1"
 
 
-def envelope(panel: str, version: int, data: Any, generated_at: datetime) -> dict[str, Any]:
-    """Wrap panel data in its envelope, hash included."""
-    safe = json_safe(data)
+def envelope(
+    panel: str, version: int, data: Any, generated_at: datetime, secrets: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Wrap panel data in its envelope, hash included; any of `secrets` in a string is masked."""
+    safe = json_safe(data, secrets)
     return {
         "panel": panel,
         "version": version,
@@ -62,13 +64,17 @@ def envelope(panel: str, version: int, data: Any, generated_at: datetime) -> dic
 
 
 def write_panels(
-    data_dir: str | Path, panels: Mapping[str, Any], version: int, generated_at: datetime
+    data_dir: str | Path,
+    panels: Mapping[str, Any],
+    version: int,
+    generated_at: datetime,
+    secrets: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Write every panel's envelope, then the manifest; return the manifest."""
+    """Write every panel's envelope, then the manifest; return the manifest. `secrets` are masked."""
     folder = panels_dir(data_dir)
     entries: dict[str, Any] = {}
     for name, data in panels.items():
-        doc = envelope(name, version, data, generated_at)
+        doc = envelope(name, version, data, generated_at, secrets)
         write_json_atomic(folder / f"{name}.json", doc)
         entries[name] = {
             "file": f"{name}.json",

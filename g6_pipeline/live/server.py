@@ -71,6 +71,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
                 return
             self._send(HTTPStatus.OK, _static(name), STATIC_FILES[name])
+        elif path == "/favicon.ico":
+            self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
         elif path == "/health":
             self._send_json(HTTPStatus.OK, self.server.live.health())
         elif path == "/events":

@@ -126,7 +126,7 @@ def build_status(
             report, last_good, near_pcr, settings.live.stale_after_seconds, secrets=secrets
         ),
     }
-    return dict(json_safe(document))
+    return dict(json_safe(document, secrets))
 
 
 def write_status(
