@@ -37,10 +37,13 @@ def run(args: argparse.Namespace) -> int:
     """Run the summary until interrupted (or once)."""
     settings = load_settings().settings
     rich = not args.no_rich and sys.stdout.isatty()
-    return run_summary(
-        settings.data_dir,
-        stale_after=settings.live.stale_after_seconds,
-        refresh=args.refresh,
-        rich=rich,
-        once=args.once,
-    )
+    try:
+        return run_summary(
+            settings.data_dir,
+            stale_after=settings.live.stale_after_seconds,
+            refresh=args.refresh,
+            rich=rich,
+            once=args.once,
+        )
+    except KeyboardInterrupt:
+        return 0

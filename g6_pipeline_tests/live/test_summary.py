@@ -1,0 +1,128 @@
+"""The terminal summary: plain, one-shot and Rich modes, and files that are missing or half-written."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pexpect
+import pytest
+
+from g6_pipeline.live import publish
+from g6_pipeline.live.summary import run_summary
+from g6_pipeline.live.view_state import load_state
+from g6_pipeline.report import IndexOutcome
+from g6_pipeline_tests.live.builders import BASE_MINUTE, SPOTS, make_report, make_settings, ok_outcome
+
+IST = ZoneInfo("Asia/Kolkata")
+REPO = Path(__file__).resolve().parents[2]
+GENERATED = BASE_MINUTE + timedelta(seconds=7)
+
+
+def _once(data_dir: Path, now: datetime, stale_after: float = 180.0) -> tuple[int, str]:
+    out = io.StringIO()
+    code = run_summary(data_dir, stale_after, once=True, rich=False, out=out, clock=lambda: now)
+    return code, out.getvalue()
+
+
+def _row(text: str, index: str) -> list[str]:
+    return next(line.split() for line in text.splitlines() if line.startswith(index + " "))
+
+
+def test_once_plain_shows_every_index_row(tmp_path: Path) -> None:
+    outcomes = {name: ok_outcome(name, BASE_MINUTE) for name in SPOTS}
+    outcomes["FINNIFTY"] = IndexOutcome("FINNIFTY", "failed", error="quote timed out", legs_expected=42)
+    publish(make_report(outcomes=outcomes), make_settings(str(tmp_path)), now=GENERATED)
+
+    code, text = _once(tmp_path, GENERATED + timedelta(seconds=20))
+    assert code == 0
+    assert "live, updated 10:15:07" in text
+    assert _row(text, "NIFTY")[:5] == ["NIFTY", "ok", "22,450.50", "23s", "42/42"]
+    assert _row(text, "SENSEX")[:3] == ["SENSEX", "ok", "73,980.75"]
+    finnifty = _row(text, "FINNIFTY")
+    assert finnifty[:3] == ["FINNIFTY", "failed", "-"]  # no price shown for a failed index
+    assert "quote timed out" in text
+    assert "FINNIFTY: no good data yet" in text  # the stale alert
+    assert "parquet: ok, 168 rows" in text
+    assert "\x1b[" not in text  # plain means no escape sequences
+
+
+def test_once_reports_stale_data_with_its_time_and_fails(tmp_path: Path) -> None:
+    publish(make_report(), make_settings(str(tmp_path)), now=GENERATED)
+    code, text = _once(tmp_path, GENERATED + timedelta(minutes=30))
+    assert code == 1
+    assert "stale since 10:15" in text
+    assert _row(text, "NIFTY")[1] == "ok"
+
+
+def test_no_data_yet_when_nothing_was_written(tmp_path: Path) -> None:
+    code, text = _once(tmp_path, GENERATED)
+    assert code == 1
+    assert "no data yet" in text
+
+
+def test_half_written_files_do_not_crash(tmp_path: Path) -> None:
+    publish(make_report(), make_settings(str(tmp_path)), now=GENERATED)
+    status = tmp_path / "runtime_status.json"
+    good = load_state(tmp_path)
+    full = status.read_text(encoding="utf-8")
+    status.write_text(full[: len(full) // 2], encoding="utf-8")
+    (tmp_path / "panels" / "analytics.json").write_text('{"panel": "analytics", "da', encoding="utf-8")
+
+    code, text = _once(tmp_path, GENERATED)
+    assert code == 1
+    assert "no data yet (runtime_status.json is not valid JSON" in text
+
+    # a refreshing view keeps its last good read and says why
+    kept = load_state(tmp_path, previous=good)
+    assert kept.status == good.status and kept.problem is not None
+
+    status.write_text(full, encoding="utf-8")
+    code, text = _once(tmp_path, GENERATED)
+    assert code == 0
+    assert "ANALYTICS (near expiry)\n  no data yet" in text  # the broken panel only
+
+
+def test_plain_refresh_prints_a_block_only_when_the_status_changes(tmp_path: Path) -> None:
+    publish(make_report(), make_settings(str(tmp_path)), now=GENERATED)
+    out = io.StringIO()
+    run_summary(tmp_path, 180.0, refresh=0.01, rich=False, out=out, clock=lambda: GENERATED, max_updates=4)
+    assert out.getvalue().count("INDEX ") == 1
+
+
+@pytest.mark.slow
+def test_rich_summary_in_a_real_terminal(tmp_path: Path) -> None:
+    settings = make_settings(str(tmp_path))
+    now = datetime.now(IST)
+    minute = now.replace(second=0, microsecond=0)
+    publish(make_report(minute), settings, now=now)
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    env = {**os.environ, "G6_CONFIG_DIR": str(config_dir), "G6_DATA_DIR": str(tmp_path),
+           "PYTHONPATH": str(REPO), "TERM": "xterm-256color"}
+    runner = (
+        "import argparse, sys; from g6_pipeline.cli import summary_cmd; "
+        "p = argparse.ArgumentParser(prog='g6'); summary_cmd.register(p.add_subparsers()); "
+        "a = p.parse_args(sys.argv[1:]); sys.exit(a.handler(a))"
+    )
+    child = pexpect.spawn(sys.executable, ["-c", runner, "summary", "--refresh", "0.3"], env=env,
+                          cwd=str(tmp_path), dimensions=(60, 150), encoding="utf-8", timeout=20)
+    try:
+        child.expect("Indices")
+        for name in SPOTS:
+            child.expect(name)
+        child.expect("22,450.50")
+        outcomes = {name: ok_outcome(name, minute + timedelta(minutes=1)) for name in SPOTS}
+        outcomes["NIFTY"] = ok_outcome("NIFTY", minute + timedelta(minutes=1), spot=22512.75)
+        publish(make_report(minute + timedelta(minutes=1), outcomes), settings, now=datetime.now(IST))
+        child.expect("22,512.75")
+        child.expect("cycle 2")
+        child.sendintr()
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
