@@ -57,7 +57,7 @@ class DailyModel:
             h = lfilter([0.08], [1.0, -0.97], rng.standard_normal(n))
             vol = spec.base_vol * np.exp(h)
             z = 0.8 * common + 0.6 * rng.standard_normal(n)
-            jumps = (rng.random(n) < 0.02) * rng.normal(-0.004, 0.02, n)
+            jumps = (rng.random(n) < 0.02) * rng.normal(0.0, 0.02, n)
             r = -0.5 * vol * vol * dt + vol * np.sqrt(dt) * z + jumps
             self.log_close[spec.name] = math.log(spec.base_level) + np.cumsum(r)
             self.vol[spec.name] = vol

@@ -1,0 +1,27 @@
+"""Build the configured provider."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from g6_pipeline.instruments import InstrumentCache
+from g6_pipeline.kite_token import TokenStore
+from g6_pipeline.market_calendar import MarketCalendar
+from g6_pipeline.providers.base import Provider
+from g6_pipeline.providers.chain import ChainProvider
+from g6_pipeline.providers.kite import KiteSource
+from g6_pipeline.providers.sources import MockSource, SyntheticSource
+from g6_pipeline.providers.synthetic import SyntheticMarket
+from g6_pipeline.settings.model import Settings
+
+
+def make_provider(settings: Settings, cache_dir: Path, calendar: MarketCalendar) -> Provider:
+    """The provider named by `settings.provider`; kite dumps are cached under `cache_dir`."""
+    if settings.provider == "synthetic":
+        return ChainProvider("synthetic", SyntheticSource(SyntheticMarket(settings.synthetic.seed, calendar)))
+    if settings.provider == "mock":
+        return ChainProvider("mock", MockSource())
+    if settings.provider == "kite":
+        source = KiteSource(settings.kite, TokenStore(settings.kite.token_file))
+        return ChainProvider("kite", source, cache=InstrumentCache(cache_dir))
+    raise ValueError(f"unknown provider {settings.provider!r}")

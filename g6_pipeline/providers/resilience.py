@@ -1,0 +1,56 @@
+"""Retries with exponential backoff and jitter, and a circuit breaker over consecutive failures."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+from g6_pipeline.providers.base import CircuitOpenError
+from g6_pipeline.report import CircuitState
+
+
+def backoff_delay(attempt: int, base: float, cap: float = 30.0, rng: random.Random | None = None) -> float:
+    """Delay before retry `attempt` (0-based): base·2^attempt, capped, plus up to 100 % jitter."""
+    r = rng or random
+    delay: float = min(cap, base * (2**attempt))
+    return delay + r.uniform(0, delay)
+
+
+class CircuitBreaker:
+    """Opens after `threshold` consecutive failures; after `reset_seconds` lets one trial call through."""
+
+    def __init__(self, threshold: int, reset_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.threshold = threshold
+        self.reset_seconds = reset_seconds
+        self._clock = clock
+        self.failures = 0
+        self._opened_at: float | None = None
+
+    @property
+    def state(self) -> CircuitState:
+        """closed, open, or half_open (reset time passed, next call is a trial)."""
+        if self._opened_at is None:
+            return "closed"
+        return "half_open" if self._clock() - self._opened_at >= self.reset_seconds else "open"
+
+    def check(self, what: str = "provider") -> None:
+        """Raise `CircuitOpenError` while the breaker is open."""
+        if self.state == "open":
+            assert self._opened_at is not None
+            left = self.reset_seconds - (self._clock() - self._opened_at)
+            raise CircuitOpenError(
+                f"{what} circuit open after {self.failures} consecutive failures; next try in {left:.0f} s"
+            )
+
+    def success(self) -> None:
+        """A call succeeded: close the breaker."""
+        self.failures = 0
+        self._opened_at = None
+
+    def failure(self) -> None:
+        """A call failed: count it, and open (or re-open after a failed trial) at the threshold."""
+        trial = self.state == "half_open"
+        self.failures += 1
+        if trial or self.failures >= self.threshold:
+            self._opened_at = self._clock()
