@@ -221,8 +221,9 @@ class ClassicCsvSink:
         first = np.empty(len(rows))
         prev = np.empty(len(rows))
         paths = []
+        tags, offsets = rows["expiry_tag"].astype(str).tolist(), rows["offset"].astype(int).tolist()
         for a, b in itertools.pairwise(bounds):
-            path = loc.classic_csv(index, rows["expiry_tag"].iat[a], int(rows["offset"].iat[a]), day)
+            path = loc.classic_csv(index, tags[a], offsets[a], day)
             paths.append(path)
             seg = tp[a:b]
             known = seg[~np.isnan(seg)]

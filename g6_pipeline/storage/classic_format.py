@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,9 +96,7 @@ def changes(tp: np.ndarray, first_tp: np.ndarray, prev_tp: np.ndarray) -> dict[s
     }
 
 
-def format_lines(
-    columns: Mapping[str, Sequence[object] | np.ndarray | pd.Series], order: Sequence[str]
-) -> list[bytes]:
+def format_lines(columns: Mapping[str, Any], order: Sequence[str]) -> list[bytes]:
     """Format columns (numbers rounded per column, NaN → empty) as CSV lines, each ending in a newline."""
     arrays = []
     for name in order:

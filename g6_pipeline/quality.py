@@ -1,0 +1,124 @@
+"""Data-quality checks over one day's option rows (`schema.OPTION_SCHEMA`), pure and fast.
+
+Each returns a `CheckResult` (passed, value, description, details) that the Dagster asset checks publish.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+TICK = 0.05
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check."""
+
+    passed: bool
+    value: float
+    description: str
+    details: dict[str, float] = field(default_factory=dict)
+
+
+def completeness(options: pd.DataFrame, expected_minutes: int) -> CheckResult:
+    """Minutes collected (distinct timestamps) vs the session's expected minutes; passes when none is missing."""
+    collected = int(options["timestamp"].nunique()) if len(options) else 0
+    share = collected / expected_minutes if expected_minutes > 0 else float("nan")
+    missing = max(expected_minutes - collected, 0)
+    return CheckResult(
+        passed=missing == 0,
+        value=share,
+        description=f"{collected} of {expected_minutes} session minutes collected ({missing} missing)",
+        details={
+            "minutes_collected": collected,
+            "minutes_expected": expected_minutes,
+            "minutes_missing": missing,
+        },
+    )
+
+
+def duplicates(options: pd.DataFrame) -> CheckResult:
+    """Rows that repeat a (timestamp, tradingsymbol) pair; passes when there are none."""
+    count = int(options.duplicated(subset=["timestamp", "tradingsymbol"]).sum())
+    return CheckResult(
+        passed=count == 0,
+        value=float(count),
+        description=f"{count} duplicate (minute, instrument) rows",
+        details={"duplicate_rows": count, "rows": len(options)},
+    )
+
+
+def iv_coverage(options: pd.DataFrame, min_share: float = 0.9) -> CheckResult:
+    """Share of legs with a quote (finite positive last price) and a finite IV; passes at `min_share` or more."""
+    quoted = np.isfinite(options["last_price"].to_numpy(float)) & (options["last_price"].to_numpy(float) > 0)
+    finite = quoted & np.isfinite(options["iv"].to_numpy(float))
+    share = float(finite.sum() / len(options)) if len(options) else float("nan")
+    return CheckResult(
+        passed=bool(len(options)) and share >= min_share,
+        value=share,
+        description=f"{int(finite.sum())} of {len(options)} legs quoted with a finite IV ({share:.1%})",
+        details={"legs": len(options), "legs_quoted": int(quoted.sum()), "legs_with_iv": int(finite.sum())},
+    )
+
+
+def _price_and_spread(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    bid, ask, last = (frame[c].to_numpy(float) for c in ("bid", "ask", "last_price"))
+    quoted = np.isfinite(bid) & np.isfinite(ask) & (bid > 0) & (ask >= bid)
+    price = np.where(quoted, (bid + ask) / 2, last)
+    half = np.where(quoted, (ask - bid) / 2, 0.0)
+    return price, half
+
+
+def static_arbitrage(options: pd.DataFrame, rate: float, max_violations: int = 0) -> CheckResult:
+    """Count static-arbitrage violations per minute and expiry, beyond the quoted spread and one tick.
+
+    Calls must not increase with strike and must be convex in strike (adjacent strikes); put-call parity
+    `C − P = e^(−r·t)·(F − K)` must hold within the two half-spreads. Prices are mids where a two-sided
+    quote exists, else last prices.
+    """
+    frame = options[np.isfinite(options["last_price"].to_numpy(float))]
+    calls = frame[frame["side"] == "CE"].sort_values(["timestamp", "expiry", "strike"], kind="stable")
+    price, half = _price_and_spread(calls)
+    group = calls.groupby(["timestamp", "expiry"], sort=False).ngroup().to_numpy()
+    strike = calls["strike"].to_numpy(float)
+    same1 = np.r_[False, group[1:] == group[:-1]]
+    allowance = half + np.r_[0.0, half[:-1]] + TICK
+    monotone = same1 & (price - np.r_[np.nan, price[:-1]] > allowance)
+    same2 = same1 & np.r_[False, same1[:-1]]
+    k0, k1, k2 = np.r_[np.nan, np.nan, strike[:-2]], np.r_[np.nan, strike[:-1]], strike
+    c0, c1, c2 = np.r_[np.nan, np.nan, price[:-2]], np.r_[np.nan, price[:-1]], price
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = (k2 - k1) / (k2 - k0)
+        interpolated = weight * c0 + (1 - weight) * c2
+        slack = np.r_[0.0, 0.0, half[:-2]] + np.r_[0.0, half[:-1]] + half + TICK
+        convex = same2 & (c1 - interpolated > slack)
+
+    key = ["timestamp", "expiry", "strike"]
+    pairs = calls[[*key, "forward", "t_years"]].assign(c=price, hc=half)
+    puts = frame[frame["side"] == "PE"]
+    put_price, put_half = _price_and_spread(puts)
+    pairs = pairs.merge(puts[key].assign(p=put_price, hp=put_half), on=key, how="inner")
+    parity_gap = (pairs["c"] - pairs["p"]) - np.exp(-rate * pairs["t_years"]) * (
+        pairs["forward"] - pairs["strike"]
+    )
+    parity = np.abs(parity_gap.to_numpy(float)) > (pairs["hc"] + pairs["hp"]).to_numpy(float) + TICK
+
+    counts = {
+        "call_not_decreasing": int(np.nansum(monotone)),
+        "call_not_convex": int(np.nansum(convex)),
+        "put_call_parity": int(np.nansum(parity)),
+        "parity_pairs_checked": len(pairs),
+    }
+    total = counts["call_not_decreasing"] + counts["call_not_convex"] + counts["put_call_parity"]
+    return CheckResult(
+        passed=total <= max_violations,
+        value=float(total),
+        description=(
+            f"{total} static-arbitrage violations: {counts['call_not_decreasing']} non-decreasing call steps, "
+            f"{counts['call_not_convex']} non-convex call triples, {counts['put_call_parity']} parity breaches"
+        ),
+        details={k: float(v) for k, v in counts.items()},
+    )

@@ -1,0 +1,248 @@
+"""The weekday master: for each series and time of day, the mean and the EMA of the straddle and the per-side
+metrics over every stored day with the same weekday.
+
+Key: (index, expiry tag, offset, weekday, time of day). Each day is first reduced to a small aggregate file
+(`weekday_master/_days/<INDEX>/<YYYY-MM-DD>.parquet`, rows at the same time averaged), read from the day's
+sealed Parquet. A weekday's master files are then rebuilt from all stored aggregates of that weekday in date
+order: `counter += 1; mean += (x − mean)/counter; ema = α·x + (1 − α)·ema` (the first day sets both). So
+materialising a day twice, or days in any order, writes byte-identical files. A value missing on a day
+(NaN) leaves that metric's mean and EMA as they were; it is never counted as zero.
+
+Output: `weekday_master/<INDEX>/<expiry_tag>/<offset>/<WEEKDAY>.csv` with the original's columns, and a
+quality report per (day, index) under `weekday_master/_quality/<INDEX>/`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from g6_pipeline.storage.classic_format import SIDE_METRICS, option_rows
+from g6_pipeline.storage.location import WEEKDAY_NAMES, DataLocation, format_offset
+from g6_pipeline.storage.parquet import OPTIONS, read_table, table_bytes
+
+METRICS: tuple[str, ...] = ("tp", "avg_tp", *[f"{side}_{m}" for m in SIDE_METRICS for side in ("ce", "pe")])
+MASTER_COLUMNS: tuple[str, ...] = (
+    "timestamp",
+    *[f"{m}_{kind}" for m in METRICS for kind in ("mean", "ema")],
+    "counter",
+    "index",
+    "expiry_tag",
+    "offset",
+)
+SESSION_START = "09:15:00"
+SESSION_END = "15:30:00"
+KEY = ["expiry_tag", "offset", "time"]
+
+Severity = Literal["critical", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One finding of the quality report."""
+
+    severity: Severity
+    message: str
+
+
+@dataclass(frozen=True)
+class WeekdayMasterReport:
+    """What materialising one (day, index) partition did."""
+
+    day: date
+    index: str
+    weekday: str
+    rows: int
+    """Aggregate rows of this day (series × time of day)."""
+    master_rows: int
+    """Rows written across this weekday's master files."""
+    files_written: int
+    days_folded: tuple[date, ...]
+    issues: tuple[Issue, ...] = field(default_factory=tuple)
+    quality_path: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """No critical issue."""
+        return not any(i.severity == "critical" for i in self.issues)
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form of the report (also written to `quality_path`)."""
+        data = asdict(self)
+        data["day"] = self.day.isoformat()
+        data["days_folded"] = [d.isoformat() for d in self.days_folded]
+        data["ok"] = self.ok
+        return data
+
+
+def day_aggregate(options: pd.DataFrame) -> pd.DataFrame:
+    """Reduce a day's option rows to one row per (expiry tag, offset, time of day) inside the session.
+
+    Columns: `expiry_tag`, `offset`, `time` (HH:MM:SS) and every metric of `METRICS`.
+    """
+    rows = option_rows(options)
+    times = pd.DatetimeIndex(rows["timestamp"]).tz_convert("Asia/Kolkata").strftime("%H:%M:%S")
+    rows["time"] = np.asarray(times, dtype=object)
+    rows = rows[(rows["time"] >= SESSION_START) & (rows["time"] <= SESSION_END)]
+    agg = rows.groupby(KEY, sort=True, observed=True)[list(METRICS)].mean().reset_index()
+    agg["offset"] = agg["offset"].astype("int64")
+    agg["expiry_tag"] = agg["expiry_tag"].astype(str)
+    return agg
+
+
+def _store_aggregate(location: DataLocation, day: date, index: str) -> tuple[int, list[Issue]]:
+    """Read the day's sealed file, write its aggregate; returns (rows, issues)."""
+    sealed = location.sealed_file(OPTIONS, day, index)
+    if not location.exists(sealed):
+        return 0, [Issue("critical", f"no sealed option file for {index} on {day.isoformat()}: {sealed}")]
+    try:
+        options = read_table(location, sealed).to_pandas()
+    except Exception as exc:
+        return 0, [Issue("critical", f"cannot read {sealed}: {exc}")]
+    agg = day_aggregate(options)
+    issues: list[Issue] = []
+    if agg.empty:
+        issues.append(Issue("warning", f"no rows between {SESSION_START} and {SESSION_END}"))
+    missing_tp = int(agg["tp"].isna().sum())
+    if missing_tp:
+        issues.append(Issue("warning", f"{missing_tp} of {len(agg)} rows lack tp (a CE or PE leg missing)"))
+    table = pa.Table.from_pandas(agg, preserve_index=False).replace_schema_metadata(None)
+    location.write_atomic(location.weekday_day_aggregate(index, day), table_bytes(table))
+    return len(agg), issues
+
+
+def _stored_days(location: DataLocation, index: str) -> list[date]:
+    folder = location.weekday_master_root() / "_days" / index
+    days = []
+    for name in location.list_names(folder):
+        if name.endswith(".parquet"):
+            try:
+                days.append(date.fromisoformat(name.removesuffix(".parquet")))
+            except ValueError:
+                continue
+    return sorted(days)
+
+
+def fold(aggregates: list[pd.DataFrame], alpha: float) -> pd.DataFrame:
+    """Fold day aggregates (in date order) into running mean, EMA and counter per key."""
+    if not aggregates:
+        return pd.DataFrame(columns=[*KEY, *MASTER_COLUMNS[1:-3]])
+    stacked = pd.concat([a.assign(_day=i) for i, a in enumerate(aggregates)], ignore_index=True)
+    keys = stacked[KEY].drop_duplicates().sort_values(KEY, kind="stable", ignore_index=True)
+    codes = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(stacked[KEY]))
+    n_days, n_keys, n_metrics = len(aggregates), len(keys), len(METRICS)
+    values = np.full((n_days, n_keys, n_metrics), np.nan)
+    values[stacked["_day"].to_numpy(), codes, :] = stacked[list(METRICS)].to_numpy(float)
+    present = np.zeros((n_days, n_keys), dtype=bool)
+    present[stacked["_day"].to_numpy(), codes] = True
+    mean = np.full((n_keys, n_metrics), np.nan)
+    ema = np.full((n_keys, n_metrics), np.nan)
+    seen = np.zeros((n_keys, n_metrics))
+    for x in values:
+        has = ~np.isnan(x)
+        seen += has
+        first = has & np.isnan(mean)
+        with np.errstate(invalid="ignore"):
+            mean = np.where(first, x, np.where(has, mean + (x - mean) / np.maximum(seen, 1), mean))
+            ema = np.where(first, x, np.where(has, alpha * x + (1 - alpha) * ema, ema))
+    out = keys.copy()
+    for j, metric in enumerate(METRICS):
+        out[f"{metric}_mean"] = mean[:, j]
+        out[f"{metric}_ema"] = ema[:, j]
+    out["counter"] = present.sum(axis=0)
+    return out
+
+
+def _master_bytes(group: pd.DataFrame, index: str, tag: str, offset: int) -> bytes:
+    columns: dict[str, object] = {"timestamp": group["time"].astype(str).to_numpy()}
+    for name in MASTER_COLUMNS[1:-4]:
+        columns[name] = pa.array(group[name].to_numpy(float), from_pandas=True)
+    columns["counter"] = group["counter"].to_numpy(np.int64)
+    columns["index"] = [index] * len(group)
+    columns["expiry_tag"] = [tag] * len(group)
+    columns["offset"] = [format_offset(offset)] * len(group)
+    buffer = io.BytesIO()
+    pacsv.write_csv(pa.table(columns), buffer, pacsv.WriteOptions(quoting_style="none"))
+    return buffer.getvalue().replace(b'"', b"")
+
+
+def rebuild_weekday(
+    location: DataLocation, index: str, weekday: int, alpha: float
+) -> tuple[int, int, list[date]]:
+    """Rewrite every master file of one index and weekday from the stored aggregates; (rows, files, days)."""
+    if not 0 < alpha <= 1:
+        raise ValueError(f"weekday master alpha must be in (0, 1], got {alpha}")
+    days = [d for d in _stored_days(location, index) if d.weekday() == weekday]
+    aggregates = [read_table(location, location.weekday_day_aggregate(index, d)).to_pandas() for d in days]
+    master = fold(aggregates, alpha)
+    name = WEEKDAY_NAMES[weekday]
+    written: set[tuple[str, int]] = set()
+    for key, group in master.groupby(["expiry_tag", "offset"], sort=True):
+        parts: tuple[Any, ...] = tuple(key)
+        tag, offset = str(parts[0]), int(parts[1])
+        path = location.weekday_master_file(index, tag, offset, name)
+        location.write_atomic(path, _master_bytes(group, index, tag, offset))
+        written.add((tag, offset))
+    _remove_stale(location, index, name, written)
+    return len(master), len(written), days
+
+
+def _remove_stale(location: DataLocation, index: str, weekday: str, keep: set[tuple[str, int]]) -> None:
+    root = location.weekday_master_root() / index
+    for tag in location.list_names(root):
+        for off in location.list_names(root / tag):
+            try:
+                offset = int(off)
+            except ValueError:
+                continue
+            if (tag, offset) not in keep:
+                location.remove(location.weekday_master_file(index, tag, offset, weekday))
+
+
+def _write_quality(location: DataLocation, report: WeekdayMasterReport) -> WeekdayMasterReport:
+    path = location.weekday_quality_file(report.index, report.day)
+    final = WeekdayMasterReport(**{**report.__dict__, "quality_path": str(path)})
+    text = json.dumps(final.as_dict(), indent=2, sort_keys=True, default=str) + "\n"
+    location.write_atomic(path, text.encode())
+    return final
+
+
+def update_weekday_master(location: DataLocation, day: date, index: str, alpha: float) -> WeekdayMasterReport:
+    """Fold one sealed day of one index into its weekday's master (idempotent, order-independent)."""
+    return update_range(location, [day], index, alpha)[0]
+
+
+def update_range(
+    location: DataLocation, days: Iterable[date], index: str, alpha: float
+) -> list[WeekdayMasterReport]:
+    """Materialise many days of one index at once: every day's aggregate, then each weekday rebuilt once."""
+    wanted = sorted(set(days))
+    found: dict[date, tuple[int, list[Issue]]] = {d: _store_aggregate(location, d, index) for d in wanted}
+    rebuilt: dict[int, tuple[int, int, list[date]]] = {}
+    for weekday in sorted({d.weekday() for d in wanted}):
+        rebuilt[weekday] = rebuild_weekday(location, index, weekday, alpha)
+    reports = []
+    for d in wanted:
+        rows, issues = found[d]
+        master_rows, files, folded = rebuilt[d.weekday()]
+        report = WeekdayMasterReport(
+            day=d,
+            index=index,
+            weekday=WEEKDAY_NAMES[d.weekday()],
+            rows=rows,
+            master_rows=master_rows,
+            files_written=files,
+            days_folded=tuple(folded),
+            issues=tuple(issues),
+        )
+        reports.append(_write_quality(location, report))
+    return reports
