@@ -87,7 +87,7 @@ def make_chain(
                         "offset": int(off),
                         "side": side,
                         "instrument_token": hash((index, tag, int(strike), side)) & 0xFFFFFFF,
-                        "tradingsymbol": f"{index}{expiry:%y%b}{int(strike)}{side}".upper(),
+                        "tradingsymbol": f"{index}{expiry:%y%m%d}{int(strike)}{side}",
                         "lot_size": 75,
                         "last_price": float(price),
                         "bid": float(price) - 0.5,
