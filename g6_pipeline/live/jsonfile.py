@@ -21,6 +21,16 @@ from typing import Any
 from g6_pipeline.logs import mask_secrets
 
 
+def local_dir(data_dir: str | Path) -> Path:
+    """The local folder of `data_dir` (a path or a `file://` URL); the live files are never in an object store."""
+    text = str(data_dir)
+    if text.startswith("file://"):
+        return Path(text.removeprefix("file://"))
+    if "://" in text:
+        raise ValueError(f"the live status and panels need a local data_dir, got {text!r}")
+    return Path(text)
+
+
 def json_safe(value: Any, secrets: Sequence[str] = ()) -> Any:
     """`value` with NaN/inf turned into None and dates into ISO strings, so it serialises as strict JSON,
     and every string passed through `mask_secrets` with `secrets`.

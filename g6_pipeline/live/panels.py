@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from g6_pipeline.live.jsonfile import json_safe, parse_time, read_json_object, sha256_of, write_json_atomic
+from g6_pipeline.live.jsonfile import (
+    json_safe,
+    local_dir,
+    parse_time,
+    read_json_object,
+    sha256_of,
+    write_json_atomic,
+)
 
 IST = ZoneInfo("Asia/Kolkata")
 PANELS_DIR = "panels"
@@ -41,7 +48,7 @@ class PanelProblem:
 
 def panels_dir(data_dir: str | Path) -> Path:
     """The folder holding the panel files and the manifest."""
-    return Path(data_dir) / PANELS_DIR
+    return local_dir(data_dir) / PANELS_DIR
 
 
 def panel_schema(panel: str) -> str:

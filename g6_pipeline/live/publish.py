@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from g6_pipeline.live.jsonfile import local_dir
 from g6_pipeline.live.panel_data import build_panel_data
 from g6_pipeline.live.panels import PANEL_NAMES, read_panel, write_panels
 from g6_pipeline.live.status import write_status
@@ -24,7 +25,7 @@ def publish(
     `data_dir` defaults to `settings.data_dir`. Each file is replaced atomically, so the summary and the
     dashboard, running in other processes, always read whole files.
     """
-    folder = Path(data_dir if data_dir is not None else settings.data_dir)
+    folder = local_dir(data_dir if data_dir is not None else settings.data_dir)
     moment = now or datetime.now(IST)
     status = write_status(report, settings, folder, now=moment)
     previous = {}

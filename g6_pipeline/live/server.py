@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from g6_pipeline.live.events import Client, Hub, encode_event, heartbeat_frame
+from g6_pipeline.live.jsonfile import local_dir
 
 IST = ZoneInfo("Asia/Kolkata")
 log = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ class LiveServer:
         queue_size: int = 64,
         write_timeout: float = 10.0,
     ) -> None:
-        self.hub = Hub(Path(data_dir), max_clients=max_clients, queue_size=queue_size)
+        self.hub = Hub(local_dir(data_dir), max_clients=max_clients, queue_size=queue_size)
         self.auth_token = auth_token or None
         self.stale_after_seconds = stale_after_seconds
         self.heartbeat_seconds = heartbeat_seconds

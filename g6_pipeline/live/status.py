@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from g6_pipeline.live.alerts import build_alerts
 from g6_pipeline.live.figures import collected_tags, index_figures, number, tag_figures, tags_for
-from g6_pipeline.live.jsonfile import json_safe, parse_time, read_json_object, write_json_atomic
+from g6_pipeline.live.jsonfile import json_safe, local_dir, parse_time, read_json_object, write_json_atomic
 from g6_pipeline.logs import mask_secrets
 from g6_pipeline.report import CycleReport
 from g6_pipeline.settings.model import Settings
@@ -28,7 +28,7 @@ THROUGHPUT_WINDOW = timedelta(minutes=5)
 
 def status_path(data_dir: str | Path) -> Path:
     """Where the runtime status lives."""
-    return Path(data_dir) / STATUS_FILE
+    return local_dir(data_dir) / STATUS_FILE
 
 
 def read_status(data_dir: str | Path) -> dict[str, Any] | None:

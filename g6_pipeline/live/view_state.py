@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from g6_pipeline.live.jsonfile import parse_time, read_json_object
+from g6_pipeline.live.jsonfile import local_dir, parse_time, read_json_object
 from g6_pipeline.live.panels import read_panels
 from g6_pipeline.live.status import STATUS_FILE, status_path
 
@@ -44,7 +44,7 @@ class ViewState:
 
 def load_state(data_dir: str | Path, previous: ViewState | None = None) -> ViewState:
     """Read the status and panels; on a bad status file keep `previous`'s status and note the problem."""
-    folder = Path(data_dir)
+    folder = local_dir(data_dir)
     result = read_json_object(status_path(folder))
     panels = read_panels(folder)
     status = result.document

@@ -23,7 +23,7 @@ class SSEReader:
 
     def next(self) -> tuple[str, Any]:
         """The next event (blocking up to the timeout); heartbeats included."""
-        event, data = "message", []
+        event, data = "message", list[str]()
         while True:
             line = self.response.readline()
             if not line:

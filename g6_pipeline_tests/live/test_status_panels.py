@@ -205,3 +205,11 @@ def test_verify_panels_flags_manifest_that_disagrees_or_is_broken(tmp_path: Path
     problems = verify_panels(tmp_path, now=BASE_MINUTE)
     assert ("manifest", "unreadable") in {(p.panel, p.kind) for p in problems}
     assert verify_panels(tmp_path / "nowhere", now=BASE_MINUTE)[0].kind == "missing"
+
+
+def test_object_store_data_dir_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    settings = make_settings("s3://bucket/g6")
+    with pytest.raises(ValueError, match="local data_dir"):
+        publish(make_report(), settings)
+    publish(make_report(), settings, data_dir=f"file://{tmp_path}", now=BASE_MINUTE)
+    assert (tmp_path / "runtime_status.json").is_file()
