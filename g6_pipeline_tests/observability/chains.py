@@ -67,7 +67,7 @@ def make_chain(
                 rows.append(
                     {
                         "timestamp": minute, "index": index, "expiry": expiry, "expiry_tag": tag, "strike": strike,
-                        "offset": int(strike - atm), "side": side, "instrument_token": int(rng.integers(1e6, 9e6)),
+                        "offset": int(strike - atm), "side": side, "instrument_token": int(rng.integers(1_000_000, 9_000_000)),
                         "tradingsymbol": f"{index}26MAR{int(strike)}{side}", "lot_size": 75, "last_price": price,
                         "bid": price - 0.05, "ask": price + 0.05, "bid_qty": 750.0, "ask_qty": 600.0,
                         "volume": volume, "oi": oi, "average_price": price * 0.99, "prev_close": price * 1.02,
