@@ -58,7 +58,7 @@ def test_uncovered_year_names_file_and_year(calendar: MarketCalendar) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(CalendarError, match="holidays.json"):
+    with pytest.raises(CalendarError, match=r"holidays\.json"):
         MarketCalendar.load(tmp_path)
 
 

@@ -8,23 +8,23 @@ import numpy as np
 from g6_pipeline.market_calendar import IST
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.providers.synthetic.pricing import RATE
-from g6_pipeline.settings.model import default_indices
+from g6_pipeline.settings.model import Settings
 
 DAY = date(2026, 11, 19)
 
 
 def test_whole_day_fast_and_complete(market: SyntheticMarket) -> None:
     t0 = time.perf_counter()
-    days = market.day_snapshots(default_indices(), date(2026, 11, 18))
+    days = market.day_snapshots(Settings().enabled_indices, date(2026, 11, 18))
     elapsed = time.perf_counter() - t0
     assert elapsed < 1.0
-    assert {k: len(v) for k, v in days.items()} == {k: 375 for k in default_indices()}
+    assert {k: len(v) for k, v in days.items()} == {k: 375 for k in Settings().enabled_indices}
     snap = days["NIFTY"][0]
     assert snap.timestamp == datetime(2026, 11, 18, 9, 15, tzinfo=IST) and not snap.missing
 
 
 def test_minute_path_matches_day_block(market: SyntheticMarket) -> None:
-    snaps = market.day_snapshots(default_indices(), DAY)
+    snaps = market.day_snapshots(Settings().enabled_indices, DAY)
     for name, ex in (("NIFTY", "NFO"), ("SENSEX", "BFO")):
         s = snaps[name][200]
         q = market.quote([f"{ex}:{x}" for x in s.legs["tradingsymbol"]], s.timestamp)
@@ -42,8 +42,8 @@ def test_same_seed_same_quotes(calendar) -> None:  # type: ignore[no-untyped-def
 
 
 def test_no_static_arbitrage(market: SyntheticMarket) -> None:
-    snaps = market.day_snapshots(default_indices(), DAY)
-    for name in default_indices():
+    snaps = market.day_snapshots(Settings().enabled_indices, DAY)
+    for name in Settings().enabled_indices:
         for s in snaps[name][::60]:
             for _tag, part in s.legs.groupby("expiry_tag"):
                 ce = part[part.side == "CE"].set_index("strike").sort_index()

@@ -85,5 +85,5 @@ def test_cache_reuses_and_detects_corruption(tmp_path: Path, market: SyntheticMa
 
 def test_records_and_csv_agree(market: SyntheticMarket) -> None:
     csv = parse_dump_csv(market.instruments_csv("BFO", DAY))
-    records = csv.to_dict("records")
+    records = [{str(k): v for k, v in r.items()} for r in csv.to_dict("records")]
     assert dump_from_records(records).equals(csv)
