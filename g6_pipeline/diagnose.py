@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import requests
 import yaml
@@ -56,7 +56,8 @@ class DiagnoseContext:
     prometheus_url: str | None = None
     timeout_seconds: float = 5.0
     loaded: LoadedSettings | None = None
-    access_token: str | None = None
+    kite_source: Any = None
+    """The Kite source whose credentials the token check accepted (a `providers.kite.KiteSource`)."""
     calendar: MarketCalendar | None = None
     secrets: list[str] = field(default_factory=list)
 
@@ -89,20 +90,29 @@ def check_config(ctx: DiagnoseContext) -> CheckResult:
 
 
 def check_token(ctx: DiagnoseContext) -> CheckResult:
-    """With the Kite provider: an API key and an access token are available."""
+    """With the Kite provider: credentials the Kite source would use (settings, else the token store), unexpired."""
     assert ctx.loaded is not None
     s = ctx.loaded.settings
     if s.provider != "kite":
         return CheckResult("token", "ok", f"not needed (provider {s.provider})")
-    if not s.kite.api_key:
+    from g6_pipeline.kite_token import TokenStore
+    from g6_pipeline.providers.base import TokenExpiredError
+    from g6_pipeline.providers.kite import KiteSource
+
+    source = KiteSource(s.kite, TokenStore(s.kite.token_file), clock=lambda: ctx.now)
+    try:
+        api_key, token = source.credentials()
+    except TokenExpiredError as exc:
+        return CheckResult("token", "fail", ctx.redact(str(exc)))
+    if not api_key:
         return CheckResult("token", "fail", "kite.api_key is not set (KITE_API_KEY or platform_config.json)")
-    token = s.kite.access_token.get_secret_value() if s.kite.access_token else ""
-    if not token:
-        return CheckResult(
-            "token", "fail", "no Kite access token: log in with `g6 token` or set KITE_ACCESS_TOKEN"
-        )
-    ctx.access_token = token
-    return CheckResult("token", "ok", "access token present")
+    ctx.secrets.append(token)
+    ctx.kite_source = source
+    if s.kite.access_token is not None:
+        return CheckResult("token", "ok", "access token given by KITE_ACCESS_TOKEN")
+    stored = TokenStore(s.kite.token_file).load()
+    expires = f", valid until {stored.expires_at:%Y-%m-%d %H:%M} IST" if stored else ""
+    return CheckResult("token", "ok", f"access token in {s.kite.token_file}{expires}")
 
 
 def check_provider(ctx: DiagnoseContext) -> CheckResult:
@@ -111,21 +121,16 @@ def check_provider(ctx: DiagnoseContext) -> CheckResult:
     s = ctx.loaded.settings
     if s.provider != "kite":
         return CheckResult("provider", "ok", f"{s.provider} provider runs locally: nothing to reach")
-    if ctx.access_token is None:
+    if ctx.kite_source is None:
         return CheckResult("provider", "skip", "skipped: no usable Kite token")
-    from kiteconnect import KiteConnect, exceptions
+    from kiteconnect import exceptions
 
     root = s.kite.root_url
-    kite = KiteConnect(
-        api_key=s.kite.api_key or "", access_token=ctx.access_token, root=root, timeout=ctx.timeout_seconds
-    )
     try:
-        kite.profile()
+        ctx.kite_source.client().profile()
     except exceptions.TokenException:
         return CheckResult(
-            "provider",
-            "fail",
-            f"{root} rejected the access token (expired or revoked): log in again with `g6 token`",
+            "provider", "fail", f"{root} rejected the access token (expired or revoked): run `g6 token login`"
         )
     except exceptions.KiteException as exc:
         message = ctx.redact(str(exc))

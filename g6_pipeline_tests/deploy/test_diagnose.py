@@ -10,6 +10,7 @@ import pytest
 
 from g6_pipeline.cli.main import main
 from g6_pipeline.diagnose import CheckResult, DiagnoseContext, diagnose, failed, render
+from g6_pipeline.kite_token import TokenStore
 from g6_pipeline_tests.deploy.diagnose_setup import (
     API_KEY,
     GOOD_TOKEN,
@@ -55,15 +56,47 @@ def test_missing_calendar_is_a_config_failure(tmp_path: Path) -> None:
     assert result.status == "fail" and "holidays.json" in result.detail
 
 
-def test_kite_without_api_key(tmp_path: Path) -> None:
-    result = by_name(context(tmp_path, {"provider": "kite"}))["token"]
-    assert result.status == "fail" and "api_key" in result.detail
+def test_kite_token_without_api_key(tmp_path: Path) -> None:
+    ctx = context(tmp_path, {"provider": "kite"}, environ={"KITE_ACCESS_TOKEN": GOOD_TOKEN})
+    result = by_name(ctx)["token"]
+    assert result.status == "fail" and "KITE_API_KEY is not" in result.detail
+    assert GOOD_TOKEN not in result.detail
 
 
 def test_kite_without_access_token(tmp_path: Path) -> None:
-    results = by_name(context(tmp_path, {"provider": "kite", "kite": {"api_key": API_KEY}}))
+    platform = {"provider": "kite", "kite": {"api_key": API_KEY, "token_file": str(tmp_path / "tok.json")}}
+    results = by_name(context(tmp_path, platform))
     assert results["token"].status == "fail" and "no Kite access token" in results["token"].detail
     assert results["provider"].status == "skip"
+
+
+def test_stored_token_expired(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "tok.json")
+    store.save(GOOD_TOKEN, API_KEY, SESSION_MOMENT - timedelta(days=1))  # died at 06:00 today
+    platform = {"provider": "kite", "kite": {"api_key": API_KEY, "token_file": str(store.path)}}
+    result = by_name(context(tmp_path, platform))["token"]
+    assert result.status == "fail" and "expired" in result.detail and GOOD_TOKEN not in result.detail
+
+
+def test_stored_token_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "tok.json"
+    path.write_text("{not json")
+    platform = {"provider": "kite", "kite": {"api_key": API_KEY, "token_file": str(path)}}
+    result = by_name(context(tmp_path, platform))["token"]
+    assert result.status == "fail" and "unreadable token file" in result.detail
+
+
+def test_stored_token_used_against_kite(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "tok.json")
+    store.save(GOOD_TOKEN, API_KEY, SESSION_MOMENT - timedelta(hours=2))
+    with kite_api() as root:
+        platform = {
+            "provider": "kite",
+            "kite": {"api_key": API_KEY, "root_url": root, "token_file": str(store.path)},
+        }
+        results = by_name(context(tmp_path, platform))
+    assert results["token"].status == "ok" and "valid until" in results["token"].detail
+    assert results["provider"].status == "ok"
 
 
 def test_kite_reachable_and_token_accepted(tmp_path: Path) -> None:
