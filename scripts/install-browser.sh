@@ -6,7 +6,7 @@ set -euo pipefail
 BROWSER=/usr/bin/chromium
 
 if [ -x "$BROWSER" ] && "$BROWSER" --version >/dev/null 2>&1; then
-    echo "chromium present: $("$BROWSER" --version)"
+    echo "chromium present: $("$BROWSER" --version 2>/dev/null)"
     exit 0
 fi
 
@@ -38,4 +38,4 @@ if ! $SUDO apt-get install -y --no-install-recommends chromium fonts-dejavu-core
     $SUDO apt-get install -y --no-install-recommends chromium fonts-dejavu-core
 fi
 
-"$BROWSER" --version
+"$BROWSER" --version 2>/dev/null

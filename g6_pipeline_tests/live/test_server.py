@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -209,3 +213,28 @@ def test_stop_ends_every_stream(data_dir: Path) -> None:
         while True:
             reader.next()
     reader.close()
+
+
+def test_g6_serve_command_binds_loopback_and_stops_on_interrupt(data_dir: Path, tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    env = {**os.environ, "G6_CONFIG_DIR": str(config_dir), "G6_DATA_DIR": str(data_dir),
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    process = subprocess.Popen([sys.executable, "-m", "g6_pipeline.cli.main", "serve", "--port", str(port)],
+                               env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        banner = process.stderr.readline() if process.stderr else ""
+        assert f"http://127.0.0.1:{port}/" in banner
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/health")
+        assert json.loads(conn.getresponse().read())["data"] == "live"
+        conn.close()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

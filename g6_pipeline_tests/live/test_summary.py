@@ -104,12 +104,7 @@ def test_rich_summary_in_a_real_terminal(tmp_path: Path) -> None:
     config_dir.mkdir()
     env = {**os.environ, "G6_CONFIG_DIR": str(config_dir), "G6_DATA_DIR": str(tmp_path),
            "PYTHONPATH": str(REPO), "TERM": "xterm-256color"}
-    runner = (
-        "import argparse, sys; from g6_pipeline.cli import summary_cmd; "
-        "p = argparse.ArgumentParser(prog='g6'); summary_cmd.register(p.add_subparsers()); "
-        "a = p.parse_args(sys.argv[1:]); sys.exit(a.handler(a))"
-    )
-    child = pexpect.spawn(sys.executable, ["-c", runner, "summary", "--refresh", "0.3"], env=env,
+    child = pexpect.spawn(sys.executable, ["-m", "g6_pipeline.cli.main", "summary", "--refresh", "0.3"], env=env,
                           cwd=str(tmp_path), dimensions=(60, 150), encoding="utf-8", timeout=20)
     try:
         child.expect("Indices")
