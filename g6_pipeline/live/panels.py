@@ -2,7 +2,8 @@
 
 An envelope is `{panel, version, generated_at, data, meta: {schema, hash}}`; `hash` (also listed in the
 manifest) is the sha256 of the canonical JSON of `data` (`json.dumps(data, sort_keys=True,
-separators=(",", ":"))`). Panels are written first and the manifest last, each atomically.
+separators=(",", ":"))`); `version` is the number of the cycle that published it. Panels are written first
+and the manifest last, each atomically.
 """
 
 from __future__ import annotations
@@ -97,11 +98,6 @@ def write_panels(
     }
     write_json_atomic(folder / MANIFEST_FILE, manifest)
     return manifest
-
-
-def read_manifest(data_dir: str | Path) -> dict[str, Any] | None:
-    """The manifest, or None when it is missing or unreadable."""
-    return read_json_object(panels_dir(data_dir) / MANIFEST_FILE).document
 
 
 def read_panel(data_dir: str | Path, panel: str) -> dict[str, Any] | None:

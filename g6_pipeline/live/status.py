@@ -31,11 +31,6 @@ def status_path(data_dir: str | Path) -> Path:
     return local_dir(data_dir) / STATUS_FILE
 
 
-def read_status(data_dir: str | Path) -> dict[str, Any] | None:
-    """The last runtime status, or None when it is missing or unreadable."""
-    return read_json_object(status_path(data_dir)).document
-
-
 def build_status(
     report: CycleReport, settings: Settings, previous: dict[str, Any] | None, now: datetime
 ) -> dict[str, Any]:
