@@ -119,11 +119,14 @@ class InfluxSettings(_Strict):
         return self.url is not None
 
 
+DEFAULT_METRIC_GROUPS: tuple[MetricGroup, ...] = ("core", "provider", "analytics", "storage")
+
+
 class MetricsSettings(_Strict):
     """Prometheus metrics, pushed to a Pushgateway after every collection run."""
 
     pushgateway_url: str | None = Field(default=None, pattern=r"^https?://")
-    groups: list[MetricGroup] = Field(default_factory=lambda: ["core", "provider", "analytics", "storage"])
+    groups: list[MetricGroup] = Field(default_factory=lambda: list(DEFAULT_METRIC_GROUPS))
     per_option_strikes: int = Field(default=2, ge=0, le=20, description="ATM ± K strikes for per-option series.")
     series_budget: int = Field(default=2000, ge=1, description="Hard cap on per-option series per push.")
 
