@@ -49,7 +49,7 @@ def generate_synthetic_day(loaded: LoadedSettings, day: date, indices: Iterable[
         if not snapshots:
             continue
         chains = enrich_many(snapshots, settings.analytics.risk_free_rate, references.get(name, day))
-        rows += parquet.write_day(chains).rows
+        rows += parquet.write_day(chains)[0]
         if csv is not None:
             csv.write_day(chains)
     return rows
@@ -68,6 +68,8 @@ def backfill_synthetic(
         report.rows += generate_synthetic_day(loaded, day, names)
         log.info("backfilled %s", day)
     for name in names:
-        result = update_range(location, report.days, name, alpha=settings.analytics.weekday_master_alpha)
-        report.weekday_master[name] = str(result.summary())
+        results = update_range(location, report.days, name, alpha=settings.analytics.weekday_master_alpha)
+        issues = sum(len(r.issues) for r in results)
+        files = sum(r.files_written for r in results)
+        report.weekday_master[name] = f"{len(results)} days folded, {files} files written, {issues} issues"
     return report

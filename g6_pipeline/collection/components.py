@@ -34,7 +34,7 @@ class Collector:
         settings = loaded.settings
         calendar = MarketCalendar.load(loaded.config_dir)
         location = DataLocation(settings.data_dir)
-        chosen = provider or make_provider(settings, cache_dir=Path(location.local_cache_dir()), calendar=calendar)
+        chosen = provider or make_provider(settings, cache_dir=instrument_cache_dir(location), calendar=calendar)
         return cls(
             settings=settings,
             config_dir=loaded.config_dir,
@@ -44,6 +44,13 @@ class Collector:
             sinks=build_sinks(settings, location),
             publishers=build_publishers(settings),
         )
+
+
+def instrument_cache_dir(location: DataLocation) -> Path:
+    """Instrument dumps are cached on local disk: under the data directory, or ~/.cache/g6 for a remote one."""
+    if location.is_local:
+        return Path(str(location.root.path)) / "instruments"
+    return Path.home() / ".cache" / "g6" / "instruments"
 
 
 def build_sinks(settings: Settings, location: DataLocation) -> list[Sink]:
@@ -57,16 +64,21 @@ def build_sinks(settings: Settings, location: DataLocation) -> list[Sink]:
     if settings.influx.enabled:
         from g6_pipeline.storage.influx import InfluxSink
 
-        sinks.append(InfluxSink.from_settings(settings.influx, location))
+        influx = InfluxSink.from_settings(settings)
+        if influx is not None:
+            sinks.append(influx)
     return sinks
 
 
 def build_publishers(settings: Settings) -> list[tuple[str, Publisher]]:
     """Metrics (pushed when a Pushgateway is configured) and the live status files."""
     from g6_pipeline.live import publish
-    from g6_pipeline.metrics import publish_cycle_metrics
+    from g6_pipeline.metrics import push_cycle
 
-    return [
-        ("metrics", lambda report: publish_cycle_metrics(report, settings)),
-        ("live status", lambda report: publish(report, settings)),
-    ]
+    def metrics(report: CycleReport) -> None:
+        push_cycle(report, settings)
+
+    def live_status(report: CycleReport) -> None:
+        publish(report, settings)
+
+    return [("metrics", metrics), ("live status", live_status)]

@@ -53,7 +53,7 @@ class ReferenceCache:
 def _safe_chain(location: DataLocation, day: date, index: str) -> pd.DataFrame | None:
     try:
         frame = load_chain(day, index, columns=["timestamp", "tradingsymbol", "last_price", "oi"],
-                           data_dir=location.root)
+                           data_dir=str(location.root))
     except FileNotFoundError:
         return None
     return frame if len(frame) else None
@@ -61,7 +61,7 @@ def _safe_chain(location: DataLocation, day: date, index: str) -> pd.DataFrame |
 
 def _safe_overview(location: DataLocation, day: date, index: str) -> pd.DataFrame | None:
     try:
-        frame = load_overview(day, index, data_dir=location.root)
+        frame = load_overview(day, index, data_dir=str(location.root))
     except FileNotFoundError:
         return None
     return frame.sort_values("timestamp") if len(frame) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 import dagster as dg
@@ -9,15 +10,43 @@ import dagster as dg
 from g6_pipeline.collection.backfill import generate_synthetic_day
 from g6_pipeline.defs.daily.partitions import DATE_DIMENSION, DAY_BY_INDEX, TRADING_DAYS, day_and_index
 from g6_pipeline.defs.resources import G6Resource
-from g6_pipeline.quality import QUALITY_CHECKS, run_quality_checks
-from g6_pipeline.storage.seal import has_minute_data, seal_day, seal_overview
+from g6_pipeline.data import load_chain
+from g6_pipeline.metrics import push_asset_check, push_weekday_master
+from g6_pipeline.quality import CheckResult, completeness, duplicates, iv_coverage, static_arbitrage
+from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.parquet import OPTIONS
+from g6_pipeline.storage.seal import seal_day, seal_overview
 from g6_pipeline.weekday_master import update_range
 
 DAILY_TAGS = {"g6/run_kind": "daily"}
+QUALITY_CHECKS = {
+    "completeness": "Every session minute was collected.",
+    "no_duplicates": "No (minute, instrument) row appears twice.",
+    "iv_coverage": "At least 90% of quoted legs have a finite implied volatility.",
+    "static_arbitrage": "No call-spread, butterfly or put-call-parity violation beyond the quoted spread.",
+}
 CHECK_SPECS = [
     dg.AssetCheckSpec(name=name, asset="option_chain_daily", description=description)
     for name, description in QUALITY_CHECKS.items()
 ]
+
+
+def has_stored_day(location: DataLocation, day: date, index: str) -> bool:
+    """Whether any option data (minute slices or a sealed file) is stored for (day, index)."""
+    if location.exists(location.sealed_file(OPTIONS, day, index)):
+        return True
+    return any(n.endswith(".parquet") for n in location.list_names(location.table_dir(OPTIONS, day, index)))
+
+
+def quality_checks(location: DataLocation, day: date, index: str, expected: int, rate: float) -> dict[str, CheckResult]:
+    """Run the four data-quality checks over the sealed day."""
+    options = load_chain(day, index, data_dir=str(location.root))
+    return {
+        "completeness": completeness(options, expected),
+        "no_duplicates": duplicates(options),
+        "iv_coverage": iv_coverage(options),
+        "static_arbitrage": static_arbitrage(options, rate),
+    }
 
 
 @dg.asset(
@@ -36,28 +65,33 @@ def option_chain_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.
     location = g6.location()
     calendar = g6.calendar()
     settings = g6.loaded().settings
-    if settings.provider == "synthetic" and not has_minute_data(location, day, index):
+    if settings.provider == "synthetic" and not has_stored_day(location, day, index):
         generate_synthetic_day(g6.loaded(), day, [index])
     expected = len(calendar.session_minutes(day))
-    report = seal_day(location, day, index, expected_minutes=expected)
-    checks = run_quality_checks(location, day, index, expected_minutes=expected)
+    compression = settings.storage.parquet_compression
+    report = seal_day(location, day, index, expected_minutes=expected, compression=compression)
+    checks = quality_checks(location, day, index, expected, settings.analytics.risk_free_rate)
+    for name, result in checks.items():
+        push_asset_check(name, index, result.passed, settings)
     return dg.MaterializeResult(
         metadata={
             "rows": report.rows,
             "minutes_collected": report.minutes_collected,
             "minutes_expected": report.minutes_expected,
-            "missing_legs": report.missing_legs,
+            "missing_legs": report.missing_legs_total if report.missing_legs_total is not None else -1,
             "file_bytes": report.file_bytes,
-            "path": dg.MetadataValue.path(str(report.path)),
+            "slices_merged": report.slices_merged,
+            "path": dg.MetadataValue.path(report.path),
         },
         check_results=[
             dg.AssetCheckResult(
-                check_name=result.name,
+                check_name=name,
                 passed=result.passed,
                 severity=dg.AssetCheckSeverity.WARN,
-                metadata={"value": result.value, "description": result.description},
+                description=result.description,
+                metadata={"value": float(result.value), **{k: float(v) for k, v in result.details.items()}},
             )
-            for result in checks
+            for name, result in checks.items()
         ],
     )
 
@@ -72,9 +106,17 @@ def option_chain_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.
 def overview_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.MaterializeResult:
     """Compact the overview slices of (day, index)."""
     day, index = day_and_index(context.partition_key)
-    report = seal_overview(g6.location(), day, index)
+    expected = len(g6.calendar().session_minutes(day))
+    compression = g6.loaded().settings.storage.parquet_compression
+    report = seal_overview(g6.location(), day, index, expected_minutes=expected, compression=compression)
     return dg.MaterializeResult(
-        metadata={"rows": report.rows, "file_bytes": report.file_bytes, "path": dg.MetadataValue.path(str(report.path))}
+        metadata={
+            "rows": report.rows,
+            "minutes_expected": expected,
+            "missing_legs": report.missing_legs_total if report.missing_legs_total is not None else -1,
+            "file_bytes": report.file_bytes,
+            "path": dg.MetadataValue.path(report.path),
+        }
     )
 
 
@@ -91,7 +133,8 @@ def overview_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.Mate
     kinds={"csv"},
     description=(
         "Per-weekday, per-time-of-day running means and EMAs of every series (the original's weekday master), "
-        "for all enabled indices. Idempotent: any set of days, in any order, gives the same files."
+        "for all enabled indices. Idempotent: any set of days, in any order, gives the same files. With the "
+        "synthetic provider, days with no stored data are generated whole first."
     ),
 )
 def weekday_master(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.MaterializeResult:
@@ -99,19 +142,31 @@ def weekday_master(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.Mate
     window = context.partition_time_window
     days = [d for d in g6.calendar().trading_days(window.start.date(), window.end.date()) if d < window.end.date()]
     settings = g6.loaded().settings
-    per_index = {}
+    location = g6.location()
+    if settings.provider == "synthetic":
+        for day in days:
+            missing = [ix for ix in settings.enabled_indices if not has_stored_day(location, day, ix)]
+            if missing:
+                generate_synthetic_day(g6.loaded(), day, missing)
+                context.log.info(f"generated synthetic {day} for {', '.join(missing)}")
+    per_index: dict[str, dict[str, object]] = {}
+    reports = []
     for index in settings.enabled_indices:
-        report = update_range(g6.location(), days, index, alpha=settings.analytics.weekday_master_alpha)
-        per_index[index] = report.summary()
-        context.log.info(f"weekday master {index}: {report.summary()}")
+        index_reports = update_range(location, days, index, alpha=settings.analytics.weekday_master_alpha)
+        severities: Counter[str] = Counter()
+        for report in index_reports:
+            reports.append(report.as_dict())
+            day_severities: Counter[str] = Counter(issue.severity for issue in report.issues)
+            severities.update(day_severities)
+            summary: dict[str, object] = {"rows": report.rows, "days_folded": len(report.days_folded)}
+            summary.update(day_severities)
+            per_index.setdefault(index, {})[report.day.isoformat()] = summary
+        push_weekday_master(index, sum(r.rows for r in index_reports), severities, settings)
+    critical = sum(1 for r in reports if not r["ok"])
     return dg.MaterializeResult(
         metadata={
             "days": dg.MetadataValue.json([d.isoformat() for d in days]),
-            "indices": dg.MetadataValue.json(per_index),
+            "partitions_with_critical_issues": critical,
+            "quality": dg.MetadataValue.json(per_index),
         }
     )
-
-
-def partition_day(key: str) -> date:
-    """The trading day of a date partition key."""
-    return date.fromisoformat(key)

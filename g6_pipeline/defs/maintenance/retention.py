@@ -12,7 +12,7 @@ import dagster as dg
 
 from g6_pipeline.defs.collection.job import COLLECTION_TAGS
 from g6_pipeline.defs.resources import G6Resource
-from g6_pipeline.storage.retention import prune_raw
+from g6_pipeline.storage.seal import prune_raw
 from g6_pipeline.time_utils import now_ist
 
 _BATCH = 500
@@ -44,9 +44,11 @@ def prune(context: dg.OpExecutionContext, g6: G6Resource) -> None:
     storage = g6.loaded().settings.storage
     runs = delete_old_collection_runs(context.instance, storage.run_retention_days)
     cutoff_day = now_ist().date() - timedelta(days=storage.raw_retention_days)
-    removed = prune_raw(g6.location(), older_than=cutoff_day)
-    context.log.info(f"deleted {runs} collection runs, {removed} raw slice files")
-    context.add_output_metadata({"runs_deleted": runs, "raw_files_removed": removed})
+    pruned = prune_raw(g6.location(), older_than=cutoff_day)
+    context.log.info(f"deleted {runs} collection runs, {pruned.files_removed} raw slice files")
+    context.add_output_metadata(
+        {"runs_deleted": runs, "raw_files_removed": pruned.files_removed, "raw_bytes_removed": pruned.bytes_removed}
+    )
 
 
 @dg.job(description="Prune old collection runs and raw files.", tags={"g6/run_kind": "daily"})
