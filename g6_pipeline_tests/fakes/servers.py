@@ -128,9 +128,9 @@ def start_prometheus(workdir: Path, pushgateway: str) -> Iterator[Server]:
 
 
 @contextmanager
-def start_victoria_metrics(workdir: Path) -> Iterator[Server]:
+def start_victoria_metrics(workdir: Path, port: int | None = None) -> Iterator[Server]:
     """VictoriaMetrics (InfluxDB line protocol on `/api/v2/write`, PromQL and `/api/v1/export` to read back)."""
-    port = free_port()
+    port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     args = [
         str(binary("victoria-metrics")),

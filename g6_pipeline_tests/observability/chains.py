@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,7 +22,8 @@ from g6_pipeline.snapshot import LEG_COLUMNS, ChainSnapshot, EnrichedChain
 IST = ZoneInfo("Asia/Kolkata")
 MINUTE = datetime(2026, 3, 10, 11, 42, tzinfo=IST)
 SPOTS = {"NIFTY": (24512.35, 50.0), "BANKNIFTY": (52140.8, 100.0), "FINNIFTY": (23410.1, 50.0), "SENSEX": (80733.6, 100.0)}
-EXPIRIES = {"this_week": date(2026, 3, 12), "next_week": date(2026, 3, 19), "this_month": date(2026, 3, 26)}
+EXPIRY_DAYS = {"this_week": 2, "next_week": 9, "this_month": 16}
+"""Days from the collection minute to each expiry."""
 
 
 def _bs(spot: float, strike: float, t: float, vol: float, call: bool, r: float = 0.065) -> float:
@@ -47,7 +48,7 @@ def make_chain(
     rows = []
     overview: dict[str, object] = {c: math.nan for c in OVERVIEW_COLUMNS}
     for tag in tags:
-        expiry = EXPIRIES[tag]
+        expiry = minute.date() + timedelta(days=EXPIRY_DAYS[tag])
         t = (datetime.combine(expiry, datetime.min.time(), IST) + timedelta(hours=15, minutes=30) - minute).total_seconds()
         t_years = t / (365 * 86400)
         sums = {"CE": [0.0, 0.0], "PE": [0.0, 0.0]}
@@ -100,7 +101,7 @@ def make_chain(
     options = pd.DataFrame(rows, columns=list(OPTION_COLUMNS))
     snapshot = ChainSnapshot(
         index=index, timestamp=minute, fetched_at=minute + timedelta(seconds=3), spot=spot,
-        legs=options[[c for c in LEG_COLUMNS]].copy(), expiries={t: EXPIRIES[t] for t in tags}, provider="synthetic",
+        legs=options[[c for c in LEG_COLUMNS]].copy(), expiries={t: minute.date() + timedelta(days=EXPIRY_DAYS[t]) for t in tags}, provider="synthetic",
     )
     assert set(overview) == set(OVERVIEW_COLUMNS)
     return EnrichedChain(snapshot=snapshot, options=options, overview=overview)
