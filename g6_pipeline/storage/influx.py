@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from influxdb_client import InfluxDBClient, Point, WritePrecision
 from influxdb_client.client.write_api import SYNCHRONOUS
@@ -130,7 +130,7 @@ class InfluxSink:
         api = self._client.write_api(write_options=SYNCHRONOUS)
 
         def write(lines: list[str]) -> None:
-            api.write(bucket=s.bucket, org=s.org, record=lines, write_precision=WritePrecision.S)
+            api.write(bucket=s.bucket, org=s.org, record=lines, write_precision=cast(WritePrecision, WritePrecision.S))
 
         return write
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from g6_pipeline.settings.model import InfluxSettings
 from g6_pipeline.storage.influx import InfluxSink
@@ -37,7 +38,7 @@ def _export(server: Server, match: str) -> list[dict[str, Any]]:
 
 
 def _settings(url: str, **kw: Any) -> InfluxSettings:
-    return InfluxSettings(url=url, org="g6", bucket="g6", token="not-a-real-token", timeout_seconds=2.0, **kw)
+    return InfluxSettings(url=url, org="g6", bucket="g6", token=SecretStr("not-a-real-token"), timeout_seconds=2.0, **kw)
 
 
 def test_points_written_are_read_back_with_their_tags_and_fields(
