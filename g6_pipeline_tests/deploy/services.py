@@ -1,4 +1,5 @@
-"""The server processes of the production layout, started for real: a gRPC code server and one dagster-daemon.
+"""The server processes of the production layout, started for real: a gRPC code server, one dagster-daemon
+and the webserver.
 
 Each runs in its own process group on 127.0.0.1 and is always stopped (SIGTERM, then SIGKILL) by its pid.
 """
@@ -13,14 +14,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+
+import requests
 
 from g6_pipeline_tests.fakes.postgres import free_port
 
 BIN = Path(sys.executable).parent
 
 
-@contextlib.contextmanager
+@contextmanager
 def _process(argv: Sequence[str], env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -47,7 +51,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-@contextlib.contextmanager
+@contextmanager
 def code_server(
     target: Sequence[str], env: Mapping[str, str], log: Path, location_name: str = "g6_pipeline"
 ) -> Iterator[int]:
@@ -60,12 +64,38 @@ def code_server(
         yield port
 
 
-@contextlib.contextmanager
+@contextmanager
 def daemon(workspace: Path, env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """Run one `dagster-daemon` against the instance in `env["DAGSTER_HOME"]`."""
     argv = [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)]
     with _process(argv, env, log) as proc:
         yield proc
+
+
+@contextmanager
+def webserver(workspace: Path, env: Mapping[str, str], log: Path, timeout: float = 120.0) -> Iterator[str]:
+    """Run `dagster-webserver` on a free loopback port; yields its base URL once `/server_info` answers."""
+    port = free_port()
+    argv = [str(BIN / "dagster-webserver"), "-w", str(workspace), "--host", "127.0.0.1", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with _process(argv, env, log) as proc:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"dagster-webserver exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
+                )
+            try:
+                if requests.get(f"{url}/server_info", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"dagster-webserver not ready within {timeout}s:\n{log.read_text()[-3000:]}"
+                )
+            time.sleep(0.5)
+        yield url
 
 
 def grpc_workspace(path: Path, port: int, location_name: str = "g6_pipeline") -> Path:
