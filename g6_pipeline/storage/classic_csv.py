@@ -5,8 +5,9 @@
 
 - a minute later than every row in the file is appended with a single write (the existing bytes are never
   touched, so a crash cannot damage them);
-- a new file, a re-written minute, a minute inserted out of order, or a file whose last line was cut short
-  is rebuilt whole and replaced atomically (temporary file, then rename), so no minute appears twice.
+- a re-written minute has its line replaced; a new file, a minute inserted out of order, a re-written first
+  minute (the base of the day change) or a file whose last line was cut short is rebuilt whole; either way
+  the file is replaced atomically (temporary file, then rename), so no minute appears twice.
 
 `tp_day_change` is tp minus the first tp of the day in that file; `tp_net_change` is tp minus the last tp of
 the previous day's file of the same series (empty when unknown, never 0).
@@ -74,48 +75,84 @@ class ClassicCsvSink:
     def write(self, chains: Sequence[EnrichedChain]) -> SinkOutcome:
         """Write one minute of every chain; failures are reported in the outcome, never raised."""
         started = time.perf_counter()
-        rows = size = 0
-        errors: list[str] = []
-        for chain in chains:
-            try:
-                rows_one, size_one = self.write_minute(chain)
-            except Exception as exc:  # one bad chain or file must not stop the others
-                errors.append(f"{chain.index}: {exc}")
-                continue
-            rows += rows_one
-            size += size_one
+        try:
+            rows, size, errors = self._write_batch(chains)
+        except Exception:  # a chain that cannot be formatted: go chain by chain so the others are written
+            rows = size = 0
+            errors = {}
+            for chain in chains:
+                try:
+                    rows_one, size_one, errors_one = self._write_batch([chain])
+                except Exception as exc:
+                    errors[chain.index] = [str(exc)]
+                    continue
+                rows, size = rows + rows_one, size + size_one
+                errors.update(errors_one)
+        message = "; ".join(
+            f"{ix}: {msgs[0]}" + (f" (and {len(msgs) - 1} more files)" if len(msgs) > 1 else "")
+            for ix, msgs in errors.items()
+        )
         return SinkOutcome(
             sink=self.name,
             rows=rows,
             bytes=size,
             seconds=time.perf_counter() - started,
-            error="; ".join(errors) or None,
+            error=message or None,
         )
 
     def write_minute(self, chain: EnrichedChain) -> tuple[int, int]:
         """Write one chain's rows (one per expiry tag and offset) and its overview row; returns (rows, bytes)."""
-        day = pd.Timestamp(chain.timestamp).tz_convert(IST).date()
-        rows = option_rows(chain.options)
-        loc = self.location
-        plans = [
-            self._plan(loc.classic_csv(chain.index, tag, off, day), day)
-            for tag, off in zip(rows["expiry_tag"], rows["offset"], strict=True)
-        ]
-        tp = rows["tp"].to_numpy(float)
-        first = np.array([p.first_tp for p in plans], dtype=float)
-        first = np.where(np.isnan(first), tp, first)
-        prev = np.array([p.prev_tp for p in plans], dtype=float)
-        lines = format_lines(classic_columns(rows, changes(tp, first, prev)), CLASSIC_COLUMNS)
-        size = 0
-        for plan, line in zip(plans, lines, strict=True):
-            size += self._apply(plan, line, CLASSIC_HEADER, rebuild_changes=True, day=day)
-        over = pd.DataFrame([chain.overview])
-        over_line = format_lines(overview_columns(over), OVERVIEW_CSV_COLUMNS)
-        path = loc.overview_csv(chain.index, day)
-        size += self._apply(
-            self._plan(path, day, overview=True), over_line[0], OVERVIEW_CSV_HEADER, False, day
+        rows, size, errors = self._write_batch([chain])
+        if errors:
+            raise StorageError("; ".join(m for msgs in errors.values() for m in msgs))
+        return rows, size
+
+    def _write_batch(self, chains: Sequence[EnrichedChain]) -> tuple[int, int, dict[str, list[str]]]:
+        """Format every chain's rows in one pass, then write each series file; (rows, bytes, errors by index)."""
+        if not chains:
+            return 0, 0, {}
+        day_of = {c.index: pd.Timestamp(c.timestamp).tz_convert(IST).date() for c in chains}
+        options = (
+            chains[0].options
+            if len(chains) == 1
+            else pd.concat([c.options for c in chains], ignore_index=True)
         )
-        return len(lines), size
+        rows = option_rows(options)
+        loc = self.location
+        errors: dict[str, list[str]] = {}
+        indices = rows["index"].astype(str).tolist()
+        plans: list[_Plan | None] = []
+        for ix, tag, off in zip(indices, rows["expiry_tag"].tolist(), rows["offset"].tolist(), strict=True):
+            try:
+                plans.append(self._plan(loc.classic_csv(ix, str(tag), int(off), day_of[ix]), day_of[ix]))
+            except Exception as exc:
+                errors.setdefault(ix, []).append(str(exc))
+                plans.append(None)
+        tp = rows["tp"].to_numpy(float)
+        first = np.array([p.first_tp if p else np.nan for p in plans], dtype=float)
+        first = np.where(np.isnan(first), tp, first)
+        prev = np.array([p.prev_tp if p else np.nan for p in plans], dtype=float)
+        lines = format_lines(classic_columns(rows, changes(tp, first, prev)), CLASSIC_COLUMNS)
+        size = written = 0
+        for ix, plan, line in zip(indices, plans, lines, strict=True):
+            if plan is None:
+                continue
+            try:
+                size += self._apply(plan, line, CLASSIC_HEADER, rebuild_changes=True, day=day_of[ix])
+                written += 1
+            except Exception as exc:
+                errors.setdefault(ix, []).append(str(exc))
+        over_lines = format_lines(
+            overview_columns(pd.DataFrame([c.overview for c in chains])), OVERVIEW_CSV_COLUMNS
+        )
+        for chain, line in zip(chains, over_lines, strict=True):
+            day = day_of[chain.index]
+            try:
+                plan = self._plan(loc.overview_csv(chain.index, day), day, overview=True)
+                size += self._apply(plan, line, OVERVIEW_CSV_HEADER, False, day)
+            except Exception as exc:
+                errors.setdefault(chain.index, []).append(str(exc))
+        return written, size, errors
 
     def _plan(self, path: UPath, day: date, overview: bool = False) -> _Plan:
         ends = self.location.read_ends(path)
@@ -145,6 +182,14 @@ class ClassicCsvSink:
             return loc.write_atomic(plan.path, header + line, durable=False)
         if plan.mode == "append" and sort_key(line_key(line)) > sort_key(plan.last_key):
             return loc.append(plan.path, line)
+        if plan.mode == "append":  # an intact file: replace the minute's line in place if it is there
+            existing = loc.read_bytes(plan.path)
+            at = existing.find(b"\n" + line_key(line) + b",", len(header) - 1)
+            end = existing.find(b"\n", at + 1) if at >= 0 else -1
+            if end >= 0 and (at + 1 != len(header) or not rebuild_changes):
+                return loc.write_atomic(
+                    plan.path, existing[: at + 1] + line + existing[end + 1 :], durable=False
+                )
         return self._rebuild(plan.path, [line], header, rebuild_changes, day)
 
     def _rebuild(

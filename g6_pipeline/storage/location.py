@@ -59,7 +59,7 @@ class DataLocation:
 
     def table_dir(self, table: str, day: date, index: str) -> UPath:
         """Folder of one table (`options` or `overview`) for one trading day and index."""
-        return self.root / "parquet" / table / f"date={day.isoformat()}" / f"index={index}"
+        return self.root.joinpath("parquet", table, f"date={day.isoformat()}", f"index={index}")
 
     def minute_slice(self, table: str, day: date, index: str, minute: datetime | dtime) -> UPath:
         """The Parquet slice of one collection minute."""
@@ -75,15 +75,17 @@ class DataLocation:
 
     def classic_series_dir(self, index: str, expiry_tag: str, offset: int) -> UPath:
         """Folder of one classic CSV series: `g6_data/<INDEX>/<expiry_tag>/<offset>/`."""
-        return self.root / "g6_data" / index / expiry_tag / format_offset(offset)
+        return self.root.joinpath("g6_data", index, expiry_tag, format_offset(offset))
 
     def classic_csv(self, index: str, expiry_tag: str, offset: int, day: date) -> UPath:
         """The classic per-strike CSV of one series and day."""
-        return self.classic_series_dir(index, expiry_tag, offset) / f"{day.isoformat()}.csv"
+        return self.root.joinpath(
+            "g6_data", index, expiry_tag, format_offset(offset), f"{day.isoformat()}.csv"
+        )
 
     def overview_csv(self, index: str, day: date) -> UPath:
         """The classic overview CSV of one index and day."""
-        return self.root / "g6_data" / "overview" / index / f"{day.isoformat()}.csv"
+        return self.root.joinpath("g6_data", "overview", index, f"{day.isoformat()}.csv")
 
     def weekday_master_root(self) -> UPath:
         """Root of the weekday master tree."""
@@ -91,15 +93,19 @@ class DataLocation:
 
     def weekday_master_file(self, index: str, expiry_tag: str, offset: int, weekday: str) -> UPath:
         """`weekday_master/<INDEX>/<expiry_tag>/<offset>/<WEEKDAY>.csv`."""
-        return self.weekday_master_root() / index / expiry_tag / format_offset(offset) / f"{weekday}.csv"
+        return self.root.joinpath(
+            "weekday_master", index, expiry_tag, format_offset(offset), f"{weekday}.csv"
+        )
 
     def weekday_day_aggregate(self, index: str, day: date) -> UPath:
         """The per-day aggregate the weekday master is rebuilt from."""
-        return self.weekday_master_root() / "_days" / index / f"{day.isoformat()}.parquet"
+        return self.root.joinpath("weekday_master", "_days", index, f"{day.isoformat()}.parquet")
 
     def weekday_quality_file(self, index: str, day: date) -> UPath:
         """The quality report of one weekday-master partition."""
-        return self.weekday_master_root() / "_quality" / index / f"overlay_quality_{day.isoformat()}.json"
+        return self.root.joinpath(
+            "weekday_master", "_quality", index, f"overlay_quality_{day.isoformat()}.json"
+        )
 
     # ---- operations -----------------------------------------------------------------------------------
 
