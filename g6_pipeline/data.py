@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from g6_pipeline.storage.location import SEALED_NAME, WEEKDAY_NAMES, DataLocation
-from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, SORT_KEYS, read_table
+from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, SORT_KEYS, read_table, read_tables
 
 
 def _location(data_dir: str | None) -> DataLocation:
@@ -51,18 +51,17 @@ def read_day_table(
     parts: list[pa.Table] = []
     if SEALED_NAME in names:
         parts.append(read_table(location, folder / SEALED_NAME, columns))
-    fresh = [read_table(location, folder / n, columns) for n in slices]
-    if not parts and not fresh:
+    if not parts and not slices:
         raise FileNotFoundError(f"no {table_name} data for {index} on {day.isoformat()} under {folder}")
-    if fresh:
-        new = pa.concat_tables(fresh)
+    if slices:
+        new = read_tables(location, [folder / n for n in slices], columns)
         if parts and "timestamp" in new.column_names:
             stale = pc.is_in(parts[0].column("timestamp"), value_set=pc.unique(new.column("timestamp")))
             parts[0] = parts[0].filter(pc.invert(stale))
         parts.append(new.cast(parts[0].schema) if parts else new)
     table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
     keys = [(k, o) for k, o in SORT_KEYS[table_name] if k in table.column_names]
-    return table.sort_by(keys) if fresh and keys else table
+    return table.sort_by(keys) if slices and keys else table
 
 
 def load_chain(

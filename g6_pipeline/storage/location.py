@@ -15,6 +15,7 @@ import secrets
 from datetime import date, datetime
 from datetime import time as dtime
 
+import pyarrow.fs as pafs
 from upath import UPath
 
 LOCAL_PROTOCOLS = frozenset({"", "file", "local"})
@@ -174,6 +175,12 @@ class DataLocation:
         except FileNotFoundError:
             return None
         return data[:nbytes], data[-nbytes:], len(data)
+
+    def arrow_filesystem(self) -> pafs.FileSystem:
+        """The data directory's filesystem for pyarrow readers (paths are `UPath.path`)."""
+        if self.is_local:
+            return pafs.LocalFileSystem()
+        return pafs.PyFileSystem(pafs.FSSpecHandler(self.root.fs))
 
     def exists(self, path: UPath) -> bool:
         """Whether a file or folder exists."""

@@ -17,7 +17,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from g6_pipeline.storage.location import SEALED_NAME, DataLocation
-from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, SCHEMAS, conform, read_table, sealed_bytes
+from g6_pipeline.storage.parquet import (
+    OPTIONS,
+    OVERVIEW,
+    SCHEMAS,
+    conform,
+    read_table,
+    read_tables,
+    sealed_bytes,
+)
 
 
 class SealError(RuntimeError):
@@ -63,12 +71,11 @@ def _load_day(
     else:
         raw = _slice_names(location.list_names(location.raw_dir(table_name, day, index)))
         raw_dir = location.raw_dir(table_name, day, index)
-        base_parts = [read_table(location, raw_dir / n) for n in raw if n not in loose]
-        base = pa.concat_tables(base_parts) if base_parts else None
-    new_parts = [read_table(location, folder / n) for n in loose]
-    if not new_parts:
+        base_paths = [raw_dir / n for n in raw if n not in loose]
+        base = read_tables(location, base_paths) if base_paths else None
+    if not loose:
         return base, []
-    fresh = pa.concat_tables(new_parts)
+    fresh = read_tables(location, [folder / n for n in loose])
     if base is not None and base.num_rows:
         replaced = pc.is_in(base.column("timestamp"), value_set=pc.unique(fresh.column("timestamp")))
         base = base.filter(pc.invert(replaced))

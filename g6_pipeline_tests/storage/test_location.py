@@ -51,3 +51,25 @@ def test_memory_filesystem_takes_the_same_calls() -> None:
     assert loc.list_names(loc.root / "g6_data") == ["x.csv"]
     loc.remove(path)
     assert not loc.exists(path)
+
+
+def test_parquet_seal_and_csv_work_on_a_memory_filesystem() -> None:
+    from datetime import date
+
+    from g6_pipeline.data import load_chain
+    from g6_pipeline.storage.classic_csv import ClassicCsvSink
+    from g6_pipeline.storage.parquet import ParquetSink
+    from g6_pipeline.storage.seal import seal_day
+    from g6_pipeline_tests.storage.chains import make_day
+
+    root = f"memory://g6-{uuid.uuid4().hex}"
+    loc = DataLocation(root)
+    day = date(2026, 11, 23)
+    for chain in make_day("NIFTY", day, ["0915", "0916", "0915"]):
+        assert ParquetSink(loc).write([chain]).error is None
+        assert ClassicCsvSink(loc).write([chain]).error is None
+    assert len(load_chain(day, "NIFTY", data_dir=root)) == 56
+    assert seal_day(loc, day, "NIFTY", 375).rows == 56
+    assert len(load_chain(day, "NIFTY", data_dir=root)) == 56
+    lines = loc.read_bytes(loc.classic_csv("NIFTY", "this_week", 0, day)).splitlines()
+    assert len(lines) == 3
