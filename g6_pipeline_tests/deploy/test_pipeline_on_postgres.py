@@ -1,0 +1,98 @@
+"""The pipeline's collection job and weekday master, run by Dagster against the PostgreSQL-backed production
+instance: the data lands on disk and the runs and their events are rows in PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, datetime
+from pathlib import Path
+
+import dagster as dg
+import psycopg2
+import pytest
+
+from g6_pipeline.data import load_chain, load_weekday_master
+from g6_pipeline.time_utils import IST
+from g6_pipeline_tests.deploy.diagnose_setup import config_folder
+from g6_pipeline_tests.fakes.postgres import PostgresServer
+
+MINUTE = datetime(2026, 11, 23, 10, 15, tzinfo=IST)
+DAYS = ["2026-11-16", "2026-11-17"]
+
+
+@pytest.fixture
+def nifty_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """(config dir, data dir): the synthetic provider, NIFTY only, exported as G6_CONFIG_DIR."""
+    data = tmp_path / "data"
+    config = config_folder(tmp_path, {"data_dir": str(data)})
+    indices = json.loads((config / "indices_config.json").read_text())
+    for name, section in indices.items():
+        section["enabled"] = name == "NIFTY"
+    (config / "indices_config.json").write_text(json.dumps(indices))
+    monkeypatch.setenv("G6_CONFIG_DIR", str(config))
+    for var in ("G6_DATA_DIR", "G6_PROVIDER", "G6_PUSHGATEWAY_URL", "G6_INFLUX_URL"):
+        monkeypatch.delenv(var, raising=False)
+    return config, data
+
+
+def rows(server: PostgresServer, sql: str, *params: object) -> list[tuple[object, ...]]:
+    with psycopg2.connect(server.dsn(os.environ["DAGSTER_PG_DB"])) as conn, conn.cursor() as cur:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+
+
+def test_collection_job_on_postgres(
+    production_instance: dg.DagsterInstance, postgres_server: PostgresServer, nifty_config: tuple[Path, Path]
+) -> None:
+    from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+    from g6_pipeline.defs.resources import G6Resource
+
+    config, data = nifty_config
+    result = collection_job.execute_in_process(
+        run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
+        instance=production_instance,
+        resources={"g6": G6Resource(config_dir=str(config))},
+    )
+    assert result.success
+
+    chain = load_chain(MINUTE.date(), "NIFTY", data_dir=str(data))
+    assert len(chain) > 0 and set(chain["timestamp"]) == {MINUTE}
+    assert rows(postgres_server, "SELECT status FROM runs WHERE run_id = %s", result.run_id) == [("SUCCESS",)]
+    steps = rows(
+        postgres_server,
+        "SELECT step_key FROM event_logs WHERE run_id = %s AND dagster_event_type = 'STEP_SUCCESS'",
+        result.run_id,
+    )
+    assert {s for (s,) in steps} == {"fetch_chains", "compute_analytics", "write_sinks", "publish_cycle"}
+    tags = rows(postgres_server, "SELECT key, value FROM run_tags WHERE run_id = %s", result.run_id)
+    assert ("g6/run_kind", "collection") in tags
+
+
+def test_weekday_master_on_postgres(
+    production_instance: dg.DagsterInstance, postgres_server: PostgresServer, nifty_config: tuple[Path, Path]
+) -> None:
+    from g6_pipeline.defs.daily.assets import weekday_master
+    from g6_pipeline.defs.resources import G6Resource
+
+    config, data = nifty_config
+    result = dg.materialize(
+        [weekday_master],
+        instance=production_instance,
+        resources={"g6": G6Resource(config_dir=str(config))},
+        tags={"dagster/asset_partition_range_start": DAYS[0], "dagster/asset_partition_range_end": DAYS[-1]},
+    )
+    assert result.success
+
+    for day in DAYS:
+        weekday = date.fromisoformat(day).weekday()
+        master = load_weekday_master("NIFTY", "this_month", 0, weekday, data_dir=str(data))
+        assert len(master) > 0
+    materialized = production_instance.get_materialized_partitions(dg.AssetKey("weekday_master"))
+    assert materialized == set(DAYS)
+    stored = rows(
+        postgres_server,
+        "SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = 'ASSET_MATERIALIZATION'",
+        result.run_id,
+    )
+    assert stored == [(len(DAYS),)]
