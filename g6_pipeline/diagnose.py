@@ -29,7 +29,7 @@ from g6_pipeline.settings import ConfigError, LoadedSettings, load_settings
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.time_utils import now_ist
 
-Status = Literal["ok", "warn", "fail", "skip"]
+Status = Literal["ok", "fail", "skip"]
 GIB = 1024**3
 DEFAULT_MIN_FREE_BYTES = 2 * GIB
 PROBE_NAME = ".g6-diagnose-probe"
@@ -367,7 +367,7 @@ def default_context(
     )
 
 
-LABELS: Mapping[Status, str] = {"ok": " ok ", "warn": "warn", "fail": "FAIL", "skip": "skip"}
+LABELS: Mapping[Status, str] = {"ok": " ok ", "fail": "FAIL", "skip": "skip"}
 
 
 def render(results: Sequence[CheckResult]) -> str:
