@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 from g6_pipeline.data import load_chain, load_weekday_master
 from g6_pipeline.time_utils import IST
 from g6_pipeline_tests.deploy.diagnose_setup import config_folder
+from g6_pipeline_tests.deploy.services import code_server, daemon, grpc_workspace
 from g6_pipeline_tests.fakes.postgres import PostgresServer
 
 MINUTE = datetime(2026, 11, 23, 10, 15, tzinfo=IST)
@@ -96,3 +99,32 @@ def test_weekday_master_on_postgres(
         result.run_id,
     )
     assert stored == [(len(DAYS),)]
+
+
+@pytest.mark.slow
+def test_production_layout_collects_from_the_minute_sensor(
+    production_instance: dg.DagsterInstance, nifty_config: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """PostgreSQL + the g6_pipeline gRPC code server + one daemon: the minute sensor's run writes the minute."""
+    _, data = nifty_config
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    target = ["--module-name", "g6_pipeline.definitions"]
+    logs = [tmp_path / "code_server.log", tmp_path / "daemon.log"]
+    with code_server(target, env, logs[0]) as port:
+        workspace = grpc_workspace(tmp_path / "workspace.yaml", port)
+        with daemon(workspace, env, logs[1]):
+            deadline = time.monotonic() + 150
+            done: Sequence[dg.RunRecord] = []
+            while not done and time.monotonic() < deadline:
+                time.sleep(1.0)
+                done = production_instance.get_run_records(
+                    filters=dg.RunsFilter(
+                        statuses=[dg.DagsterRunStatus.SUCCESS], tags={"g6/run_kind": "collection"}
+                    )
+                )
+            tails = "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in logs if p.exists())
+            assert done, f"no successful collection run within 150 s\n{tails}"
+    minute = datetime.fromisoformat(done[0].dagster_run.tags["g6/minute"])
+    chain = load_chain(minute.date(), "NIFTY", data_dir=str(data))
+    assert minute in set(chain["timestamp"])
