@@ -15,11 +15,12 @@ quality report per (day, index) under `weekday_master/_quality/<INDEX>/`.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,7 @@ MASTER_COLUMNS: tuple[str, ...] = (
     "expiry_tag",
     "offset",
 )
+MASTER_HEADER = (",".join(MASTER_COLUMNS) + "\n").encode()
 SESSION_START = "09:15:00"
 SESSION_END = "15:30:00"
 KEY = ["expiry_tag", "offset", "time"]
@@ -90,8 +92,8 @@ def day_aggregate(options: pd.DataFrame) -> pd.DataFrame:
     Columns: `expiry_tag`, `offset`, `time` (HH:MM:SS) and every metric of `METRICS`.
     """
     rows = option_rows(options)
-    times = pd.DatetimeIndex(rows["timestamp"]).tz_convert("Asia/Kolkata").strftime("%H:%M:%S")
-    rows["time"] = np.asarray(times, dtype=object)
+    codes, uniques = pd.factorize(pd.DatetimeIndex(rows["timestamp"]).tz_convert("Asia/Kolkata"))
+    rows["time"] = np.asarray(pd.DatetimeIndex(uniques).strftime("%H:%M:%S"), dtype=object)[codes]
     rows = rows[(rows["time"] >= SESSION_START) & (rows["time"] <= SESSION_END)]
     agg = rows.groupby(KEY, sort=True, observed=True)[list(METRICS)].mean().reset_index()
     agg["offset"] = agg["offset"].astype("int64")
@@ -162,17 +164,20 @@ def fold(aggregates: list[pd.DataFrame], alpha: float) -> pd.DataFrame:
     return out
 
 
-def _master_bytes(group: pd.DataFrame, index: str, tag: str, offset: int) -> bytes:
-    columns: dict[str, object] = {"timestamp": group["time"].astype(str).to_numpy()}
+def _master_lines(master: pd.DataFrame, index: str) -> list[bytes]:
+    """Every master row as a CSV line (one pyarrow call for all series)."""
+    columns: dict[str, object] = {
+        "timestamp": pa.array(master["time"].astype(str).tolist(), type=pa.string())
+    }
     for name in MASTER_COLUMNS[1:-4]:
-        columns[name] = pa.array(group[name].to_numpy(float), from_pandas=True)
-    columns["counter"] = group["counter"].to_numpy(np.int64)
-    columns["index"] = [index] * len(group)
-    columns["expiry_tag"] = [tag] * len(group)
-    columns["offset"] = [format_offset(offset)] * len(group)
+        columns[name] = pa.array(master[name].to_numpy(float), from_pandas=True)
+    columns["counter"] = pa.array(master["counter"].to_numpy(np.int64))
+    columns["index"] = pa.array([index] * len(master), type=pa.string())
+    columns["expiry_tag"] = pa.array(master["expiry_tag"].astype(str).tolist(), type=pa.string())
+    columns["offset"] = pa.array([format_offset(o) for o in master["offset"].tolist()], type=pa.string())
     buffer = io.BytesIO()
-    pacsv.write_csv(pa.table(columns), buffer, pacsv.WriteOptions(quoting_style="none"))
-    return buffer.getvalue().replace(b'"', b"")
+    pacsv.write_csv(pa.table(columns), buffer, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    return [line + b"\n" for line in buffer.getvalue().split(b"\n")[:-1]]
 
 
 def rebuild_weekday(
@@ -186,12 +191,13 @@ def rebuild_weekday(
     master = fold(aggregates, alpha)
     name = WEEKDAY_NAMES[weekday]
     written: set[tuple[str, int]] = set()
-    for key, group in master.groupby(["expiry_tag", "offset"], sort=True):
-        parts: tuple[Any, ...] = tuple(key)
-        tag, offset = str(parts[0]), int(parts[1])
-        path = location.weekday_master_file(index, tag, offset, name)
-        location.write_atomic(path, _master_bytes(group, index, tag, offset))
-        written.add((tag, offset))
+    lines = _master_lines(master, index)
+    tags, offsets = master["expiry_tag"].astype(str).tolist(), master["offset"].astype(int).tolist()
+    starts = [i for i in range(len(tags)) if i == 0 or (tags[i], offsets[i]) != (tags[i - 1], offsets[i - 1])]
+    for a, b in itertools.pairwise([*starts, len(tags)]):
+        path = location.weekday_master_file(index, tags[a], offsets[a], name)
+        location.write_atomic(path, MASTER_HEADER + b"".join(lines[a:b]))
+        written.add((tags[a], offsets[a]))
     _remove_stale(location, index, name, written)
     return len(master), len(written), days
 

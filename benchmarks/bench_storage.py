@@ -1,0 +1,191 @@
+"""Storage speed: one minute's write (Parquet + classic CSV) and reading one full day, against naive pandas.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_storage.py [--repeat 5]
+
+Data: 4 indices × 4 expiry tags × ATM ± 20 strikes × CE/PE (1,312 legs a minute). The minute is written into
+a day that already holds 374 minutes (the largest files of the day). Baselines, in the same run:
+- write: `DataFrame.to_csv(mode="a")` of each series row + `DataFrame.to_parquet` per index (no atomicity,
+  no duplicate handling);
+- read: `pandas.read_parquet` of the day's 375 minute slices one by one, then `pandas.concat`;
+- weekday master: `update_weekday_master` day by day in date order vs `update_range` over all days at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from g6_pipeline.data import load_chain
+from g6_pipeline.snapshot import EnrichedChain
+from g6_pipeline.storage.classic_csv import ClassicCsvSink
+from g6_pipeline.storage.classic_format import classic_timestamp, option_rows
+from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.parquet import ParquetSink, options_table, table_bytes
+from g6_pipeline.storage.seal import seal_day
+from g6_pipeline.weekday_master import update_range, update_weekday_master
+from g6_pipeline_tests.storage.chains import make_chain, minute
+
+DAY = date(2026, 11, 23)
+INDICES = ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX")
+TAGS = ("this_week", "next_week", "this_month", "next_month")
+MINUTES = 375
+
+
+def _shifted(chain: EnrichedChain, k: int) -> tuple[pd.DataFrame, dict[str, object]]:
+    """The chain's rows moved k minutes later with slightly different prices."""
+    options = chain.options.copy()
+    options["timestamp"] = options["timestamp"] + pd.Timedelta(minutes=k)
+    factor = 1 + 0.002 * np.sin(k / 7)
+    for column in ("last_price", "bid", "ask", "average_price"):
+        options[column] = np.round(options[column] * factor / 0.05) * 0.05
+    overview = dict(chain.overview, timestamp=chain.overview["timestamp"] + timedelta(minutes=k))
+    return options, overview
+
+
+def _day_frames(chain: EnrichedChain, minutes: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    parts = [_shifted(chain, k) for k in range(minutes)]
+    return pd.concat([p[0] for p in parts], ignore_index=True), pd.DataFrame([p[1] for p in parts])
+
+
+def _median(run: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_minute_write(root: Path, repeat: int) -> tuple[float, float, float, float]:
+    """(Parquet s, CSV s, CSV re-run s, naive s): each repeat writes a new minute at the end of a full day."""
+    base = {ix: make_chain(ix, minute(DAY, "0915"), tags=TAGS, half_width=20) for ix in INDICES}
+    location = DataLocation(root / "g6")
+    naive_root = root / "naive"
+    csv_sink, parquet_sink = ClassicCsvSink(location), ParquetSink(location)
+    for ix, chain in base.items():
+        options, overview = _day_frames(chain, MINUTES - repeat)
+        csv_sink.write_day_frames(options, overview)
+        rows = option_rows(options)
+        rows["timestamp"] = classic_timestamp(rows["timestamp"])
+        for (tag, off), group in rows.groupby(["expiry_tag", "offset"]):
+            path = naive_root / ix / str(tag) / str(off) / "day.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            group.to_csv(path, index=False)
+    new_minutes = []
+    for k in range(MINUTES - repeat, MINUTES):
+        shifted = [_shifted(chain, k) for chain in base.values()]
+        new_minutes.append(
+            [EnrichedChain(c.snapshot, o, v) for c, (o, v) in zip(base.values(), shifted, strict=True)]
+        )
+    minutes = iter(new_minutes)
+    parquet_s = _median(lambda: parquet_sink.write(next(minutes)), repeat)
+    minutes = iter(new_minutes)
+    csv_s = _median(lambda: csv_sink.write(next(minutes)), repeat)
+    last = new_minutes[-1]
+    rerun_s = _median(lambda: csv_sink.write(last), 1)
+
+    def naive() -> None:
+        for chain in last:
+            rows = option_rows(chain.options)
+            rows["timestamp"] = classic_timestamp(rows["timestamp"])
+            for (tag, off), group in rows.groupby(["expiry_tag", "offset"]):
+                group.to_csv(
+                    naive_root / chain.index / str(tag) / str(off) / "day.csv",
+                    mode="a",
+                    header=False,
+                    index=False,
+                )
+            chain.options.to_parquet(naive_root / f"{chain.index}.parquet", compression="zstd")
+
+    naive_s = _median(naive, 1)  # appends grow the files: one run only
+    return parquet_s, csv_s, rerun_s, naive_s
+
+
+def bench_load_day(root: Path, repeat: int) -> tuple[float, float, float, int]:
+    """(load_chain sealed s, load_chain from slices s, naive s, rows) for one full day of NIFTY."""
+    chain = make_chain("NIFTY", minute(DAY, "0915"), tags=TAGS, half_width=20)
+    location = DataLocation(root / "read")
+    for k in range(MINUTES):
+        options, _ = _shifted(chain, k)
+        location.write_atomic(
+            location.minute_slice("options", DAY, "NIFTY", options["timestamp"].iloc[0]),
+            table_bytes(options_table(options)),
+        )
+    folder = Path(location.table_dir("options", DAY, "NIFTY").path)
+    slices = sorted(folder.glob("minute=*.parquet"))
+    naive_s = _median(lambda: pd.concat([pd.read_parquet(p) for p in slices], ignore_index=True), repeat)
+    from_slices_s = _median(lambda: load_chain(DAY, "NIFTY", data_dir=str(location.root)), repeat)
+    seal_day(location, DAY, "NIFTY", MINUTES)
+    rows = len(load_chain(DAY, "NIFTY", data_dir=str(location.root)))
+    sealed_s = _median(lambda: load_chain(DAY, "NIFTY", data_dir=str(location.root)), repeat)
+    return sealed_s, from_slices_s, naive_s, rows
+
+
+def bench_weekday_master(root: Path, days: int) -> tuple[float, float, float]:
+    """(write_day s per index-day, update_range s, day-by-day s) for `days` trading days of NIFTY."""
+    chain = make_chain("NIFTY", minute(DAY, "0915"), tags=TAGS, half_width=20)
+    options, overview = _day_frames(chain, MINUTES)
+    trading = [d for d in (DAY - timedelta(days=k) for k in range(days * 2)) if d.weekday() < 5][:days]
+    ranged, stepwise = DataLocation(root / "wm-range"), DataLocation(root / "wm-step")
+    start = time.perf_counter()
+    for d in trading:
+        shift = pd.Timedelta(days=(d - DAY).days)
+        moved_options = options.assign(timestamp=options["timestamp"] + shift)
+        moved_overview = overview.assign(timestamp=overview["timestamp"] + shift)
+        for loc in (ranged, stepwise):
+            ParquetSink(loc).write_day_frames(moved_options, moved_overview)
+    write_s = (time.perf_counter() - start) / (2 * days)
+    start = time.perf_counter()
+    update_range(ranged, trading, "NIFTY", 0.5)
+    range_s = time.perf_counter() - start
+    start = time.perf_counter()
+    for d in sorted(trading):
+        update_weekday_master(stepwise, d, "NIFTY", 0.5)
+    step_s = time.perf_counter() - start
+    return write_s, range_s, step_s
+
+
+def main() -> None:
+    """Run both benchmarks and print times and ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--days", type=int, default=20, help="trading days of the weekday-master backfill")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="g6-bench-") as tmp:
+        root = Path(tmp)
+        parquet_s, csv_s, rerun_s, naive_s = bench_minute_write(root, args.repeat)
+        legs = len(INDICES) * len(TAGS) * 41 * 2
+        print(f"minute write, {legs} legs at the end of a {MINUTES}-minute day (median of {args.repeat}):")
+        print(f"  Parquet slices          {parquet_s * 1000:7.1f} ms")
+        print(f"  classic CSV             {csv_s * 1000:7.1f} ms")
+        print(f"  Parquet + CSV           {(parquet_s + csv_s) * 1000:7.1f} ms   (cycle budget 250 ms)")
+        print(
+            f"  naive pandas baseline   {naive_s * 1000:7.1f} ms   ratio {naive_s / (parquet_s + csv_s):.1f}x"
+        )
+        print(
+            f"  classic CSV, re-run of the same minute (replaces 656 rows in place) {rerun_s * 1000:7.1f} ms"
+        )
+        sealed_s, slices_s, naive_read_s, rows = bench_load_day(root, args.repeat)
+        print(f"load_chain, one full day of NIFTY ({rows} rows, median of {args.repeat}):")
+        print(f"  sealed day file         {sealed_s * 1000:7.1f} ms   (budget 500 ms)")
+        print(f"  from {MINUTES} minute slices  {slices_s * 1000:7.1f} ms")
+        print(
+            f"  naive read_parquet loop {naive_read_s * 1000:7.1f} ms   ratio {naive_read_s / sealed_s:.1f}x vs sealed"
+        )
+        write_s, range_s, step_s = bench_weekday_master(root, args.days)
+        print(f"weekday master backfill, {args.days} full days of NIFTY (164 series × 375 minutes a day):")
+        print(f"  write_day (sealed Parquet) per day   {write_s * 1000:7.1f} ms")
+        print(f"  update_range, one run                {range_s:7.2f} s")
+        print(f"  update_weekday_master day by day     {step_s:7.2f} s   ratio {step_s / range_s:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
