@@ -26,7 +26,7 @@ import pandas as pd
 from upath import UPath
 
 from g6_pipeline.report import SinkOutcome
-from g6_pipeline.schema import IST
+from g6_pipeline.schema import IST, OVERVIEW_COLUMNS
 from g6_pipeline.snapshot import EnrichedChain
 from g6_pipeline.storage.classic_format import (
     CHANGE_COLUMNS,
@@ -111,6 +111,10 @@ class ClassicCsvSink:
         """Format every chain's rows in one pass, then write each series file; (rows, bytes, errors by index)."""
         if not chains:
             return 0, 0, {}
+        for chain in chains:
+            absent = [k for k in OVERVIEW_COLUMNS if k not in chain.overview]
+            if absent:
+                raise StorageError(f"overview lacks {absent}")
         day_of = {c.index: pd.Timestamp(c.timestamp).tz_convert(IST).date() for c in chains}
         options = (
             chains[0].options
@@ -118,6 +122,8 @@ class ClassicCsvSink:
             else pd.concat([c.options for c in chains], ignore_index=True)
         )
         rows = option_rows(options)
+        overview = pd.DataFrame([c.overview for c in chains])
+        over_lines = format_lines(overview_columns(overview), OVERVIEW_CSV_COLUMNS)
         loc = self.location
         errors: dict[str, list[str]] = {}
         indices = rows["index"].astype(str).tolist()
@@ -142,9 +148,6 @@ class ClassicCsvSink:
                 written += 1
             except Exception as exc:
                 errors.setdefault(ix, []).append(str(exc))
-        over_lines = format_lines(
-            overview_columns(pd.DataFrame([c.overview for c in chains])), OVERVIEW_CSV_COLUMNS
-        )
         for chain, line in zip(chains, over_lines, strict=True):
             day = day_of[chain.index]
             try:

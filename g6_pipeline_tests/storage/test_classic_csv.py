@@ -174,3 +174,14 @@ def test_write_day_gives_the_same_files_as_minute_by_minute(location: DataLocati
     assert bulk.read_bytes(bulk.overview_csv("NIFTY", DAY)) == location.read_bytes(
         location.overview_csv("NIFTY", DAY)
     )
+
+
+def test_a_bad_chain_does_not_stop_the_others(location: DataLocation) -> None:
+    good = make_chain("BANKNIFTY", minute(DAY, "0915"))
+    chain = make_chain("NIFTY", minute(DAY, "0915"))
+    bad = type(chain)(chain.snapshot, chain.options, {k: v for k, v in chain.overview.items() if k != "vix"})
+    outcome = ClassicCsvSink(location).write([bad, good])
+    assert outcome.error is not None and outcome.error.startswith("NIFTY:")
+    assert outcome.rows == 14
+    assert location.exists(location.classic_csv("BANKNIFTY", "this_week", 0, DAY))
+    assert not location.exists(location.classic_csv("NIFTY", "this_week", 0, DAY))
