@@ -34,8 +34,11 @@ def test_matches_vollib_analytical_greeks() -> None:
     c = _cases(400, seed=31)
     g = greeks(*_args(c))
     for name in ("delta", "gamma", "vega", "theta", "rho"):
-        ref = [vollib_greeks(*(float(a[i]) for a in _args(c)[:5]), bool(c["is_call"][i]), float(c["q"][i]))[name]
-               for i in range(400)]
+        ref = [
+            vollib_greeks(float(c["spot"][i]), float(c["strike"][i]), float(c["t"][i]), float(c["rate"][i]),
+                          float(c["vol"][i]), bool(c["is_call"][i]), float(c["q"][i]))[name]
+            for i in range(400)
+        ]
         np.testing.assert_allclose(getattr(g, name), ref, rtol=1e-10, atol=1e-12, err_msg=name)
 
 

@@ -131,11 +131,11 @@ def test_tick_prices_and_prices_a_tick_above_intrinsic() -> None:
     # ITM side: intrinsic plus one tick of time value
     itm = ~calls
     intrinsic = np.where(itm, spot - strikes * math.exp(-rate * t), strikes * math.exp(-rate * t) - spot)
-    price = intrinsic + 0.05
-    iv = implied_vol(price, spot, strikes, t, rate, itm)
+    itm_price = intrinsic + 0.05
+    iv = implied_vol(itm_price, spot, strikes, t, rate, itm)
     assert np.isfinite(iv).all()
     repriced = [vollib_price(spot, k, t, rate, v, bool(c), 0.0) for k, v, c in zip(strikes, iv, itm, strict=True)]
-    np.testing.assert_allclose(repriced, price, rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(repriced, itm_price, rtol=RTOL, atol=ATOL)
 
 
 def test_rows_without_an_implied_vol_are_nan_with_a_reason() -> None:
