@@ -185,3 +185,26 @@ def test_a_bad_chain_does_not_stop_the_others(location: DataLocation) -> None:
     assert outcome.rows == 14
     assert location.exists(location.classic_csv("BANKNIFTY", "this_week", 0, DAY))
     assert not location.exists(location.classic_csv("NIFTY", "this_week", 0, DAY))
+
+
+def test_csv_rebuilt_from_parquet_equals_the_minute_files(location: DataLocation, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from g6_pipeline.data import load_chain, load_overview
+    from g6_pipeline.storage.parquet import ParquetSink
+
+    chains = make_day("NIFTY", DAY, ["0915", "0916", "0917"])
+    for chain in chains:
+        ParquetSink(location).write([chain])
+        ClassicCsvSink(location).write([chain])
+    rebuilt = DataLocation(tmp_path / "rebuilt")
+    root = str(location.root)
+    ClassicCsvSink(rebuilt).write_day_frames(
+        load_chain(DAY, "NIFTY", data_dir=root), load_overview(DAY, "NIFTY", data_dir=root)
+    )
+    for offset in (-150, 0, 100):
+        path = ("NIFTY", "this_month", offset, DAY)
+        assert rebuilt.read_bytes(rebuilt.classic_csv(*path)) == location.read_bytes(
+            location.classic_csv(*path)
+        )
+    assert rebuilt.read_bytes(rebuilt.overview_csv("NIFTY", DAY)) == location.read_bytes(
+        location.overview_csv("NIFTY", DAY)
+    )
