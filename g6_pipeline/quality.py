@@ -41,8 +41,11 @@ def completeness(options: pd.DataFrame, expected_minutes: int) -> CheckResult:
 
 
 def duplicates(options: pd.DataFrame) -> CheckResult:
-    """Rows that repeat a (timestamp, tradingsymbol) pair; passes when there are none."""
-    count = int(options.duplicated(subset=["timestamp", "tradingsymbol"]).sum())
+    """Rows that repeat a (timestamp, expiry_tag, tradingsymbol) key; passes when there are none.
+
+    The tag is part of the key: one instrument serves two tags when their expiries coincide.
+    """
+    count = int(options.duplicated(subset=["timestamp", "expiry_tag", "tradingsymbol"]).sum())
     return CheckResult(
         passed=count == 0,
         value=float(count),
@@ -80,6 +83,7 @@ def static_arbitrage(options: pd.DataFrame, rate: float, max_violations: int = 0
     quote exists, else last prices.
     """
     frame = options[np.isfinite(options["last_price"].to_numpy(float))]
+    frame = frame.drop_duplicates(subset=["timestamp", "expiry", "strike", "side"])  # an expiry under two tags
     calls = frame[frame["side"] == "CE"].sort_values(["timestamp", "expiry", "strike"], kind="stable")
     price, half = _price_and_spread(calls)
     group = calls.groupby(["timestamp", "expiry"], sort=False).ngroup().to_numpy()

@@ -20,6 +20,7 @@ from g6_pipeline.storage.location import SEALED_NAME, DataLocation
 from g6_pipeline.storage.parquet import (
     OPTIONS,
     OVERVIEW,
+    ROW_KEY,
     SCHEMAS,
     conform,
     read_table,
@@ -88,7 +89,7 @@ def _verify(table: pa.Table, table_name: str, path: object, expected_rows: int) 
         raise SealError(f"{path}: schema differs from the {table_name} schema")
     if table.num_rows != expected_rows:
         raise SealError(f"{path}: read back {table.num_rows} rows, wrote {expected_rows}")
-    key = ["timestamp", "tradingsymbol"] if table_name == OPTIONS else ["timestamp"]
+    key = list(ROW_KEY) if table_name == OPTIONS else ["timestamp"]
     unique = table.group_by(key).aggregate([]).num_rows
     if unique != table.num_rows:
         raise SealError(f"{path}: {table.num_rows - unique} duplicate ({', '.join(key)}) rows")

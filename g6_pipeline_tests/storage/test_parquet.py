@@ -167,3 +167,15 @@ def test_prune_removes_only_raw_slices_of_sealed_days(location: DataLocation) ->
     assert location.exists(location.sealed_file("options", old, "NIFTY"))
     assert location.list_names(location.raw_dir("options", recent, "NIFTY")) == ["minute=0915.parquet"]
     assert location.list_names(location.table_dir("options", unsealed, "NIFTY")) == ["minute=0915.parquet"]
+
+
+def test_one_contract_under_two_tags_is_not_a_duplicate(location: DataLocation) -> None:
+    from g6_pipeline import quality
+
+    chain = make_chain("NIFTY", minute(DAY, "0915"), tags=("this_week",))
+    shared = pd.concat([chain.options, chain.options.assign(expiry_tag="next_week")], ignore_index=True)
+    ParquetSink(location).write([EnrichedChain(chain.snapshot, shared, chain.overview)])
+    assert seal_day(location, DAY, "NIFTY", 375).rows == 28
+    loaded = load_chain(DAY, "NIFTY", data_dir=str(location.root))
+    assert quality.duplicates(loaded).passed
+    assert not quality.duplicates(pd.concat([loaded, loaded.iloc[:1]])).passed

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from g6_pipeline.data import load_weekday_master
+from g6_pipeline.snapshot import EnrichedChain
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import ParquetSink
 from g6_pipeline.weekday_master import MASTER_COLUMNS, update_range, update_weekday_master
@@ -21,7 +22,9 @@ SPOTS = {MONDAYS[0]: 24_000.0, MONDAYS[1]: 24_040.0, MONDAYS[2]: 23_960.0, TUESD
 SIGMAS = {MONDAYS[0]: 0.12, MONDAYS[1]: 0.15, MONDAYS[2]: 0.20, TUESDAY: 0.30}
 
 
-def _store(location: DataLocation, day: date, drop: tuple = ()) -> list:  # type: ignore[type-arg]
+def _store(
+    location: DataLocation, day: date, drop: tuple[tuple[str, int, str], ...] = ()
+) -> list[EnrichedChain]:
     chains = [
         make_chain("NIFTY", minute(day, m), spot=SPOTS[day] + i, sigma=SIGMAS[day], drop=drop)
         for i, m in enumerate(("0915", "0916"))
@@ -119,7 +122,7 @@ def test_quality_report_names_a_missing_sealed_day(location: DataLocation) -> No
     assert missing.issues[0].severity == "critical" and "no sealed option file" in missing.issues[0].message
     assert missing.days_folded == (MONDAYS[0],)
     written = json.loads(Path(missing.quality_path).read_text())
-    assert written["date" if "date" in written else "day"] == "2026-11-09"
+    assert written["day"] == "2026-11-09"
     assert written["issues"][0]["severity"] == "critical" and written["days_folded"] == ["2026-11-02"]
 
 
