@@ -83,7 +83,8 @@ def static_arbitrage(options: pd.DataFrame, rate: float, max_violations: int = 0
     quote exists, else last prices.
     """
     frame = options[np.isfinite(options["last_price"].to_numpy(float))]
-    frame = frame.drop_duplicates(subset=["timestamp", "expiry", "strike", "side"])  # an expiry under two tags
+    # an expiry collected under two tags appears twice: price it once
+    frame = frame.drop_duplicates(subset=["timestamp", "expiry", "strike", "side"])
     calls = frame[frame["side"] == "CE"].sort_values(["timestamp", "expiry", "strike"], kind="stable")
     price, half = _price_and_spread(calls)
     group = calls.groupby(["timestamp", "expiry"], sort=False).ngroup().to_numpy()
