@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from g6_pipeline.analytics import enrich_many
+from g6_pipeline.analytics import enrich
 from g6_pipeline.collection.reference import ReferenceCache
 from g6_pipeline.market_calendar import MarketCalendar
 from g6_pipeline.providers.synthetic import SyntheticMarket
@@ -48,7 +48,8 @@ def generate_synthetic_day(loaded: LoadedSettings, day: date, indices: Iterable[
     for name, snapshots in market.day_snapshots(chosen, day).items():
         if not snapshots:
             continue
-        chains = enrich_many(snapshots, settings.analytics.risk_free_rate, references.get(name, day))
+        reference = references.get(name, day)
+        chains = [enrich(snap, settings.analytics.risk_free_rate, reference) for snap in snapshots]
         rows += parquet.write_day(chains)[0]
         if csv is not None:
             csv.write_day(chains)

@@ -1,6 +1,5 @@
 """The one resource every G6 definition uses: the validated settings and the parts built from them."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

@@ -17,6 +17,7 @@ from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.market_calendar import MarketCalendar
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.settings import load_settings
+from g6_pipeline.storage.parquet import ROW_KEY
 from g6_pipeline.time_utils import IST
 
 MINUTE = datetime(2026, 11, 23, 10, 15, tzinfo=IST)
@@ -56,7 +57,7 @@ def test_collection_run_writes_parquet_and_classic_csv(g6_env: tuple[Path, Path]
         chain = load_chain(day, index, data_dir=str(data))
         assert set(chain["timestamp"]) == {pd.Timestamp(MINUTE)}
         assert set(chain["side"]) == {"CE", "PE"}
-        assert not chain.duplicated(["timestamp", "tradingsymbol"]).any()
+        assert not chain.duplicated(list(ROW_KEY)).any()
         # every stored price is the provider's quote for that instrument, not a made-up value
         exchange = settings.indices[index].exchange  # type: ignore[index]
         quotes = market.quote([f"{exchange}:{s}" for s in chain["tradingsymbol"]], MINUTE)
@@ -92,7 +93,7 @@ def test_rerunning_a_minute_replaces_it(g6_env: tuple[Path, Path]) -> None:
         assert run_minute(config, MINUTE.replace(minute=16), instance).success
     both = load_chain(MINUTE.date(), "SENSEX", data_dir=str(data))
     assert len(both) == 2 * len(first)
-    assert not both.duplicated(["timestamp", "tradingsymbol"]).any()
+    assert not both.duplicated(list(ROW_KEY)).any()
     csv_file = data / "g6_data" / "SENSEX" / "this_week" / "0" / f"{MINUTE.date().isoformat()}.csv"
     stamps = [line.split(",")[0] for line in csv_file.read_text().splitlines()[1:]]
     assert stamps == ["23-11-2026 10:15:00", "23-11-2026 10:16:00"]

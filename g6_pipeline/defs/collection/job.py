@@ -1,6 +1,5 @@
 """The minute collection job: fetch → analytics → write → publish, in one process, one run per minute."""
 
-from __future__ import annotations
 
 from datetime import datetime
 
@@ -79,7 +78,7 @@ def publish_cycle(context: dg.OpExecutionContext, state: CycleState, g6: G6Resou
 @dg.job(
     description="Collect one minute of option chains for every enabled index.",
     executor_def=dg.in_process_executor,
-    resource_defs={"io_manager": dg.mem_io_manager},
+    resource_defs={"io_manager": dg.mem_io_manager, "g6": G6Resource()},
     tags=COLLECTION_TAGS,
 )
 def collection_job() -> None:

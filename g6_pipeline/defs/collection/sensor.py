@@ -1,6 +1,5 @@
 """The minute sensor: one run of the collection job per session minute, never two for the same minute."""
 
-from __future__ import annotations
 
 from datetime import datetime
 

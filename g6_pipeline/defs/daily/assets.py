@@ -1,6 +1,5 @@
 """The daily assets: seal a day's option chain and overview per index, and fold the day into the weekday master."""
 
-from __future__ import annotations
 
 from collections import Counter
 from datetime import date

@@ -1,6 +1,5 @@
 """After the close: seal each index's day, then fold the day into the weekday master."""
 
-from __future__ import annotations
 
 import dagster as dg
 

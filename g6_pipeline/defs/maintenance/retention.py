@@ -4,7 +4,6 @@ Dagster keeps every run's event log forever (one SQLite file per run on the embe
 year of minute runs). Sealed Parquet, classic CSV and the weekday master are never touched.
 """
 
-from __future__ import annotations
 
 from datetime import timedelta
 
