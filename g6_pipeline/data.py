@@ -64,6 +64,40 @@ def read_day_table(
     return table.sort_by(keys) if slices and keys else table
 
 
+def read_edge_minute(
+    location: DataLocation,
+    table_name: str,
+    day: date,
+    index: str,
+    *,
+    last: bool,
+    columns: Sequence[str] | None = None,
+) -> pa.Table | None:
+    """The first (or last) stored minute of one day of one index, reading as little as possible.
+
+    During the day that is one minute slice; after the seal, the minute filtered out of the sealed file.
+    None when nothing is stored for the day.
+    """
+    folder = location.table_dir(table_name, day, index)
+    names = location.list_names(folder)
+    slices = sorted(n for n in names if n.startswith("minute=") and n.endswith(".parquet"))
+    wanted = None if columns is None else list(dict.fromkeys(["timestamp", *columns]))
+    sealed = None
+    if SEALED_NAME in names:
+        sealed = read_table(location, folder / SEALED_NAME, wanted)
+        pick = pc.max(sealed.column("timestamp")) if last else pc.min(sealed.column("timestamp"))
+        sealed = sealed.filter(pc.equal(sealed.column("timestamp"), pick))
+    if slices:
+        edge = read_table(location, folder / (slices[-1] if last else slices[0]), wanted)
+        if sealed is None or sealed.num_rows == 0:
+            return edge
+        # a slice re-written after the seal may be earlier or later than the sealed edge
+        slice_ts = edge.column("timestamp")[0].as_py()
+        sealed_ts = sealed.column("timestamp")[0].as_py()
+        return edge if (slice_ts >= sealed_ts if last else slice_ts <= sealed_ts) else sealed
+    return sealed
+
+
 def load_chain(
     date: date | str,
     index: str,

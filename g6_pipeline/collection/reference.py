@@ -1,20 +1,30 @@
-"""What a minute's analytics need from earlier data: the previous session's close and today's first minute."""
+"""What a minute's analytics need from earlier data: the previous session's close and today's first minute.
+
+Read once per (index, day) from the edges of the stored data (one minute slice or a filtered sealed file),
+then kept in `_reference/<INDEX>/<YYYY-MM-DD>.json` so the next minute's run, a new process, does not
+read it again.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from datetime import date
+from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
-from g6_pipeline.data import load_chain, load_overview
+from g6_pipeline.data import read_edge_minute
 from g6_pipeline.market_calendar import MarketCalendar
 from g6_pipeline.settings.model import EXPIRY_TAGS
 from g6_pipeline.snapshot import SessionReference
 from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 
 log = logging.getLogger(__name__)
+_LEG_COLUMNS = ["tradingsymbol", "last_price", "oi"]
 
 
 class ReferenceCache:
@@ -28,68 +38,80 @@ class ReferenceCache:
     def get(self, index: str, day: date) -> SessionReference:
         """The reference for `index` on `day`; an empty reference (NaN changes) when nothing is stored."""
         key = (index, day)
-        cached = self._cache.get(key)
+        cached = self._cache.get(key) or self._read_kept(index, day)
         if cached is not None:
+            self._cache[key] = cached
             return cached
-        reference = self._build(index, day)
-        # today's first minute may not be stored yet: only cache once it is known
-        if reference.day_open_straddle or not math.isnan(reference.day_open_spot):
+        reference, document = self._build(index, day)
+        # today's first minute may not be stored yet: keep the reference only once it is complete
+        if not math.isnan(reference.day_open_spot):
             self._cache[key] = reference
+            self.location.write_atomic(self._path(index, day), json.dumps(document).encode(), durable=False)
         return reference
 
-    def _build(self, index: str, day: date) -> SessionReference:
+    def _path(self, index: str, day: date) -> Any:
+        return self.location.root / "_reference" / index / f"{day.isoformat()}.json"
+
+    def _read_kept(self, index: str, day: date) -> SessionReference | None:
+        path = self._path(index, day)
+        if not self.location.exists(path):
+            return None
+        try:
+            return _from_document(json.loads(self.location.read_bytes(path)))
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring unreadable reference file %s", path)
+            return None
+
+    def _build(self, index: str, day: date) -> tuple[SessionReference, dict[str, Any]]:
         previous = self.calendar.previous_trading_day(day)
-        prev_legs = _last_minute(_safe_chain(self.location, previous, index))
-        prev_overview = _safe_overview(self.location, previous, index)
-        today_overview = _safe_overview(self.location, day, index)
-        return SessionReference(
-            prev_close_legs=prev_legs,
-            prev_close_straddle=_straddles(prev_overview, last=True),
-            day_open_straddle=_straddles(today_overview, last=False),
-            day_open_spot=_first_value(today_overview, "index_price"),
-        )
+        prev_legs = read_edge_minute(self.location, OPTIONS, previous, index, last=True, columns=_LEG_COLUMNS)
+        prev_overview = read_edge_minute(self.location, OVERVIEW, previous, index, last=True)
+        today_overview = read_edge_minute(self.location, OVERVIEW, day, index, last=False)
+        document = {
+            "prev_close_legs": _legs(prev_legs),
+            "prev_close_straddle": _straddles(prev_overview),
+            "day_open_straddle": _straddles(today_overview),
+            "day_open_spot": _value(today_overview, "index_price"),
+        }
+        return _from_document(document), document
 
 
-def _safe_chain(location: DataLocation, day: date, index: str) -> pd.DataFrame | None:
-    try:
-        frame = load_chain(day, index, columns=["timestamp", "tradingsymbol", "last_price", "oi"],
-                           data_dir=str(location.root))
-    except FileNotFoundError:
-        return None
-    return frame if len(frame) else None
+def _from_document(document: dict[str, Any]) -> SessionReference:
+    legs = document["prev_close_legs"]
+    spot = document["day_open_spot"]
+    return SessionReference(
+        prev_close_legs=(
+            pd.DataFrame(legs, columns=_LEG_COLUMNS).astype({"last_price": float, "oi": float}) if legs else None
+        ),
+        prev_close_straddle={k: float(v) for k, v in document["prev_close_straddle"].items()},
+        day_open_straddle={k: float(v) for k, v in document["day_open_straddle"].items()},
+        day_open_spot=math.nan if spot is None else float(spot),
+    )
 
 
-def _safe_overview(location: DataLocation, day: date, index: str) -> pd.DataFrame | None:
-    try:
-        frame = load_overview(day, index, data_dir=str(location.root))
-    except FileNotFoundError:
-        return None
-    return frame.sort_values("timestamp") if len(frame) else None
+def _legs(table: pa.Table | None) -> list[list[Any]]:
+    if table is None or table.num_rows == 0:
+        return []
+    frame = table.select(_LEG_COLUMNS).to_pandas().drop_duplicates("tradingsymbol")
+    return [[s, _finite(p), _finite(o)] for s, p, o in frame.itertuples(index=False)]
 
 
-def _last_minute(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-    if frame is None:
-        return None
-    last = frame[frame["timestamp"] == frame["timestamp"].max()]
-    return last[["tradingsymbol", "last_price", "oi"]].reset_index(drop=True)
-
-
-def _straddles(overview: pd.DataFrame | None, *, last: bool) -> dict[str, float]:
-    if overview is None:
+def _straddles(overview: pa.Table | None) -> dict[str, float]:
+    if overview is None or overview.num_rows == 0:
         return {}
     out: dict[str, float] = {}
     for tag in EXPIRY_TAGS:
-        column = f"straddle_{tag}"
-        if column not in overview:
-            continue
-        values = overview[column].dropna()
-        if len(values):
-            out[tag] = float(values.iloc[-1] if last else values.iloc[0])
+        value = _value(overview, f"straddle_{tag}")
+        if value is not None:
+            out[tag] = value
     return out
 
 
-def _first_value(overview: pd.DataFrame | None, column: str) -> float:
-    if overview is None or column not in overview:
-        return math.nan
-    values = overview[column].dropna()
-    return float(values.iloc[0]) if len(values) else math.nan
+def _value(table: pa.Table | None, column: str) -> float | None:
+    if table is None or table.num_rows == 0 or column not in table.column_names:
+        return None
+    return _finite(table.column(column)[0].as_py())
+
+
+def _finite(value: Any) -> float | None:
+    return float(value) if value is not None and math.isfinite(float(value)) else None
