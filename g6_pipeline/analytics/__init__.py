@@ -6,9 +6,9 @@ chain analytics take pandas frames of legs; `enrich` turns a `ChainSnapshot` int
 
 from g6_pipeline.analytics.black import black76_price, bs_price
 from g6_pipeline.analytics.breadth import market_breadth
-from g6_pipeline.analytics.enrich import ExpiryAnalytics, enrich
+from g6_pipeline.analytics.enrich import ExpiryAnalytics, enrich, enrich_many
+from g6_pipeline.analytics.expiry_time import expiry_datetime, year_fraction
 from g6_pipeline.analytics.forward import ForwardEstimate, synthetic_forward
-from g6_pipeline.analytics.greeks import Greeks, greeks, implied_dividend_yield
 from g6_pipeline.analytics.iv import (
     IV_STATUS_NAMES,
     IVStatus,
@@ -25,9 +25,9 @@ from g6_pipeline.analytics.positioning import (
     put_call_ratio,
     put_call_ratio_by_strike,
 )
+from g6_pipeline.analytics.sensitivities import Greeks, greeks, implied_dividend_yield
 from g6_pipeline.analytics.smile import iv_at_delta, iv_smile, risk_reversal_butterfly, vol_surface
 from g6_pipeline.analytics.straddle import atm_straddle
-from g6_pipeline.analytics.year_fraction import expiry_datetime, year_fraction
 
 __all__ = [
     "IV_STATUS_NAMES",
@@ -40,6 +40,7 @@ __all__ = [
     "bs_price",
     "buildup_labels",
     "enrich",
+    "enrich_many",
     "expiry_datetime",
     "greeks",
     "implied_dividend_yield",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,7 @@ BREADTH_COLUMNS: tuple[str, ...] = (
     "index", "advancing", "declining", "unchanged", "ce_oi", "pe_oi", "pcr", "index_price", "index_net_change",
 )
 TOTAL = "ALL"
+_COUNTS = ("advancing", "declining", "unchanged")
 
 
 def _oi_total(values: np.ndarray) -> float:
@@ -29,39 +31,31 @@ def _oi_total(values: np.ndarray) -> float:
 
 def market_breadth(chains: Sequence[EnrichedChain]) -> pd.DataFrame:
     """One row per index (in the given order) plus an "ALL" row; columns `BREADTH_COLUMNS`."""
-    rows: list[dict[str, object]] = []
+    table: dict[str, list[Any]] = {name: [] for name in BREADTH_COLUMNS}
     for chain in chains:
         options = chain.options
         move = options["last_price"].to_numpy(dtype=np.float64) - options["prev_close"].to_numpy(dtype=np.float64)
         calls = options["side"].to_numpy() == "CE"
         oi = options["oi"].to_numpy(dtype=np.float64)
         ce_oi, pe_oi = _oi_total(oi[calls]), _oi_total(oi[~calls])
-        rows.append(
-            {
-                "index": chain.index,
-                "advancing": int(np.count_nonzero(move > 0)),
-                "declining": int(np.count_nonzero(move < 0)),
-                "unchanged": int(np.count_nonzero(move == 0)),
-                "ce_oi": ce_oi,
-                "pe_oi": pe_oi,
-                "pcr": ratio(pe_oi, ce_oi),
-                "index_price": float(chain.overview.get("index_price", math.nan)),
-                "index_net_change": float(chain.overview.get("index_net_change", math.nan)),
-            }
+        row = (
+            chain.index, int(np.count_nonzero(move > 0)), int(np.count_nonzero(move < 0)),
+            int(np.count_nonzero(move == 0)), ce_oi, pe_oi, ratio(pe_oi, ce_oi),
+            float(chain.overview.get("index_price", math.nan)), float(chain.overview.get("index_net_change", math.nan)),
         )
-    frame = pd.DataFrame(rows, columns=list(BREADTH_COLUMNS))
-    ce_total = float(frame["ce_oi"].sum(min_count=1))
-    pe_total = float(frame["pe_oi"].sum(min_count=1))
-    total = {
-        "index": TOTAL,
-        "advancing": int(frame["advancing"].sum()),
-        "declining": int(frame["declining"].sum()),
-        "unchanged": int(frame["unchanged"].sum()),
-        "ce_oi": ce_total,
-        "pe_oi": pe_total,
-        "pcr": ratio(pe_total, ce_total),
-        "index_price": math.nan,
-        "index_net_change": math.nan,
-    }
-    frame = pd.concat([frame, pd.DataFrame([total], columns=list(BREADTH_COLUMNS))], ignore_index=True)
-    return frame.astype({"advancing": np.int64, "declining": np.int64, "unchanged": np.int64})
+        for name, value in zip(BREADTH_COLUMNS, row, strict=True):
+            table[name].append(value)
+    ce_total = _oi_total(np.array(table["ce_oi"], dtype=np.float64))
+    pe_total = _oi_total(np.array(table["pe_oi"], dtype=np.float64))
+    total = (
+        TOTAL, sum(table["advancing"]), sum(table["declining"]), sum(table["unchanged"]), ce_total, pe_total,
+        ratio(pe_total, ce_total), math.nan, math.nan,
+    )
+    for name, value in zip(BREADTH_COLUMNS, total, strict=True):
+        table[name].append(value)
+    return pd.DataFrame(
+        {
+            name: np.array(values, dtype=object if name == "index" else np.int64 if name in _COUNTS else np.float64)
+            for name, values in table.items()
+        }
+    )

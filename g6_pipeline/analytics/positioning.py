@@ -14,6 +14,7 @@ Conventions (the ones on Sensibull/Opstra screens):
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -61,20 +62,28 @@ def put_call_ratio_by_strike(legs: pd.DataFrame, column: str = "oi") -> pd.Serie
 
 
 def writer_payout(strikes: FloatArray, ce_oi: FloatArray, pe_oi: FloatArray) -> FloatArray:
-    """Total payout of option writers if the index settles at each listed strike (units × points)."""
-    ce = np.nan_to_num(ce_oi, nan=0.0)
-    pe = np.nan_to_num(pe_oi, nan=0.0)
-    settle = strikes[:, None]
-    return (ce[None, :] * np.maximum(settle - strikes[None, :], 0.0)).sum(axis=1) + (
-        pe[None, :] * np.maximum(strikes[None, :] - settle, 0.0)
-    ).sum(axis=1)
+    """Total payout of option writers if the index settles at each listed strike (units × points).
+
+    With ascending strikes K_j: calls pay Σ_{i<j} CE_i·(K_j − K_i) = K_j·ΣCE_{<j} − Σ(CE·K)_{<j} and puts
+    Σ_{i>j} PE_i·(K_i − K_j), so the whole curve takes a few cumulative sums instead of an m × m table.
+    """
+    ce = np.where(np.isnan(ce_oi), 0.0, ce_oi)
+    pe = np.where(np.isnan(pe_oi), 0.0, pe_oi)
+    ce_below = np.cumsum(ce) - ce
+    ce_k_below = np.cumsum(ce * strikes) - ce * strikes
+    pe_above = pe.sum() - np.cumsum(pe)
+    pe_k_above = (pe * strikes).sum() - np.cumsum(pe * strikes)
+    return np.asarray(strikes * ce_below - ce_k_below + pe_k_above - strikes * pe_above, dtype=np.float64)
 
 
 def max_pain_from_grid(strikes: FloatArray, ce_oi: FloatArray, pe_oi: FloatArray) -> float:
     """Strike minimising `writer_payout` (lowest on a tie); NaN when there is no positive OI."""
     if strikes.size == 0 or not (np.nansum(ce_oi) + np.nansum(pe_oi) > 0):
         return math.nan
-    return float(strikes[int(np.argmin(writer_payout(strikes, ce_oi, pe_oi)))])
+    payout = writer_payout(strikes, ce_oi, pe_oi)
+    # exact ties can differ in the last bits after the cumulative sums: compare with a relative tolerance
+    lowest = payout.min()
+    return float(strikes[int(np.flatnonzero(payout <= lowest + 1e-12 * abs(lowest))[0])])
 
 
 def max_pain(legs: pd.DataFrame) -> float:
@@ -98,25 +107,45 @@ def buildup_labels(price_change: ArrayLike, oi_change: ArrayLike) -> npt.NDArray
     return labels
 
 
+def previous_close(legs: pd.DataFrame, prev_close_legs: pd.DataFrame | None) -> tuple[FloatArray, FloatArray]:
+    """(OI, last price) of each leg in the previous session's closing snapshot, matched on `tradingsymbol`
+    (the last row wins on duplicates); NaN for legs it does not contain, or all NaN without a snapshot."""
+    return previous_close_of(legs["tradingsymbol"].tolist(), prev_close_legs)
+
+
+def previous_close_of(symbols: Sequence[str], prev_close_legs: pd.DataFrame | None) -> tuple[FloatArray, FloatArray]:
+    """`previous_close` for a list of trading symbols."""
+    n = len(symbols)
+    if prev_close_legs is None or prev_close_legs.empty or n == 0:
+        return np.full(n, np.nan), np.full(n, np.nan)
+    previous = prev_close_legs["tradingsymbol"].tolist()
+    oi = dict(zip(previous, prev_close_legs["oi"].tolist(), strict=True))
+    last = dict(zip(previous, prev_close_legs["last_price"].tolist(), strict=True))
+    nan = math.nan
+    return (
+        np.fromiter((oi.get(sym, nan) for sym in symbols), dtype=np.float64, count=n),
+        np.fromiter((last.get(sym, nan) for sym in symbols), dtype=np.float64, count=n),
+    )
+
+
 def oi_change(legs: pd.DataFrame, prev_close_legs: pd.DataFrame | None) -> FloatArray:
     """OI now minus OI in the previous session's closing snapshot, matched on `tradingsymbol`.
 
     NaN for a leg absent from the previous snapshot (a new strike) or when there is no previous snapshot.
     """
-    if prev_close_legs is None or prev_close_legs.empty:
-        return np.full(len(legs), np.nan)
-    previous = prev_close_legs.drop_duplicates("tradingsymbol", keep="last").set_index("tradingsymbol")["oi"]
-    before = legs["tradingsymbol"].map(previous).to_numpy(dtype=np.float64)
+    before, _ = previous_close(legs, prev_close_legs)
     return np.asarray(legs["oi"].to_numpy(dtype=np.float64) - before, dtype=np.float64)
 
 
 def price_change(legs: pd.DataFrame, prev_close_legs: pd.DataFrame | None = None) -> FloatArray:
     """Last price minus the previous session's close: the leg's own `prev_close`, else the last price of
     the previous session's closing snapshot (matched on `tradingsymbol`); NaN when neither is known."""
-    now = legs["last_price"].to_numpy(dtype=np.float64)
-    before = legs["prev_close"].to_numpy(dtype=np.float64).copy()
-    if prev_close_legs is not None and not prev_close_legs.empty and np.isnan(before).any():
-        previous = prev_close_legs.drop_duplicates("tradingsymbol", keep="last").set_index("tradingsymbol")["last_price"]
-        fallback = legs["tradingsymbol"].map(previous).to_numpy(dtype=np.float64)
-        before = np.where(np.isnan(before), fallback, before)
-    return np.asarray(now - before, dtype=np.float64)
+    _, last = previous_close(legs, prev_close_legs)
+    return change_since_close(
+        legs["last_price"].to_numpy(dtype=np.float64), legs["prev_close"].to_numpy(dtype=np.float64), last
+    )
+
+
+def change_since_close(last_price: FloatArray, prev_close: FloatArray, prev_snapshot_price: FloatArray) -> FloatArray:
+    """last_price − prev_close, taking the closing snapshot's price where a leg's own prev_close is NaN."""
+    return np.asarray(last_price - np.where(np.isnan(prev_close), prev_snapshot_price, prev_close), dtype=np.float64)

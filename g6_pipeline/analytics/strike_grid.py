@@ -53,15 +53,18 @@ class StrikeGrid:
         return int(self.strikes.size)
 
     def sides(self, values: ArrayLike) -> tuple[FloatArray, FloatArray]:
-        """Per-leg values → (CE value per strike, PE value per strike), NaN where a side has no leg."""
+        """Per-leg values → (CE value per strike, PE value per strike), NaN where a side has no leg.
+
+        `values` may also be a stack of shape (k, legs): the result is then two (k, strikes) arrays.
+        """
         v = np.asarray(values, dtype=np.float64)
-        ce = np.full(self.strikes.shape, np.nan)
-        pe = np.full(self.strikes.shape, np.nan)
+        ce = np.full((*v.shape[:-1], self.strikes.size), np.nan)
+        pe = np.full_like(ce, np.nan)
         listed = self.position >= 0
         calls = listed & self.is_call
         puts = listed & ~self.is_call
-        ce[self.position[calls]] = v[calls]
-        pe[self.position[puts]] = v[puts]
+        ce[..., self.position[calls]] = v[..., calls]
+        pe[..., self.position[puts]] = v[..., puts]
         return ce, pe
 
     def nearest(self, level: float) -> int:

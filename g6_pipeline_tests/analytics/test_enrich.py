@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from vollib.black_scholes_merton.greeks import analytical
 
-from g6_pipeline.analytics import enrich, market_breadth
+from g6_pipeline.analytics import enrich, enrich_many, market_breadth
 from g6_pipeline.schema import OPTION_COLUMNS, OPTION_SCHEMA, OVERVIEW_COLUMNS, OVERVIEW_SCHEMA
 from g6_pipeline.snapshot import SessionReference
 from g6_pipeline_tests.analytics.chains import EXPIRY, IST, T_YEARS, legs_frame, priced_chain, snapshot
@@ -173,3 +173,21 @@ def test_market_breadth_across_indices() -> None:
     assert np.isnan(second["pcr"]) and second["pe_oi"] == 50.0
     assert (total["advancing"], total["declining"]) == (2, 1)
     assert total["pcr"] == pytest.approx(350 / 200)
+
+
+def test_enrich_many_equals_enrich_one_by_one() -> None:
+    week = priced_chain(FORWARD, STRIKES[::5], T_YEARS, RATE, _vol)
+    other = priced_chain(FORWARD * 2.1, STRIKES[::5] * 2, T_YEARS, RATE, _vol)
+    previous = pd.DataFrame({"tradingsymbol": week["tradingsymbol"], "oi": 900.0, "last_price": 1.0})
+    snapshots = [snapshot(week, spot=SPOT), snapshot(other, spot=SPOT * 2.1, index="BANKNIFTY"), snapshot(week.iloc[:0])]
+    refs = {"NIFTY": SessionReference(prev_close_legs=previous, day_open_spot=23_990.0)}
+    together = enrich_many(snapshots, RATE, refs)
+    for chain, snap in zip(together, snapshots, strict=True):
+        alone = enrich(snap, RATE, refs.get(snap.index))
+        pd.testing.assert_frame_equal(chain.options, alone.options)
+        assert chain.overview.keys() == alone.overview.keys()
+        for key, value in chain.overview.items():
+            assert value == alone.overview[key] or (value != value and alone.overview[key] != alone.overview[key]), key
+    assert together[0].options["oi_change"].tolist()[:2] == [100.0, 100.0]
+    assert np.isnan(together[1].options["oi_change"]).all()
+    assert enrich_many([], RATE) == []

@@ -7,8 +7,8 @@ import math
 import numpy as np
 
 from g6_pipeline.analytics import bs_price, greeks
-from g6_pipeline.analytics.greeks import implied_dividend_yield
 from g6_pipeline.analytics.iv import implied_vol_black76
+from g6_pipeline.analytics.sensitivities import implied_dividend_yield
 from g6_pipeline_tests.analytics.reference import vollib_greeks
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from g6_pipeline.analytics import year_fraction
-from g6_pipeline.analytics.year_fraction import expiry_datetime, year_fractions
+from g6_pipeline.analytics.expiry_time import expiry_datetime, year_fractions
 
 IST = ZoneInfo("Asia/Kolkata")
 YEAR = 365 * 86400
