@@ -71,6 +71,13 @@ def restore_environ(saved: dict[str, str]) -> None:
     os.environ.update(saved)
 
 
+def failure_of(instance: dg.DagsterInstance, run_id: str) -> str:
+    """The messages of a failed run's failure events."""
+    kinds = {dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE}
+    events = [e for e in instance.all_logs(run_id) if e.dagster_event and e.dagster_event.event_type in kinds]
+    return " | ".join(e.message for e in events) or "no failure event recorded"
+
+
 def slices_present(data: Path, minute: datetime) -> bool:
     """Whether the options slice of every index for `minute` is on disk."""
     folder = data / "parquet" / "options" / f"date={minute.date().isoformat()}"
@@ -127,7 +134,9 @@ def bench_profile(profile: str, runs: int, root: Path) -> dict[str, float]:
                 record = instance.get_run_record_by_id(run.run_id)
                 if record is not None and record.dagster_run.is_finished:
                     if record.dagster_run.status != dg.DagsterRunStatus.SUCCESS:
-                        raise RuntimeError(f"{profile}: run {run.run_id} ended {record.dagster_run.status}")
+                        raise RuntimeError(
+                            f"{profile}: run {run.run_id} failed: {failure_of(instance, run.run_id)}"
+                        )
                     done_at = now
                     if i > 0:  # the first run warms the code server up
                         to_data.append((data_at or now) - started)
@@ -139,6 +148,8 @@ def bench_profile(profile: str, runs: int, root: Path) -> dict[str, float]:
             )
     return {
         "request_to_data": statistics.median(to_data),
+        "request_to_data_min": min(to_data),
+        "request_to_data_max": max(to_data),
         "request_to_finished": statistics.median(to_done),
         "run_start_to_end": statistics.median(in_run),
     }
@@ -157,13 +168,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"collection run, synthetic provider, {len(INDICES)} indices; median of {args.runs} runs (seconds)\n"
     )
-    print("| instance | request → data on disk | request → run finished | run start → end |")
+    print("| instance | request → data on disk (min–max) | request → run finished | run start → end |")
     print("|---|---|---|---|")
-    for profile, medians in results.items():
-        cells = " | ".join(
-            f"{medians[k]:.2f}" for k in ("request_to_data", "request_to_finished", "run_start_to_end")
-        )
-        print(f"| {profile} | {cells} |")
+    for profile, m in results.items():
+        spread = f"{m['request_to_data']:.2f} ({m['request_to_data_min']:.2f}–{m['request_to_data_max']:.2f})"
+        print(f"| {profile} | {spread} | {m['request_to_finished']:.2f} | {m['run_start_to_end']:.2f} |")
     return 0
 
 
