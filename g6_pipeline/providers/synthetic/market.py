@@ -14,7 +14,7 @@ option `ohlc.high`/`low` span only those two: simple stand-ins the simulation do
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -26,6 +26,7 @@ import pandas as pd
 from g6_pipeline.instruments.cache import dump_day
 from g6_pipeline.instruments.dump import dump_to_csv
 from g6_pipeline.market_calendar import IST, CalendarError, MarketCalendar, floor_minute
+from g6_pipeline.providers.quotes import QUOTE_FIELDS
 from g6_pipeline.providers.synthetic.contracts import (
     SPECS,
     VIX_KEY,
@@ -35,12 +36,12 @@ from g6_pipeline.providers.synthetic.contracts import (
     index_rows,
     option_rows,
 )
+from g6_pipeline.providers.synthetic.items import index_item, option_columns, option_items
 from g6_pipeline.providers.synthetic.paths import DailyModel, day_path, epoch_seconds, night_path
 from g6_pipeline.providers.synthetic.pricing import (
     DIVIDEND_YIELD,
     RATE,
     SECONDS_PER_YEAR,
-    TICK,
     black76,
     quote_band,
     smile_vol,
@@ -72,6 +73,22 @@ class _State:
     open_vol: float
     open_epoch: int
     prev_close_epoch: int
+
+
+@dataclass(frozen=True)
+class _OptionBook:
+    """A day's listed options as arrays, row `i` being quote key `keys[i]`."""
+
+    rows: dict[str, int]
+    keys: np.ndarray
+    specs: tuple[IndexSpec, ...]
+    spec: np.ndarray
+    """Position in `specs` of each option's index."""
+    token: np.ndarray
+    strike: np.ndarray
+    is_call: np.ndarray
+    expiry_epoch: np.ndarray
+    lot: np.ndarray
 
 
 def _hash01(token: np.ndarray, day: int | np.ndarray, salt: int) -> np.ndarray:
@@ -142,6 +159,7 @@ class SyntheticMarket:
         self.seed = seed
         self.calendar = calendar
         self.model = DailyModel(seed)
+        self._states: dict[tuple[str, datetime], _State] = {}
 
     # --- instruments -------------------------------------------------------------------------------
 
@@ -224,42 +242,80 @@ class SyntheticMarket:
 
     # --- quotes --------------------------------------------------------------------------------------
 
+    @lru_cache(maxsize=4)  # noqa: B019
+    def _book(self, day: date) -> _OptionBook:
+        cat = self._catalog(day)
+        epochs = {e: epoch_seconds(datetime.combine(e, EXPIRY_CLOSE, IST)) for e in cat["expiry"].unique()}
+        names = cat["name"].astype(str).to_numpy(object)
+        specs = sorted(set(names))
+        keys = [str(k) for k in cat.index]
+        return _OptionBook(
+            rows={k: i for i, k in enumerate(keys)}, keys=np.array(keys, dtype=object),
+            specs=tuple(SPECS[n] for n in specs), spec=np.searchsorted(np.array(specs, dtype=object), names),
+            token=cat["instrument_token"].to_numpy(np.int64), strike=cat["strike"].to_numpy(np.float64),
+            is_call=(cat["instrument_type"] == "CE").to_numpy(bool),
+            expiry_epoch=np.array([epochs[e] for e in cat["expiry"]], dtype=np.int64),
+            lot=cat["lot_size"].to_numpy(np.float64),
+        )
+
+    def _state_at(self, spec: IndexSpec, ts: datetime) -> _State:
+        """`_state` of the minute `ts`, kept for the latest minute asked (each batch of a fetch reuses it)."""
+        key = (spec.name, ts)
+        st = self._states.get(key)
+        if st is None:
+            st = self._state(spec, ts)
+            kept = {k: v for k, v in self._states.items() if k[1] == ts}
+            kept[key] = st
+            self._states = kept
+        return st
+
+    def _option_blocks(self, keys: Sequence[str], ts: datetime) -> Iterator[tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]]:
+        """Per index among `keys`: the listed option keys, their tokens and their `option_fields`."""
+        book = self._book(dump_day(ts))
+        found = np.fromiter(dict.fromkeys(book.rows[k] for k in keys if k in book.rows), dtype=np.int64)
+        codes = book.spec[found]
+        for code in np.unique(codes):
+            rows = found[codes == code]
+            spec = book.specs[int(code)]
+            st = self._state_at(spec, ts)
+            f = option_fields(
+                spec, self._arrays(st, epoch_seconds(ts)), book.token[rows], book.strike[rows], book.is_call[rows],
+                book.expiry_epoch[rows], book.lot[rows], st.day.toordinal(),
+            )
+            yield book.keys[rows], book.token[rows], f
+
     def quote(self, keys: Sequence[str], at: datetime) -> dict[str, dict[str, Any]]:
         """Kite `/quote` items for the known keys at `at` (unknown keys are absent, as with Kite)."""
         ts = floor_minute(at)
         stamp = ts.strftime("%Y-%m-%d %H:%M:%S")
         out: dict[str, dict[str, Any]] = {}
         spot_specs = {s.spot_key: s for s in SPECS.values()}
-        states: dict[str, _State] = {}
-
-        def state(spec: IndexSpec) -> _State:
-            if spec.name not in states:
-                states[spec.name] = self._state(spec, ts)
-            return states[spec.name]
-
         for key in keys:
             if key in spot_specs:
-                st = state(spot_specs[key])
-                out[key] = _index_item(spot_specs[key].spot_token, st.spot, st, stamp)
+                st = self._state_at(spot_specs[key], ts)
+                ohlc = (st.open_, st.high, st.low, st.prev_close)
+                out[key] = index_item(spot_specs[key].spot_token, st.spot, stamp, ohlc)
             elif key == VIX_KEY:
-                st = state(SPECS["NIFTY"])
+                st = self._state_at(SPECS["NIFTY"], ts)
                 vix = round(100.0 * float(term_atm(np.array(st.vol), SPECS["NIFTY"].base_vol, np.array(30 / 365))), 2)
-                out[key] = _index_item(VIX_TOKEN, vix, st, stamp, level=False)
-        catalog = self._catalog(dump_day(ts))
-        wanted = catalog.loc[catalog.index.intersection(pd.Index(list(keys)))]
-        for name, rows in wanted.groupby("name", sort=False):
-            spec = SPECS[str(name)]
-            st = state(spec)
-            expiry_epoch = np.array([epoch_seconds(datetime.combine(e, EXPIRY_CLOSE, IST)) for e in rows["expiry"]])
-            f = option_fields(
-                spec, self._arrays(st, epoch_seconds(ts)), rows["instrument_token"].to_numpy(np.int64),
-                rows["strike"].to_numpy(np.float64), (rows["instrument_type"] == "CE").to_numpy(),
-                expiry_epoch, rows["lot_size"].to_numpy(np.float64), st.day.toordinal(),
-            )
-            tokens = rows["instrument_token"].to_numpy(np.int64)
-            for i, key in enumerate(rows.index):
-                out[str(key)] = _option_item(int(tokens[i]), f, i, stamp)
+                out[key] = index_item(VIX_TOKEN, vix, stamp)
+        for names, tokens, f in self._option_blocks(keys, ts):
+            out.update(option_items(names.tolist(), tokens, f, stamp))
         return out
+
+    def option_quote_columns(self, keys: Sequence[str], at: datetime) -> tuple[list[str], dict[str, np.ndarray]]:
+        """The listed options among `keys` and, as columns, the leg fields `parse_quote` reads from `quote`.
+
+        The same prices as `quote` without building Kite items: other keys (indices, unknown) are left out.
+        """
+        ts = floor_minute(at)
+        names: list[str] = []
+        parts: list[dict[str, np.ndarray]] = []
+        for block_keys, _, f in self._option_blocks(keys, ts):
+            names.extend(block_keys.tolist())
+            parts.append(option_columns(f))
+        empty = np.empty(0, dtype=np.float64)
+        return names, {n: np.concatenate([p[n] for p in parts]) if parts else empty for n in QUOTE_FIELDS}
 
     # --- whole days ----------------------------------------------------------------------------------
 
@@ -268,35 +324,3 @@ class SyntheticMarket:
         from g6_pipeline.providers.synthetic.day import build_day
 
         return build_day(self, indices, day)
-
-
-def _index_item(token: int, price: float, st: _State, stamp: str, level: bool = True) -> dict[str, Any]:
-    item: dict[str, Any] = {"instrument_token": token, "timestamp": stamp, "last_price": round(price, 2),
-                            "net_change": 0}
-    if level:
-        item["ohlc"] = {"open": round(st.open_, 2), "high": round(max(st.high, price), 2),
-                        "low": round(min(st.low, price), 2), "close": round(st.prev_close, 2)}
-    return item
-
-
-def _option_item(token: int, f: Mapping[str, np.ndarray], i: int, stamp: str) -> dict[str, Any]:
-    def v(name: str) -> float:
-        return float(np.broadcast_to(f[name], f["fair"].shape)[i])
-
-    last, bid, ask, lot_bid, lot_ask = v("last_price"), v("bid"), v("ask"), v("bid_qty"), v("ask_qty")
-    volume, opened = int(v("volume")), v("open")
-    buy = [{"price": round(max(bid - j * TICK, 0.0), 2) if bid > 0 else 0.0,
-            "quantity": int(lot_bid) * (j + 1) if bid > 0 else 0, "orders": (j + 1) if bid > 0 else 0}
-           for j in range(5)]
-    sell = [{"price": round(ask + j * TICK, 2), "quantity": int(lot_ask) * (j + 1), "orders": j + 1} for j in range(5)]
-    return {
-        "instrument_token": token, "timestamp": stamp, "last_trade_time": stamp if volume > 0 else None,
-        "last_price": last, "last_quantity": int(lot_bid) if volume > 0 else 0,
-        "buy_quantity": sum(d["quantity"] for d in buy), "sell_quantity": sum(d["quantity"] for d in sell),
-        "volume": volume, "average_price": v("average_price"), "oi": int(v("oi")),
-        "oi_day_high": int(v("oi")), "oi_day_low": int(v("oi")), "net_change": 0,
-        "lower_circuit_limit": TICK, "upper_circuit_limit": round(max(last * 3, 10.0), 2),
-        "ohlc": {"open": opened, "high": max(opened, last), "low": min(opened, last), "close": v("prev_close")},
-        "depth": {"buy": buy, "sell": sell},
-    }
-

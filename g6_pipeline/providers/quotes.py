@@ -1,0 +1,98 @@
+"""Kite `/quote` items as leg fields: `parse_quote` for one item, `QuoteTable` for a batch as columns.
+
+Every source answers Kite-format items; a source that computes its quotes as arrays (the simulated market)
+may also hand over a `QuoteTable` directly, with the values `parse_quote` would have produced from its items.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+QUOTE_FIELDS = ("last_price", "bid", "ask", "bid_qty", "ask_qty", "volume", "oi", "average_price", "prev_close")
+
+
+def as_float(value: Any) -> float:
+    """`value` as a finite float, else NaN."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return out if math.isfinite(out) else math.nan
+
+
+def parse_quote(item: Mapping[str, Any]) -> dict[str, float]:
+    """The leg fields of one Kite quote item; anything absent or empty is NaN, never 0."""
+    depth = item.get("depth") or {}
+
+    def best(side: str) -> tuple[float, float]:
+        levels = depth.get(side) or []
+        if not levels:
+            return math.nan, math.nan
+        price, qty = as_float(levels[0].get("price")), as_float(levels[0].get("quantity"))
+        return (price, qty) if price > 0 and qty > 0 else (math.nan, math.nan)
+
+    bid, bid_qty = best("buy")
+    ask, ask_qty = best("sell")
+    last = as_float(item.get("last_price"))
+    ohlc = item.get("ohlc") or {}
+    return {
+        "last_price": last if last > 0 else math.nan,
+        "bid": bid,
+        "ask": ask,
+        "bid_qty": bid_qty,
+        "ask_qty": ask_qty,
+        "volume": as_float(item.get("volume")),
+        "oi": as_float(item.get("oi")),
+        "average_price": as_float(item.get("average_price")),
+        "prev_close": as_float(ohlc.get("close")),
+    }
+
+
+@dataclass(frozen=True)
+class QuoteTable:
+    """Parsed quotes by key: row `i` of every `QUOTE_FIELDS` column (float64, NaN if absent) is `keys[i]`.
+
+    A key listed twice is looked up at its last row.
+    """
+
+    keys: list[str]
+    fields: dict[str, np.ndarray]
+    rows: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rows", {k: i for i, k in enumerate(self.keys)})
+
+    @classmethod
+    def from_items(cls, items: Mapping[str, Mapping[str, Any]]) -> QuoteTable:
+        """The table of Kite items, each through `parse_quote`."""
+        parsed = [parse_quote(item) for item in items.values()]
+        return cls(list(items), {f: np.array([p[f] for p in parsed], dtype="float64") for f in QUOTE_FIELDS})
+
+    @classmethod
+    def concat(cls, tables: Sequence[QuoteTable]) -> QuoteTable:
+        """One table of several; a key quoted twice takes its last row, as `dict.update` would."""
+        if len(tables) == 1:
+            return tables[0]
+        keys = [k for t in tables for k in t.keys]
+        parts = {f: [t.fields[f] for t in tables] for f in QUOTE_FIELDS}
+        return cls(keys, {f: np.concatenate(v) if v else np.empty(0, dtype="float64") for f, v in parts.items()})
+
+    def lookup(self, keys: Sequence[str]) -> np.ndarray:
+        """Row of each key in the table, −1 for a key that was not quoted."""
+        rows = self.rows
+        return np.fromiter((rows.get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+
+
+@runtime_checkable
+class TableQuoteSource(Protocol):
+    """A source that can answer a `/quote` batch as a `QuoteTable` without building Kite items."""
+
+    def quote_table(self, keys: Sequence[str], now: datetime) -> QuoteTable:
+        """The parsed quotes of at most `max_batch` keys: equal to `parse_quote` of the `/quote` items."""
+        ...
