@@ -27,13 +27,14 @@ from g6_pipeline.instruments import (
 )
 from g6_pipeline.market_calendar import IST, floor_minute
 from g6_pipeline.providers.base import CircuitOpenError, FetchResult, ProviderError, TokenExpiredError
+from g6_pipeline.providers.quotes import QUOTE_FIELDS, QuoteTable, TableQuoteSource, as_float, parse_quote
 from g6_pipeline.report import ProviderStats
 from g6_pipeline.settings.model import IndexSettings
 from g6_pipeline.snapshot import LEG_COLUMNS, ChainSnapshot
 
 log = logging.getLogger(__name__)
 VIX_KEY = "NSE:INDIA VIX"
-QUOTE_FIELDS = ("last_price", "bid", "ask", "bid_qty", "ask_qty", "volume", "oi", "average_price", "prev_close")
+__all__ = ["QUOTE_FIELDS", "ChainProvider", "QuoteSource", "QuoteTable", "parse_quote"]
 
 
 class QuoteSource(Protocol):
@@ -54,44 +55,12 @@ class QuoteSource(Protocol):
         ...
 
 
-def _num(value: Any) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return out if math.isfinite(out) else math.nan
-
-
-def parse_quote(item: Mapping[str, Any]) -> dict[str, float]:
-    """The leg fields of one Kite quote item; anything absent or empty is NaN, never 0."""
-    depth = item.get("depth") or {}
-
-    def best(side: str) -> tuple[float, float]:
-        levels = depth.get(side) or []
-        if not levels:
-            return math.nan, math.nan
-        price, qty = _num(levels[0].get("price")), _num(levels[0].get("quantity"))
-        return (price, qty) if price > 0 and qty > 0 else (math.nan, math.nan)
-
-    bid, bid_qty = best("buy")
-    ask, ask_qty = best("sell")
-    last = _num(item.get("last_price"))
-    ohlc = item.get("ohlc") or {}
-    return {
-        "last_price": last if last > 0 else math.nan,
-        "bid": bid,
-        "ask": ask,
-        "bid_qty": bid_qty,
-        "ask_qty": ask_qty,
-        "volume": _num(item.get("volume")),
-        "oi": _num(item.get("oi")),
-        "average_price": _num(item.get("average_price")),
-        "prev_close": _num(ohlc.get("close")),
-    }
-
-
 class ChainProvider:
-    """A `Provider` over a `QuoteSource`."""
+    """A `Provider` over a `QuoteSource`.
+
+    A source that also implements `TableQuoteSource` has its option quotes taken as a `QuoteTable` (the
+    same values, without Kite item dicts); index quotes always go through `quote`.
+    """
 
     def __init__(
         self,
@@ -107,6 +76,7 @@ class ChainProvider:
         self._clock = clock
         self._dumps: dict[tuple[str, date], pd.DataFrame] = {}
         self._forwards: dict[tuple[str, date], float] = {}
+        self._universes: dict[tuple[str, date, str, str, tuple[str, ...], date], IndexUniverse] = {}
 
     def _dump(self, exchange: str, day: date) -> pd.DataFrame:
         key = (exchange, day)
@@ -117,7 +87,19 @@ class ChainProvider:
                 frame = self.source.instruments(exchange, day)
             self._dumps = {k: v for k, v in self._dumps.items() if k[1] == day}
             self._dumps[key] = frame
+            self._universes = {k: v for k, v in self._universes.items() if (k[0], k[1]) in self._dumps}
         return self._dumps[key]
+
+    def _universe(self, name: str, ix: IndexSettings, minute: datetime) -> IndexUniverse:
+        """`build_universe` of the index, reused while the dump, the index settings and the day are the same."""
+        day = dump_day(minute)
+        dump = self._dump(ix.exchange, day)
+        key = (ix.exchange, day, name, ix.spot_key, tuple(ix.expiry_tags), minute.date())
+        uni = self._universes.get(key)
+        if uni is None:
+            uni = build_universe(dump, name, ix.exchange, ix.spot_key, ix.expiry_tags, minute.date())
+            self._universes[key] = uni
+        return uni
 
     def _quote_all(self, keys: Sequence[str], now: datetime) -> tuple[dict[str, Mapping[str, Any]], dict[str, str]]:
         """Quotes in batches of `max_batch`; keys of a failed batch map to the failure's reason."""
@@ -134,6 +116,25 @@ class ChainProvider:
                 failed.update(dict.fromkeys(batch, str(exc)))
         return quotes, failed
 
+    def _quote_table(self, keys: Sequence[str], now: datetime) -> tuple[QuoteTable, dict[str, str]]:
+        """`_quote_all` as one parsed `QuoteTable` (straight from the source when it can answer one)."""
+        tables: list[QuoteTable] = []
+        failed: dict[str, str] = {}
+        step = self.source.max_batch
+        source = self.source
+        for i in range(0, len(keys), step):
+            batch = list(keys[i : i + step])
+            try:
+                if isinstance(source, TableQuoteSource):
+                    tables.append(source.quote_table(batch, now))
+                else:
+                    tables.append(QuoteTable.from_items(source.quote(batch, now)))
+            except (TokenExpiredError, CircuitOpenError):
+                raise
+            except ProviderError as exc:
+                failed.update(dict.fromkeys(batch, str(exc)))
+        return QuoteTable.concat(tables), failed
+
     def fetch(self, indices: Mapping[str, IndexSettings], now: datetime) -> FetchResult:
         """Collect every index for the minute of `now`; see `Provider.fetch`."""
         self.stats = ProviderStats()
@@ -143,8 +144,7 @@ class ChainProvider:
         universes: dict[str, IndexUniverse] = {}
         for name, ix in indices.items():
             try:
-                dump = self._dump(ix.exchange, dump_day(minute))
-                universes[name] = build_universe(dump, name, ix.exchange, ix.spot_key, ix.expiry_tags, minute.date())
+                universes[name] = self._universe(name, ix, minute)
             except (UniverseError, DumpError) as exc:
                 result.failures[name] = str(exc)
             except ProviderError as exc:
@@ -154,29 +154,32 @@ class ChainProvider:
         spot_keys = sorted({u.spot_key for u in universes.values()} | {VIX_KEY})
         spots, spot_failed = self._quote_all(spot_keys, minute)
         legs_by_index: dict[str, pd.DataFrame] = {}
+        keys_by_index: dict[str, list[str]] = {}
         for name, uni in universes.items():
             item = spots.get(uni.spot_key)
-            spot = _num(item.get("last_price")) if item else math.nan
+            spot = as_float(item.get("last_price")) if item else math.nan
             if not spot > 0:
                 reason = spot_failed.get(uni.spot_key, "not in the quote response")
                 result.failures[name] = f"index price {uni.spot_key} not quoted: {reason}"
                 continue
             centers = {e: self._forwards.get((name, e), spot) for e in set(uni.expiries.values())}
             ix = indices[name]
-            legs_by_index[name] = uni.legs(centers, ix.strikes_below, ix.strikes_above)
-        keys = sorted({f"{universes[n].exchange}:{s}" for n, lg in legs_by_index.items() for s in lg["tradingsymbol"]})
-        quotes, failed = self._quote_all(keys, minute)
+            legs_by_index[name] = legs = uni.legs(centers, ix.strikes_below, ix.strikes_above)
+            prefix = uni.exchange + ":"
+            keys_by_index[name] = [prefix + s for s in legs["tradingsymbol"].tolist()]
+        keys = sorted({k for full in keys_by_index.values() for k in full})
+        table, failed = self._quote_table(keys, minute)
         fetched_at = self._clock()
         vix_item = spots.get(VIX_KEY)
-        vix = _num(vix_item.get("last_price")) if vix_item else math.nan
+        vix = as_float(vix_item.get("last_price")) if vix_item else math.nan
         for name, legs in legs_by_index.items():
             uni = universes[name]
-            full_keys = uni.exchange + ":" + legs["tradingsymbol"]
-            reasons = sorted({failed[k] for k in full_keys if k in failed})
+            full_keys = keys_by_index[name]
+            reasons = sorted({failed[k] for k in full_keys if k in failed}) if failed else []
             if reasons:
                 result.failures[name] = f"option quotes failed: {reasons[0]}"
                 continue
-            result.snapshots[name] = self._snapshot(name, uni, legs, full_keys, quotes, spots, minute, fetched_at, vix)
+            result.snapshots[name] = self._snapshot(name, uni, legs, full_keys, table, spots, minute, fetched_at, vix)
         return result
 
     def _snapshot(
@@ -184,47 +187,64 @@ class ChainProvider:
         name: str,
         uni: IndexUniverse,
         legs: pd.DataFrame,
-        full_keys: pd.Series,
-        quotes: Mapping[str, Mapping[str, Any]],
+        full_keys: Sequence[str],
+        table: QuoteTable,
         spots: Mapping[str, Mapping[str, Any]],
         minute: datetime,
         fetched_at: datetime,
         vix: float,
     ) -> ChainSnapshot:
-        present = full_keys.isin(list(quotes)).to_numpy()
-        missing = tuple(sorted(set(legs.loc[~present, "tradingsymbol"])))
-        got = legs.loc[present].reset_index(drop=True)
-        parsed = [parse_quote(quotes[k]) for k in full_keys[present]]
-        for fld in QUOTE_FIELDS:
-            got[fld] = np.array([p[fld] for p in parsed], dtype="float64")
-        got["instrument_token"] = got["instrument_token"].astype("int64")
-        got["lot_size"] = got["lot_size"].astype("int64")
-        got["strike"] = got["strike"].astype("float64")
-        got = got.loc[:, list(LEG_COLUMNS)]
-        for expiry in set(uni.expiries.values()):
-            part = got.loc[got["expiry"] == expiry].drop_duplicates(["strike", "side"])
-            mids = (part["bid"] + part["ask"]) / 2
-            price = mids.where(mids.notna(), part["last_price"])
-            ce = price[part["side"] == "CE"].set_axis(part.loc[part["side"] == "CE", "strike"])
-            pe = price[part["side"] == "PE"].set_axis(part.loc[part["side"] == "PE", "strike"])
-            both = pd.concat([ce.rename("c"), pe.rename("p")], axis=1).dropna()
-            fwd = synthetic_forward(both.index.to_numpy(), both["c"].to_numpy(), both["p"].to_numpy())
-            if math.isfinite(fwd):
-                self._forwards[(name, expiry)] = fwd
+        rows = table.lookup(full_keys)
+        present = rows >= 0
+        pos = np.flatnonzero(present)
+        symbols = legs["tradingsymbol"].to_numpy(object)
+        missing = tuple(sorted(set(symbols[~present].tolist())))
+        quoted = rows[present]
+        data: dict[str, Any] = {}
+        for col in LEG_COLUMNS:
+            if col in QUOTE_FIELDS:
+                data[col] = table.fields[col][quoted]
+            elif col in ("instrument_token", "lot_size"):
+                data[col] = legs[col].to_numpy()[pos].astype("int64")
+            elif col == "strike":
+                data[col] = legs[col].to_numpy()[pos].astype("float64")
+            else:
+                data[col] = legs[col].array.take(pos)
+        got = pd.DataFrame(data)
+        self._update_forwards(name, uni, data)
         spot_item = spots[uni.spot_key]
         ohlc = spot_item.get("ohlc") or {}
         return ChainSnapshot(
             index=name,
             timestamp=minute,
             fetched_at=fetched_at,
-            spot=_num(spot_item.get("last_price")),
+            spot=as_float(spot_item.get("last_price")),
             legs=got,
             expiries=dict(uni.expiries),
             missing=missing,
-            spot_open=_num(ohlc.get("open")),
-            spot_high=_num(ohlc.get("high")),
-            spot_low=_num(ohlc.get("low")),
-            spot_prev_close=_num(ohlc.get("close")),
+            spot_open=as_float(ohlc.get("open")),
+            spot_high=as_float(ohlc.get("high")),
+            spot_low=as_float(ohlc.get("low")),
+            spot_prev_close=as_float(ohlc.get("close")),
             vix=vix,
             provider=self.name,
         )
+
+    def _update_forwards(self, name: str, uni: IndexUniverse, legs: Mapping[str, Any]) -> None:
+        """Each expiry's synthetic forward from its quoted legs (mid, else last price), for the next window."""
+        expiry = np.asarray(legs["expiry"], dtype=object)
+        strike = np.asarray(legs["strike"], dtype="float64")
+        side = np.asarray(legs["side"], dtype=object)
+        is_call, is_put = side == "CE", side == "PE"
+        mids = (legs["bid"] + legs["ask"]) / 2
+        price = np.where(np.isnan(mids), legs["last_price"], mids)
+        for exp in set(uni.expiries.values()):
+            sel = np.flatnonzero(expiry == exp)
+            calls, puts = sel[is_call[sel]], sel[is_put[sel]]
+            # the first row of each strike and side (an expiry under two tags lists its legs twice)
+            ck, ci = np.unique(strike[calls], return_index=True)
+            pk, pi = np.unique(strike[puts], return_index=True)
+            both, at_c, at_p = np.intersect1d(ck, pk, assume_unique=True, return_indices=True)
+            fwd = synthetic_forward(both, price[calls[ci[at_c]]], price[puts[pi[at_p]]])
+            if math.isfinite(fwd):
+                self._forwards[(name, exp)] = fwd

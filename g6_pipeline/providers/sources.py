@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from g6_pipeline.instruments import DUMP_COLUMNS, parse_dump_csv
+from g6_pipeline.providers.quotes import QuoteTable
 from g6_pipeline.providers.synthetic import SPECS, SyntheticMarket, tradingsymbol
 from g6_pipeline.report import ProviderStats
 
@@ -34,6 +35,15 @@ class SyntheticSource:
         """The market's `/quote` items at `now`."""
         stats_keys = list(keys)
         return self.market.quote(stats_keys, now)
+
+    def quote_table(self, keys: Sequence[str], now: datetime) -> QuoteTable:
+        """`quote` parsed, with the options' columns taken from the market without building Kite items."""
+        names, columns = self.market.option_quote_columns(keys, now)
+        table = QuoteTable(names, columns)
+        rest = [k for k in keys if k not in table.rows]
+        if not rest:
+            return table
+        return QuoteTable.concat([table, QuoteTable.from_items(self.market.quote(rest, now))])
 
 
 MOCK_SPOTS = {"NIFTY": 24010.0, "BANKNIFTY": 51020.0, "FINNIFTY": 23005.0, "SENSEX": 79030.0}
