@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -108,20 +109,35 @@ class IndexUniverse:
     lot_size: int
     strikes: dict[date, np.ndarray] = field(default_factory=dict)
 
+    @cached_property
+    def _expiry_rows(self) -> dict[date, tuple[np.ndarray, np.ndarray]]:
+        """Row positions in `contracts` of each expiry, with their strikes (computed once per universe)."""
+        expiry = self.contracts["expiry"].to_numpy(object)
+        strike = self.contracts["strike"].to_numpy("float64")
+        out = {}
+        for e in set(self.expiries.values()):
+            rows = np.flatnonzero(expiry == e)
+            out[e] = (rows, strike[rows])
+        return out
+
     def legs(self, centers: Mapping[date, float], below: int, above: int) -> pd.DataFrame:
         """Contracts in the strike window around each expiry's centre, one row per (tag, contract)."""
-        parts = []
+        if not self.expiries:
+            return pd.DataFrame(columns=[*CONTRACT_COLUMNS[:3], "expiry_tag", *CONTRACT_COLUMNS[3:]])
+        picked: list[np.ndarray] = []
+        tags: list[str] = []
         for tag, expiry in self.expiries.items():
             center = centers.get(expiry, math.nan)
             window = strike_window(self.strikes[expiry], center, below, above)
-            rows = self.contracts.loc[
-                (self.contracts["expiry"] == expiry) & self.contracts["strike"].isin(window)
-            ].copy()
-            rows.insert(3, "expiry_tag", tag)
-            parts.append(rows)
-        if not parts:
-            return pd.DataFrame(columns=[*CONTRACT_COLUMNS[:3], "expiry_tag", *CONTRACT_COLUMNS[3:]])
-        return pd.concat(parts, ignore_index=True)
+            rows, strikes = self._expiry_rows[expiry]
+            inside = np.isin(strikes, window)
+            if np.isnan(window).any():  # pandas `isin` matches NaN with NaN; numpy does not
+                inside |= np.isnan(strikes)
+            picked.append(rows[inside])
+            tags.extend([tag] * int(inside.sum()))
+        out = self.contracts.take(np.concatenate(picked)).reset_index(drop=True)
+        out.insert(3, "expiry_tag", pd.Series(tags, dtype="str"))
+        return out
 
 
 def build_universe(
