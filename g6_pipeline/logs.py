@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Iterable
+from typing import TextIO
 
 _SECRET_PATTERNS = (
     # Kite's Authorization header: "token <api_key>:<access_token>"
@@ -48,13 +50,28 @@ class SecretMaskFilter(logging.Filter):
         return True
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at the time of each record (it may be replaced, e.g. by tests)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
 def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     """Set up the root logger once: one line per event on stderr, secrets masked."""
     root = logging.getLogger()
     root.setLevel(level)
     handler = next((h for h in root.handlers if getattr(h, "_g6", False)), None)
     if handler is None:
-        handler = logging.StreamHandler()
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter(_FORMAT))
         handler._g6 = True  # type: ignore[attr-defined]
         root.addHandler(handler)
