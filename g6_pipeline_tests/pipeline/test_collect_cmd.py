@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,12 +11,11 @@ import pytest
 from g6_pipeline.cli import collect_cmd
 from g6_pipeline.cli.main import main
 from g6_pipeline.data import load_chain
-from g6_pipeline.kite_token import TokenStore
 from g6_pipeline.market_calendar import MarketCalendar
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.time_utils import IST
 from g6_pipeline_tests.fakes.kite_server import ACCESS_TOKEN, KiteServerHandle, kite_server
-from g6_pipeline_tests.pipeline.conftest import REPO_CONFIG
+from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, issue_token, write_kite_config
 
 OPEN = datetime(2026, 11, 23, 11, 30, 20, tzinfo=IST)
 CLOSED = datetime(2026, 11, 23, 19, 0, tzinfo=IST)
@@ -44,29 +42,12 @@ def test_synthetic_cycle_prints_a_summary_and_writes(
 @pytest.fixture
 def kite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, KiteServerHandle]]:
     """The kite provider pointed at the loopback Kite server (the real kiteconnect client)."""
-    config = tmp_path / "config"
-    config.mkdir()
-    (config / "holidays.json").write_text((REPO_CONFIG / "holidays.json").read_text())
-    token_file = tmp_path / "kite_token"
-    (config / "platform_config.json").write_text(json.dumps({
-        "provider": "kite", "data_dir": str(tmp_path / "data"),
-        "kite": {"api_key": "testkey", "token_file": str(token_file), "requests_per_second": 10,
-                 "timeout_seconds": 2, "max_retries": 1},
-    }))
-    (config / "indices_config.json").write_text(json.dumps({
-        "NIFTY": {"exchange": "NFO", "spot_key": "NSE:NIFTY 50", "strikes_below": 3, "strikes_above": 3,
-                  "expiry_tags": ["this_week"]},
-        "SENSEX": {"exchange": "BFO", "spot_key": "BSE:SENSEX", "strikes_below": 3, "strikes_above": 3,
-                   "expiry_tags": ["this_week"]},
-    }))
-    market = SyntheticMarket(6, MarketCalendar.load(config))
+    market = SyntheticMarket(6, MarketCalendar.load(REPO_CONFIG))
     with kite_server(market, clock=lambda: OPEN) as server:
+        config = write_kite_config(tmp_path, server.url)
         monkeypatch.setenv("G6_CONFIG_DIR", str(config))
-        monkeypatch.setenv("G6_KITE_ROOT_URL", server.url)
-        for var in ("G6_PROVIDER", "G6_DATA_DIR", "KITE_ACCESS_TOKEN", "KITE_API_KEY"):
+        for var in ("G6_PROVIDER", "G6_DATA_DIR", "G6_KITE_ROOT_URL", "KITE_ACCESS_TOKEN", "KITE_API_KEY"):
             monkeypatch.delenv(var, raising=False)
-        # the provider judges the token by the real clock: issue it an hour ago
-        TokenStore(token_file).save(ACCESS_TOKEN, "testkey", datetime.now(IST) - timedelta(hours=1))
         yield tmp_path, server
 
 
@@ -99,11 +80,10 @@ def test_expired_token_and_token_exception_fail_without_data(
 ) -> None:
     root, server = kite_env
     at(monkeypatch, OPEN)
-    token_file = root / "kite_token"
-    TokenStore(token_file).save(ACCESS_TOKEN, "testkey", datetime.now(IST) - timedelta(days=2))
+    issue_token(root / "kite_token", datetime.now(IST) - timedelta(days=2))
     assert main(["collect", "--once"]) == 1  # the stored token died at 06:00 IST
     assert "expired" in capsys.readouterr().err
-    TokenStore(token_file).save(ACCESS_TOKEN, "testkey", datetime.now(IST) - timedelta(hours=1))
+    issue_token(root / "kite_token", datetime.now(IST) - timedelta(hours=1))
     server.fail_next("/quote", "token", times=5)
     assert main(["collect", "--once"]) == 1
     err = capsys.readouterr().err
