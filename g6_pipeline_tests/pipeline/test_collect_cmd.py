@@ -14,8 +14,8 @@ from g6_pipeline.data import load_chain
 from g6_pipeline.market_calendar import MarketCalendar
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.time_utils import IST
-from g6_pipeline_tests.fakes.kite_server import ACCESS_TOKEN, KiteServerHandle, kite_server
 from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, issue_token, write_kite_config
+from g6_pipeline_tests.fakes.kite_server import ACCESS_TOKEN, KiteServerHandle, kite_server
 
 OPEN = datetime(2026, 11, 23, 11, 30, 20, tzinfo=IST)
 CLOSED = datetime(2026, 11, 23, 19, 0, tzinfo=IST)
