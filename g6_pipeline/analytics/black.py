@@ -33,6 +33,8 @@ SQRT_TWO_PI = 2.506628274631000502415765284811045253006986740610
 
 _UPPER_REGION = 0.85
 """h + t above which b is evaluated from Φ directly (b is then at least ~80 % of e^{x/2})."""
+_FAST_CDF_FLOOR = -25.0
+"""h + t above which the fast evaluation uses the Φ form (two ndtr are cheaper than two erfcx)."""
 _SMALL_T = 0.21
 """t = s/2 below which the accurate evaluation uses the twelfth-order expansion in t (2·ε^{1/16})."""
 _SQRT_PI_OVER_TWO = 1.253314137315500251207882642405522626503493370305
@@ -124,24 +126,30 @@ def _cdf_form(x: FloatArray, h: FloatArray, t: FloatArray) -> FloatArray:
 def normalised_black_unchecked(x: FloatArray, s: FloatArray, accurate: bool = True) -> FloatArray:
     """b(x, s) for same-shape 1-d arrays with x ≤ 0 and 0 < s < ∞ (no limits handled; errors not silenced).
 
-    `accurate=False` skips the small-t expansion: faster, relative error up to ~1e-16/s instead of ~1e-14.
+    `accurate=False` trades the last digits for speed (for iterates that a later step corrects): Φ form
+    wherever Φ(h − t) cannot underflow, relative error up to ~1e-16·h²·|h|/s instead of ~1e-15.
     """
     h = x / s
     t = 0.5 * s
-    upper = h + t > _UPPER_REGION  # Φ form
-    small = (t < _SMALL_T) if accurate else np.zeros_like(upper)  # small-t expansion (never upper: h ≤ 0)
-    if not upper.any():
-        if small.all():
+    if accurate:
+        direct = h + t > _UPPER_REGION  # Φ form
+        series = t < _SMALL_T  # small-t expansion (never Φ form: h ≤ 0 there)
+    else:
+        direct = h + t > _FAST_CDF_FLOOR
+        series = np.zeros_like(direct)
+    if not direct.any():
+        if series.all():
             return np.maximum(_small_t_form(x, h, t), 0.0)
-        if not small.any():
+        if not series.any():
             return np.maximum(_erfcx_form(x, h, t), 0.0)
-    elif upper.all():
+    elif direct.all():
         return np.maximum(_cdf_form(x, h, t), 0.0)
     b = np.empty_like(h)
-    middle = ~(upper | small)
-    for form, sel in ((_erfcx_form, middle), (_cdf_form, upper), (_small_t_form, small)):
-        if sel.any():
-            b[sel] = form(x[sel], h[sel], t[sel])
+    scaled = ~(direct | series)
+    for form, sel in ((_erfcx_form, scaled), (_cdf_form, direct), (_small_t_form, series)):
+        rows = np.flatnonzero(sel)
+        if rows.size:
+            b[rows] = form(x.take(rows), h.take(rows), t.take(rows))
     return np.maximum(b, 0.0, out=b)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -93,10 +93,16 @@ def _sum(values: FloatArray) -> float:
 
 
 def _expiry_of(expiries: np.ndarray, rows: np.ndarray, tag: str, snapshot: ChainSnapshot) -> date | None:
-    """The expiry date of a tag: the snapshot's, else the legs' own."""
-    if tag in snapshot.expiries:
-        return snapshot.expiries[tag]
-    value = expiries[int(rows[0])] if rows.size else None
+    """The expiry date of a tag: the snapshot's, else the legs' own (a datetime counts by its date)."""
+    value: Any = snapshot.expiries.get(tag)
+    if value is None and rows.size:
+        value = expiries[int(rows[0])]
+    if value is None or pd.isna(value):
+        return None
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)
+    if isinstance(value, datetime):
+        return value.date()
     return value if isinstance(value, date) else None
 
 

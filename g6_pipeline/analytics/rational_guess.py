@@ -55,6 +55,8 @@ class Guess:
 
     s: FloatArray
     objective: npt.NDArray[np.int8]
+    b_max: FloatArray
+    """e^{x/2}, the supremum of b, which the iteration needs too."""
 
 
 def _minimum_control(d_l: FloatArray, d_r: FloatArray, slope: FloatArray, prefer_shape: bool) -> FloatArray:
@@ -105,29 +107,30 @@ def _rational_cubic(
 def _lower_segment(beta: FloatArray, x: FloatArray, s_l: FloatArray, b_l: FloatArray) -> FloatArray:
     """Guess for β < b(s_l), interpolating f = (2π/√27)|x|·Φ(−|x|/(√3 s))³, which is close to linear in β.
 
-    The interpolation runs from f(0) = 0 with f'(0) = 1 to f(b_l), matching f' and f'' there.
+    The rational cubic runs from f(0) = 0 with f'(0) = 1 to f(b_l), matching f' and f'' there (the
+    general `_control`/`_rational_cubic` with x_l = y_l = 0 and d_l = 1 written out).
     """
     ax = -x
-    z = _SQRT_ONE_OVER_THREE * ax / s_l
+    z = ax / (_SQRT_THREE * s_l)
     y = z * z
     s2 = s_l * s_l
     cdf = ndtr(-z)
-    cdf_over_pdf = SQRT_TWO_PI * cdf * np.exp(0.5 * y)
-    fpp = (
-        _PI_OVER_SIX * y / (s2 * s_l) * cdf
-        * (8.0 * _SQRT_THREE * s_l * ax + (3.0 * s2 * (s2 - 8.0) - 8.0 * x * x) * cdf_over_pdf)
-        * np.exp(2.0 * y + 0.25 * s2)
-    )
     cdf2 = cdf * cdf
-    fp = _TWO_PI * y * cdf2 * np.exp(y + 0.125 * s2)
+    grow = np.exp(y + 0.125 * s2)
+    fp = _TWO_PI * y * cdf2 * grow
+    cdf_over_pdf = SQRT_TWO_PI * cdf * np.exp(0.5 * y)
+    fpp = (8.0 * _SQRT_THREE * s_l * ax + (3.0 * s2 * (s2 - 8.0) - 8.0 * x * x) * cdf_over_pdf) * (grow * grow)
+    fpp *= _PI_OVER_SIX * y / (s2 * s_l) * cdf
     f_l = _TWO_PI_OVER_SQRT_27 * ax * (cdf2 * cdf)
-    one = np.ones_like(beta)
     slope = f_l / b_l
-    r = _control(b_l, slope, one, fp, fpp, right_side=True, prefer_shape=True)
+    r = np.fmax((0.5 * b_l * fpp + (fp - 1.0)) / (fp - slope), _minimum_control(np.ones_like(fp), fp, slope, True))
     u = beta / b_l
-    f = _rational_cubic(u, b_l, np.zeros_like(beta), f_l, one, fp, r)
+    omt = 1.0 - u
+    f = (f_l * u + (r * f_l - b_l * fp) * omt) * (u * u) + b_l * u * (omt * omt)
+    f /= 1.0 + (r - 3.0) * u * omt
+    f = np.where(r >= _R_MAX, f_l * u, f)
     # Round-off can spoil the cubic for extreme |x|; fall back to the quadratic with f(0) = 0, f'(0) = 1.
-    f = np.where(f > 0, f, (f_l * u + b_l * (1.0 - u)) * u)
+    f = np.where(f > 0, f, (f_l * u + b_l * omt) * u)
     root = np.cbrt(f / (_TWO_PI_OVER_SQRT_27 * ax))
     return np.abs(x / (_SQRT_THREE * ndtri(root)))
 
@@ -178,9 +181,10 @@ def initial_guess(beta: FloatArray, x: FloatArray) -> Guess:
 
         objective = np.full(beta.shape, MIDDLE, dtype=np.int8)
         if lowest.any():
-            s[lowest] = _lower_segment(beta[lowest], x[lowest], s_1[lowest], b_1[lowest])
-            objective[lowest] = LOWER
+            rows = np.flatnonzero(lowest)
+            s[rows] = _lower_segment(beta.take(rows), x.take(rows), s_1.take(rows), b_1.take(rows))
+            objective[rows] = LOWER
         if highest.any():
             s[highest] = _upper_segment(beta[highest], x[highest], s_1[highest], b_1[highest], b_max[highest])
             objective[highest & (beta > 0.5 * b_max)] = UPPER
-        return Guess(s=s, objective=objective)
+        return Guess(s=s, objective=objective, b_max=b_max)

@@ -191,3 +191,11 @@ def test_enrich_many_equals_enrich_one_by_one() -> None:
     assert together[0].options["oi_change"].tolist()[:2] == [100.0, 100.0]
     assert np.isnan(together[1].options["oi_change"]).all()
     assert enrich_many([], RATE) == []
+
+
+def test_expiry_given_as_a_timestamp_is_taken_by_its_date() -> None:
+    legs = priced_chain(FORWARD, [24_000.0], T_YEARS, RATE, _vol)
+    legs["expiry"] = [pd.Timestamp(EXPIRY)] * len(legs)  # naive midnight, not a date
+    chain = enrich(snapshot(legs, expiries={}), RATE)
+    assert chain.options["t_years"].iloc[0] == pytest.approx(T_YEARS, rel=1e-15)
+    assert (chain.options["iv_status"] == "ok").all()
