@@ -115,3 +115,19 @@ def test_failing_provider_fails_the_run_without_writing(g6_env: tuple[Path, Path
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "token" in str(failure.step_failure_data.error).lower()  # type: ignore[union-attr]
     assert not (data / "parquet").exists()
+
+
+def test_a_real_run_feeds_the_summary_and_the_panels(
+    g6_env: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from g6_pipeline.cli.main import main
+    from g6_pipeline.live import verify_panels
+
+    config, data = g6_env
+    with dg.instance_for_test() as instance:
+        assert run_minute(config, datetime.now(IST), instance).success
+    assert verify_panels(str(data)) == []
+    assert main(["summary", "--once", "--no-rich"]) == 0
+    out = capsys.readouterr().out
+    for index in ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"):
+        assert index in out
