@@ -41,6 +41,7 @@ def test_a_service_answering_an_error_fails(tmp_path: Path) -> None:
     assert result.status == "fail" and "answered HTTP" in result.detail
 
 
+@pytest.mark.slow
 def test_production_instance_on_postgres(
     production_home: Path, tmp_path: Path, postgres_server: PostgresServer
 ) -> None:

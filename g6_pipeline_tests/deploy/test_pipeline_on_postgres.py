@@ -20,6 +20,8 @@ from g6_pipeline_tests.deploy.diagnose_setup import config_folder
 from g6_pipeline_tests.deploy.services import code_server, daemon, grpc_workspace
 from g6_pipeline_tests.fakes.postgres import PostgresServer
 
+pytestmark = pytest.mark.slow  # every test here starts a PostgreSQL server
+
 MINUTE = datetime(2026, 11, 23, 10, 15, tzinfo=IST)
 DAYS = ["2026-11-16", "2026-11-17"]
 

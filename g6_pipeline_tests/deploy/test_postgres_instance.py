@@ -6,11 +6,14 @@ import os
 
 import dagster as dg
 import psycopg2
+import pytest
 from dagster import DagsterInstance
 from dagster._core.run_coordinator import QueuedRunCoordinator
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 
 from g6_pipeline_tests.fakes.postgres import PostgresServer
+
+pytestmark = pytest.mark.slow  # every test here starts a PostgreSQL server
 
 
 @dg.asset
