@@ -16,6 +16,8 @@ from g6_pipeline.collection.cycle import (
 from g6_pipeline.defs.resources import G6Resource
 
 COLLECTION_TAGS = {"g6/run_kind": "collection"}
+RUN_TAGS = {**COLLECTION_TAGS, "dagster/max_runtime": "55"}
+"""A stuck minute run is failed by run monitoring before it can hold the collection slot into the next minute."""
 
 
 class MinuteConfig(dg.Config):
@@ -79,7 +81,7 @@ def publish_cycle(context: dg.OpExecutionContext, state: CycleState, g6: G6Resou
     description="Collect one minute of option chains for every enabled index.",
     executor_def=dg.in_process_executor,
     resource_defs={"io_manager": dg.mem_io_manager, "g6": G6Resource()},
-    tags=COLLECTION_TAGS,
+    tags=RUN_TAGS,
 )
 def collection_job() -> None:
     """fetch → analytics → write → publish."""
