@@ -7,12 +7,11 @@ once the first 06:00 IST after its issue time has passed. Nothing here logs or p
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
+from g6_pipeline.atomic_file import write_atomic
 from g6_pipeline.market_calendar import IST
 
 EXPIRY_HOUR = time(6, 0)
@@ -74,19 +73,7 @@ class TokenStore:
             raise ValueError("timezone-aware datetime required")
         token = StoredToken(access_token, api_key, when.astimezone(IST))
         payload = json.dumps({"api_key": api_key, "access_token": access_token, "issued_at": token.issued_at.isoformat()})
-        folder = self.path.parent if str(self.path.parent) else Path(".")
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=folder)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, payload.encode("utf-8"), mode=0o600)
         return token
 
     def clear(self) -> bool:

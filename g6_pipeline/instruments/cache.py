@@ -11,15 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pandas as pd
 
+from g6_pipeline.atomic_file import write_atomic
 from g6_pipeline.instruments.dump import DumpError, dump_to_csv, parse_dump_csv
 from g6_pipeline.market_calendar import IST
 
@@ -33,20 +32,6 @@ def dump_day(now: datetime) -> date:
     """The day whose dump is current at `now` (tz-aware): today from 08:00 IST, else yesterday."""
     local = now.astimezone(IST)
     return local.date() if local.time() >= DUMP_READY else local.date() - timedelta(days=1)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class InstrumentCache:
@@ -82,10 +67,10 @@ class InstrumentCache:
         """Write a dump and its manifest atomically, then drop days older than `keep_days`."""
         csv_path, meta_path = self._paths(exchange, day)
         data = dump_to_csv(frame)
-        _atomic_write(csv_path, data)
+        write_atomic(csv_path, data)
         meta = {"exchange": exchange, "day": day.isoformat(), "rows": len(frame),
                 "sha256": hashlib.sha256(data).hexdigest()}
-        _atomic_write(meta_path, json.dumps(meta).encode("utf-8"))
+        write_atomic(meta_path, json.dumps(meta).encode("utf-8"))
         self._prune(day)
 
     def get(self, exchange: str, day: date, download: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, bool]:

@@ -130,7 +130,12 @@ class InfluxSink:
         api = self._client.write_api(write_options=SYNCHRONOUS)
 
         def write(lines: list[str]) -> None:
-            api.write(bucket=s.bucket, org=s.org, record=lines, write_precision=cast(WritePrecision, WritePrecision.S))
+            api.write(
+                bucket=s.bucket,
+                org=s.org,
+                record=lines,
+                write_precision=cast(WritePrecision, WritePrecision.S),
+            )
 
         return write
 

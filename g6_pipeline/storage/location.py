@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from datetime import date, datetime
 from datetime import time as dtime
 
 import pyarrow.fs as pafs
 from upath import UPath
+
+from g6_pipeline.atomic_file import write_atomic
 
 LOCAL_PROTOCOLS = frozenset({"", "file", "local"})
 SEALED_NAME = "day.parquet"
@@ -119,22 +120,7 @@ class DataLocation:
         if not self.is_local:
             path.fs.pipe_file(path.path, data)
             return len(data)
-        target = path.path
-        folder = os.path.dirname(target)
-        os.makedirs(folder, exist_ok=True)
-        tmp = os.path.join(folder, f".{os.path.basename(target)}.tmp-{secrets.token_hex(4)}")
-        try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-                if durable:
-                    handle.flush()
-                    os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        return len(data)
+        return write_atomic(path.path, data, durable=durable)
 
     def append(self, path: UPath, data: bytes) -> int:
         """Append `data` (complete lines) to an existing file.
