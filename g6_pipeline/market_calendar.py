@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-IST = ZoneInfo("Asia/Kolkata")
+from g6_pipeline.time_utils import IST, floor_minute, to_ist
+
+__all__ = ["IST", "CalendarError", "MarketCalendar", "Session", "floor_minute"]
+
 HOLIDAYS_FILE = "holidays.json"
 
 
@@ -41,12 +43,6 @@ class Session:
     def end(self) -> datetime:
         """The close (exclusive, tz-aware IST)."""
         return datetime.combine(self.day, self.close, IST)
-
-
-def _ist(ts: datetime) -> datetime:
-    if ts.tzinfo is None or ts.utcoffset() is None:
-        raise ValueError(f"timezone-aware datetime required, got naive {ts.isoformat()}")
-    return ts.astimezone(IST)
 
 
 def _hhmm(text: str, where: str) -> time:
@@ -192,13 +188,13 @@ class MarketCalendar:
 
     def is_open(self, ts: datetime) -> bool:
         """Whether `ts` falls inside a session (open inclusive, close exclusive)."""
-        local = _ist(ts)
+        local = to_ist(ts)
         s = self.session(local.date())
         return s is not None and s.start <= local < s.end
 
     def next_open(self, ts: datetime) -> datetime:
         """`ts` itself (in IST) when the market is open, else the start of the next session."""
-        local = _ist(ts)
+        local = to_ist(ts)
         s = self.session(local.date())
         if s is not None:
             if s.start <= local < s.end:
@@ -211,7 +207,7 @@ class MarketCalendar:
 
     def last_close(self, ts: datetime) -> datetime:
         """The end of the most recent session that closed at or before `ts`."""
-        local = _ist(ts)
+        local = to_ist(ts)
         s = self.session(local.date())
         if s is not None and local >= s.end:
             return s.end
@@ -227,7 +223,3 @@ class MarketCalendar:
         count = int((s.end - s.start).total_seconds() // 60)
         return [s.start + timedelta(minutes=i) for i in range(count)]
 
-
-def floor_minute(ts: datetime) -> datetime:
-    """`ts` in IST with seconds and microseconds dropped."""
-    return _ist(ts).replace(second=0, microsecond=0)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from g6_pipeline.analytics.black import FloatArray
+from g6_pipeline.time_utils import IST
 
-IST = ZoneInfo("Asia/Kolkata")
 EXPIRY_TIME = time(15, 30)
 """Index options on NSE and BSE expire at the close, 15:30 IST."""
 SECONDS_PER_YEAR = 365.0 * 86400.0

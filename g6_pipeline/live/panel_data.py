@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from g6_pipeline.live.figures import collected_tags, index_figures, tag_figures, tags_for
 from g6_pipeline.live.jsonfile import parse_time
 from g6_pipeline.report import CycleReport
 from g6_pipeline.settings.model import Settings
+from g6_pipeline.time_utils import IST
 
-IST = ZoneInfo("Asia/Kolkata")
 HISTORY_WINDOW = timedelta(minutes=60)
 _TAG_KEYS = (
     "expiry", "atm", "pcr", "pcr_volume", "max_pain", "max_pain_distance", "straddle",

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from g6_pipeline.live.jsonfile import (
     json_safe,
@@ -23,8 +22,8 @@ from g6_pipeline.live.jsonfile import (
     sha256_of,
     write_json_atomic,
 )
+from g6_pipeline.time_utils import IST
 
-IST = ZoneInfo("Asia/Kolkata")
 PANELS_DIR = "panels"
 MANIFEST_FILE = "manifest.json"
 MANIFEST_SCHEMA = "g6.panels.manifest.v1"

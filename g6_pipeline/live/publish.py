@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from g6_pipeline.live.jsonfile import local_dir
 from g6_pipeline.live.panel_data import build_panel_data
@@ -13,8 +12,7 @@ from g6_pipeline.live.panels import PANEL_NAMES, read_panel, write_panels
 from g6_pipeline.live.status import write_status
 from g6_pipeline.report import CycleReport
 from g6_pipeline.settings.model import Settings
-
-IST = ZoneInfo("Asia/Kolkata")
+from g6_pipeline.time_utils import IST
 
 
 def publish(

@@ -20,12 +20,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
-from zoneinfo import ZoneInfo
 
 from g6_pipeline.live.events import Client, Hub, encode_event, heartbeat_frame
 from g6_pipeline.live.jsonfile import local_dir
+from g6_pipeline.time_utils import IST
 
-IST = ZoneInfo("Asia/Kolkata")
 log = logging.getLogger(__name__)
 
 STATIC_FILES: dict[str, str] = {

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from g6_pipeline.live.alerts import build_alerts
 from g6_pipeline.live.figures import collected_tags, index_figures, number, tag_figures, tags_for
@@ -18,8 +17,8 @@ from g6_pipeline.live.jsonfile import json_safe, local_dir, parse_time, read_jso
 from g6_pipeline.logs import mask_secrets
 from g6_pipeline.report import CycleReport
 from g6_pipeline.settings.model import Settings
+from g6_pipeline.time_utils import IST
 
-IST = ZoneInfo("Asia/Kolkata")
 STATUS_FILE = "runtime_status.json"
 STATUS_SCHEMA = "g6.runtime_status.v1"
 THROUGHPUT_WINDOW = timedelta(minutes=5)

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
@@ -31,8 +30,8 @@ from g6_pipeline.live.view_state import (
     load_state,
     sparkline,
 )
+from g6_pipeline.time_utils import IST
 
-IST = ZoneInfo("Asia/Kolkata")
 _STATUS_STYLE = {"ok": "green", "partial": "yellow", "failed": "bold red"}
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 

@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from g6_pipeline.live.jsonfile import local_dir, parse_time, read_json_object
 from g6_pipeline.live.panels import read_panels
 from g6_pipeline.live.status import STATUS_FILE, status_path
+from g6_pipeline.time_utils import IST
 
-IST = ZoneInfo("Asia/Kolkata")
 DASH = "-"
 
 
