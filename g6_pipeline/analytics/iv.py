@@ -24,7 +24,7 @@ from enum import IntEnum
 import numpy as np
 import numpy.typing as npt
 
-from g6_pipeline.analytics.black import ArrayLike, FloatArray, normalised_black_unchecked, normalised_vega
+from g6_pipeline.analytics.black import ArrayLike, FloatArray, normalised_black_and_vega
 from g6_pipeline.analytics.rational_guess import LOWER, UPPER, initial_guess
 
 
@@ -66,8 +66,7 @@ def _householder_step(
     c2 = 1, c3 = 2. Then g″/g′ = b″/b′ + c2·w·b′ and g‴/g′ = b‴/b′ + c3·(w·b′)² + 3·c2·w·b′·b″/b′, where
     b″/b′ = x²/s³ − s/4 and b‴/b′ = (b″/b′)² − 3x²/s⁴ − 1/4.
     """
-    b = normalised_black_unchecked(x, s, accurate)
-    bp = normalised_vega(x, s)
+    b, bp = normalised_black_and_vega(x, s, accurate)
     x_over_s2 = x / (s * s)
     b_halley = x * x_over_s2
     b_halley /= s

@@ -22,8 +22,7 @@ from g6_pipeline.analytics.black import (
     ONE_OVER_SQRT_TWO_PI,
     SQRT_TWO_PI,
     FloatArray,
-    normalised_black_unchecked,
-    normalised_vega,
+    normalised_black_and_vega,
 )
 
 BoolArray = npt.NDArray[np.bool_]
@@ -62,19 +61,18 @@ class Guess:
 def _minimum_control(d_l: FloatArray, d_r: FloatArray, slope: FloatArray, prefer_shape: bool) -> FloatArray:
     """Smallest control parameter keeping the interpolant monotone and convex/concave (D–G (3.8), (3.18)).
 
-    `prefer_shape` forces linear interpolation (r = ∞) where shape preservation and smoothness conflict.
+    All three segments of the guess interpolate monotone data (d_l, d_r and the slope share a sign), so
+    the monotonicity floor (3.8) always applies. `prefer_shape` forces linear interpolation (r = ∞)
+    where convexity cannot be kept.
     """
-    monotonic = (d_l * slope >= 0) & (d_r * slope >= 0)
     spread = d_r - d_l
     to_left = slope - d_l
     to_right = d_r - slope
     curved = to_left * to_right >= 0  # convex (d_l ≤ slope ≤ d_r) or concave
-    r1 = np.where(monotonic, (d_r + d_l) / slope, -np.inf)
-    r2 = np.where(curved, np.abs(spread) / np.minimum(np.abs(to_left), np.abs(to_right)), -np.inf)
-    if prefer_shape:
-        r2 = np.where(monotonic & ~curved, np.inf, r2)
+    r2 = np.abs(spread) / np.minimum(np.abs(to_left), np.abs(to_right))
+    r2 = np.where(curved, r2, np.inf if prefer_shape else -np.inf)
     # fmax: 0/0 in a degenerate interval is NaN and must not win
-    return np.fmax(np.fmax(r1, r2), _R_MIN)
+    return np.fmax(np.fmax((d_r + d_l) / slope, r2), _R_MIN)
 
 
 def _control(
@@ -165,8 +163,7 @@ def initial_guess(beta: FloatArray, x: FloatArray) -> Guess:
         v_c = ONE_OVER_SQRT_TWO_PI * b_max
         below = beta < b_c
         s_1 = np.where(below, s_c - b_c / v_c, s_c + (b_max - b_c) / v_c)
-        b_1 = normalised_black_unchecked(x, s_1, accurate=False)
-        v_1 = normalised_vega(x, s_1)
+        b_1, v_1 = normalised_black_and_vega(x, s_1, accurate=False)
         lowest = below & (beta < b_1)
         highest = ~below & (beta > b_1)
 
