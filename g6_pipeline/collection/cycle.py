@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from g6_pipeline.analytics import enrich
+from g6_pipeline.analytics import enrich, enrich_many
 from g6_pipeline.collection.components import Collector
 from g6_pipeline.collection.reference import ReferenceCache
 from g6_pipeline.providers import CircuitOpenError, ProviderError, TokenExpiredError
@@ -70,15 +70,24 @@ def fetch_step(collector: Collector, now: datetime | None = None) -> CycleState:
 
 
 def analytics_step(collector: Collector, state: CycleState, references: ReferenceCache | None = None) -> CycleState:
-    """Compute IV, Greeks and chain analytics for every fetched snapshot."""
+    """Compute IV, Greeks and chain analytics for every fetched snapshot (all indices in one pass)."""
     refs = references or ReferenceCache(collector.location, collector.calendar)
     rate = collector.settings.analytics.risk_free_rate
-    for name, snap in state.snapshots.items():
-        try:
-            state.chains[name] = enrich(snap, rate, refs.get(name, snap.timestamp.date()))
-        except Exception as exc:  # an analytics bug must not lose the other indices' data
-            log.exception("analytics failed for %s", name)
-            state.failures[name] = f"analytics failed: {type(exc).__name__}: {exc}"
+    snapshots = list(state.snapshots.values())
+    by_index = {s.index: refs.get(s.index, s.timestamp.date()) for s in snapshots}
+    try:
+        chains = enrich_many(snapshots, rate, by_index)
+    except Exception:  # find the index that fails, so the others' data is not lost with it
+        log.exception("analytics failed for the minute; retrying index by index")
+        chains = []
+        for snap in snapshots:
+            try:
+                chains.append(enrich(snap, rate, by_index[snap.index]))
+            except Exception as exc:
+                log.exception("analytics failed for %s", snap.index)
+                state.failures[snap.index] = f"analytics failed: {type(exc).__name__}: {exc}"
+    for chain in chains:
+        state.chains[chain.index] = chain
     return state
 
 

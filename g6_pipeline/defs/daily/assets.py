@@ -6,16 +6,19 @@ from datetime import date
 
 import dagster as dg
 
-from g6_pipeline.collection.backfill import generate_synthetic_day
+from g6_pipeline.collection.backfill import (
+    GenerateMode,
+    build_history,
+    generate_synthetic_day,
+    has_stored_day,
+)
 from g6_pipeline.data import load_chain
 from g6_pipeline.defs.daily.partitions import DATE_DIMENSION, DAY_BY_INDEX, TRADING_DAYS, day_and_index
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.metrics import push_asset_check, push_weekday_master
 from g6_pipeline.quality import CheckResult, completeness, duplicates, iv_coverage, static_arbitrage
 from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.parquet import OPTIONS
 from g6_pipeline.storage.seal import seal_day, seal_overview
-from g6_pipeline.weekday_master import update_range
 
 DAILY_TAGS = {"g6/run_kind": "daily"}
 QUALITY_CHECKS = {
@@ -28,13 +31,6 @@ CHECK_SPECS = [
     dg.AssetCheckSpec(name=name, asset="option_chain_daily", description=description)
     for name, description in QUALITY_CHECKS.items()
 ]
-
-
-def has_stored_day(location: DataLocation, day: date, index: str) -> bool:
-    """Whether any option data (minute slices or a sealed file) is stored for (day, index)."""
-    if location.exists(location.sealed_file(OPTIONS, day, index)):
-        return True
-    return any(n.endswith(".parquet") for n in location.list_names(location.table_dir(OPTIONS, day, index)))
 
 
 def quality_checks(location: DataLocation, day: date, index: str, expected: int, rate: float) -> dict[str, CheckResult]:
@@ -140,18 +136,15 @@ def weekday_master(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.Mate
     """Fold every day of the run's partition range into the weekday master of each enabled index."""
     window = context.partition_time_window
     days = [d for d in g6.calendar().trading_days(window.start.date(), window.end.date()) if d < window.end.date()]
-    settings = g6.loaded().settings
-    location = g6.location()
-    if settings.provider == "synthetic":
-        for day in days:
-            missing = [ix for ix in settings.enabled_indices if not has_stored_day(location, day, ix)]
-            if missing:
-                generate_synthetic_day(g6.loaded(), day, missing)
-                context.log.info(f"generated synthetic {day} for {', '.join(missing)}")
+    loaded = g6.loaded()
+    settings = loaded.settings
+    generate: GenerateMode = "missing" if settings.provider == "synthetic" else "none"
+    rows, by_index = build_history(loaded, days, list(settings.enabled_indices), generate=generate)
+    if rows:
+        context.log.info(f"generated {rows:,} synthetic option rows for days with no stored data")
     per_index: dict[str, dict[str, object]] = {}
     reports = []
-    for index in settings.enabled_indices:
-        index_reports = update_range(location, days, index, alpha=settings.analytics.weekday_master_alpha)
+    for index, index_reports in by_index.items():
         severities: Counter[str] = Counter()
         for report in index_reports:
             reports.append(report.as_dict())
