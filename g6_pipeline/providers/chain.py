@@ -99,6 +99,11 @@ class ChainProvider:
         if uni is None:
             uni = build_universe(dump, name, ix.exchange, ix.spot_key, ix.expiry_tags, minute.date())
             self._universes[key] = uni
+            if uni.unresolved:
+                log.warning(
+                    "%s: no %s contract in the %s instrument dump of %s; these expiry tags are not collected",
+                    name, " or ".join(uni.unresolved), ix.exchange, day.isoformat(),
+                )
         return uni
 
     def _quote_all(self, keys: Sequence[str], now: datetime) -> tuple[dict[str, Mapping[str, Any]], dict[str, str]]:

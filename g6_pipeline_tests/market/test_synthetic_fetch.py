@@ -189,3 +189,19 @@ def test_fetch_of_four_indices_is_fast(market: SyntheticMarket) -> None:
         times.append(time.perf_counter() - t0)
     assert sum(len(s.legs) for s in result.snapshots.values()) > 900
     assert min(times) < 0.05
+
+
+def test_a_tag_the_dump_cannot_resolve_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    from pathlib import Path
+
+    from g6_pipeline.market_calendar import MarketCalendar
+    from g6_pipeline.settings.model import IndexSettings
+
+    calendar = MarketCalendar.load(Path(__file__).parents[2] / "config")
+    provider = ChainProvider("synthetic", SyntheticSource(SyntheticMarket(6, calendar)))
+    banknifty = IndexSettings(exchange="NFO", spot_key="NSE:NIFTY BANK", strikes_below=1, strikes_above=1,
+                              expiry_tags=["this_week", "this_month"])
+    with caplog.at_level("WARNING"):
+        result = provider.fetch({"BANKNIFTY": banknifty}, datetime(2026, 11, 20, 11, 0, tzinfo=IST))
+    assert set(result.snapshots["BANKNIFTY"].legs["expiry_tag"]) == {"this_month"}
+    assert "no this_week contract" in caplog.text
