@@ -6,21 +6,26 @@ the outcome says so. None of these functions raises for an unreachable or failin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from g6_pipeline.metrics.pusher import PushOutcome, push_groups
+from g6_pipeline.metrics.pusher import PushGroup, PushOutcome, push_groups
 from g6_pipeline.metrics.recorder import record_asset_check, record_cycle, record_weekday_master
 from g6_pipeline.report import CycleReport
 from g6_pipeline.settings.model import Settings
 
 
-def push_cycle(report: CycleReport, settings: Settings) -> PushOutcome:
-    """Record one collection cycle and push it (job `g6_collection`, one group per index plus `index="all"`)."""
+def _push(settings: Settings, record: Callable[[], list[PushGroup]]) -> PushOutcome:
+    """Record and push when a Pushgateway is configured; otherwise record nothing and report the skip."""
     url = settings.metrics.pushgateway_url
     if url is None:
         return PushOutcome(skipped=True)
-    return push_groups(url, record_cycle(report, settings))
+    return push_groups(url, record())
+
+
+def push_cycle(report: CycleReport, settings: Settings) -> PushOutcome:
+    """Record one collection cycle and push it (job `g6_collection`, one group per index plus `index="all"`)."""
+    return _push(settings, lambda: record_cycle(report, settings))
 
 
 def push_weekday_master(
@@ -31,19 +36,13 @@ def push_weekday_master(
     finished_at: datetime | None = None,
 ) -> PushOutcome:
     """Push the outcome of one weekday-master run of one index (job `g6_weekday_master`)."""
-    url = settings.metrics.pushgateway_url
-    if url is None:
-        return PushOutcome(skipped=True)
     at = finished_at or datetime.now(UTC)
-    return push_groups(url, [record_weekday_master(index, rows, issues_by_severity, at, settings)])
+    return _push(settings, lambda: [record_weekday_master(index, rows, issues_by_severity, at, settings)])
 
 
 def push_asset_check(
     check: str, index: str, passed: bool, settings: Settings, finished_at: datetime | None = None
 ) -> PushOutcome:
     """Push the outcome of one asset-check evaluation (job `g6_asset_checks`, grouped by index and check)."""
-    url = settings.metrics.pushgateway_url
-    if url is None:
-        return PushOutcome(skipped=True)
     at = finished_at or datetime.now(UTC)
-    return push_groups(url, [record_asset_check(check, index, passed, at, settings)])
+    return _push(settings, lambda: [record_asset_check(check, index, passed, at, settings)])

@@ -1,6 +1,8 @@
 """After the close: seal each index's day, then fold the day into the weekday master."""
 
 
+from datetime import date
+
 import dagster as dg
 
 from g6_pipeline.defs.daily.assets import DAILY_TAGS, option_chain_daily, overview_daily, weekday_master
@@ -17,6 +19,13 @@ weekday_master_job = dg.define_asset_job(
 )
 
 
+def _not_a_trading_day(g6: G6Resource, day: date) -> dg.SkipReason | None:
+    """A skip for days without a session, else None."""
+    if g6.calendar().is_trading_day(day):
+        return None
+    return dg.SkipReason(f"{day:%a %Y-%m-%d} is not a trading day")
+
+
 @dg.schedule(
     job=seal_day_job,
     cron_schedule="45 15 * * *",
@@ -27,8 +36,8 @@ weekday_master_job = dg.define_asset_job(
 def seal_after_close(context: dg.ScheduleEvaluationContext, g6: G6Resource) -> list[dg.RunRequest] | dg.SkipReason:
     """One run per index for today's partition."""
     day = context.scheduled_execution_time.date()
-    if not g6.calendar().is_trading_day(day):
-        return dg.SkipReason(f"{day:%a %Y-%m-%d} is not a trading day")
+    if skip := _not_a_trading_day(g6, day):
+        return skip
     return [
         dg.RunRequest(
             run_key=f"seal-{day.isoformat()}-{index}",
@@ -50,6 +59,6 @@ def weekday_master_after_close(
 ) -> dg.RunRequest | dg.SkipReason:
     """One run for today's partition."""
     day = context.scheduled_execution_time.date()
-    if not g6.calendar().is_trading_day(day):
-        return dg.SkipReason(f"{day:%a %Y-%m-%d} is not a trading day")
+    if skip := _not_a_trading_day(g6, day):
+        return skip
     return dg.RunRequest(run_key=f"weekday-master-{day.isoformat()}", partition_key=day.isoformat())
