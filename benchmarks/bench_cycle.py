@@ -28,9 +28,9 @@ from scipy.stats import norm
 from g6_pipeline.collection.backfill import backfill_synthetic
 from g6_pipeline.collection.components import Collector
 from g6_pipeline.collection.cycle import analytics_step, build_report, fetch_step, publish_step, write_step
-from g6_pipeline.market_calendar import MarketCalendar
+from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.clock import IST
 from g6_pipeline.settings import load_settings
-from g6_pipeline.time_utils import IST
 
 REPO = Path(__file__).parents[1]
 ALL_TAGS = ["this_week", "next_week", "this_month", "next_month"]

@@ -44,7 +44,7 @@ from g6_pipeline.analytics import (  # noqa: E402
     implied_vol_with_status,
     market_breadth,
 )
-from g6_pipeline.snapshot import LEG_COLUMNS, ChainSnapshot, SessionReference  # noqa: E402
+from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot, SessionReference  # noqa: E402
 
 IST = ZoneInfo("Asia/Kolkata")
 Options = dict[str, np.ndarray]

@@ -23,14 +23,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from g6_pipeline.core.snapshot import EnrichedChain
+from g6_pipeline.daily.weekday_master import update_range, update_weekday_master
 from g6_pipeline.data import load_chain
-from g6_pipeline.snapshot import EnrichedChain
 from g6_pipeline.storage.classic_csv import ClassicCsvSink
 from g6_pipeline.storage.classic_format import classic_timestamp, option_rows
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import ParquetSink, options_table, table_bytes
 from g6_pipeline.storage.seal import seal_day
-from g6_pipeline.weekday_master import update_range, update_weekday_master
 from g6_pipeline_tests.storage.chains import make_chain, minute
 
 DAY = date(2026, 11, 23)

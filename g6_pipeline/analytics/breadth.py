@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from g6_pipeline.analytics.positioning import ratio
-from g6_pipeline.snapshot import EnrichedChain
+from g6_pipeline.core.snapshot import EnrichedChain
 
 BREADTH_COLUMNS: tuple[str, ...] = (
     "index", "advancing", "declining", "unchanged", "ce_oi", "pe_oi", "pcr", "index_price", "index_net_change",

@@ -35,9 +35,9 @@ from g6_pipeline.analytics.sensitivities import greeks, implied_dividend_yield
 from g6_pipeline.analytics.smile import atm_iv_from_grid, risk_reversal_butterfly
 from g6_pipeline.analytics.straddle import change, straddle_from_grid
 from g6_pipeline.analytics.strike_grid import StrikeGrid
-from g6_pipeline.schema import OPTION_COLUMNS, OVERVIEW_COLUMNS, TAG_BITS
+from g6_pipeline.core.schema import OPTION_COLUMNS, OVERVIEW_COLUMNS, TAG_BITS
+from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain, SessionReference
 from g6_pipeline.settings.model import EXPIRY_TAGS
-from g6_pipeline.snapshot import ChainSnapshot, EnrichedChain, SessionReference
 
 _STATUS_NAMES = np.array(IV_STATUS_NAMES, dtype=object)
 _TAG_FIELD_NAMES = (

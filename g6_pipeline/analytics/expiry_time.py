@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 
 from g6_pipeline.analytics.black import FloatArray
-from g6_pipeline.time_utils import IST
+from g6_pipeline.core.clock import IST
 
 EXPIRY_TIME = time(15, 30)
 """Index options on NSE and BSE expire at the close, 15:30 IST."""

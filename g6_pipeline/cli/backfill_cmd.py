@@ -8,8 +8,8 @@ import time
 from datetime import date
 from typing import Any
 
-from g6_pipeline.logs import configure_logging
 from g6_pipeline.settings import load_settings
+from g6_pipeline.util.logs import configure_logging
 
 
 def register(commands: Any) -> None:

@@ -7,10 +7,10 @@ import math
 import sys
 from typing import Any
 
-from g6_pipeline.logs import configure_logging
-from g6_pipeline.report import CycleReport
+from g6_pipeline.core.clock import now_ist
+from g6_pipeline.core.report import CycleReport
 from g6_pipeline.settings import load_settings
-from g6_pipeline.time_utils import now_ist
+from g6_pipeline.util.logs import configure_logging
 
 
 def register(commands: Any) -> None:
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from g6_pipeline.collection.components import Collector
     from g6_pipeline.collection.cycle import run_cycle
     from g6_pipeline.collection.gate import token_problem
-    from g6_pipeline.market_calendar import MarketCalendar
+    from g6_pipeline.core.calendar import MarketCalendar
     loaded = load_settings()
     if args.provider:
         loaded.settings.provider = args.provider

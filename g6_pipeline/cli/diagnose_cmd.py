@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from g6_pipeline.diagnose import DEFAULT_MIN_FREE_BYTES, GIB, default_context, diagnose, failed, render
+from g6_pipeline.cli.diagnose_checks import (
+    DEFAULT_MIN_FREE_BYTES,
+    GIB,
+    default_context,
+    diagnose,
+    failed,
+    render,
+)
 
 
 def register(commands: Any) -> None:

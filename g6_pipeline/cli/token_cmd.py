@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from g6_pipeline.kite_token import TokenStore, TokenStoreError
-from g6_pipeline.market_calendar import IST
+from g6_pipeline.core.calendar import IST
+from g6_pipeline.providers.kite_token import TokenStore, TokenStoreError
 from g6_pipeline.settings import load_settings
 
 

@@ -17,13 +17,13 @@ from typing import Literal
 
 from g6_pipeline.analytics import enrich_many
 from g6_pipeline.collection.reference import ReferenceCache
-from g6_pipeline.market_calendar import MarketCalendar
+from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.daily.weekday_master import WeekdayMasterReport, update_range
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.settings import LoadedSettings
 from g6_pipeline.storage.classic_csv import ClassicCsvSink
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OPTIONS, ParquetSink
-from g6_pipeline.weekday_master import WeekdayMasterReport, update_range
 
 log = logging.getLogger(__name__)
 

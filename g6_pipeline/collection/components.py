@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from g6_pipeline.market_calendar import MarketCalendar
+from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.report import CycleReport
 from g6_pipeline.providers import Provider, make_provider
-from g6_pipeline.report import CycleReport
 from g6_pipeline.settings import LoadedSettings, Settings
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.sink import Sink

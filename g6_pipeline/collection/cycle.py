@@ -15,10 +15,10 @@ from datetime import datetime
 from g6_pipeline.analytics import enrich, enrich_many
 from g6_pipeline.collection.components import Collector
 from g6_pipeline.collection.reference import ReferenceCache
+from g6_pipeline.core.clock import IST, floor_minute, now_ist
+from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
+from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain
 from g6_pipeline.providers import CircuitOpenError, ProviderError, TokenExpiredError
-from g6_pipeline.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
-from g6_pipeline.snapshot import ChainSnapshot, EnrichedChain
-from g6_pipeline.time_utils import IST, floor_minute, now_ist
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from g6_pipeline.kite_token import TokenStore
-from g6_pipeline.market_calendar import MarketCalendar
+from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.clock import floor_minute, to_ist
+from g6_pipeline.providers.kite_token import TokenStore
 from g6_pipeline.settings import Settings
-from g6_pipeline.time_utils import floor_minute, to_ist
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from g6_pipeline.collection.components import Collector
-from g6_pipeline.logs import configure_logging
-from g6_pipeline.market_calendar import MarketCalendar
+from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.settings import LoadedSettings, load_settings
 from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.util.logs import configure_logging
 
 
 class G6Resource(dg.ConfigurableResource):

@@ -19,10 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from g6_pipeline.core.clock import IST
 from g6_pipeline.live.jsonfile import read_json_object
 from g6_pipeline.live.panels import PANEL_NAMES, panels_dir, read_panel
 from g6_pipeline.live.status import status_path
-from g6_pipeline.time_utils import IST
 
 log = logging.getLogger(__name__)
 

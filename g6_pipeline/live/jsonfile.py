@@ -16,8 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from g6_pipeline.atomic_file import write_atomic
-from g6_pipeline.logs import mask_secrets
+from g6_pipeline.util.atomic_file import write_atomic
+from g6_pipeline.util.logs import mask_secrets
 
 
 def local_dir(data_dir: str | Path) -> Path:

@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from g6_pipeline.core.clock import IST
+from g6_pipeline.core.report import CycleReport
 from g6_pipeline.live.figures import collected_tags, index_figures, tag_figures, tags_for
 from g6_pipeline.live.jsonfile import parse_time
-from g6_pipeline.report import CycleReport
 from g6_pipeline.settings.model import Settings
-from g6_pipeline.time_utils import IST
 
 HISTORY_WINDOW = timedelta(minutes=60)
 _TAG_KEYS = (

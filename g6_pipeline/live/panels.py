@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from g6_pipeline.core.clock import IST
 from g6_pipeline.live.jsonfile import (
     json_safe,
     local_dir,
@@ -22,7 +23,6 @@ from g6_pipeline.live.jsonfile import (
     sha256_of,
     write_json_atomic,
 )
-from g6_pipeline.time_utils import IST
 
 PANELS_DIR = "panels"
 MANIFEST_FILE = "manifest.json"

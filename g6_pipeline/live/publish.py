@@ -6,13 +6,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from g6_pipeline.core.clock import IST
+from g6_pipeline.core.report import CycleReport
 from g6_pipeline.live.jsonfile import local_dir
 from g6_pipeline.live.panel_data import build_panel_data
 from g6_pipeline.live.panels import PANEL_NAMES, read_panel, write_panels
 from g6_pipeline.live.status import write_status
-from g6_pipeline.report import CycleReport
 from g6_pipeline.settings.model import Settings
-from g6_pipeline.time_utils import IST
 
 
 def publish(

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
+from g6_pipeline.core.clock import IST
 from g6_pipeline.live.events import Client, Hub, encode_event, heartbeat_frame
 from g6_pipeline.live.jsonfile import local_dir
-from g6_pipeline.time_utils import IST
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from g6_pipeline.core.clock import IST
+from g6_pipeline.core.report import CycleReport
 from g6_pipeline.live.alerts import build_alerts
 from g6_pipeline.live.figures import collected_tags, index_figures, number, tag_figures, tags_for
 from g6_pipeline.live.jsonfile import json_safe, local_dir, parse_time, read_json_object, write_json_atomic
-from g6_pipeline.logs import mask_secrets
-from g6_pipeline.report import CycleReport
 from g6_pipeline.settings.model import Settings
-from g6_pipeline.time_utils import IST
+from g6_pipeline.util.logs import mask_secrets
 
 STATUS_FILE = "runtime_status.json"
 STATUS_SCHEMA = "g6.runtime_status.v1"

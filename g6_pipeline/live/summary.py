@@ -18,6 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from g6_pipeline.core.clock import IST
 from g6_pipeline.live.view_state import (
     DASH,
     ViewState,
@@ -30,7 +31,6 @@ from g6_pipeline.live.view_state import (
     load_state,
     sparkline,
 )
-from g6_pipeline.time_utils import IST
 
 _STATUS_STYLE = {"ok": "green", "partial": "yellow", "failed": "bold red"}
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}

@@ -11,10 +11,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from g6_pipeline.core.clock import IST
 from g6_pipeline.live.jsonfile import local_dir, parse_time, read_json_object
 from g6_pipeline.live.panels import read_panels
 from g6_pipeline.live.status import STATUS_FILE, status_path
-from g6_pipeline.time_utils import IST
 
 DASH = "-"
 

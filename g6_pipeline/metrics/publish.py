@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
+from g6_pipeline.core.report import CycleReport
 from g6_pipeline.metrics.pusher import PushGroup, PushOutcome, push_groups
 from g6_pipeline.metrics.recorder import record_asset_check, record_cycle, record_weekday_master
-from g6_pipeline.report import CycleReport
 from g6_pipeline.settings.model import Settings
 
 

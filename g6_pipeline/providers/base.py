@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from g6_pipeline.report import ProviderStats
+from g6_pipeline.core.report import ProviderStats
+from g6_pipeline.core.snapshot import ChainSnapshot
 from g6_pipeline.settings.model import IndexSettings
-from g6_pipeline.snapshot import ChainSnapshot
 
 
 class ProviderError(RuntimeError):

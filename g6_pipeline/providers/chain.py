@@ -16,6 +16,9 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from g6_pipeline.core.calendar import IST, floor_minute
+from g6_pipeline.core.report import ProviderStats
+from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot
 from g6_pipeline.instruments import (
     DumpError,
     IndexUniverse,
@@ -25,12 +28,9 @@ from g6_pipeline.instruments import (
     dump_day,
     synthetic_forward,
 )
-from g6_pipeline.market_calendar import IST, floor_minute
 from g6_pipeline.providers.base import CircuitOpenError, FetchResult, ProviderError, TokenExpiredError
 from g6_pipeline.providers.quotes import QUOTE_FIELDS, QuoteTable, TableQuoteSource, as_float, parse_quote
-from g6_pipeline.report import ProviderStats
 from g6_pipeline.settings.model import IndexSettings
-from g6_pipeline.snapshot import LEG_COLUMNS, ChainSnapshot
 
 log = logging.getLogger(__name__)
 VIX_KEY = "NSE:INDIA VIX"

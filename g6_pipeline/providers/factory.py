@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.instruments import InstrumentCache
-from g6_pipeline.kite_token import TokenStore
-from g6_pipeline.market_calendar import MarketCalendar
 from g6_pipeline.providers.base import Provider
 from g6_pipeline.providers.chain import ChainProvider
 from g6_pipeline.providers.kite import KiteSource
+from g6_pipeline.providers.kite_token import TokenStore
 from g6_pipeline.providers.sources import MockSource, SyntheticSource
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.settings.model import Settings

@@ -18,13 +18,13 @@ import requests
 from kiteconnect import KiteConnect
 from kiteconnect import exceptions as kex
 
+from g6_pipeline.core.calendar import IST
+from g6_pipeline.core.report import ProviderStats
 from g6_pipeline.instruments import dump_from_records
-from g6_pipeline.kite_token import TokenStore, TokenStoreError
-from g6_pipeline.market_calendar import IST
 from g6_pipeline.providers.base import ProviderError, TokenExpiredError
+from g6_pipeline.providers.kite_token import TokenStore, TokenStoreError
 from g6_pipeline.providers.ratelimit import TokenBucket, shared_bucket
 from g6_pipeline.providers.resilience import CircuitBreaker, backoff_delay
-from g6_pipeline.report import ProviderStats
 from g6_pipeline.settings.model import KiteSettings
 
 QUOTE_BATCH = 500

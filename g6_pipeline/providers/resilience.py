@@ -6,8 +6,8 @@ import random
 import time
 from collections.abc import Callable
 
+from g6_pipeline.core.report import CircuitState
 from g6_pipeline.providers.base import CircuitOpenError
-from g6_pipeline.report import CircuitState
 
 
 def backoff_delay(attempt: int, base: float, cap: float = 30.0, rng: random.Random | None = None) -> float:

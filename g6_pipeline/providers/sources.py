@@ -9,10 +9,10 @@ from typing import Any
 
 import pandas as pd
 
+from g6_pipeline.core.report import ProviderStats
 from g6_pipeline.instruments import DUMP_COLUMNS, parse_dump_csv
 from g6_pipeline.providers.quotes import QuoteTable
 from g6_pipeline.providers.synthetic import SPECS, SyntheticMarket, tradingsymbol
-from g6_pipeline.report import ProviderStats
 
 
 class SyntheticSource:

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from upath import UPath
 
-from g6_pipeline.report import SinkOutcome
-from g6_pipeline.schema import IST, OVERVIEW_COLUMNS
-from g6_pipeline.snapshot import EnrichedChain
+from g6_pipeline.core.report import SinkOutcome
+from g6_pipeline.core.schema import IST, OVERVIEW_COLUMNS
+from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.storage.classic_format import (
     CHANGE_COLUMNS,
     CLASSIC_COLUMNS,

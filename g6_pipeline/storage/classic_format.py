@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from g6_pipeline.schema import IST
+from g6_pipeline.core.schema import IST
 from g6_pipeline.settings.model import EXPIRY_TAGS
 from g6_pipeline.storage.location import format_offset
 

@@ -21,9 +21,9 @@ from typing import Any, cast
 from influxdb_client import InfluxDBClient, Point, WritePrecision
 from influxdb_client.client.write_api import SYNCHRONOUS
 
-from g6_pipeline.report import SinkOutcome
+from g6_pipeline.core.report import SinkOutcome
+from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.settings.model import InfluxSettings, Settings
-from g6_pipeline.snapshot import EnrichedChain
 
 log = logging.getLogger(__name__)
 

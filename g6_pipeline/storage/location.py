@@ -17,7 +17,7 @@ from datetime import time as dtime
 import pyarrow.fs as pafs
 from upath import UPath
 
-from g6_pipeline.atomic_file import write_atomic
+from g6_pipeline.util.atomic_file import write_atomic
 
 LOCAL_PROTOCOLS = frozenset({"", "file", "local"})
 SEALED_NAME = "day.parquet"

@@ -18,9 +18,9 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from upath import UPath
 
-from g6_pipeline.report import SinkOutcome
-from g6_pipeline.schema import IST, OPTION_SCHEMA, OVERVIEW_SCHEMA, TIMESTAMP
-from g6_pipeline.snapshot import EnrichedChain
+from g6_pipeline.core.report import SinkOutcome
+from g6_pipeline.core.schema import IST, OPTION_SCHEMA, OVERVIEW_SCHEMA, TIMESTAMP
+from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.storage.location import DataLocation
 
 OPTIONS = "options"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from g6_pipeline.report import SinkOutcome
-from g6_pipeline.snapshot import EnrichedChain
+from g6_pipeline.core.report import SinkOutcome
+from g6_pipeline.core.snapshot import EnrichedChain
 
 
 class Sink(Protocol):

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from vollib.black import black
 
-from g6_pipeline.snapshot import LEG_COLUMNS, ChainSnapshot
+from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot
 
 IST = ZoneInfo("Asia/Kolkata")
 NOW = datetime(2026, 3, 3, 11, 0, tzinfo=IST)

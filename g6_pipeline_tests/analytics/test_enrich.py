@@ -13,8 +13,8 @@ import pytest
 from vollib.black_scholes_merton.greeks import analytical
 
 from g6_pipeline.analytics import enrich, enrich_many, market_breadth
-from g6_pipeline.schema import OPTION_COLUMNS, OPTION_SCHEMA, OVERVIEW_COLUMNS, OVERVIEW_SCHEMA
-from g6_pipeline.snapshot import SessionReference
+from g6_pipeline.core.schema import OPTION_COLUMNS, OPTION_SCHEMA, OVERVIEW_COLUMNS, OVERVIEW_SCHEMA
+from g6_pipeline.core.snapshot import SessionReference
 from g6_pipeline_tests.analytics.chains import EXPIRY, IST, T_YEARS, legs_frame, priced_chain, snapshot
 
 RATE = 0.065

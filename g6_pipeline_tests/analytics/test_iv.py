@@ -10,7 +10,7 @@ from QuantLib import Option, blackFormula, blackFormulaImpliedStdDev
 
 from g6_pipeline.analytics import IV_STATUS_NAMES, IVStatus, implied_vol, implied_vol_with_status
 from g6_pipeline.analytics.iv import implied_vol_black76, implied_vol_black76_with_status
-from g6_pipeline.schema import IV_STATUSES
+from g6_pipeline.core.schema import IV_STATUSES
 from g6_pipeline_tests.analytics.reference import (
     MINUTE,
     random_cases,

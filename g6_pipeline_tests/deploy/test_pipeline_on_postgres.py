@@ -14,9 +14,9 @@ import dagster as dg
 import psycopg2
 import pytest
 
+from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_chain, load_weekday_master
-from g6_pipeline.time_utils import IST
-from g6_pipeline_tests.deploy.diagnose_setup import config_folder
+from g6_pipeline_tests.cli.diagnose_setup import config_folder
 from g6_pipeline_tests.deploy.services import code_server, daemon, grpc_workspace
 from g6_pipeline_tests.fakes.postgres import PostgresServer
 

@@ -6,8 +6,8 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from g6_pipeline.kite_token import TokenStore
-from g6_pipeline.time_utils import IST
+from g6_pipeline.core.clock import IST
+from g6_pipeline.providers.kite_token import TokenStore
 from g6_pipeline_tests.fakes.kite_server import ACCESS_TOKEN
 
 REPO_CONFIG = Path(__file__).parents[2] / "config"

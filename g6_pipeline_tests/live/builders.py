@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from g6_pipeline.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
-from g6_pipeline.schema import OPTION_COLUMNS, OVERVIEW_COLUMNS
+from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
+from g6_pipeline.core.schema import OPTION_COLUMNS, OVERVIEW_COLUMNS
+from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot, EnrichedChain
 from g6_pipeline.settings.model import Settings
-from g6_pipeline.snapshot import LEG_COLUMNS, ChainSnapshot, EnrichedChain
 
 IST = ZoneInfo("Asia/Kolkata")
 BASE_MINUTE = datetime(2025, 3, 4, 10, 15, tzinfo=IST)

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from g6_pipeline.core.report import IndexOutcome
 from g6_pipeline.live import publish
 from g6_pipeline.live.server import LiveServer
-from g6_pipeline.report import IndexOutcome
 from g6_pipeline_tests.live.builders import SPOTS, make_report, make_settings, ok_outcome, tag_values
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from g6_pipeline.core.report import IndexOutcome, ProviderStats, SinkOutcome
 from g6_pipeline.live import publish, verify_panels
-from g6_pipeline.report import IndexOutcome, ProviderStats, SinkOutcome
 from g6_pipeline_tests.live.builders import (
     BASE_MINUTE,
     SPOTS,

@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pexpect
 import pytest
 
+from g6_pipeline.core.report import IndexOutcome
 from g6_pipeline.live import publish
 from g6_pipeline.live.summary import run_summary
 from g6_pipeline.live.view_state import load_state
-from g6_pipeline.report import IndexOutcome
 from g6_pipeline_tests.live.builders import BASE_MINUTE, SPOTS, make_report, make_settings, ok_outcome
 
 IST = ZoneInfo("Asia/Kolkata")

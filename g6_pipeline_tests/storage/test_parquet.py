@@ -10,9 +10,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from g6_pipeline.core.schema import OPTION_COLUMNS
+from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.data import load_chain, load_overview
-from g6_pipeline.schema import OPTION_COLUMNS
-from g6_pipeline.snapshot import EnrichedChain
 from g6_pipeline.storage import location as location_module
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import ParquetSink
@@ -170,7 +170,7 @@ def test_prune_removes_only_raw_slices_of_sealed_days(location: DataLocation) ->
 
 
 def test_one_contract_under_two_tags_is_not_a_duplicate(location: DataLocation) -> None:
-    from g6_pipeline import quality
+    from g6_pipeline.daily import quality
 
     chain = make_chain("NIFTY", minute(DAY, "0915"), tags=("this_week",))
     shared = pd.concat([chain.options, chain.options.assign(expiry_tag="next_week")], ignore_index=True)

@@ -6,9 +6,9 @@ from datetime import datetime
 import dagster as dg
 
 from g6_pipeline.collection.gate import decide_minute
+from g6_pipeline.core.clock import now_ist
 from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
 from g6_pipeline.defs.resources import G6Resource
-from g6_pipeline.time_utils import now_ist
 
 SENSOR_INTERVAL_SECONDS = 15
 """Evaluated several times a minute so each minute is requested within seconds of its start."""

@@ -12,11 +12,11 @@ from g6_pipeline.collection.backfill import (
     generate_synthetic_day,
     has_stored_day,
 )
+from g6_pipeline.daily.quality import CheckResult, completeness, duplicates, iv_coverage, static_arbitrage
 from g6_pipeline.data import load_chain
 from g6_pipeline.defs.daily.partitions import DATE_DIMENSION, DAY_BY_INDEX, TRADING_DAYS, day_and_index
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.metrics import push_asset_check, push_weekday_master
-from g6_pipeline.quality import CheckResult, completeness, duplicates, iv_coverage, static_arbitrage
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.seal import seal_day, seal_overview
 

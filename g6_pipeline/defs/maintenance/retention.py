@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import dagster as dg
 
+from g6_pipeline.core.clock import now_ist
 from g6_pipeline.defs.collection.job import COLLECTION_TAGS
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.storage.seal import prune_raw
-from g6_pipeline.time_utils import now_ist
 
 _BATCH = 500
 

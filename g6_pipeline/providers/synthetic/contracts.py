@@ -13,8 +13,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from g6_pipeline.core.calendar import CalendarError, MarketCalendar
 from g6_pipeline.instruments.dump import DUMP_COLUMNS
-from g6_pipeline.market_calendar import CalendarError, MarketCalendar
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 WEEKLY_MONTH_CODES = "123456789OND"

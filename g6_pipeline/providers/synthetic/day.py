@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from g6_pipeline.core.calendar import IST
+from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot
 from g6_pipeline.instruments.universe import build_universe
-from g6_pipeline.market_calendar import IST
 from g6_pipeline.providers.synthetic.contracts import SPECS
 from g6_pipeline.providers.synthetic.paths import day_path, epoch_seconds
 from g6_pipeline.providers.synthetic.pricing import DIVIDEND_YIELD, RATE, SECONDS_PER_YEAR, term_atm
 from g6_pipeline.settings.model import IndexSettings
-from g6_pipeline.snapshot import LEG_COLUMNS, ChainSnapshot
 
 if TYPE_CHECKING:
     from g6_pipeline.providers.synthetic.market import SyntheticMarket

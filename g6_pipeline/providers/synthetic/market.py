@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from g6_pipeline.core.calendar import IST, CalendarError, MarketCalendar, floor_minute
+from g6_pipeline.core.snapshot import ChainSnapshot
 from g6_pipeline.instruments.cache import dump_day
 from g6_pipeline.instruments.dump import dump_to_csv
-from g6_pipeline.market_calendar import IST, CalendarError, MarketCalendar, floor_minute
 from g6_pipeline.providers.quotes import QUOTE_FIELDS
 from g6_pipeline.providers.synthetic.contracts import (
     SPECS,
@@ -49,7 +50,6 @@ from g6_pipeline.providers.synthetic.pricing import (
     to_tick,
 )
 from g6_pipeline.settings.model import IndexSettings
-from g6_pipeline.snapshot import ChainSnapshot
 
 EXPIRY_CLOSE = time(15, 30)
 OI_SCALE = 20000.0

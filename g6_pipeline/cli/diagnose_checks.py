@@ -1,0 +1,385 @@
+"""`g6 diagnose`: check everything a running G6 needs and say, for each part, what is wrong.
+
+Checks, in order: configuration (and the market calendar), Kite token, provider reachability, the Dagster
+instance's storage, the data location (writable, disk space), Pushgateway, Prometheus and InfluxDB when
+configured, and the integrity of the published panels. A check that cannot run because an earlier one failed
+is skipped, and says why. No message ever carries a secret: known secret values and URL passwords are masked.
+
+The instance check is the one place outside the Dagster layer that opens a Dagster instance (imported on use),
+because the question it answers is whether Dagster itself can open its storage.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import requests
+import yaml
+
+from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.clock import now_ist
+from g6_pipeline.settings import ConfigError, LoadedSettings, load_settings
+from g6_pipeline.storage.location import DataLocation
+
+Status = Literal["ok", "fail", "skip"]
+GIB = 1024**3
+DEFAULT_MIN_FREE_BYTES = 2 * GIB
+PROBE_NAME = ".g6-diagnose-probe"
+COLLECTION_TAG = ("g6/run_kind", "collection")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: a name, a status and one line saying what was found."""
+
+    name: str
+    status: Status
+    detail: str
+
+
+@dataclass
+class DiagnoseContext:
+    """What the checks share: the environment, the moment, limits, and what earlier checks found."""
+
+    environ: Mapping[str, str]
+    now: datetime
+    config_dir: Path | None = None
+    min_free_bytes: int = DEFAULT_MIN_FREE_BYTES
+    prometheus_url: str | None = None
+    timeout_seconds: float = 5.0
+    loaded: LoadedSettings | None = None
+    kite_source: Any = None
+    """The Kite source whose credentials the token check accepted (a `providers.kite.KiteSource`)."""
+    calendar: MarketCalendar | None = None
+    secrets: list[str] = field(default_factory=list)
+
+    def redact(self, text: str) -> str:
+        """`text` with every known secret and any password in a URL replaced by ***."""
+        text = re.sub(r"(://[^:/@\s]+):[^@/\s]+@", r"\1:***@", text)
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+
+Check = Callable[[DiagnoseContext], CheckResult]
+
+
+def check_config(ctx: DiagnoseContext) -> CheckResult:
+    """The configuration files and environment overrides validate, and the market calendar loads."""
+    try:
+        loaded = load_settings(ctx.config_dir, ctx.environ)
+    except ConfigError as exc:
+        return CheckResult("config", "fail", str(exc))
+    ctx.loaded = loaded
+    ctx.secrets.extend(loaded.settings.secret_values())
+    try:
+        ctx.calendar = MarketCalendar.load(loaded.config_dir)
+    except (ValueError, OSError) as exc:
+        return CheckResult("config", "fail", f"market calendar in {loaded.config_dir}: {exc}")
+    s = loaded.settings
+    indices = ", ".join(s.enabled_indices)
+    return CheckResult("config", "ok", f"{loaded.config_dir}: provider {s.provider}, indices {indices}")
+
+
+def check_token(ctx: DiagnoseContext) -> CheckResult:
+    """With the Kite provider: credentials the Kite source would use (settings, else the token store), unexpired."""
+    assert ctx.loaded is not None
+    s = ctx.loaded.settings
+    if s.provider != "kite":
+        return CheckResult("token", "ok", f"not needed (provider {s.provider})")
+    from g6_pipeline.providers.base import TokenExpiredError
+    from g6_pipeline.providers.kite import KiteSource
+    from g6_pipeline.providers.kite_token import TokenStore
+
+    source = KiteSource(s.kite, TokenStore(s.kite.token_file), clock=lambda: ctx.now)
+    try:
+        api_key, token = source.credentials()
+    except TokenExpiredError as exc:
+        return CheckResult("token", "fail", ctx.redact(str(exc)))
+    if not api_key:
+        return CheckResult("token", "fail", "kite.api_key is not set (KITE_API_KEY or platform_config.json)")
+    ctx.secrets.append(token)
+    ctx.kite_source = source
+    if s.kite.access_token is not None:
+        return CheckResult("token", "ok", "access token given by KITE_ACCESS_TOKEN")
+    stored = TokenStore(s.kite.token_file).load()
+    expires = f", valid until {stored.expires_at:%Y-%m-%d %H:%M} IST" if stored else ""
+    return CheckResult("token", "ok", f"access token in {s.kite.token_file}{expires}")
+
+
+def check_provider(ctx: DiagnoseContext) -> CheckResult:
+    """With the Kite provider: the Kite API answers and accepts the token (one profile request)."""
+    assert ctx.loaded is not None
+    s = ctx.loaded.settings
+    if s.provider != "kite":
+        return CheckResult("provider", "ok", f"{s.provider} provider runs locally: nothing to reach")
+    if ctx.kite_source is None:
+        return CheckResult("provider", "skip", "skipped: no usable Kite token")
+    from kiteconnect import exceptions
+
+    root = s.kite.root_url
+    try:
+        ctx.kite_source.client().profile()
+    except exceptions.TokenException:
+        return CheckResult(
+            "provider", "fail", f"{root} rejected the access token (expired or revoked): run `g6 token login`"
+        )
+    except exceptions.KiteException as exc:
+        message = ctx.redact(str(exc))
+        return CheckResult(
+            "provider", "fail", f"{root} answered {type(exc).__name__} (HTTP {exc.code}): {message}"
+        )
+    except requests.RequestException as exc:
+        return CheckResult("provider", "fail", f"{root} unreachable: {_reason(exc)}")
+    except (KeyError, TypeError, ValueError):
+        return CheckResult("provider", "fail", f"{root} answered, but not as the Kite API does")
+    return CheckResult("provider", "ok", f"{root} reachable, token accepted")
+
+
+def check_instance(ctx: DiagnoseContext) -> CheckResult:
+    """Dagster can open the instance in DAGSTER_HOME, and its run queue keeps minute runs apart."""
+    home = ctx.environ.get("DAGSTER_HOME", "")
+    if not home:
+        return CheckResult(
+            "instance",
+            "fail",
+            "DAGSTER_HOME is not set: Dagster would keep runs in a temporary instance "
+            "(set it to the folder holding dagster.yaml; `make run` uses .dagster_home)",
+        )
+    if not (Path(home) / "dagster.yaml").is_file():
+        return CheckResult(
+            "instance",
+            "fail",
+            f"no dagster.yaml in DAGSTER_HOME={home}: copy dagster.yaml (embedded) or deploy/dagster.yaml there",
+        )
+    for name in ("DAGSTER_PG_PASSWORD",):
+        if ctx.environ.get(name):
+            ctx.secrets.append(ctx.environ[name])
+    unreachable = _postgres_unreachable(home, ctx)
+    if unreachable:
+        return CheckResult("instance", "fail", unreachable)
+    from dagster import DagsterInstance  # the only Dagster import outside the Dagster layer
+    from dagster._core.run_coordinator import QueuedRunCoordinator
+
+    try:
+        with DagsterInstance.from_config(home) as instance:
+            runs = instance.get_runs_count()
+            storage = type(instance.run_storage).__name__.removesuffix("RunStorage") or "unknown"
+            coordinator = instance.run_coordinator
+            limits: Sequence[Mapping[str, object]] = []
+            if isinstance(coordinator, QueuedRunCoordinator):
+                limits = coordinator.get_run_queue_config().tag_concurrency_limits
+    except Exception as exc:  # any failure to open or query the storage is the finding itself
+        reason = ctx.redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
+        return CheckResult("instance", "fail", f"cannot open the Dagster instance in {home}: {reason}")
+    queued = [lim for lim in limits if (lim.get("key"), lim.get("value")) == COLLECTION_TAG]
+    if not queued or int(str(queued[0]["limit"])) > 1:
+        return CheckResult(
+            "instance",
+            "fail",
+            f"{storage} storage, {runs} runs, but no queue limit of 1 on g6/run_kind=collection: "
+            "minute runs could overlap (use the run_coordinator section of dagster.yaml)",
+        )
+    return CheckResult(
+        "instance", "ok", f"{storage} storage in {home}: {runs} runs, minute runs queued one at a time"
+    )
+
+
+def _postgres_unreachable(home: str, ctx: DiagnoseContext) -> str | None:
+    """Why the PostgreSQL server named by dagster.yaml's `postgres_db` takes no connection (fast TCP probe), or
+    None when it does or the instance is not on PostgreSQL (Dagster itself would retry for several seconds)."""
+    try:
+        config = yaml.safe_load((Path(home) / "dagster.yaml").read_text()) or {}
+        db = config["storage"]["postgres"]["postgres_db"]
+    except (KeyError, TypeError, yaml.YAMLError):
+        return None
+
+    def value(key: str, default: str) -> str:
+        raw = db.get(key, default)
+        if isinstance(raw, dict) and "env" in raw:
+            return ctx.environ.get(str(raw["env"]), "")
+        return str(raw)
+
+    host, port = value("hostname", ""), value("port", "5432")
+    if not host or not port.isdigit():
+        return None  # Dagster's own error names the variable that is missing
+    try:
+        socket.create_connection((host, int(port)), timeout=ctx.timeout_seconds).close()
+    except OSError as exc:
+        return f"PostgreSQL of the Dagster instance at {host}:{port} unreachable: {exc.strerror or exc}"
+    return None
+
+
+def check_data_location(ctx: DiagnoseContext) -> CheckResult:
+    """The data directory accepts a write, and every local disk G6 writes to has room."""
+    assert ctx.loaded is not None
+    data_dir = ctx.loaded.settings.data_dir
+    try:
+        location = DataLocation(data_dir)
+        probe = location.root / PROBE_NAME
+        location.write_atomic(probe, b"g6", durable=False)
+        location.remove(probe)
+    except Exception as exc:  # permission, missing bucket, a file in the way: all mean "cannot write"
+        return CheckResult(
+            "data", "fail", f"data directory {ctx.redact(data_dir)} is not writable: {ctx.redact(str(exc))}"
+        )
+    folders = [Path(location.root.path)] if location.is_local else []
+    if ctx.environ.get("DAGSTER_HOME"):
+        folders.append(Path(ctx.environ["DAGSTER_HOME"]))
+    notes = [] if location.is_local else [f"{location.root.protocol} store writable"]
+    for folder in folders:
+        free = shutil.disk_usage(_existing(folder)).free
+        if free < ctx.min_free_bytes:
+            return CheckResult(
+                "data",
+                "fail",
+                f"only {free / GIB:.2f} GiB free for {folder} (need at least {ctx.min_free_bytes / GIB:.2f} GiB)",
+            )
+        notes.append(f"{folder}: {free / GIB:.1f} GiB free")
+    return CheckResult("data", "ok", "; ".join(notes))
+
+
+def check_pushgateway(ctx: DiagnoseContext) -> CheckResult:
+    """The configured Pushgateway answers its readiness probe."""
+    assert ctx.loaded is not None
+    url = ctx.loaded.settings.metrics.pushgateway_url
+    if url is None:
+        return CheckResult("pushgateway", "skip", "not configured (metrics.pushgateway_url)")
+    return _http_probe(ctx, "pushgateway", url, "/-/ready")
+
+
+def check_prometheus(ctx: DiagnoseContext) -> CheckResult:
+    """The Prometheus server given with --prometheus-url answers its readiness probe."""
+    if ctx.prometheus_url is None:
+        return CheckResult("prometheus", "skip", "not given (--prometheus-url)")
+    return _http_probe(ctx, "prometheus", ctx.prometheus_url, "/-/ready")
+
+
+def check_influx(ctx: DiagnoseContext) -> CheckResult:
+    """The configured InfluxDB answers a ping."""
+    assert ctx.loaded is not None
+    url = ctx.loaded.settings.influx.url
+    if url is None:
+        return CheckResult("influx", "skip", "not configured (influx.url)")
+    return _http_probe(ctx, "influx", url, "/ping")
+
+
+def check_panels(ctx: DiagnoseContext) -> CheckResult:
+    """The published panels are all there, their hashes match, and they are fresh while collection runs."""
+    assert ctx.loaded is not None
+    from g6_pipeline.live.panels import panels_dir, verify_panels
+
+    settings = ctx.loaded.settings
+    if not DataLocation(settings.data_dir).is_local:
+        return CheckResult(
+            "panels", "skip", "data_dir is an object store; check the panels where `g6 serve` runs"
+        )
+    folder = panels_dir(DataLocation(settings.data_dir).root.path)
+    if not folder.is_dir():
+        return CheckResult("panels", "fail", f"no panels published yet in {folder}: collection has not run")
+    problems = verify_panels(folder.parent, ctx.now, settings.live.stale_after_seconds)
+    collecting = not settings.market_hours_gate or (
+        ctx.calendar is not None and ctx.calendar.is_open(ctx.now)
+    )
+    broken = [p for p in problems if p.kind != "stale" or collecting]
+    if broken:
+        return CheckResult("panels", "fail", "; ".join(str(p) for p in broken))
+    stale = [p.panel for p in problems]
+    if stale:
+        return CheckResult(
+            "panels", "ok", f"intact; {', '.join(stale)} last updated before the close (market closed)"
+        )
+    return CheckResult("panels", "ok", f"all panels intact and fresh in {folder}")
+
+
+def _http_probe(ctx: DiagnoseContext, name: str, url: str, path: str) -> CheckResult:
+    shown = ctx.redact(url)
+    try:
+        answer = requests.get(url.rstrip("/") + path, timeout=ctx.timeout_seconds)
+    except requests.RequestException as exc:
+        return CheckResult(name, "fail", f"{shown} unreachable: {_reason(exc)}")
+    if answer.status_code >= 400:
+        return CheckResult(name, "fail", f"{shown}{path} answered HTTP {answer.status_code}")
+    return CheckResult(name, "ok", f"{shown} reachable")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "timed out", "No route to host"):
+        if marker in text:
+            return marker.lower()
+    return type(exc).__name__
+
+
+def _existing(folder: Path) -> Path:
+    path = folder.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+NEEDS_CONFIG = frozenset({"token", "provider", "data", "pushgateway", "influx", "panels"})
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("config", check_config),
+    ("token", check_token),
+    ("provider", check_provider),
+    ("instance", check_instance),
+    ("data", check_data_location),
+    ("pushgateway", check_pushgateway),
+    ("prometheus", check_prometheus),
+    ("influx", check_influx),
+    ("panels", check_panels),
+)
+
+
+def diagnose(ctx: DiagnoseContext, checks: Sequence[tuple[str, Check]] = CHECKS) -> list[CheckResult]:
+    """Run every check in order; checks that need a valid configuration are skipped when it is not."""
+    results = []
+    for name, check in checks:
+        if name in NEEDS_CONFIG and ctx.loaded is None:
+            results.append(CheckResult(name, "skip", "skipped: the configuration is not valid"))
+            continue
+        results.append(check(ctx))
+    return results
+
+
+def default_context(
+    *,
+    min_free_bytes: int = DEFAULT_MIN_FREE_BYTES,
+    prometheus_url: str | None = None,
+    timeout_seconds: float = 5.0,
+) -> DiagnoseContext:
+    """A context on the process environment at the current moment (IST)."""
+    return DiagnoseContext(
+        environ=os.environ,
+        now=now_ist(),
+        min_free_bytes=min_free_bytes,
+        prometheus_url=prometheus_url,
+        timeout_seconds=timeout_seconds,
+    )
+
+
+LABELS: Mapping[Status, str] = {"ok": " ok ", "fail": "FAIL", "skip": "skip"}
+
+
+def render(results: Sequence[CheckResult]) -> str:
+    """A readable report: one line per check and a closing verdict."""
+    width = max(len(r.name) for r in results)
+    lines = [f"[{LABELS[r.status]}] {r.name:<{width}}  {r.detail}" for r in results]
+    failed = [r.name for r in results if r.status == "fail"]
+    lines.append("")
+    lines.append(f"{len(failed)} check(s) failed: {', '.join(failed)}" if failed else "all checks passed")
+    return "\n".join(lines)
+
+
+def failed(results: Sequence[CheckResult]) -> bool:
+    """Whether any check failed."""
+    return any(r.status == "fail" for r in results)

@@ -1,0 +1,225 @@
+"""The NSE/BSE trading calendar in Asia/Kolkata: sessions, holidays and special sessions from `config/holidays.json`.
+
+A year the file does not cover is an error (`CalendarError`), never a silent "no holidays". A normal day
+trades 09:15–15:30 IST (15:30 itself is closed); a special session (Muhurat trading) replaces the day's
+hours and may fall on a holiday or a weekend. Every method takes timezone-aware datetimes only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from g6_pipeline.core.clock import IST, floor_minute, to_ist
+
+__all__ = ["IST", "CalendarError", "MarketCalendar", "Session", "floor_minute"]
+
+HOLIDAYS_FILE = "holidays.json"
+
+
+class CalendarError(ValueError):
+    """The calendar cannot answer: missing or invalid file, or a year it does not cover."""
+
+
+@dataclass(frozen=True)
+class Session:
+    """The trading hours of one day, [open, close) in IST."""
+
+    day: date
+    open: time
+    close: time
+    special: bool = False
+    name: str = ""
+
+    @property
+    def start(self) -> datetime:
+        """First instant of the session (tz-aware IST)."""
+        return datetime.combine(self.day, self.open, IST)
+
+    @property
+    def end(self) -> datetime:
+        """The close (exclusive, tz-aware IST)."""
+        return datetime.combine(self.day, self.close, IST)
+
+
+def _hhmm(text: str, where: str) -> time:
+    try:
+        return time.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise CalendarError(f"{where}: invalid time {text!r} (want HH:MM)") from None
+
+
+def _day(text: str, where: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise CalendarError(f"{where}: invalid date {text!r} (want YYYY-MM-DD)") from None
+
+
+class MarketCalendar:
+    """Trading days and session minutes for the years listed in the holiday file."""
+
+    def __init__(
+        self,
+        holidays: dict[date, str],
+        years: frozenset[int],
+        special: dict[date, Session],
+        open_time: time = time(9, 15),
+        close_time: time = time(15, 30),
+        source: str = "<memory>",
+    ) -> None:
+        self._holidays = dict(holidays)
+        self._years = years
+        self._special = dict(special)
+        self.open_time = open_time
+        self.close_time = close_time
+        self.source = source
+
+    @classmethod
+    def load(cls, config_dir: Path) -> MarketCalendar:
+        """Read `<config_dir>/holidays.json`; raise `CalendarError` naming the file on any problem."""
+        path = Path(config_dir) / HOLIDAYS_FILE
+        try:
+            raw: Any = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise CalendarError(f"{path}: holiday file not found; the market calendar needs it") from None
+        except json.JSONDecodeError as exc:
+            raise CalendarError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        if not isinstance(raw, dict) or not isinstance(raw.get("years"), dict):
+            raise CalendarError(f"{path}: expected an object with a 'years' mapping")
+        session = raw.get("session", {})
+        open_t = _hhmm(session.get("open", "09:15"), f"{path} session.open")
+        close_t = _hhmm(session.get("close", "15:30"), f"{path} session.close")
+        holidays: dict[date, str] = {}
+        years: set[int] = set()
+        for year_text, entries in raw["years"].items():
+            try:
+                year = int(year_text)
+            except ValueError:
+                raise CalendarError(f"{path}: year key {year_text!r} is not a year") from None
+            years.add(year)
+            for entry in entries:
+                d = _day(entry.get("date"), f"{path} years.{year}")
+                if d.year != year:
+                    raise CalendarError(f"{path}: holiday {d} listed under year {year}")
+                holidays[d] = str(entry.get("name", ""))
+        special: dict[date, Session] = {}
+        for entry in raw.get("special_sessions", []):
+            d = _day(entry.get("date"), f"{path} special_sessions")
+            o = _hhmm(entry.get("open"), f"{path} special_sessions {d}")
+            c = _hhmm(entry.get("close"), f"{path} special_sessions {d}")
+            if c <= o:
+                raise CalendarError(f"{path}: special session {d} closes before it opens")
+            special[d] = Session(d, o, c, special=True, name=str(entry.get("name", "")))
+        return cls(holidays, frozenset(years), special, open_t, close_t, source=str(path))
+
+    # --- days -------------------------------------------------------------------------------------
+
+    @property
+    def years(self) -> frozenset[int]:
+        """Years the holiday file covers."""
+        return self._years
+
+    def _check(self, d: date) -> None:
+        if d.year not in self._years:
+            covered = ", ".join(str(y) for y in sorted(self._years)) or "none"
+            raise CalendarError(
+                f"{self.source}: year {d.year} is not covered (covered: {covered}); add its holidays to the file"
+            )
+
+    def holiday_name(self, d: date) -> str | None:
+        """The holiday's name when `d` is a listed holiday, else None."""
+        self._check(d)
+        return self._holidays.get(d)
+
+    def has_regular_session(self, d: date) -> bool:
+        """A weekday that is not a holiday: full 09:15–15:30 hours (used for expiry moves)."""
+        self._check(d)
+        return d.weekday() < 5 and d not in self._holidays
+
+    def session(self, d: date) -> Session | None:
+        """The day's session (special hours take precedence), or None when the market is shut all day."""
+        self._check(d)
+        if d in self._special:
+            return self._special[d]
+        if self.has_regular_session(d):
+            return Session(d, self.open_time, self.close_time)
+        return None
+
+    def is_trading_day(self, d: date) -> bool:
+        """Whether the market has any session on `d` (a regular day or a special session)."""
+        return self.session(d) is not None
+
+    def trading_days(self, start: date, end: date) -> list[date]:
+        """Trading days in [start, end], both inclusive."""
+        out: list[date] = []
+        d = start
+        while d <= end:
+            if self.is_trading_day(d):
+                out.append(d)
+            d += timedelta(days=1)
+        return out
+
+    def previous_trading_day(self, d: date) -> date:
+        """The last trading day strictly before `d`."""
+        cur = d - timedelta(days=1)
+        while not self.is_trading_day(cur):
+            cur -= timedelta(days=1)
+        return cur
+
+    def next_trading_day(self, d: date) -> date:
+        """The first trading day strictly after `d`."""
+        cur = d + timedelta(days=1)
+        while not self.is_trading_day(cur):
+            cur += timedelta(days=1)
+        return cur
+
+    def previous_regular_day(self, d: date) -> date:
+        """`d` itself when it has a regular session, else the last regular day before it (expiry moves)."""
+        cur = d
+        while not self.has_regular_session(cur):
+            cur -= timedelta(days=1)
+        return cur
+
+    # --- instants ---------------------------------------------------------------------------------
+
+    def is_open(self, ts: datetime) -> bool:
+        """Whether `ts` falls inside a session (open inclusive, close exclusive)."""
+        local = to_ist(ts)
+        s = self.session(local.date())
+        return s is not None and s.start <= local < s.end
+
+    def next_open(self, ts: datetime) -> datetime:
+        """`ts` itself (in IST) when the market is open, else the start of the next session."""
+        local = to_ist(ts)
+        s = self.session(local.date())
+        if s is not None:
+            if s.start <= local < s.end:
+                return local
+            if local < s.start:
+                return s.start
+        nxt = self.session(self.next_trading_day(local.date()))
+        assert nxt is not None
+        return nxt.start
+
+    def last_close(self, ts: datetime) -> datetime:
+        """The end of the most recent session that closed at or before `ts`."""
+        local = to_ist(ts)
+        s = self.session(local.date())
+        if s is not None and local >= s.end:
+            return s.end
+        prev = self.session(self.previous_trading_day(local.date()))
+        assert prev is not None
+        return prev.end
+
+    def session_minutes(self, d: date) -> list[datetime]:
+        """Tz-aware IST minute starts of the day's session (empty when shut): 09:15..15:29 on a normal day."""
+        s = self.session(d)
+        if s is None:
+            return []
+        count = int((s.end - s.start).total_seconds() // 60)
+        return [s.start + timedelta(minutes=i) for i in range(count)]
+

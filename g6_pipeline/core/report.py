@@ -1,0 +1,100 @@
+"""The outcome of one collection cycle: what was fetched, computed and written, and how the provider fared.
+
+A `CycleReport` is built once per minute by the collection cycle and handed, read-only, to everything
+downstream of the sinks: metrics, runtime status and panels.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from g6_pipeline.core.snapshot import EnrichedChain
+
+IndexStatus = Literal["ok", "partial", "failed"]
+TokenState = Literal["valid", "expired", "missing", "not_required"]
+CircuitState = Literal["closed", "open", "half_open"]
+
+
+@dataclass
+class ProviderStats:
+    """What the provider saw during one cycle (mutable while the cycle runs, read-only afterwards)."""
+
+    calls: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(endpoint, result) → count; result is 'ok' or the error class name, e.g. 'NetworkException'."""
+    latencies: list[tuple[str, float]] = field(default_factory=list)
+    """(endpoint, seconds) for every HTTP call made."""
+    rate_limit_wait_seconds: float = 0.0
+    retries: int = 0
+    circuit: CircuitState = "closed"
+    token_state: TokenState = "not_required"
+
+
+@dataclass(frozen=True)
+class IndexOutcome:
+    """One index in one cycle."""
+
+    index: str
+    status: IndexStatus
+    chain: EnrichedChain | None = None
+    error: str | None = None
+    """Why the index failed or is partial, in words a trader can read."""
+    legs_expected: int = 0
+    legs_collected: int = 0
+
+    @property
+    def legs_missing(self) -> int:
+        """Legs requested but not collected."""
+        return max(self.legs_expected - self.legs_collected, 0)
+
+
+@dataclass(frozen=True)
+class SinkOutcome:
+    """One sink's write of one cycle."""
+
+    sink: str
+    rows: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    points_dropped: int = 0
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    """Everything one collection cycle did."""
+
+    minute: datetime
+    """The collection minute (tz-aware, Asia/Kolkata)."""
+    started_at: datetime
+    finished_at: datetime
+    provider: str
+    indices: dict[str, IndexOutcome]
+    sinks: list[SinkOutcome] = field(default_factory=list)
+    provider_stats: ProviderStats = field(default_factory=ProviderStats)
+    error: str | None = None
+    """Set when the whole cycle could not run (token expired, provider circuit open, ...)."""
+
+    @property
+    def duration_seconds(self) -> float:
+        """Wall time of the cycle."""
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def ok(self) -> bool:
+        """True when every index was collected in full and every sink wrote."""
+        return (
+            self.error is None
+            and all(o.status == "ok" for o in self.indices.values())
+            and all(s.error is None for s in self.sinks)
+        )
+
+    @property
+    def success_rate(self) -> float:
+        """Share of indices collected (ok or partial), 0.0 when nothing was attempted."""
+        if not self.indices:
+            return 0.0
+        good = sum(1 for o in self.indices.values() if o.status != "failed")
+        return good / len(self.indices)

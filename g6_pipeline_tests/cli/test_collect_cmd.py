@@ -1,0 +1,105 @@
+"""`g6 collect --once`: one cycle outside Dagster, its summary, and its exit codes on bad days."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from g6_pipeline.cli import collect_cmd
+from g6_pipeline.cli.main import main
+from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.clock import IST
+from g6_pipeline.data import load_chain
+from g6_pipeline.providers.synthetic import SyntheticMarket
+from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, issue_token, write_kite_config
+from g6_pipeline_tests.fakes.kite_server import ACCESS_TOKEN, KiteServerHandle, kite_server
+
+OPEN = datetime(2026, 11, 23, 11, 30, 20, tzinfo=IST)
+CLOSED = datetime(2026, 11, 23, 19, 0, tzinfo=IST)
+
+
+def at(monkeypatch: pytest.MonkeyPatch, now: datetime) -> None:
+    monkeypatch.setattr(collect_cmd, "now_ist", lambda: now)
+
+
+def test_synthetic_cycle_prints_a_summary_and_writes(
+    g6_env: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, data = g6_env
+    at(monkeypatch, OPEN)
+    assert main(["collect", "--once"]) == 0
+    out = capsys.readouterr().out
+    for index in ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"):
+        line = next(row for row in out.splitlines() if row.startswith(index))
+        assert " ok " in line
+    stored = load_chain(OPEN.date(), "BANKNIFTY", data_dir=str(data))
+    assert len(stored) and stored["expiry_tag"].isin(["this_month", "next_month"]).all()
+
+
+@pytest.fixture
+def kite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, KiteServerHandle]]:
+    """The kite provider pointed at the loopback Kite server (the real kiteconnect client)."""
+    market = SyntheticMarket(6, MarketCalendar.load(REPO_CONFIG))
+    with kite_server(market, clock=lambda: OPEN) as server:
+        config = write_kite_config(tmp_path, server.url)
+        monkeypatch.setenv("G6_CONFIG_DIR", str(config))
+        for var in ("G6_PROVIDER", "G6_DATA_DIR", "G6_KITE_ROOT_URL", "KITE_ACCESS_TOKEN", "KITE_API_KEY"):
+            monkeypatch.delenv(var, raising=False)
+        yield tmp_path, server
+
+
+@pytest.mark.slow
+def test_kite_cycle_through_the_real_client(
+    kite_env: tuple[Path, KiteServerHandle], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, server = kite_env
+    at(monkeypatch, OPEN)
+    assert main(["collect", "--once"]) == 0
+    assert server.count("/quote") >= 1 and server.count("/instruments") >= 1
+    stored = load_chain(OPEN.date(), "SENSEX", data_dir=str(root / "data"))
+    assert stored["tradingsymbol"].str.startswith("SENSEX").all()
+    assert len(stored) == 2 * 7
+
+
+@pytest.mark.slow
+def test_market_closed_is_refused_unless_ignored(
+    kite_env: tuple[Path, KiteServerHandle], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    at(monkeypatch, CLOSED)
+    assert main(["collect", "--once"]) == 1
+    assert "market closed" in capsys.readouterr().err
+    assert main(["collect", "--once", "--ignore-market-hours"]) == 0
+
+
+@pytest.mark.slow
+def test_expired_token_and_token_exception_fail_without_data(
+    kite_env: tuple[Path, KiteServerHandle], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, server = kite_env
+    at(monkeypatch, OPEN)
+    issue_token(root / "kite_token", datetime.now(IST) - timedelta(days=2))
+    assert main(["collect", "--once"]) == 1  # the stored token died at 06:00 IST
+    assert "expired" in capsys.readouterr().err
+    issue_token(root / "kite_token", datetime.now(IST) - timedelta(hours=1))
+    server.fail_next("/quote", "token", times=5)
+    assert main(["collect", "--once"]) == 1
+    err = capsys.readouterr().err
+    assert "token" in err.lower()
+    assert ACCESS_TOKEN not in err
+    assert not (root / "data" / "parquet").exists()
+
+
+@pytest.mark.slow
+def test_provider_outage_fails_with_a_reason_and_no_rows(
+    kite_env: tuple[Path, KiteServerHandle], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, server = kite_env
+    at(monkeypatch, OPEN)
+    server.fail_next("/quote", "502html", times=20)
+    assert main(["collect", "--once"]) == 1
+    captured = capsys.readouterr()
+    assert "failed" in captured.out + captured.err
+    assert not (root / "data" / "parquet").exists()

@@ -1,0 +1,61 @@
+"""Data-quality checks on hand-made days: clean data passes, each defect is counted."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from g6_pipeline.daily import quality
+from g6_pipeline_tests.storage.chains import RATE, make_day
+
+DAY = date(2026, 11, 23)
+
+
+def _frame() -> pd.DataFrame:
+    chains = make_day("NIFTY", DAY, ["0915", "0916", "0917"], half_width=5)
+    return pd.concat([c.options for c in chains], ignore_index=True)
+
+
+def test_completeness_counts_distinct_minutes() -> None:
+    frame = _frame()
+    assert quality.completeness(frame, 3).passed
+    short = quality.completeness(frame, 375)
+    assert not short.passed and short.value == 3 / 375 and short.details["minutes_missing"] == 372
+
+
+def test_duplicates_are_counted() -> None:
+    frame = _frame()
+    assert quality.duplicates(frame).passed
+    doubled = quality.duplicates(pd.concat([frame, frame.iloc[:5]]))
+    assert not doubled.passed and doubled.value == 5
+
+
+def test_iv_coverage_share() -> None:
+    frame = _frame()
+    frame.loc[frame.index[:40], "iv"] = np.nan
+    result = quality.iv_coverage(frame, min_share=0.9)
+    assert result.value == (len(frame) - 40) / len(frame)
+    assert not result.passed and quality.iv_coverage(frame, min_share=0.5).passed
+
+
+def test_clean_prices_show_no_static_arbitrage() -> None:
+    result = quality.static_arbitrage(_frame(), rate=RATE)
+    assert result.passed and result.value == 0 and result.details["parity_pairs_checked"] > 0
+
+
+def test_a_mispriced_call_is_counted() -> None:
+    frame = _frame()
+    rows = frame.index[
+        (frame.side == "CE")
+        & (frame.offset == 100)
+        & (frame.expiry_tag == "this_week")
+        & (frame.timestamp == frame.timestamp.min())
+    ]
+    frame.loc[rows, ["last_price", "bid", "ask"]] += 500.0
+    result = quality.static_arbitrage(frame, rate=RATE)
+    assert not result.passed
+    assert result.details["call_not_decreasing"] == 1  # +100 now above +50
+    assert result.details["call_not_convex"] >= 1
+    assert result.details["put_call_parity"] == 1

@@ -1,0 +1,133 @@
+"""The collection job, run by Dagster in a temporary instance, writes the data users open."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pytest
+
+from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.clock import IST
+from g6_pipeline.data import load_chain, load_overview
+from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.providers.synthetic import SyntheticMarket
+from g6_pipeline.settings import load_settings
+from g6_pipeline.storage.parquet import ROW_KEY
+
+MINUTE = datetime(2026, 11, 23, 10, 15, tzinfo=IST)
+
+
+def run_minute(config: Path, minute: datetime, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    return collection_job.execute_in_process(
+        run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=minute.isoformat())}),
+        instance=instance,
+        resources={"g6": G6Resource(config_dir=str(config))},
+    )
+
+
+def test_definitions_load() -> None:
+    from g6_pipeline.definitions import defs
+
+    repo = defs.get_repository_def()
+    assert {"collection_job", "seal_day_job", "weekday_master_job", "retention_job"} <= {
+        job.name for job in repo.get_all_jobs()
+    }
+    assert repo.get_sensor_def("minute_sensor").minimum_interval_seconds == 15
+    assert {key.to_user_string() for key in repo.asset_graph.get_all_asset_keys()} >= {
+        "option_chain_daily", "overview_daily", "weekday_master"
+    }
+
+
+def test_collection_run_writes_parquet_and_classic_csv(g6_env: tuple[Path, Path]) -> None:
+    config, data = g6_env
+    with dg.instance_for_test() as instance:
+        result = run_minute(config, MINUTE, instance)
+    assert result.success
+
+    settings = load_settings(config).settings
+    day = MINUTE.date()
+    market = SyntheticMarket(settings.synthetic.seed, MarketCalendar.load(config))
+    for index in settings.enabled_indices:
+        chain = load_chain(day, index, data_dir=str(data))
+        assert set(chain["timestamp"]) == {pd.Timestamp(MINUTE)}
+        assert set(chain["side"]) == {"CE", "PE"}
+        assert not chain.duplicated(list(ROW_KEY)).any()
+        # every stored price is the provider's quote for that instrument, not a made-up value
+        exchange = settings.indices[index].exchange  # type: ignore[index]
+        quotes = market.quote([f"{exchange}:{s}" for s in chain["tradingsymbol"]], MINUTE)
+        quoted = np.array([quotes[f"{exchange}:{s}"]["last_price"] for s in chain["tradingsymbol"]])
+        np.testing.assert_allclose(chain["last_price"].to_numpy(), quoted)
+        assert np.isfinite(chain["iv"]).mean() > 0.9
+        assert set(chain["expiry_tag"]) == set(settings.indices[index].expiry_tags)  # type: ignore[index]
+        overview = load_overview(day, index, data_dir=str(data))
+        assert len(overview) == 1
+
+    nifty = load_chain(day, "NIFTY", expiry_tag="this_week", data_dir=str(data))
+    atm = nifty[nifty["offset"] == 0]
+    ce = float(atm.loc[atm["side"] == "CE", "last_price"].iloc[0])
+    pe = float(atm.loc[atm["side"] == "PE", "last_price"].iloc[0])
+    path = data / "g6_data" / "NIFTY" / "this_week" / "0" / f"{day.isoformat()}.csv"
+    with path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["timestamp"] == "23-11-2026 10:15:00"
+    assert float(row["ce"]) == pytest.approx(ce) and float(row["pe"]) == pytest.approx(pe)
+    assert float(row["tp"]) == pytest.approx(ce + pe)
+    assert float(row["strike"]) == pytest.approx(float(atm["strike"].iloc[0]))
+    assert (data / "runtime_status.json").exists()
+
+
+def test_rerunning_a_minute_replaces_it(g6_env: tuple[Path, Path]) -> None:
+    config, data = g6_env
+    with dg.instance_for_test() as instance:
+        assert run_minute(config, MINUTE, instance).success
+        first = load_chain(MINUTE.date(), "SENSEX", data_dir=str(data))
+        assert run_minute(config, MINUTE, instance).success
+        assert run_minute(config, MINUTE.replace(minute=16), instance).success
+    both = load_chain(MINUTE.date(), "SENSEX", data_dir=str(data))
+    assert len(both) == 2 * len(first)
+    assert not both.duplicated(list(ROW_KEY)).any()
+    csv_file = data / "g6_data" / "SENSEX" / "this_week" / "0" / f"{MINUTE.date().isoformat()}.csv"
+    stamps = [line.split(",")[0] for line in csv_file.read_text().splitlines()[1:]]
+    assert stamps == ["23-11-2026 10:15:00", "23-11-2026 10:16:00"]
+
+
+def test_failing_provider_fails_the_run_without_writing(g6_env: tuple[Path, Path]) -> None:
+    config, data = g6_env
+    platform = config / "platform_config.json"
+    platform.write_text(platform.read_text().replace("{", '{"provider": "kite", "kite": {"token_file": "'
+                                                     + str(config / "no-token") + '"}, ', 1))
+    with dg.instance_for_test() as instance:
+        result = collection_job.execute_in_process(
+            run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
+            instance=instance,
+            resources={"g6": G6Resource(config_dir=str(config))},
+            raise_on_error=False,
+        )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "token" in str(failure.step_failure_data.error).lower()  # type: ignore[union-attr]
+    assert not (data / "parquet").exists()
+
+
+def test_a_real_run_feeds_the_summary_and_the_panels(
+    g6_env: tuple[Path, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from g6_pipeline.cli.main import main
+    from g6_pipeline.live import verify_panels
+
+    config, data = g6_env
+    with dg.instance_for_test() as instance:
+        assert run_minute(config, datetime.now(IST), instance).success
+    assert verify_panels(str(data)) == []
+    assert main(["summary", "--once", "--no-rich"]) == 0
+    out = capsys.readouterr().out
+    for index in ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"):
+        assert index in out

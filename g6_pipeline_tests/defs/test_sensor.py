@@ -1,0 +1,94 @@
+"""The minute sensor's decisions, evaluated by Dagster with `build_sensor_context`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from g6_pipeline.core.clock import IST
+from g6_pipeline.defs.collection import sensor as sensor_module
+from g6_pipeline.defs.collection.sensor import minute_sensor
+from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.providers.kite_token import TokenStore
+
+REPO_CONFIG = Path(__file__).parents[2] / "config"
+
+
+@pytest.fixture
+def kite_config(tmp_path: Path) -> Path:
+    """A configuration folder for the kite provider with its own token store and the repository's holidays."""
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "holidays.json").write_text((REPO_CONFIG / "holidays.json").read_text())
+    (folder / "platform_config.json").write_text(
+        json.dumps({"provider": "kite", "data_dir": str(tmp_path / "data"),
+                    "kite": {"api_key": "k", "token_file": str(tmp_path / "token")}})
+    )
+    return folder
+
+
+def evaluate(config_dir: Path, now: datetime, monkeypatch: pytest.MonkeyPatch, cursor: str | None = None):
+    monkeypatch.setattr(sensor_module, "now_ist", lambda: now)
+    context = dg.build_sensor_context(cursor=cursor, resources={"g6": G6Resource(config_dir=str(config_dir))})
+    return minute_sensor(context)
+
+
+def login(config_dir: Path, issued: datetime) -> None:
+    settings_token = json.loads((config_dir / "platform_config.json").read_text())["kite"]["token_file"]
+    TokenStore(Path(settings_token)).save("access-token", "k", issued)
+
+
+def test_open_market_requests_the_minute_once(kite_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = datetime(2026, 11, 23, 10, 4, 37, tzinfo=IST)  # Monday, a trading day
+    login(kite_config, now - timedelta(hours=2))
+    result = evaluate(kite_config, now, monkeypatch)
+    assert isinstance(result, dg.SensorResult)
+    (request,) = result.run_requests or []
+    assert request.run_key == "2026-11-23T10:04:00+05:30"
+    assert result.cursor == request.run_key
+    again = evaluate(kite_config, now + timedelta(seconds=15), monkeypatch, cursor=result.cursor)
+    assert isinstance(again, dg.SkipReason) and "already requested" in (again.skip_message or "")
+    nxt = evaluate(kite_config, now + timedelta(seconds=30), monkeypatch, cursor=result.cursor)
+    assert isinstance(nxt, dg.SensorResult)
+    assert nxt.run_requests and nxt.run_requests[0].run_key == "2026-11-23T10:05:00+05:30"
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (datetime(2026, 11, 23, 15, 30, 0, tzinfo=IST), "market closed at 15:30"),
+        (datetime(2026, 11, 23, 9, 14, 59, tzinfo=IST), "market closed at 09:14"),
+        (datetime(2026, 11, 24, 11, 0, tzinfo=IST), "market holiday Tue 2026-11-24"),
+        (datetime(2026, 11, 22, 11, 0, tzinfo=IST), "weekend Sun 2026-11-22"),
+    ],
+)
+def test_closed_market_skips_with_the_reason(
+    kite_config: Path, monkeypatch: pytest.MonkeyPatch, now: datetime, expected: str
+) -> None:
+    login(kite_config, now - timedelta(hours=1))
+    result = evaluate(kite_config, now, monkeypatch)
+    assert isinstance(result, dg.SkipReason)
+    assert expected in (result.skip_message or "")
+    assert "next" in (result.skip_message or "")
+
+
+def test_expired_or_missing_token_skips(kite_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=IST)
+    missing = evaluate(kite_config, now, monkeypatch)
+    assert isinstance(missing, dg.SkipReason) and "g6 token login" in (missing.skip_message or "")
+    login(kite_config, datetime(2026, 11, 20, 9, 0, tzinfo=IST))  # Friday's token died on Saturday 06:00
+    expired = evaluate(kite_config, now, monkeypatch)
+    assert isinstance(expired, dg.SkipReason) and "expired" in (expired.skip_message or "")
+
+
+def test_synthetic_provider_collects_at_night(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "holidays.json").write_text((REPO_CONFIG / "holidays.json").read_text())
+    result = evaluate(folder, datetime(2026, 11, 22, 23, 59, 10, tzinfo=IST), monkeypatch)
+    assert isinstance(result, dg.SensorResult)
+    assert result.run_requests and result.run_requests[0].run_key == "2026-11-22T23:59:00+05:30"

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+
+import numpy as np
+
+from g6_pipeline.core.calendar import IST
+from g6_pipeline.providers.synthetic import SyntheticMarket
+from g6_pipeline.providers.synthetic.pricing import RATE
+from g6_pipeline.settings.model import Settings
+
+DAY = date(2026, 11, 19)
+
+
+def test_whole_day_fast_and_complete(market: SyntheticMarket) -> None:
+    t0 = time.perf_counter()
+    days = market.day_snapshots(Settings().enabled_indices, date(2026, 11, 18))
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 1.0
+    assert {k: len(v) for k, v in days.items()} == {k: 375 for k in Settings().enabled_indices}
+    snap = days["NIFTY"][0]
+    assert snap.timestamp == datetime(2026, 11, 18, 9, 15, tzinfo=IST) and not snap.missing
+
+
+def test_minute_path_matches_day_block(market: SyntheticMarket) -> None:
+    snaps = market.day_snapshots(Settings().enabled_indices, DAY)
+    for name, ex in (("NIFTY", "NFO"), ("SENSEX", "BFO")):
+        s = snaps[name][200]
+        q = market.quote([f"{ex}:{x}" for x in s.legs["tradingsymbol"]], s.timestamp)
+        for col in ("last_price", "oi", "volume"):
+            got = np.array([q[f"{ex}:{x}"][col] for x in s.legs["tradingsymbol"]], dtype=float)
+            assert np.array_equal(got, s.legs[col].to_numpy()), col
+
+
+def test_same_seed_same_quotes(calendar) -> None:  # type: ignore[no-untyped-def]
+    a, b = SyntheticMarket(11, calendar), SyntheticMarket(11, calendar)
+    keys = ["NSE:NIFTY 50", "BSE:SENSEX"]
+    ts = datetime(2026, 11, 19, 11, 0, tzinfo=IST)
+    assert a.quote(keys, ts) == b.quote(keys, ts)
+    assert a.quote(keys, ts) != SyntheticMarket(12, calendar).quote(keys, ts)
+
+
+def test_no_static_arbitrage(market: SyntheticMarket) -> None:
+    snaps = market.day_snapshots(Settings().enabled_indices, DAY)
+    for name in Settings().enabled_indices:
+        for s in snaps[name][::60]:
+            for _tag, part in s.legs.groupby("expiry_tag"):
+                ce = part[part.side == "CE"].set_index("strike").sort_index()
+                pe = part[part.side == "PE"].set_index("strike").sort_index()
+                c_mid = ((ce.bid.where(ce.bid > 0, 0) + ce.ask) / 2).to_numpy()
+                k = ce.index.to_numpy()
+                assert np.all(np.diff(ce.last_price.to_numpy()) <= 0.05 + 1e-9), "calls decrease in strike"
+                c = ce.last_price.to_numpy()
+                even = np.isclose(np.diff(k)[1:], np.diff(k)[:-1])
+                fly = (c[:-2] - 2 * c[1:-1] + c[2:])[even]
+                assert np.all(fly >= -0.1 - 1e-9), "calls convex in strike (within two ticks of rounding)"
+                p_mid = ((pe.bid.where(pe.bid > 0, 0) + pe.ask) / 2).to_numpy()
+                expiry = part.expiry.iloc[0]
+                t = (datetime(expiry.year, expiry.month, expiry.day, 15, 30, tzinfo=IST) - s.timestamp).total_seconds() / (365 * 86400)
+                df = np.exp(-RATE * t)
+                fwd = np.median((c_mid - p_mid) / df + k)
+                spread = (ce.ask - ce.bid).to_numpy() + (pe.ask - pe.bid).to_numpy()
+                atm = np.abs(k - fwd) < 10 * (k[1] - k[0])
+                assert np.all(np.abs(c_mid - p_mid - df * (fwd - k))[atm] <= spread[atm] / 2 + 0.1)
+
+
+def test_quotes_flow_at_night_and_weekends(market: SyntheticMarket) -> None:
+    night = [datetime(2026, 11, 21, 2, m, tzinfo=IST) for m in (0, 1)]  # a Saturday
+    q = [market.quote(["NSE:NIFTY 50"], t)["NSE:NIFTY 50"]["last_price"] for t in night]
+    assert all(p > 0 for p in q) and q[0] != q[1]
