@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from g6_pipeline.analytics.black import FloatArray
-from g6_pipeline.analytics.expiry_time import IST, year_fraction
+from g6_pipeline.analytics.expiry_time import year_fraction
 from g6_pipeline.analytics.forward import ForwardEstimate, forward_from_grid
 from g6_pipeline.analytics.iv import IV_STATUS_NAMES, IVStatus, implied_vol_black76_with_status
 from g6_pipeline.analytics.positioning import (
@@ -35,9 +35,9 @@ from g6_pipeline.analytics.sensitivities import greeks, implied_dividend_yield
 from g6_pipeline.analytics.smile import atm_iv_from_grid, risk_reversal_butterfly
 from g6_pipeline.analytics.straddle import change, straddle_from_grid
 from g6_pipeline.analytics.strike_grid import StrikeGrid
-from g6_pipeline.core.schema import OPTION_COLUMNS, OVERVIEW_COLUMNS, TAG_BITS
+from g6_pipeline.core.clock import IST
+from g6_pipeline.core.schema import EXPIRY_TAGS, OPTION_COLUMNS, OVERVIEW_COLUMNS, TAG_BITS
 from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain, SessionReference
-from g6_pipeline.settings.model import EXPIRY_TAGS
 
 _STATUS_NAMES = np.array(IV_STATUS_NAMES, dtype=object)
 _TAG_FIELD_NAMES = (

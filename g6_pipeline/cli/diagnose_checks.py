@@ -285,7 +285,7 @@ def check_panels(ctx: DiagnoseContext) -> CheckResult:
     folder = panels_dir(DataLocation(settings.data_dir).root.path)
     if not folder.is_dir():
         return CheckResult("panels", "fail", f"no panels published yet in {folder}: collection has not run")
-    problems = verify_panels(folder.parent, ctx.now, settings.live.stale_after_seconds)
+    problems = verify_panels(folder.parent, ctx.now, settings.alerts.stale_after_seconds)
     collecting = not settings.market_hours_gate or (
         ctx.calendar is not None and ctx.calendar.is_open(ctx.now)
     )

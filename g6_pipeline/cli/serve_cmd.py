@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     token = live.auth_token.get_secret_value() if live.auth_token is not None else None
     try:
         server = LiveServer(settings.data_dir, host=host, port=port, auth_token=token,
-                            max_clients=live.max_clients, stale_after_seconds=live.stale_after_seconds)
+                            max_clients=live.max_clients, stale_after_seconds=settings.alerts.stale_after_seconds)
     except OSError as exc:
         print(f"g6 serve: cannot bind {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1

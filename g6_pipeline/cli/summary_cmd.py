@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return run_summary(
             settings.data_dir,
-            stale_after=settings.live.stale_after_seconds,
+            stale_after=settings.alerts.stale_after_seconds,
             refresh=args.refresh,
             rich=rich,
             once=args.once,

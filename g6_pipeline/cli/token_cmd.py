@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from g6_pipeline.core.calendar import IST
+from g6_pipeline.core.clock import IST
 from g6_pipeline.providers.kite_token import TokenStore, TokenStoreError
 from g6_pipeline.settings import load_settings
 

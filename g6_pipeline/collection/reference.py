@@ -17,9 +17,9 @@ import pandas as pd
 import pyarrow as pa
 
 from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.schema import EXPIRY_TAGS
 from g6_pipeline.core.snapshot import SessionReference
 from g6_pipeline.data import read_edge_minute
-from g6_pipeline.settings.model import EXPIRY_TAGS
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 

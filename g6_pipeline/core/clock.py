@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-IST = ZoneInfo("Asia/Kolkata")
+MARKET_TZ_NAME = "Asia/Kolkata"
+"""The market timezone, by name (for Arrow types and text); `IST` is the same zone as an object."""
+IST = ZoneInfo(MARKET_TZ_NAME)
 
 
 def now_ist() -> datetime:

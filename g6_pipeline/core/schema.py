@@ -8,12 +8,17 @@ day, rho per 1 % of rate). Timestamps are tz-aware Asia/Kolkata, one per collect
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pyarrow as pa
 
-from g6_pipeline.settings.model import EXPIRY_TAGS
+from g6_pipeline.core.clock import MARKET_TZ_NAME
 
-IST = "Asia/Kolkata"
-TIMESTAMP = pa.timestamp("s", tz=IST)
+TIMESTAMP = pa.timestamp("s", tz=MARKET_TZ_NAME)
+
+ExpiryTag = Literal["this_week", "next_week", "this_month", "next_month"]
+EXPIRY_TAGS: tuple[ExpiryTag, ...] = ("this_week", "next_week", "this_month", "next_month")
+"""Every expiry tag, in the order of the original's bit masks (1, 2, 4, 8)."""
 
 IV_STATUSES: tuple[str, ...] = ("ok", "below_intrinsic", "above_bound", "bad_input", "expired")
 """Why an IV is what it is: `ok` (finite IV) or the reason it is NaN."""
@@ -59,7 +64,8 @@ OPTION_SCHEMA = pa.schema(
 )
 OPTION_COLUMNS: tuple[str, ...] = tuple(OPTION_SCHEMA.names)
 
-_PER_TAG_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
+PER_TAG_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
+    # one column `<name>_<tag>` of the overview per expiry tag
     ("expiry", pa.date32()),
     ("forward", pa.float64()),
     ("atm", pa.float64()),
@@ -88,7 +94,7 @@ OVERVIEW_SCHEMA = pa.schema(
         ("day_low", pa.float64()),
         ("day_width", pa.float64()),  # day_high − day_low
         ("vix", pa.float64()),
-        *[(f"{name}_{tag}", dtype) for tag in EXPIRY_TAGS for name, dtype in _PER_TAG_FIELDS],
+        *[(f"{name}_{tag}", dtype) for tag in EXPIRY_TAGS for name, dtype in PER_TAG_FIELDS],
         ("expiries_expected", pa.int32()),
         ("expiries_collected", pa.int32()),
         ("expected_mask", pa.int32()),  # bits: this_week 1, next_week 2, this_month 4, next_month 8

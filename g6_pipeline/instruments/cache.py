@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from g6_pipeline.core.calendar import IST
+from g6_pipeline.core.clock import IST
 from g6_pipeline.instruments.dump import DumpError, dump_to_csv, parse_dump_csv
 from g6_pipeline.util.atomic_file import write_atomic
 

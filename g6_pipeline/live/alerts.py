@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from g6_pipeline.core.report import CycleReport
-from g6_pipeline.util.logs import mask_secrets
+from g6_pipeline.util.redact import mask_secrets
 
 Severity = Literal["critical", "warning", "info"]
 

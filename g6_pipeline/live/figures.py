@@ -9,7 +9,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from g6_pipeline.settings.model import EXPIRY_TAGS, Settings
+from g6_pipeline.core.schema import EXPIRY_TAGS
+from g6_pipeline.settings.model import Settings
 
 TAG_FIELDS: tuple[str, ...] = (
     "expiry",

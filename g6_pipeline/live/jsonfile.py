@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from g6_pipeline.util.atomic_file import write_atomic
-from g6_pipeline.util.logs import mask_secrets
+from g6_pipeline.util.redact import mask_secrets
 
 
 def local_dir(data_dir: str | Path) -> Path:

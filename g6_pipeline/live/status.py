@@ -17,7 +17,7 @@ from g6_pipeline.live.alerts import build_alerts
 from g6_pipeline.live.figures import collected_tags, index_figures, number, tag_figures, tags_for
 from g6_pipeline.live.jsonfile import json_safe, local_dir, parse_time, read_json_object, write_json_atomic
 from g6_pipeline.settings.model import Settings
-from g6_pipeline.util.logs import mask_secrets
+from g6_pipeline.util.redact import mask_secrets
 
 STATUS_FILE = "runtime_status.json"
 STATUS_SCHEMA = "g6.runtime_status.v1"
@@ -117,7 +117,7 @@ def build_status(
         "options_per_minute": throughput["per_minute"],
         "recent_cycles": throughput["recent"],
         "alerts": build_alerts(
-            report, last_good, near_pcr, settings.live.stale_after_seconds, secrets=secrets
+            report, last_good, near_pcr, settings.alerts.stale_after_seconds, secrets=secrets
         ),
     }
     return dict(json_safe(document, secrets))

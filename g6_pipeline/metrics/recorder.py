@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
-from g6_pipeline.core.schema import IV_STATUSES, TAG_BITS
+from g6_pipeline.core.schema import EXPIRY_TAGS, IV_STATUSES, TAG_BITS
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.metrics.catalogue import (
     CYCLE_GROUP_INDEX,
@@ -24,7 +24,7 @@ from g6_pipeline.metrics.catalogue import (
     JOB_WEEKDAY_MASTER,
 )
 from g6_pipeline.metrics.values import MetricValues, PushGroup
-from g6_pipeline.settings.model import EXPIRY_TAGS, Settings
+from g6_pipeline.settings.model import Settings
 
 CIRCUIT_STATES = ("closed", "open", "half_open")
 TOKEN_STATES = ("valid", "expired", "missing", "not_required")

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from g6_pipeline.core.calendar import IST, floor_minute
+from g6_pipeline.core.calendar import floor_minute
+from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import ProviderStats
 from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot
 from g6_pipeline.instruments import (

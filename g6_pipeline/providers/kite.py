@@ -18,7 +18,7 @@ import requests
 from kiteconnect import KiteConnect
 from kiteconnect import exceptions as kex
 
-from g6_pipeline.core.calendar import IST
+from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import ProviderStats
 from g6_pipeline.instruments import dump_from_records
 from g6_pipeline.providers.base import ProviderError, TokenExpiredError

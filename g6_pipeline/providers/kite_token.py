@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from g6_pipeline.core.calendar import IST
+from g6_pipeline.core.clock import IST
 from g6_pipeline.util.atomic_file import write_atomic
 
 EXPIRY_HOUR = time(6, 0)

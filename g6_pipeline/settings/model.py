@@ -10,15 +10,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from g6_pipeline.core.schema import EXPIRY_TAGS, ExpiryTag
+
 ProviderName = Literal["kite", "synthetic", "mock"]
-ExpiryTag = Literal["this_week", "next_week", "this_month", "next_month"]
 Exchange = Literal["NFO", "BFO"]
 IndexName = Literal["NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 MetricGroup = Literal["core", "provider", "analytics", "storage", "per_option"]
 
-EXPIRY_TAGS: tuple[ExpiryTag, ...] = ("this_week", "next_week", "this_month", "next_month")
-"""Every expiry tag, in the order of the original's bit masks (1, 2, 4, 8)."""
 
 
 class _Strict(BaseModel):
@@ -138,7 +137,21 @@ class LiveSettings(_Strict):
     port: int = Field(default=9320, ge=1, le=65535)
     auth_token: SecretStr | None = None
     max_clients: int = Field(default=32, ge=1, le=1000)
-    stale_after_seconds: float = Field(default=180.0, gt=0)
+
+
+class AlertSettings(_Strict):
+    """Alert thresholds: the one source for the live views and the Prometheus rules (a test keeps them equal)."""
+
+    pcr_high: float = Field(default=1.5, gt=0, description="Near-expiry PCR above this is extreme.")
+    pcr_low: float = Field(default=0.5, gt=0, description="Near-expiry PCR below this is extreme.")
+    stale_after_seconds: float = Field(default=180.0, gt=0, description="Data older than this is stale.")
+    min_success_ratio: float = Field(default=0.95, gt=0, le=1, description="5-minute collection success floor.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AlertSettings:
+        if self.pcr_low >= self.pcr_high:
+            raise ValueError(f"pcr_low {self.pcr_low} is not below pcr_high {self.pcr_high}")
+        return self
 
 
 class Settings(_Strict):
@@ -156,6 +169,7 @@ class Settings(_Strict):
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @model_validator(mode="after")
     def _some_index_enabled(self) -> Settings:

@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 from upath import UPath
 
+from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.core.report import SinkOutcome
-from g6_pipeline.core.schema import IST, OVERVIEW_COLUMNS
+from g6_pipeline.core.schema import OVERVIEW_COLUMNS
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.storage.classic_format import (
     CHANGE_COLUMNS,
@@ -115,7 +116,7 @@ class ClassicCsvSink:
             absent = [k for k in OVERVIEW_COLUMNS if k not in chain.overview]
             if absent:
                 raise StorageError(f"overview lacks {absent}")
-        day_of = {c.index: pd.Timestamp(c.timestamp).tz_convert(IST).date() for c in chains}
+        day_of = {c.index: pd.Timestamp(c.timestamp).tz_convert(MARKET_TZ_NAME).date() for c in chains}
         options = (
             chains[0].options
             if len(chains) == 1
@@ -253,7 +254,7 @@ class ClassicCsvSink:
 
     def write_day_frames(self, options: pd.DataFrame, overview: pd.DataFrame) -> tuple[int, int]:
         """Write a whole day of one index from frames (a vectorised backfill); returns (rows, bytes)."""
-        stamps = pd.DatetimeIndex(options["timestamp"]).tz_convert(IST)
+        stamps = pd.DatetimeIndex(options["timestamp"]).tz_convert(MARKET_TZ_NAME)
         days, indices = set(stamps.date), set(options["index"])
         if len(days) != 1 or len(indices) != 1:
             raise StorageError(

@@ -15,8 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from g6_pipeline.core.schema import IST
-from g6_pipeline.settings.model import EXPIRY_TAGS
+from g6_pipeline.core.clock import MARKET_TZ_NAME
+from g6_pipeline.core.schema import EXPIRY_TAGS
 from g6_pipeline.storage.location import format_offset
 
 SIDE_METRICS: tuple[str, ...] = ("vol", "oi", "iv", "delta", "theta", "vega", "gamma", "rho")
@@ -57,7 +57,7 @@ KEY_COLUMNS = ["timestamp", "index", "expiry_tag", "expiry", "offset", "strike",
 
 def classic_timestamp(stamps: pd.Series) -> pd.Series:
     """`dd-mm-YYYY HH:MM:SS` in Asia/Kolkata (the original's file timestamp)."""
-    codes, uniques = pd.factorize(pd.DatetimeIndex(stamps).tz_convert(IST))
+    codes, uniques = pd.factorize(pd.DatetimeIndex(stamps).tz_convert(MARKET_TZ_NAME))
     texts = pd.DatetimeIndex(uniques).strftime("%d-%m-%Y %H:%M:%S")
     return pd.Series(np.asarray(texts, dtype=object)[codes], index=stamps.index)
 

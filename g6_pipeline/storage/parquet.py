@@ -18,8 +18,9 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from upath import UPath
 
+from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.core.report import SinkOutcome
-from g6_pipeline.core.schema import IST, OPTION_SCHEMA, OVERVIEW_SCHEMA, TIMESTAMP
+from g6_pipeline.core.schema import OPTION_SCHEMA, OVERVIEW_SCHEMA, TIMESTAMP
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.storage.location import DataLocation
 
@@ -132,7 +133,7 @@ class ParquetSink:
 
     def write_minute(self, chain: EnrichedChain) -> tuple[int, int]:
         """Write one chain's two slices; returns (option rows, bytes). Raises on bad data or I/O errors."""
-        minute = pd.Timestamp(chain.timestamp).tz_convert(IST)
+        minute = pd.Timestamp(chain.timestamp).tz_convert(MARKET_TZ_NAME)
         day = minute.date()
         options = options_table(chain.options)
         _check_one_minute(options, minute, chain.index)
@@ -197,7 +198,7 @@ def _single_day_and_index(table: pa.Table, what: str) -> tuple[str, date]:
     if table.num_rows == 0:
         raise StorageError(f"{what}: no rows to write")
     indices = set(table.column("index").to_pylist())
-    stamps = pd.DatetimeIndex(table.column("timestamp").to_pandas()).tz_convert(IST)
+    stamps = pd.DatetimeIndex(table.column("timestamp").to_pandas()).tz_convert(MARKET_TZ_NAME)
     days = set(stamps.date)
     if len(indices) != 1 or len(days) != 1:
         raise StorageError(

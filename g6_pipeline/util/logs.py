@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-_SECRET_PATTERNS = (
-    # Kite's Authorization header: "token <api_key>:<access_token>"
-    re.compile(r"(token\s+[A-Za-z0-9]+:)([A-Za-z0-9]+)"),
-    # key=value / key: value / "key": "value" forms of well-known secret names
-    re.compile(
-        r"((?:access_token|api_secret|request_token|refresh_token|checksum|influx_token|auth_token|password)"
-        r"[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}]+)",
-        re.IGNORECASE,
-    ),
-)
-MASK = "***"
+from g6_pipeline.util.redact import mask_secrets
+
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-def mask_secrets(text: str, secrets: Iterable[str] = ()) -> str:
-    """Replace known secret values and secret-looking key/value pairs in `text` with `***`."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + MASK, text)
-    return text
 
 
 class SecretMaskFilter(logging.Filter):

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from g6_pipeline.core.calendar import IST, CalendarError, MarketCalendar
+from g6_pipeline.core.calendar import CalendarError, MarketCalendar
+from g6_pipeline.core.clock import IST
 
 
 def at(y: int, m: int, d: int, hh: int, mm: int) -> datetime:

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from g6_pipeline.core.calendar import IST
+from g6_pipeline.core.clock import IST
 from g6_pipeline.providers.synthetic import SyntheticMarket
 
 API_KEY = "testkey"

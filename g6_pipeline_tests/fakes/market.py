@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from g6_pipeline.core.calendar import IST, MarketCalendar
+from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.clock import IST
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline_tests.fakes.kite_server import KiteServerHandle, kite_server
 

@@ -95,6 +95,6 @@ def make_report(
     )
 
 
-def make_settings(data_dir: str, **live: Any) -> Settings:
-    """Default settings writing to `data_dir`, with optional `live` section values."""
-    return Settings.model_validate({"data_dir": data_dir, "live": live})
+def make_settings(data_dir: str, live: dict[str, Any] | None = None, **alerts: Any) -> Settings:
+    """Default settings writing to `data_dir`, with optional `live` and `alerts` section values."""
+    return Settings.model_validate({"data_dir": data_dir, "live": live or {}, "alerts": alerts})

@@ -121,7 +121,7 @@ def test_alerts_for_token_circuit_sink_and_extreme_pcr(tmp_path: Path) -> None:
 
 
 def test_no_secret_reaches_any_file(tmp_path: Path) -> None:
-    settings = make_settings(str(tmp_path), auth_token="live-token-4711")
+    settings = make_settings(str(tmp_path), live={"auth_token": "live-token-4711"})
     settings.kite.api_secret = "kite-secret-0815"  # type: ignore[assignment]
     settings.kite.access_token = "acc3sst0ken99"  # type: ignore[assignment]
     outcomes = {name: ok_outcome(name, BASE_MINUTE) for name in SPOTS}

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from g6_pipeline.core.calendar import IST
+from g6_pipeline.core.clock import IST
+from g6_pipeline.core.schema import ExpiryTag
 from g6_pipeline.instruments import InstrumentCache
 from g6_pipeline.providers import ChainProvider, CircuitOpenError, TokenExpiredError
 from g6_pipeline.providers.kite import KiteSource
 from g6_pipeline.providers.kite_token import TokenStore
 from g6_pipeline.providers.ratelimit import TokenBucket
-from g6_pipeline.settings.model import ExpiryTag, IndexSettings, KiteSettings, Settings
+from g6_pipeline.settings.model import IndexSettings, KiteSettings, Settings
 from g6_pipeline_tests.fakes.kite_server import ACCESS_TOKEN, API_KEY, KiteServerHandle
 from g6_pipeline_tests.fakes.market import SESSION_NOW
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import numpy as np
 
-from g6_pipeline.core.calendar import IST
+from g6_pipeline.core.clock import IST
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.providers.synthetic.pricing import RATE
 from g6_pipeline.settings.model import Settings

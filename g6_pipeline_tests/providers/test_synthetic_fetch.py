@@ -11,14 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from g6_pipeline.core.calendar import IST
+from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import ProviderStats
+from g6_pipeline.core.schema import EXPIRY_TAGS
 from g6_pipeline.instruments import dump_day, synthetic_forward
 from g6_pipeline.providers import ChainProvider
 from g6_pipeline.providers.quotes import QUOTE_FIELDS, QuoteTable, parse_quote
 from g6_pipeline.providers.sources import SyntheticSource
 from g6_pipeline.providers.synthetic import SPECS, SyntheticMarket
-from g6_pipeline.settings.model import EXPIRY_TAGS, IndexSettings
+from g6_pipeline.settings.model import IndexSettings
 
 MINUTES = [
     datetime(2026, 11, 19, 9, 15, tzinfo=IST),  # session open

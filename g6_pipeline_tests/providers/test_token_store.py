@@ -4,7 +4,7 @@ import stat
 from datetime import datetime
 from pathlib import Path
 
-from g6_pipeline.core.calendar import IST
+from g6_pipeline.core.clock import IST
 from g6_pipeline.providers.kite_token import TokenStore
 
 

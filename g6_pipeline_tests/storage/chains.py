@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from g6_pipeline.core.schema import OPTION_COLUMNS, OVERVIEW_COLUMNS, TAG_BITS
+from g6_pipeline.core.schema import EXPIRY_TAGS, OPTION_COLUMNS, OVERVIEW_COLUMNS, TAG_BITS
 from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot, EnrichedChain
-from g6_pipeline.settings.model import EXPIRY_TAGS
 
 IST = ZoneInfo("Asia/Kolkata")
 RATE = 0.065

@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from g6_pipeline.util.logs import SecretMaskFilter, configure_logging, mask_secrets
+from g6_pipeline.util.logs import SecretMaskFilter, configure_logging
+from g6_pipeline.util.redact import mask_secrets
 
 
 def test_known_secret_values_are_masked_in_arguments_and_tracebacks(caplog: pytest.LogCaptureFixture) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from g6_pipeline.core.calendar import IST, MarketCalendar
+from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.clock import IST
 from g6_pipeline.settings import load_settings
 from g6_pipeline.settings.model import default_indices
 

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from g6_pipeline.core.calendar import IST, CalendarError, MarketCalendar, floor_minute
+from g6_pipeline.core.calendar import CalendarError, MarketCalendar, floor_minute
+from g6_pipeline.core.clock import IST
 from g6_pipeline.core.snapshot import ChainSnapshot
 from g6_pipeline.instruments.cache import dump_day
 from g6_pipeline.instruments.dump import dump_to_csv
