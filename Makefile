@@ -6,8 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 PYTEST_ARGS ?=
+HOST ?= 127.0.0.1
+PORT ?= 3000
 
-.PHONY: run test test-fast lint system-deps bench clean
+.PHONY: run materialize test test-fast lint system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -26,8 +28,14 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	cp dagster.yaml $@
 
 run: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
+	@$(BIN)/python scripts/port-free.py $(HOST) $(PORT)
 	$(BIN)/g6 config check
-	$(BIN)/dagster dev --host 127.0.0.1 --port 3000
+	$(BIN)/dagster dev --host $(HOST) --port $(PORT)
+
+# materialize assets into the project's instance (.dagster_home), as the UI would:
+#   make materialize SELECT=weekday_master RANGE=2026-11-02...2026-11-20
+materialize: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster asset materialize -m g6_pipeline.definitions --select $(SELECT) --partition-range $(RANGE)
 
 system-deps:
 	@for script in scripts/install-*.sh; do bash "$$script" || exit 1; done

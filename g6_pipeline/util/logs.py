@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterable
-from typing import TextIO
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
 
 from g6_pipeline.util.redact import mask_secrets
 
@@ -46,14 +46,39 @@ class _StderrHandler(logging.StreamHandler):
         pass
 
 
+LOGGER_NAME = "g6_pipeline"
+"""G6's own loggers are this one and its children (`logging.getLogger(__name__)` in every module)."""
+
+_secrets: list[str] = []
+
+
+def _masking_factory(base: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    """A record factory that masks every G6 record as it is made, so whatever handler receives it (stderr,
+    Dagster's event log, a test's capture) never sees a secret."""
+
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        if record.name == LOGGER_NAME or record.name.startswith(LOGGER_NAME + "."):
+            SecretMaskFilter(_secrets).filter(record)
+        return record
+
+    make._g6 = True  # type: ignore[attr-defined]
+    return make
+
+
 def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
-    """Set up the root logger once: one line per event on stderr, secrets masked."""
+    """Set up logging once per process: G6's own lines at `level`, other libraries' from WARNING, one line per
+    event on stderr, and secrets masked in G6's records at creation and in every record reaching stderr."""
+    _secrets[:] = [s for s in secrets if s]
+    if not getattr(logging.getLogRecordFactory(), "_g6", False):
+        logging.setLogRecordFactory(_masking_factory(logging.getLogRecordFactory()))
+    logging.getLogger(LOGGER_NAME).setLevel(level)
     root = logging.getLogger()
-    root.setLevel(level)
+    root.setLevel(logging.WARNING)
     handler = next((h for h in root.handlers if getattr(h, "_g6", False)), None)
     if handler is None:
         handler = _StderrHandler()
         handler.setFormatter(logging.Formatter(_FORMAT))
         handler._g6 = True  # type: ignore[attr-defined]
         root.addHandler(handler)
-    handler.filters = [SecretMaskFilter(secrets)]
+    handler.filters = [SecretMaskFilter(_secrets)]

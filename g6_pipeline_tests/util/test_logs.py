@@ -46,7 +46,32 @@ def test_configure_logging_installs_one_masking_handler(capsys: pytest.CaptureFi
     root = logging.getLogger()
     ours = [h for h in root.handlers if getattr(h, "_g6", False)]
     assert len(ours) == 1
-    logging.getLogger("g6.test").info("value top-secret-2 here")
+    logging.getLogger("g6_pipeline.test").info("value top-secret-2 here")
     err = capsys.readouterr().err
     assert "top-secret-2" not in err and "value *** here" in err
     root.removeHandler(ours[0])
+
+
+def test_g6_records_are_masked_for_any_handler_and_other_libraries_are_quiet() -> None:
+    """A handler G6 does not own (as Dagster adds one to capture a run's logs) still gets masked G6 records;
+    other libraries' INFO lines (alembic's, say) are not shown, their warnings are."""
+    configure_logging("INFO", ["hunter2-secret"])
+    seen: list[logging.LogRecord] = []
+    foreign = logging.Handler()
+    foreign.emit = seen.append  # type: ignore[method-assign]
+    logging.getLogger("g6_pipeline").addHandler(foreign)
+    logging.getLogger().addHandler(foreign)
+    try:
+        logging.getLogger("g6_pipeline.collection").info("login with %s", "hunter2-secret")
+        logging.getLogger("alembic.runtime.migration").info("Context impl SQLiteImpl.")
+        logging.getLogger("alembic.runtime.migration").warning("a real warning")
+    finally:
+        logging.getLogger("g6_pipeline").removeHandler(foreign)
+        logging.getLogger().removeHandler(foreign)
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if getattr(h, "_g6", False)]:
+            root.removeHandler(handler)
+    messages = [record.getMessage() for record in seen]
+    assert "login with ***" in messages
+    assert all("hunter2-secret" not in m for m in messages)
+    assert "Context impl SQLiteImpl." not in messages and "a real warning" in messages
