@@ -5,12 +5,12 @@ Values are taken as they are; a missing or non-finite value is None (shown as a 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from g6_pipeline.core.schema import EXPIRY_TAGS
 from g6_pipeline.settings.model import Settings
+from g6_pipeline.util.numeric import finite_or_none
 
 TAG_FIELDS: tuple[str, ...] = (
     "expiry",
@@ -43,17 +43,6 @@ INDEX_FIELDS: tuple[str, ...] = (
 """Index-level overview fields shown by the live views."""
 
 
-def number(value: Any) -> float | None:
-    """A finite float, or None for anything missing, non-numeric or non-finite."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        return None
-    return result if math.isfinite(result) else None
-
-
 def tags_for(settings: Settings, index: str) -> Sequence[str]:
     """The expiry tags configured for `index`, nearest first (every tag when the index is not configured)."""
     configured = settings.indices.get(index)  # type: ignore[call-overload]
@@ -67,8 +56,8 @@ def tag_figures(overview: Mapping[str, Any], tag: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in TAG_FIELDS:
         raw = overview.get(f"{name}_{tag}")
-        out[name] = _iso(raw) if name == "expiry" else number(raw)
-    price = number(overview.get("index_price"))
+        out[name] = _iso(raw) if name == "expiry" else finite_or_none(raw)
+    price = finite_or_none(overview.get("index_price"))
     pain = out["max_pain"]
     out["max_pain_distance"] = pain - price if pain is not None and price is not None else None
     return out
@@ -76,7 +65,7 @@ def tag_figures(overview: Mapping[str, Any], tag: str) -> dict[str, Any]:
 
 def index_figures(overview: Mapping[str, Any]) -> dict[str, float | None]:
     """The index-level figures."""
-    return {name: number(overview.get(name)) for name in INDEX_FIELDS}
+    return {name: finite_or_none(overview.get(name)) for name in INDEX_FIELDS}
 
 
 def collected_tags(overview: Mapping[str, Any], tags: Sequence[str]) -> list[str]:

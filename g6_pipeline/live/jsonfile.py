@@ -1,6 +1,8 @@
 """JSON files the live views share between processes: written atomically, read without trusting them.
 
-A writer never leaves a half-written file behind (write to a temporary file in the same folder, flush,
+`write_json_atomic` is the one writer of the live files, so it is where their text is made safe: every string
+is cleaned of control characters (error text comes from brokers and sinks) and masked for secrets there, and
+nowhere else. It never leaves a half-written file behind (write to a temporary file in the same folder, flush,
 then rename over the target). A reader still treats every file as possibly missing, unreadable or not what it
 expects, because another program may have put it there.
 """
@@ -10,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from g6_pipeline.util.atomic_file import write_atomic
-from g6_pipeline.util.redact import mask_secrets
+from g6_pipeline.util.redact import clean_text, mask_secrets
 
 
 def local_dir(data_dir: str | Path) -> Path:
@@ -30,24 +32,24 @@ def local_dir(data_dir: str | Path) -> Path:
     return Path(text)
 
 
-def json_safe(value: Any, secrets: Sequence[str] = ()) -> Any:
+def _json_safe(value: Any, secrets: Sequence[str]) -> Any:
     """`value` with NaN/inf turned into None and dates into ISO strings, so it serialises as strict JSON,
-    and every string passed through `mask_secrets` with `secrets`.
+    and every string cleaned (`clean_text`) and masked (`mask_secrets` with `secrets`).
 
     A missing number stays missing (null): it is never replaced by zero.
     """
     if isinstance(value, str):
-        return mask_secrets(value, secrets)
+        return mask_secrets(clean_text(value), secrets)
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {str(k): json_safe(v, secrets) for k, v in value.items()}
+        return {str(k): _json_safe(v, secrets) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [json_safe(v, secrets) for v in value]
+        return [_json_safe(v, secrets) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return json_safe(value.item(), secrets)
+        return _json_safe(value.item(), secrets)
     return value
 
 
@@ -61,10 +63,24 @@ def sha256_of(data: Any) -> str:
     return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
-def write_json_atomic(path: Path, document: Any) -> None:
-    """Write `document` as JSON to `path` so that readers see the old file or the new one, never a mix."""
-    text = json.dumps(document, indent=1, sort_keys=True, allow_nan=False) + "\n"
+def write_json_atomic(
+    path: Path,
+    document: Any,
+    secrets: Sequence[str] = (),
+    seal: Callable[[Any], Any] | None = None,
+) -> Any:
+    """Write `document` as strict JSON to `path` so that readers see the old file or the new one, never a mix;
+    return what was written.
+
+    Every string is cleaned and masked (`secrets` and secret-looking text), NaN/inf become null. `seal`, when
+    given, wraps the safe document before it is written: the panel envelope, whose hash must cover exactly the
+    data in the file.
+    """
+    safe = _json_safe(document, secrets)
+    written = seal(safe) if seal is not None else safe
+    text = json.dumps(written, indent=1, sort_keys=True, allow_nan=False) + "\n"
     write_atomic(path, text.encode("utf-8"))
+    return written
 
 
 @dataclass(frozen=True)

@@ -11,18 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
 from g6_pipeline.core.clock import IST
 from g6_pipeline.live.jsonfile import (
-    json_safe,
+    ReadResult,
     local_dir,
     parse_time,
     read_json_object,
     sha256_of,
     write_json_atomic,
 )
+from g6_pipeline.settings.model import AlertSettings
 
 PANELS_DIR = "panels"
 MANIFEST_FILE = "manifest.json"
@@ -56,17 +58,14 @@ def panel_schema(panel: str) -> str:
     return f"g6.panel.{panel}.v1"
 
 
-def envelope(
-    panel: str, version: int, data: Any, generated_at: datetime, secrets: Sequence[str] = ()
-) -> dict[str, Any]:
-    """Wrap panel data in its envelope, hash included; any of `secrets` in a string is masked."""
-    safe = json_safe(data, secrets)
+def envelope(panel: str, version: int, generated_at: datetime, data: Any) -> dict[str, Any]:
+    """Wrap (already JSON-safe) panel data in its envelope, the hash of that data included."""
     return {
         "panel": panel,
         "version": version,
         "generated_at": generated_at.astimezone(IST).isoformat(),
-        "data": safe,
-        "meta": {"schema": panel_schema(panel), "hash": sha256_of(safe)},
+        "data": data,
+        "meta": {"schema": panel_schema(panel), "hash": sha256_of(data)},
     }
 
 
@@ -81,8 +80,9 @@ def write_panels(
     folder = panels_dir(data_dir)
     entries: dict[str, Any] = {}
     for name, data in panels.items():
-        doc = envelope(name, version, data, generated_at, secrets)
-        write_json_atomic(folder / f"{name}.json", doc)
+        doc = write_json_atomic(
+            folder / f"{name}.json", data, secrets, seal=partial(envelope, name, version, generated_at)
+        )
         entries[name] = {
             "file": f"{name}.json",
             "hash": doc["meta"]["hash"],
@@ -118,7 +118,9 @@ def read_panels(data_dir: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def verify_panels(
-    data_dir: str | Path, now: datetime | None = None, stale_after_seconds: float = 180.0
+    data_dir: str | Path,
+    now: datetime | None = None,
+    stale_after_seconds: float = AlertSettings().stale_after_seconds,
 ) -> list[PanelProblem]:
     """Check the published panels: a missing or unreadable manifest or panel, a hash that does not match the
     data (in the file or against the manifest), and panels older than `stale_after_seconds`.
@@ -127,49 +129,63 @@ def verify_panels(
     """
     moment = now or datetime.now(IST)
     folder = panels_dir(data_dir)
-    problems: list[PanelProblem] = []
     read = read_json_object(folder / MANIFEST_FILE)
     manifest = read.document
-    listed: Mapping[str, Any] = {}
+    listed: Mapping[str, Any] | None = None
+    problems: list[PanelProblem] = []
     if manifest is None:
-        kind: ProblemKind = "missing" if read.mtime is None and "not found" in (read.problem or "") else "unreadable"
-        problems.append(PanelProblem("manifest", kind, read.problem or "no manifest"))
+        problems.append(_unread("manifest", read))
     elif not isinstance(manifest.get("panels"), dict):
         problems.append(PanelProblem("manifest", "unreadable", "manifest has no 'panels' object"))
+        listed = {}
     else:
         listed = manifest["panels"]
-
-    for name in dict.fromkeys([*PANEL_NAMES, *listed]):
-        path = folder / f"{name}.json"
-        result = read_json_object(path)
+    for name in dict.fromkeys([*PANEL_NAMES, *(listed or {})]):
+        result = read_json_object(folder / f"{name}.json")
         if result.document is None:
-            missing = result.mtime is None and "not found" in (result.problem or "")
-            problems.append(PanelProblem(name, "missing" if missing else "unreadable", result.problem or ""))
+            problems.append(_unread(name, result))
             continue
-        doc = result.document
-        problem = _envelope_problem(doc, name)
+        problem = _envelope_problem(result.document, name)
         if problem is not None:
             problems.append(PanelProblem(name, "hash_mismatch" if "hash" in problem else "unreadable", problem))
             continue
-        entry = listed.get(name)
-        if manifest is not None and not isinstance(entry, dict):
-            problems.append(PanelProblem(name, "missing", "not listed in the manifest"))
-        elif isinstance(entry, dict) and entry.get("hash") != doc["meta"]["hash"]:
-            problems.append(
-                PanelProblem(
-                    name,
-                    "hash_mismatch",
-                    f"manifest hash {str(entry.get('hash'))[:12]}… differs from the panel's "
-                    f"{doc['meta']['hash'][:12]}…",
-                )
-            )
-        generated = parse_time(doc.get("generated_at"))
-        if generated is None:
-            problems.append(PanelProblem(name, "unreadable", "generated_at is missing or not a tz-aware time"))
-        elif (moment - generated).total_seconds() > stale_after_seconds:
-            since = generated.astimezone(IST).strftime("%Y-%m-%d %H:%M")
-            problems.append(PanelProblem(name, "stale", f"last generated {since} IST"))
+        problems += _listing_problems(name, result.document, listed)
+        problems += _age_problems(name, result.document, moment, stale_after_seconds)
     return problems
+
+
+def _unread(name: str, result: ReadResult) -> PanelProblem:
+    """A file that is not there ('missing') or cannot be used ('unreadable')."""
+    missing = result.mtime is None and "not found" in (result.problem or "")
+    return PanelProblem(name, "missing" if missing else "unreadable", result.problem or f"no {name}")
+
+
+def _listing_problems(name: str, doc: Mapping[str, Any], listed: Mapping[str, Any] | None) -> list[PanelProblem]:
+    """A panel the manifest does not list, or lists with another hash (`listed` None: no usable manifest)."""
+    if listed is None:
+        return []
+    entry = listed.get(name)
+    if not isinstance(entry, dict):
+        return [PanelProblem(name, "missing", "not listed in the manifest")]
+    if entry.get("hash") != doc["meta"]["hash"]:
+        detail = (
+            f"manifest hash {str(entry.get('hash'))[:12]}… differs from the panel's {doc['meta']['hash'][:12]}…"
+        )
+        return [PanelProblem(name, "hash_mismatch", detail)]
+    return []
+
+
+def _age_problems(
+    name: str, doc: Mapping[str, Any], now: datetime, stale_after_seconds: float
+) -> list[PanelProblem]:
+    """A panel without a usable `generated_at`, or generated longer than `stale_after_seconds` ago."""
+    generated = parse_time(doc.get("generated_at"))
+    if generated is None:
+        return [PanelProblem(name, "unreadable", "generated_at is missing or not a tz-aware time")]
+    if (now - generated).total_seconds() > stale_after_seconds:
+        since = generated.astimezone(IST).strftime("%Y-%m-%d %H:%M")
+        return [PanelProblem(name, "stale", f"last generated {since} IST")]
+    return []
 
 
 def _envelope_problem(doc: Mapping[str, Any], name: str) -> str | None:

@@ -32,6 +32,5 @@ def publish(
         if doc is not None and isinstance(doc.get("data"), dict):
             previous[name] = doc["data"]
     data = build_panel_data(report, settings, status, previous)
-    write_panels(folder, data, version=int(status["cycle"]), generated_at=moment,
-                 secrets=settings.secret_values())
+    write_panels(folder, data, version=int(status["cycle"]), generated_at=moment, secrets=settings.secret_values())
     return status

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from g6_pipeline.core.clock import IST
-from g6_pipeline.core.report import CycleReport
+from g6_pipeline.core.report import CycleReport, IndexOutcome
 from g6_pipeline.live.alerts import build_alerts
-from g6_pipeline.live.figures import collected_tags, index_figures, number, tag_figures, tags_for
-from g6_pipeline.live.jsonfile import json_safe, local_dir, parse_time, read_json_object, write_json_atomic
+from g6_pipeline.live.figures import collected_tags, index_figures, tag_figures, tags_for
+from g6_pipeline.live.jsonfile import local_dir, parse_time, read_json_object, write_json_atomic
 from g6_pipeline.settings.model import Settings
-from g6_pipeline.util.redact import mask_secrets
+from g6_pipeline.util.numeric import finite_or_none
 
 STATUS_FILE = "runtime_status.json"
 STATUS_SCHEMA = "g6.runtime_status.v1"
@@ -30,108 +30,115 @@ def status_path(data_dir: str | Path) -> Path:
     return local_dir(data_dir) / STATUS_FILE
 
 
+_NEAR_FIGURES = ("pcr", "atm_iv", "max_pain", "max_pain_distance", "straddle")
+"""The near-expiry figures each index entry carries."""
+
+
 def build_status(
     report: CycleReport, settings: Settings, previous: dict[str, Any] | None, now: datetime
 ) -> dict[str, Any]:
-    """The runtime status document for `report`, continuing the cycle count and history of `previous`."""
+    """The runtime status document for `report`, continuing the cycle count and history of `previous`.
+
+    Texts are as the report carries them: `write_json_atomic` cleans and masks them when the file is written.
+    """
     previous = previous or {}
-    secrets = settings.secret_values()
-    prev_indices = previous.get("indices") if isinstance(previous.get("indices"), dict) else {}
     prev_cycle = previous.get("cycle")
-    cycle = prev_cycle + 1 if isinstance(prev_cycle, int) and prev_cycle >= 0 else 1
-
-    indices: dict[str, Any] = {}
-    last_good: dict[str, datetime | None] = {}
-    near_pcr: dict[str, float | None] = {}
-    for name, outcome in report.indices.items():
-        entry: dict[str, Any] = {
-            "status": outcome.status,
-            "error": mask_secrets(outcome.error, secrets) if outcome.error else None,
-            "legs_expected": outcome.legs_expected,
-            "legs_collected": outcome.legs_collected,
-            "legs_missing": outcome.legs_missing,
-            "ltp": None,
-            "minute": None,
-            "near_tag": None,
-            "pcr": None,
-            "atm_iv": None,
-            "max_pain": None,
-            "max_pain_distance": None,
-            "straddle": None,
-        }
-        seen: datetime | None = None
-        if outcome.chain is not None and outcome.status != "failed":
-            chain = outcome.chain
-            seen = chain.snapshot.fetched_at.astimezone(IST)
-            entry["ltp"] = index_figures(chain.overview)["index_price"] or number(chain.snapshot.spot)
-            entry["minute"] = chain.timestamp.astimezone(IST).isoformat()
-            tags = collected_tags(chain.overview, tags_for(settings, name))
-            if tags:
-                figures = tag_figures(chain.overview, tags[0])
-                entry["near_tag"] = tags[0]
-                for key in ("pcr", "atm_iv", "max_pain", "max_pain_distance", "straddle"):
-                    entry[key] = figures[key]
-        else:
-            prev_entry = prev_indices.get(name) if isinstance(prev_indices, dict) else None
-            if isinstance(prev_entry, dict):
-                seen = parse_time(prev_entry.get("last_good_at"))
-        last_good[name] = seen
-        near_pcr[name] = entry["pcr"]
-        entry["last_good_at"] = seen.isoformat() if seen is not None else None
-        entry["age_seconds"] = (report.finished_at - seen).total_seconds() if seen is not None else None
-        indices[name] = entry
-
+    prev_indices = previous.get("indices")
+    indices = {
+        name: _index_entry(name, outcome, report.finished_at, settings,
+                           prev_indices.get(name) if isinstance(prev_indices, dict) else None)
+        for name, outcome in report.indices.items()
+    }
+    last_good = {name: parse_time(entry["last_good_at"]) for name, entry in indices.items()}
+    near_pcr = {name: entry["pcr"] for name, entry in indices.items()}
     options = sum(o.legs_collected for o in report.indices.values() if o.status != "failed")
     throughput = _throughput(previous, report.minute, options)
-    stats = report.provider_stats
-    calls_ok = sum(n for (_, result), n in stats.calls.items() if result == "ok")
-    calls_all = sum(stats.calls.values())
-    latencies = [seconds for _, seconds in stats.latencies]
-    document = {
+    return {
         "schema": STATUS_SCHEMA,
         "generated_at": now.astimezone(IST).isoformat(),
         "minute": report.minute.astimezone(IST).isoformat(),
-        "cycle": cycle,
+        "cycle": prev_cycle + 1 if isinstance(prev_cycle, int) and prev_cycle >= 0 else 1,
         "started_at": report.started_at.astimezone(IST).isoformat(),
         "finished_at": report.finished_at.astimezone(IST).isoformat(),
         "duration_seconds": report.duration_seconds,
         "ok": report.ok,
-        "error": mask_secrets(report.error, secrets) if report.error else None,
-        "provider": {
-            "name": report.provider,
-            "health": _provider_health(report),
-            "token_state": stats.token_state,
-            "circuit": stats.circuit,
-            "calls": calls_all,
-            "calls_failed": calls_all - calls_ok,
-            "api_success_rate": calls_ok / calls_all if calls_all else None,
-            "latency_ms_avg": 1000 * sum(latencies) / len(latencies) if latencies else None,
-            "latency_ms_max": 1000 * max(latencies) if latencies else None,
-            "retries": stats.retries,
-            "rate_limit_wait_seconds": stats.rate_limit_wait_seconds,
-        },
+        "error": report.error or None,
+        "provider": _provider(report),
         "indices": indices,
         "index_order": list(indices),
         "success_rate": report.success_rate,
         "options_last_cycle": options,
         "options_per_minute": throughput["per_minute"],
         "recent_cycles": throughput["recent"],
-        "alerts": build_alerts(
-            report, last_good, near_pcr, settings.alerts.stale_after_seconds, secrets=secrets
-        ),
+        "alerts": build_alerts(report, last_good, near_pcr, settings.alerts),
     }
-    return dict(json_safe(document, secrets))
+
+
+def _index_entry(
+    name: str, outcome: IndexOutcome, finished_at: datetime, settings: Settings, previous: Any
+) -> dict[str, Any]:
+    """One index's entry: its outcome, its figures when collected, and when its last good data was fetched
+    (from this cycle, else carried over from the `previous` entry)."""
+    entry: dict[str, Any] = {
+        "status": outcome.status,
+        "error": outcome.error or None,
+        "legs_expected": outcome.legs_expected,
+        "legs_collected": outcome.legs_collected,
+        "legs_missing": outcome.legs_missing,
+        "ltp": None,
+        "minute": None,
+        "near_tag": None,
+        **dict.fromkeys(_NEAR_FIGURES),
+    }
+    seen: datetime | None = None
+    if outcome.chain is not None and outcome.status != "failed":
+        chain = outcome.chain
+        seen = chain.snapshot.fetched_at.astimezone(IST)
+        entry["ltp"] = index_figures(chain.overview)["index_price"] or finite_or_none(chain.snapshot.spot)
+        entry["minute"] = chain.timestamp.astimezone(IST).isoformat()
+        tags = collected_tags(chain.overview, tags_for(settings, name))
+        if tags:
+            figures = tag_figures(chain.overview, tags[0])
+            entry["near_tag"] = tags[0]
+            entry.update({key: figures[key] for key in _NEAR_FIGURES})
+    elif isinstance(previous, dict):
+        seen = parse_time(previous.get("last_good_at"))
+    entry["last_good_at"] = seen.isoformat() if seen is not None else None
+    entry["age_seconds"] = (finished_at - seen).total_seconds() if seen is not None else None
+    return entry
+
+
+def _provider(report: CycleReport) -> dict[str, Any]:
+    """The provider's name, health, token and circuit state, and its call statistics of this cycle."""
+    stats = report.provider_stats
+    calls_ok = sum(n for (_, result), n in stats.calls.items() if result == "ok")
+    calls_all = sum(stats.calls.values())
+    latencies = [seconds for _, seconds in stats.latencies]
+    return {
+        "name": report.provider,
+        "health": _provider_health(report),
+        "token_state": stats.token_state,
+        "circuit": stats.circuit,
+        "calls": calls_all,
+        "calls_failed": calls_all - calls_ok,
+        "api_success_rate": calls_ok / calls_all if calls_all else None,
+        "latency_ms_avg": 1000 * sum(latencies) / len(latencies) if latencies else None,
+        "latency_ms_max": 1000 * max(latencies) if latencies else None,
+        "retries": stats.retries,
+        "rate_limit_wait_seconds": stats.rate_limit_wait_seconds,
+    }
 
 
 def write_status(
     report: CycleReport, settings: Settings, data_dir: str | Path, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Build the runtime status of `report` and write it atomically to `<data_dir>/runtime_status.json`."""
+    """Build the runtime status of `report`, write it atomically to `<data_dir>/runtime_status.json` and return
+    it as written (cleaned and masked)."""
     path = status_path(data_dir)
     previous = read_json_object(path).document
     document = build_status(report, settings, previous, now or datetime.now(IST))
-    write_json_atomic(path, document)
-    return document
+    written: dict[str, Any] = write_json_atomic(path, document, settings.secret_values())
+    return written
 
 
 def _provider_health(report: CycleReport) -> str:

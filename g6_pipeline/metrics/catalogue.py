@@ -9,7 +9,7 @@ module (`python -m g6_pipeline.metrics.docs`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from g6_pipeline.settings.model import MetricGroup
 
@@ -40,203 +40,123 @@ class MetricSpec:
     """A gauge that keeps its last pushed value when a run does not set it (e.g. last success time)."""
 
 
-def _c(
-    name: str, help_: str, labels: tuple[str, ...], group: MetricGroup, job: str = JOB_COLLECTION
-) -> MetricSpec:
-    return MetricSpec(name, "counter", help_, labels, group, job)
+class _Row(NamedTuple):
+    """One catalogue line before its section gives it a group and a job."""
+
+    kind: MetricKind
+    name: str
+    labels: tuple[str, ...]
+    help: str
+    buckets: tuple[float, ...] = ()
+    keep_last: bool = False
 
 
-def _g(
-    name: str,
-    help_: str,
-    labels: tuple[str, ...],
-    group: MetricGroup,
-    job: str = JOB_COLLECTION,
-    keep_last: bool = False,
-) -> MetricSpec:
-    return MetricSpec(name, "gauge", help_, labels, group, job, keep_last=keep_last)
+def _c(name: str, labels: tuple[str, ...], help_: str) -> _Row:
+    return _Row("counter", name, labels, help_)
 
 
-def _h(
-    name: str, help_: str, labels: tuple[str, ...], group: MetricGroup, buckets: tuple[float, ...]
-) -> MetricSpec:
-    return MetricSpec(name, "histogram", help_, labels, group, buckets=buckets)
+def _g(name: str, labels: tuple[str, ...], help_: str, keep_last: bool = False) -> _Row:
+    return _Row("gauge", name, labels, help_, keep_last=keep_last)
+
+
+def _h(name: str, labels: tuple[str, ...], help_: str, buckets: tuple[float, ...]) -> _Row:
+    return _Row("histogram", name, labels, help_, buckets)
+
+
+def _section(group: MetricGroup, *rows: _Row, job: str = JOB_COLLECTION) -> tuple[MetricSpec, ...]:
+    """The specs of `rows`, all in `group` and pushed under `job`."""
+    return tuple(MetricSpec(r.name, r.kind, r.help, r.labels, group, job, r.buckets, r.keep_last) for r in rows)
 
 
 IX = ("index",)
 IX_TAG = ("index", "expiry_tag")
 OPTION = ("index", "expiry_tag", "strike", "side")
+CHECK = ("index", "check")
 
 CATALOGUE: tuple[MetricSpec, ...] = (
     # core: is collection running, and what did it see
-    _c("g6_collection_runs_total", "Collection cycles by result (ok, partial, failed).", ("result",), "core"),
-    _h("g6_collection_duration_seconds", "Wall time of a collection cycle.", (), "core", DURATION_BUCKETS),
-    _g(
-        "g6_collection_last_run_timestamp_seconds",
-        "Unix time the latest collection cycle finished.",
-        (),
+    *_section(
         "core",
-    ),
-    _c(
-        "g6_index_collections_total",
-        "Per-index collections by status (ok, partial, failed).",
-        ("index", "status"),
-        "core",
-    ),
-    _g(
-        "g6_collection_last_success_timestamp_seconds",
-        "Unix time of the latest minute collected (ok or partial) for the index.",
-        IX,
-        "core",
-        keep_last=True,
-    ),
-    _g("g6_legs_expected", "Option legs requested in the latest cycle.", IX, "core"),
-    _g("g6_legs_missing", "Option legs requested but not quoted in the latest cycle.", IX, "core"),
-    _g("g6_legs_collected", "Option legs quoted in the latest cycle, per expiry.", IX_TAG, "core"),
-    _g(
-        "g6_expiry_collected",
-        "1 when the expiry was collected in the latest cycle, 0 when it was missing.",
-        IX_TAG,
-        "core",
-    ),
-    _g("g6_index_price", "Index price at the latest collected minute (index points).", IX, "core"),
-    _g(
-        "g6_atm_strike",
-        "ATM strike of the expiry at the latest collected minute (index points).",
-        IX_TAG,
-        "core",
-    ),
-    _c(
-        "g6_metrics_series_dropped_total",
-        "Per-option series left out because the series budget was reached.",
-        (),
-        "core",
-    ),
-    _c(
-        "g6_metrics_push_failures_total",
-        "Pushes to the Pushgateway that failed, counted by this run's push.",
-        (),
-        "core",
+        _c("g6_collection_runs_total", ("result",), "Collection cycles by result (ok, partial, failed)."),
+        _h("g6_collection_duration_seconds", (), "Wall time of a collection cycle.", DURATION_BUCKETS),
+        _g("g6_collection_last_run_timestamp_seconds", (), "Unix time the latest collection cycle finished."),
+        _c("g6_index_collections_total", ("index", "status"),
+           "Per-index collections by status (ok, partial, failed)."),
+        _g("g6_collection_last_success_timestamp_seconds", IX,
+           "Unix time of the latest minute collected (ok or partial) for the index.", keep_last=True),
+        _g("g6_legs_expected", IX, "Option legs requested in the latest cycle."),
+        _g("g6_legs_missing", IX, "Option legs requested but not quoted in the latest cycle."),
+        _g("g6_legs_collected", IX_TAG, "Option legs quoted in the latest cycle, per expiry."),
+        _g("g6_expiry_collected", IX_TAG,
+           "1 when the expiry was collected in the latest cycle, 0 when it was missing."),
+        _g("g6_index_price", IX, "Index price at the latest collected minute (index points)."),
+        _g("g6_atm_strike", IX_TAG, "ATM strike of the expiry at the latest collected minute (index points)."),
+        _c("g6_metrics_series_dropped_total", (),
+           "Per-option series left out because the series budget was reached."),
+        _c("g6_metrics_push_failures_total", (),
+           "Pushes to the Pushgateway that failed, counted by this run's push."),
     ),
     # provider: how the market-data provider fared
-    _c(
-        "g6_provider_calls_total",
-        "Provider calls by endpoint and result ('ok' or the error class).",
-        ("endpoint", "result"),
+    *_section(
         "provider",
-    ),
-    _h(
-        "g6_provider_latency_seconds",
-        "Latency of provider HTTP calls.",
-        ("endpoint",),
-        "provider",
-        LATENCY_BUCKETS,
-    ),
-    _c(
-        "g6_provider_rate_limit_wait_seconds_total",
-        "Time spent waiting for the provider rate limiter.",
-        (),
-        "provider",
-    ),
-    _c("g6_provider_retries_total", "Provider calls retried.", (), "provider"),
-    _g(
-        "g6_provider_circuit_state",
-        "1 for the provider circuit breaker's current state (closed, open, half_open).",
-        ("state",),
-        "provider",
-    ),
-    _g(
-        "g6_provider_token_state",
-        "1 for the access token's current state (valid, expired, missing, not_required).",
-        ("state",),
-        "provider",
+        _c("g6_provider_calls_total", ("endpoint", "result"),
+           "Provider calls by endpoint and result ('ok' or the error class)."),
+        _h("g6_provider_latency_seconds", ("endpoint",), "Latency of provider HTTP calls.", LATENCY_BUCKETS),
+        _c("g6_provider_rate_limit_wait_seconds_total", (),
+           "Time spent waiting for the provider rate limiter."),
+        _c("g6_provider_retries_total", (), "Provider calls retried."),
+        _g("g6_provider_circuit_state", ("state",),
+           "1 for the provider circuit breaker's current state (closed, open, half_open)."),
+        _g("g6_provider_token_state", ("state",),
+           "1 for the access token's current state (valid, expired, missing, not_required)."),
     ),
     # analytics: what traders watch
-    _g(
-        "g6_pcr",
-        "Put-call ratio of open interest (ΣPE OI ÷ ΣCE OI over collected strikes).",
-        IX_TAG,
+    *_section(
         "analytics",
-    ),
-    _g("g6_pcr_volume", "Put-call ratio of traded volume.", IX_TAG, "analytics"),
-    _g("g6_atm_iv", "Implied volatility at the ATM strike, a fraction (0.15 = 15 %).", IX_TAG, "analytics"),
-    _g("g6_atm_straddle_price", "ATM straddle (CE + PE) price in index points.", IX_TAG, "analytics"),
-    _g("g6_max_pain_strike", "Max-pain strike in index points.", IX_TAG, "analytics"),
-    _g(
-        "g6_risk_reversal_25d",
-        "25-delta risk reversal: IV(25Δ call) − IV(25Δ put), a fraction.",
-        IX_TAG,
-        "analytics",
-    ),
-    _c(
-        "g6_iv_solve_attempts_total",
-        "Legs with a quote whose implied volatility was solved for.",
-        IX,
-        "analytics",
-    ),
-    _c(
-        "g6_iv_solve_failures_total",
-        "Legs whose implied volatility could not be solved, by reason.",
-        ("index", "reason"),
-        "analytics",
+        _g("g6_pcr", IX_TAG, "Put-call ratio of open interest (ΣPE OI ÷ ΣCE OI over collected strikes)."),
+        _g("g6_pcr_volume", IX_TAG, "Put-call ratio of traded volume."),
+        _g("g6_atm_iv", IX_TAG, "Implied volatility at the ATM strike, a fraction (0.15 = 15 %)."),
+        _g("g6_atm_straddle_price", IX_TAG, "ATM straddle (CE + PE) price in index points."),
+        _g("g6_max_pain_strike", IX_TAG, "Max-pain strike in index points."),
+        _g("g6_risk_reversal_25d", IX_TAG, "25-delta risk reversal: IV(25Δ call) − IV(25Δ put), a fraction."),
+        _c("g6_iv_solve_attempts_total", IX, "Legs with a quote whose implied volatility was solved for."),
+        _c("g6_iv_solve_failures_total", ("index", "reason"),
+           "Legs whose implied volatility could not be solved, by reason."),
     ),
     # storage: what the sinks wrote
-    _c("g6_sink_rows_written_total", "Rows written per sink.", ("sink",), "storage"),
-    _c("g6_sink_bytes_written_total", "Bytes written per sink.", ("sink",), "storage"),
-    _c("g6_sink_write_failures_total", "Sink writes that failed.", ("sink",), "storage"),
-    _c(
-        "g6_sink_points_dropped_total",
-        "Points a sink could not write (and did not spool).",
-        ("sink",),
+    *_section(
         "storage",
+        _c("g6_sink_rows_written_total", ("sink",), "Rows written per sink."),
+        _c("g6_sink_bytes_written_total", ("sink",), "Bytes written per sink."),
+        _c("g6_sink_write_failures_total", ("sink",), "Sink writes that failed."),
+        _c("g6_sink_points_dropped_total", ("sink",), "Points a sink could not write (and did not spool)."),
+        _c("g6_sink_write_seconds_total", ("sink",), "Time spent writing per sink."),
     ),
-    _c("g6_sink_write_seconds_total", "Time spent writing per sink.", ("sink",), "storage"),
     # per_option: off by default, ATM ± K strikes under a series budget
-    _g("g6_option_price", "Last price of the option near ATM (index points).", OPTION, "per_option"),
-    _g("g6_option_iv", "Implied volatility of the option near ATM, a fraction.", OPTION, "per_option"),
-    _g("g6_option_oi", "Open interest of the option near ATM (units).", OPTION, "per_option"),
+    *_section(
+        "per_option",
+        _g("g6_option_price", OPTION, "Last price of the option near ATM (index points)."),
+        _g("g6_option_iv", OPTION, "Implied volatility of the option near ATM, a fraction."),
+        _g("g6_option_oi", OPTION, "Open interest of the option near ATM (units)."),
+    ),
     # the daily jobs of the Dagster layer
-    _g(
-        "g6_weekday_master_rows",
-        "Rows in the weekday master written by the latest run.",
-        IX,
+    *_section(
         "core",
-        JOB_WEEKDAY_MASTER,
+        _g("g6_weekday_master_rows", IX, "Rows in the weekday master written by the latest run."),
+        _g("g6_weekday_master_issues", ("index", "severity"),
+           "Quality issues of the latest weekday-master run, by severity."),
+        _g("g6_weekday_master_last_run_timestamp_seconds", IX, "Unix time of the latest weekday-master run."),
+        job=JOB_WEEKDAY_MASTER,
     ),
-    _g(
-        "g6_weekday_master_issues",
-        "Quality issues of the latest weekday-master run, by severity.",
-        ("index", "severity"),
+    *_section(
         "core",
-        JOB_WEEKDAY_MASTER,
-    ),
-    _g(
-        "g6_weekday_master_last_run_timestamp_seconds",
-        "Unix time of the latest weekday-master run.",
-        IX,
-        "core",
-        JOB_WEEKDAY_MASTER,
-    ),
-    _c(
-        "g6_asset_check_runs_total",
-        "Asset-check evaluations by result (passed, failed).",
-        ("index", "check", "result"),
-        "core",
-        JOB_ASSET_CHECKS,
-    ),
-    _g(
-        "g6_asset_check_passed",
-        "1 when the latest evaluation of the asset check passed, 0 when it failed.",
-        ("index", "check"),
-        "core",
-        JOB_ASSET_CHECKS,
-    ),
-    _g(
-        "g6_asset_check_last_run_timestamp_seconds",
-        "Unix time of the latest evaluation of the asset check.",
-        ("index", "check"),
-        "core",
-        JOB_ASSET_CHECKS,
+        _c("g6_asset_check_runs_total", (*CHECK, "result"),
+           "Asset-check evaluations by result (passed, failed)."),
+        _g("g6_asset_check_passed", CHECK,
+           "1 when the latest evaluation of the asset check passed, 0 when it failed."),
+        _g("g6_asset_check_last_run_timestamp_seconds", CHECK,
+           "Unix time of the latest evaluation of the asset check."),
+        job=JOB_ASSET_CHECKS,
     ),
 )
 

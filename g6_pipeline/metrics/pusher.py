@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from g6_pipeline.metrics.catalogue import SPECS
 from g6_pipeline.metrics.values import HistogramValue, MetricValues, PushGroup
+from g6_pipeline.util.redact import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def push_groups(url: str, groups: Sequence[PushGroup], timeout: float = PUSH_TIM
     try:
         current = read_gateway(url, timeout)
     except Exception as exc:  # any failure to reach or parse the gateway is a failed push, never a failed run
-        reason = f"cannot read {where}: {type(exc).__name__}: {_reason(exc, url)}"
+        reason = f"cannot read {where}: {_reason(exc, url)}"
         log.warning("metrics push skipped: %s", reason)
         return PushOutcome(failed=len(groups), errors=(reason,))
 
@@ -76,7 +77,7 @@ def push_groups(url: str, groups: Sequence[PushGroup], timeout: float = PUSH_TIM
             )
             pushed += 1
         except Exception as exc:  # network, HTTP 4xx/5xx: logged and counted
-            reason = f"push {group.describe()} to {where} failed: {type(exc).__name__}: {_reason(exc, url)}"
+            reason = f"push {group.describe()} to {where} failed: {_reason(exc, url)}"
             log.warning("metrics %s", reason)
             errors.append(reason)
     return PushOutcome(pushed=pushed, failed=len(errors), errors=tuple(errors))
@@ -157,9 +158,6 @@ def redact_url(url: str) -> str:
 
 
 def _reason(exc: BaseException, url: str) -> str:
-    text = str(exc)
+    """`Type: message` of a failed read or push, cleaned, with the URL's user name and password masked."""
     parts = urlsplit(url)
-    for secret in (parts.password, parts.username):
-        if secret:
-            text = text.replace(secret, "***")
-    return text[:300]
+    return describe_error(exc, [s for s in (parts.password, parts.username) if s])

@@ -25,6 +25,7 @@ from g6_pipeline.metrics.catalogue import (
 )
 from g6_pipeline.metrics.values import MetricValues, PushGroup
 from g6_pipeline.settings.model import Settings
+from g6_pipeline.util.numeric import finite_float
 
 CIRCUIT_STATES = ("closed", "open", "half_open")
 TOKEN_STATES = ("valid", "expired", "missing", "not_required")
@@ -130,18 +131,18 @@ def _record_index(values: MetricValues, name: str, outcome: IndexOutcome) -> Non
 def _record_chain(values: MetricValues, name: str, chain: EnrichedChain) -> None:
     ov = chain.overview
     options = chain.options
-    values.set("g6_index_price", _num(ov.get("index_price")), index=name)
-    expected = int(_num(ov.get("expected_mask")) if _finite(ov.get("expected_mask")) else 0)
-    collected = int(_num(ov.get("collected_mask")) if _finite(ov.get("collected_mask")) else 0)
+    values.set("g6_index_price", finite_float(ov.get("index_price")), index=name)
+    expected = _bits(ov.get("expected_mask"))
+    collected = _bits(ov.get("collected_mask"))
     legs_by_tag = options.groupby("expiry_tag").size() if len(options) else pd.Series(dtype="int64")
     for tag in EXPIRY_TAGS:
         bit = TAG_BITS[tag]
         if expected & bit:
             values.set("g6_expiry_collected", float(bool(collected & bit)), index=name, expiry_tag=tag)
             values.set("g6_legs_collected", float(legs_by_tag.get(tag, 0)), index=name, expiry_tag=tag)
-        values.set("g6_atm_strike", _num(ov.get(f"atm_{tag}")), index=name, expiry_tag=tag)
+        values.set("g6_atm_strike", finite_float(ov.get(f"atm_{tag}")), index=name, expiry_tag=tag)
         for field, metric in ANALYTICS_FIELDS:
-            values.set(metric, _num(ov.get(f"{field}_{tag}")), index=name, expiry_tag=tag)
+            values.set(metric, finite_float(ov.get(f"{field}_{tag}")), index=name, expiry_tag=tag)
     if values.enabled("g6_iv_solve_failures_total"):
         values.inc("g6_iv_solve_attempts_total", len(options), index=name)
         reasons = options["iv_status"].value_counts() if len(options) else pd.Series(dtype="int64")
@@ -157,7 +158,7 @@ def _record_options(
 ) -> None:
     options = chain.options
     for tag, legs in options.groupby("expiry_tag", sort=False):
-        atm = _num(chain.overview.get(f"atm_{tag}"))
+        atm = finite_float(chain.overview.get(f"atm_{tag}"))
         if not math.isfinite(atm):
             continue
         strikes = sorted(set(legs["strike"].dropna()))
@@ -171,12 +172,12 @@ def _record_options(
         )
         for row in near.itertuples(index=False):
             for column, metric in OPTION_FIELDS:
-                value = _num(getattr(row, column))
+                value = finite_float(getattr(row, column))
                 if math.isfinite(value) and budget.take():
                     labels = {
                         "index": name,
                         "expiry_tag": str(tag),
-                        "strike": _strike(_num(row.strike)),
+                        "strike": _strike(finite_float(row.strike)),
                         "side": str(row.side),
                     }
                     values.set(metric, value, **labels)
@@ -186,18 +187,10 @@ def _strike(strike: float) -> str:
     return str(int(strike)) if float(strike).is_integer() else repr(float(strike))
 
 
-def _num(value: Any) -> float:
-    """A float, NaN for None / NA / anything that is not a number."""
-    if value is None or value is pd.NA:
-        return math.nan
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def _finite(value: Any) -> bool:
-    return math.isfinite(_num(value))
+def _bits(value: Any) -> int:
+    """A bit mask from the overview (0 when absent)."""
+    mask = finite_float(value)
+    return int(mask) if math.isfinite(mask) else 0
 
 
 def record_weekday_master(

@@ -94,10 +94,6 @@ class MetricValues:
         s = spec(name)
         return self.scalars.get(name, {}).get(tuple(labels[k] for k in s.labels))
 
-    def series_count(self) -> int:
-        """Number of series held (a histogram counts once)."""
-        return sum(len(v) for v in self.scalars.values()) + sum(len(v) for v in self.histograms.values())
-
     def _scalar(self, name: str, kind: str, value: float, labels: Mapping[str, str], add: bool) -> None:
         s = self._check(name, kind, labels)
         if s is None or not math.isfinite(value):

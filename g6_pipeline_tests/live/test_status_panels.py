@@ -120,6 +120,21 @@ def test_alerts_for_token_circuit_sink_and_extreme_pcr(tmp_path: Path) -> None:
     assert [(s["sink"], s["ok"]) for s in storage] == [("parquet", True), ("influx", False)]
 
 
+def test_pcr_alert_follows_the_alert_settings(tmp_path: Path) -> None:
+    outcomes = {name: ok_outcome(name, BASE_MINUTE) for name in SPOTS}
+    outcomes["NIFTY"] = ok_outcome("NIFTY", BASE_MINUTE, tags={"this_week": tag_values(pcr=1.6)})
+    outcomes["SENSEX"] = ok_outcome("SENSEX", BASE_MINUTE, tags={"this_week": tag_values(pcr=1.4)})
+    report = make_report(outcomes=outcomes)
+    default = publish(report, make_settings(str(tmp_path / "default")), now=BASE_MINUTE)
+    assert ("pcr_extreme", "NIFTY") in _kinds(default)
+    assert ("pcr_extreme", "SENSEX") not in _kinds(default)
+
+    wider = publish(report, make_settings(str(tmp_path / "wider"), pcr_high=1.7), now=BASE_MINUTE)
+    assert ("pcr_extreme", "NIFTY") not in _kinds(wider)
+    narrower = publish(report, make_settings(str(tmp_path / "narrower"), pcr_high=1.3), now=BASE_MINUTE)
+    assert {("pcr_extreme", "NIFTY"), ("pcr_extreme", "SENSEX")} <= _kinds(narrower)
+
+
 def test_no_secret_reaches_any_file(tmp_path: Path) -> None:
     settings = make_settings(str(tmp_path), live={"auth_token": "live-token-4711"})
     settings.kite.api_secret = "kite-secret-0815"  # type: ignore[assignment]

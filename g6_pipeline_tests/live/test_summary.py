@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 from datetime import datetime, timedelta
@@ -49,6 +50,24 @@ def test_once_plain_shows_every_index_row(tmp_path: Path) -> None:
     assert "FINNIFTY: no good data yet" in text  # the stale alert
     assert "parquet: ok, 168 rows" in text
     assert "\x1b[" not in text  # plain means no escape sequences
+
+
+def test_upstream_control_characters_reach_neither_the_status_file_nor_the_summary(tmp_path: Path) -> None:
+    outcomes = {name: ok_outcome(name, BASE_MINUTE) for name in SPOTS}
+    forged = "quote timed out\x1b[2J\r\nINFO all indices collected"
+    outcomes["FINNIFTY"] = IndexOutcome("FINNIFTY", "failed", error=forged, legs_expected=42)
+    publish(make_report(outcomes=outcomes), make_settings(str(tmp_path)), now=GENERATED)
+
+    raw = (tmp_path / "runtime_status.json").read_text(encoding="utf-8")
+    error = json.loads(raw)["indices"]["FINNIFTY"]["error"]
+    assert error.startswith("quote timed out") and "INFO all indices collected" in error
+    assert not {"\x1b", "\r", "\n"} & set(error)
+    assert "\\u001b" not in raw and "\\r" not in raw
+
+    _, text = _once(tmp_path, GENERATED + timedelta(seconds=20))
+    assert "\x1b" not in text and "\r" not in text
+    assert not any(line.startswith("INFO") for line in text.splitlines()), "the error forged a line of its own"
+    assert "quote timed out" in text
 
 
 def test_once_reports_stale_data_with_its_time_and_fails(tmp_path: Path) -> None:

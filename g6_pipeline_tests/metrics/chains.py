@@ -45,47 +45,12 @@ def make_chain(
     spot, step = SPOTS[index]
     rng = np.random.default_rng(seed)
     atm = round(spot / step) * step
-    rows = []
+    rows: list[dict[str, object]] = []
     overview: dict[str, object] = {c: math.nan for c in OVERVIEW_COLUMNS}
     for tag in tags:
-        expiry = minute.date() + timedelta(days=EXPIRY_DAYS[tag])
-        t = (datetime.combine(expiry, datetime.min.time(), IST) + timedelta(hours=15, minutes=30) - minute).total_seconds()
-        t_years = t / (365 * 86400)
-        sums = {"CE": [0.0, 0.0], "PE": [0.0, 0.0]}
-        prices = {}
-        for i in range(-strikes_each_side, strikes_each_side + 1):
-            strike = atm + i * step
-            for side in ("CE", "PE"):
-                vol = 0.13 + 0.004 * abs(i) + (0.002 * -i if side == "PE" else 0.0)
-                price = round(_bs(spot, strike, t_years, vol, side == "CE"), 2)
-                far_otm = (side == "CE" and i == strikes_each_side) or (side == "PE" and i == -strikes_each_side)
-                iv, status = (math.nan, "below_intrinsic") if far_otm else (vol, "ok")
-                oi = float(rng.integers(20, 400) * 75 * (3 if i == 0 else 1))
-                volume = float(rng.integers(1_000, 90_000))
-                sums[side][0] += oi
-                sums[side][1] += volume
-                prices[(strike, side)] = price
-                rows.append(
-                    {
-                        "timestamp": minute, "index": index, "expiry": expiry, "expiry_tag": tag, "strike": strike,
-                        "offset": int(strike - atm), "side": side, "instrument_token": int(rng.integers(1_000_000, 9_000_000)),
-                        "tradingsymbol": f"{index}26MAR{int(strike)}{side}", "lot_size": 75, "last_price": price,
-                        "bid": price - 0.05, "ask": price + 0.05, "bid_qty": 750.0, "ask_qty": 600.0,
-                        "volume": volume, "oi": oi, "average_price": price * 0.99, "prev_close": price * 1.02,
-                        "oi_change": math.nan, "buildup": "", "index_price": spot, "forward": spot * math.exp(0.065 * t_years),
-                        "atm": atm, "t_years": t_years, "iv": iv, "iv_status": status,
-                        "delta": math.nan, "gamma": math.nan, "vega": math.nan, "theta": math.nan, "rho": math.nan,
-                    }
-                )
-        overview.update(
-            {
-                f"expiry_{tag}": expiry, f"atm_{tag}": atm, f"forward_{tag}": spot,
-                f"pcr_{tag}": sums["PE"][0] / sums["CE"][0], f"pcr_volume_{tag}": sums["PE"][1] / sums["CE"][1],
-                f"straddle_{tag}": prices[(atm, "CE")] + prices[(atm, "PE")], f"max_pain_{tag}": atm - step,
-                f"atm_iv_{tag}": 0.13, f"rr25_{tag}": -0.012, f"bf25_{tag}": 0.004,
-                f"ce_oi_{tag}": sums["CE"][0], f"pe_oi_{tag}": sums["PE"][0],
-            }
-        )
+        tag_rows = _expiry_rows(index, tag, spot, atm, step, strikes_each_side, minute, rng)
+        overview.update(_expiry_overview(tag, tag_rows, spot, atm, step))
+        rows += tag_rows
     mask = sum(TAG_BITS[t] for t in tags)
     legs = len(rows)
     overview.update(
@@ -105,6 +70,56 @@ def make_chain(
     )
     assert set(overview) == set(OVERVIEW_COLUMNS)
     return EnrichedChain(snapshot=snapshot, options=options, overview=overview)
+
+
+def _expiry_rows(
+    index: str, tag: str, spot: float, atm: float, step: float, each_side: int, minute: datetime,
+    rng: np.random.Generator,
+) -> list[dict[str, object]]:
+    """The option rows of one expiry: Black-Scholes prices on a small smile, seeded open interest and volume."""
+    expiry = minute.date() + timedelta(days=EXPIRY_DAYS[tag])
+    t = (datetime.combine(expiry, datetime.min.time(), IST) + timedelta(hours=15, minutes=30) - minute).total_seconds()
+    t_years = t / (365 * 86400)
+    rows = []
+    for i in range(-each_side, each_side + 1):
+        strike = atm + i * step
+        for side in ("CE", "PE"):
+            vol = 0.13 + 0.004 * abs(i) + (0.002 * -i if side == "PE" else 0.0)
+            price = round(_bs(spot, strike, t_years, vol, side == "CE"), 2)
+            far_otm = (side == "CE" and i == each_side) or (side == "PE" and i == -each_side)
+            iv, status = (math.nan, "below_intrinsic") if far_otm else (vol, "ok")
+            oi = float(rng.integers(20, 400) * 75 * (3 if i == 0 else 1))
+            volume = float(rng.integers(1_000, 90_000))
+            rows.append(
+                {
+                    "timestamp": minute, "index": index, "expiry": expiry, "expiry_tag": tag, "strike": strike,
+                    "offset": int(strike - atm), "side": side, "instrument_token": int(rng.integers(1_000_000, 9_000_000)),
+                    "tradingsymbol": f"{index}26MAR{int(strike)}{side}", "lot_size": 75, "last_price": price,
+                    "bid": price - 0.05, "ask": price + 0.05, "bid_qty": 750.0, "ask_qty": 600.0,
+                    "volume": volume, "oi": oi, "average_price": price * 0.99, "prev_close": price * 1.02,
+                    "oi_change": math.nan, "buildup": "", "index_price": spot, "forward": spot * math.exp(0.065 * t_years),
+                    "atm": atm, "t_years": t_years, "iv": iv, "iv_status": status,
+                    "delta": math.nan, "gamma": math.nan, "vega": math.nan, "theta": math.nan, "rho": math.nan,
+                }
+            )
+    return rows
+
+
+def _expiry_overview(
+    tag: str, rows: list[dict[str, object]], spot: float, atm: float, step: float
+) -> dict[str, object]:
+    """The overview figures of one expiry, computed from its rows as a trader would."""
+    frame = pd.DataFrame(rows)
+    oi = frame.groupby("side")["oi"].sum()  # whole numbers: the sums are exact in any order
+    volume = frame.groupby("side")["volume"].sum()
+    at_atm = frame[frame["strike"] == atm].set_index("side")["last_price"]
+    return {
+        f"expiry_{tag}": rows[0]["expiry"], f"atm_{tag}": atm, f"forward_{tag}": spot,
+        f"pcr_{tag}": float(oi["PE"] / oi["CE"]), f"pcr_volume_{tag}": float(volume["PE"] / volume["CE"]),
+        f"straddle_{tag}": float(at_atm["CE"] + at_atm["PE"]),
+        f"max_pain_{tag}": atm - step, f"atm_iv_{tag}": 0.13, f"rr25_{tag}": -0.012, f"bf25_{tag}": 0.004,
+        f"ce_oi_{tag}": float(oi["CE"]), f"pe_oi_{tag}": float(oi["PE"]),
+    }
 
 
 def make_report(
