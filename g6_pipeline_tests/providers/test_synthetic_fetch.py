@@ -14,7 +14,7 @@ import pytest
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import ProviderStats
 from g6_pipeline.core.schema import EXPIRY_TAGS
-from g6_pipeline.instruments import dump_day, synthetic_forward
+from g6_pipeline.instruments import dump_day, strike_window_centre
 from g6_pipeline.providers import ChainProvider
 from g6_pipeline.providers.quotes import QUOTE_FIELDS, QuoteTable, parse_quote
 from g6_pipeline.providers.sources import SyntheticSource
@@ -125,7 +125,7 @@ def test_array_path_snapshots_equal_item_path(market: SyntheticMarket, start: da
             pd.testing.assert_frame_equal(sa.legs, sb.legs, check_exact=True)
             assert sa.missing == sb.missing == ()
             assert (sa.spot, sa.spot_high, sa.vix, dict(sa.expiries)) == (sb.spot, sb.spot_high, sb.vix, dict(sb.expiries))
-    assert fast._forwards == slow._forwards
+    assert fast._centres == slow._centres
 
 
 def reference_forward(legs: pd.DataFrame, expiry: date) -> float:
@@ -136,7 +136,7 @@ def reference_forward(legs: pd.DataFrame, expiry: date) -> float:
     ce = price[part["side"] == "CE"].set_axis(part.loc[part["side"] == "CE", "strike"])
     pe = price[part["side"] == "PE"].set_axis(part.loc[part["side"] == "PE", "strike"])
     both = pd.concat([ce.rename("c"), pe.rename("p")], axis=1).dropna()
-    return synthetic_forward(both.index.to_numpy(), both["c"].to_numpy(), both["p"].to_numpy())
+    return strike_window_centre(both.index.to_numpy(), both["c"].to_numpy(), both["p"].to_numpy())
 
 
 def test_forwards_follow_the_quoted_legs(market: SyntheticMarket) -> None:
@@ -147,9 +147,9 @@ def test_forwards_follow_the_quoted_legs(market: SyntheticMarket) -> None:
         legs = snap.legs.copy()
         legs.loc[legs.index[::5], ["bid", "ask"]] = np.nan  # some legs priced by their last price
         columns = {c: legs[c].to_numpy() for c in legs.columns}
-        provider._update_forwards(name, provider._universe(name, all_indices()[name], MINUTES[1]), columns)
+        provider._update_centres(name, provider._universe(name, all_indices()[name], MINUTES[1]), columns)
         for expiry in set(snap.expiries.values()):
-            assert provider._forwards[(name, expiry)] == reference_forward(legs, expiry)
+            assert provider._centres[(name, expiry)] == reference_forward(legs, expiry)
 
 
 def test_unquoted_legs_are_missing_not_filled(market: SyntheticMarket) -> None:
