@@ -5,8 +5,8 @@ t from 1 hour to 1 year, σ 5–100 %, every price at least one tick of 0.05 in 
   - g6 `implied_vol` on all of them, vs vollib (pure-Python Let's Be Rational, on a subsample, scaled),
     py_vollib_vectorized (numba Let's Be Rational) and QuantLib (subsample);
   - g6 `greeks` vs vollib's analytical Greeks (subsample) and py_vollib_vectorized's `get_all_greeks`;
-  - one minute of chain analytics: `enrich` for 4 indices × 4 expiries × 41 strikes × 2 sides plus
-    `market_breadth`.
+  - one minute of chain analytics as the collection cycle runs it: `enrich_many` for 4 indices × 4 expiries
+    × 41 strikes × 2 sides (and `enrich` per index, the cycle's fallback when the joint pass fails).
 It also reports the accuracy reached (repricing error, distance to vollib's IV). Run on one core:
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 \\
@@ -42,7 +42,6 @@ from g6_pipeline.analytics import (  # noqa: E402
     greeks,
     implied_vol,
     implied_vol_with_status,
-    market_breadth,
 )
 from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot, SessionReference  # noqa: E402
 
@@ -280,12 +279,13 @@ def bench_chain(repeat: int, seed: int) -> None:
     print(f"Chain analytics for one minute: {len(snapshots)} indices, {legs:,} legs")
 
     def together() -> None:
-        market_breadth(enrich_many(snapshots, 0.065, references))
+        enrich_many(snapshots, 0.065, references)
 
     def one_by_one() -> None:
-        market_breadth([enrich(s, 0.065, references[s.index]) for s in snapshots])
+        for s in snapshots:
+            enrich(s, 0.065, references[s.index])
 
-    for name, minute in (("enrich_many + market_breadth", together), ("enrich × 4 + market_breadth", one_by_one)):
+    for name, minute in (("enrich_many", together), ("enrich × 4", one_by_one)):
         minute()
         times = []
         for _ in range(max(repeat, 1) * 10):

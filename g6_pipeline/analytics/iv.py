@@ -29,7 +29,7 @@ from g6_pipeline.analytics.rational_guess import LOWER, UPPER, initial_guess
 
 
 class IVStatus(IntEnum):
-    """Why an implied volatility is what it is (the names are `IV_STATUS_NAMES`)."""
+    """Why an implied volatility is what it is; the code indexes its name in `core.schema.IV_STATUSES`."""
 
     OK = 0
     BELOW_INTRINSIC = 1
@@ -38,8 +38,6 @@ class IVStatus(IntEnum):
     EXPIRED = 4
 
 
-IV_STATUS_NAMES: tuple[str, ...] = ("ok", "below_intrinsic", "above_bound", "bad_input", "expired")
-"""Status code → name, in `IVStatus` order; the names stored in the `iv_status` column."""
 
 StatusArray = npt.NDArray[np.int8]
 BoolArray = npt.NDArray[np.bool_]
