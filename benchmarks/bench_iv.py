@@ -174,35 +174,41 @@ def bench_iv(o: Options, repeat: int, sample: int) -> None:
     except ImportError:
         print("  QuantLib not installed")
 
+    bench_pvv_iv(o, repeat, ours)
+
+
+def bench_pvv_iv(o: Options, repeat: int, ours: float) -> None:
+    """py_vollib_vectorized's implied volatility on the same options, when it runs here."""
     pvv, note = load_py_vollib_vectorized()
     if pvv is None:
         print(f"  py_vollib_vectorized {note}")
-    else:
-        flag = np.where(o["call"], "c", "p")
+        return
+    n = len(o["price"])
+    flag = np.where(o["call"], "c", "p")
 
-        def pvv_run() -> np.ndarray:
-            return pvv.vectorized_implied_volatility(o["price"], o["spot"], o["strike"], o["t"], o["rate"], flag,
-                                                     q=o["q"], model="black_scholes_merton", return_as="numpy")
+    def pvv_run() -> np.ndarray:
+        return pvv.vectorized_implied_volatility(o["price"], o["spot"], o["strike"], o["t"], o["rate"], flag,
+                                                 q=o["q"], model="black_scholes_merton", return_as="numpy")
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pvv_run()  # compile
+        seconds = best_of(repeat, pvv_run)
+    rate_line("py_vollib_vectorized (numba LBR)", n, seconds, ours)
+    if note:
+        print(f"    {note.strip()}")
+    t_zero = o["t"][:1000].copy()
+    t_zero[0] = 0.0
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pvv_run()  # compile
-            seconds = best_of(repeat, pvv_run)
-        rate_line("py_vollib_vectorized (numba LBR)", n, seconds, ours)
-        if note:
-            print(f"    {note.strip()}")
-        t_zero = o["t"][:1000].copy()
-        t_zero[0] = 0.0
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                pvv.vectorized_implied_volatility(o["price"][:1000], o["spot"][:1000], o["strike"][:1000], t_zero,
-                                                  o["rate"][:1000], flag[:1000], q=o["q"][:1000],
-                                                  model="black_scholes_merton", return_as="numpy")
-            behaviour = "returns"
-        except Exception as exc:  # its behaviour on a single t = 0 row, for the record
-            behaviour = f"raises {type(exc).__name__} for the whole batch"
-        print(f"    py_vollib_vectorized with one t = 0 row among 1,000: {behaviour}")
+            pvv.vectorized_implied_volatility(o["price"][:1000], o["spot"][:1000], o["strike"][:1000], t_zero,
+                                              o["rate"][:1000], flag[:1000], q=o["q"][:1000],
+                                              model="black_scholes_merton", return_as="numpy")
+        behaviour = "returns"
+    except Exception as exc:  # its behaviour on a single t = 0 row, for the record
+        behaviour = f"raises {type(exc).__name__} for the whole batch"
+    print(f"    py_vollib_vectorized with one t = 0 row among 1,000: {behaviour}")
 
 
 def bench_greeks(o: Options, repeat: int, sample: int) -> None:
