@@ -5,8 +5,8 @@ t from 1 hour to 1 year, σ 5–100 %, every price at least one tick of 0.05 in 
   - g6 `implied_vol` on all of them, vs vollib (pure-Python Let's Be Rational, on a subsample, scaled),
     py_vollib_vectorized (numba Let's Be Rational) and QuantLib (subsample);
   - g6 `greeks` vs vollib's analytical Greeks (subsample) and py_vollib_vectorized's `get_all_greeks`;
-  - one minute of chain analytics: `enrich` for 4 indices × 4 expiries × 41 strikes × 2 sides plus
-    `market_breadth`.
+  - one minute of chain analytics as the collection cycle runs it: `enrich_many` for 4 indices × 4 expiries
+    × 41 strikes × 2 sides (and `enrich` per index, the cycle's fallback when the joint pass fails).
 It also reports the accuracy reached (repricing error, distance to vollib's IV). Run on one core:
 
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1 \\
@@ -42,7 +42,6 @@ from g6_pipeline.analytics import (  # noqa: E402
     greeks,
     implied_vol,
     implied_vol_with_status,
-    market_breadth,
 )
 from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot, SessionReference  # noqa: E402
 
@@ -175,35 +174,41 @@ def bench_iv(o: Options, repeat: int, sample: int) -> None:
     except ImportError:
         print("  QuantLib not installed")
 
+    bench_pvv_iv(o, repeat, ours)
+
+
+def bench_pvv_iv(o: Options, repeat: int, ours: float) -> None:
+    """py_vollib_vectorized's implied volatility on the same options, when it runs here."""
     pvv, note = load_py_vollib_vectorized()
     if pvv is None:
         print(f"  py_vollib_vectorized {note}")
-    else:
-        flag = np.where(o["call"], "c", "p")
+        return
+    n = len(o["price"])
+    flag = np.where(o["call"], "c", "p")
 
-        def pvv_run() -> np.ndarray:
-            return pvv.vectorized_implied_volatility(o["price"], o["spot"], o["strike"], o["t"], o["rate"], flag,
-                                                     q=o["q"], model="black_scholes_merton", return_as="numpy")
+    def pvv_run() -> np.ndarray:
+        return pvv.vectorized_implied_volatility(o["price"], o["spot"], o["strike"], o["t"], o["rate"], flag,
+                                                 q=o["q"], model="black_scholes_merton", return_as="numpy")
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pvv_run()  # compile
+        seconds = best_of(repeat, pvv_run)
+    rate_line("py_vollib_vectorized (numba LBR)", n, seconds, ours)
+    if note:
+        print(f"    {note.strip()}")
+    t_zero = o["t"][:1000].copy()
+    t_zero[0] = 0.0
+    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pvv_run()  # compile
-            seconds = best_of(repeat, pvv_run)
-        rate_line("py_vollib_vectorized (numba LBR)", n, seconds, ours)
-        if note:
-            print(f"    {note.strip()}")
-        t_zero = o["t"][:1000].copy()
-        t_zero[0] = 0.0
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                pvv.vectorized_implied_volatility(o["price"][:1000], o["spot"][:1000], o["strike"][:1000], t_zero,
-                                                  o["rate"][:1000], flag[:1000], q=o["q"][:1000],
-                                                  model="black_scholes_merton", return_as="numpy")
-            behaviour = "returns"
-        except Exception as exc:  # its behaviour on a single t = 0 row, for the record
-            behaviour = f"raises {type(exc).__name__} for the whole batch"
-        print(f"    py_vollib_vectorized with one t = 0 row among 1,000: {behaviour}")
+            pvv.vectorized_implied_volatility(o["price"][:1000], o["spot"][:1000], o["strike"][:1000], t_zero,
+                                              o["rate"][:1000], flag[:1000], q=o["q"][:1000],
+                                              model="black_scholes_merton", return_as="numpy")
+        behaviour = "returns"
+    except Exception as exc:  # its behaviour on a single t = 0 row, for the record
+        behaviour = f"raises {type(exc).__name__} for the whole batch"
+    print(f"    py_vollib_vectorized with one t = 0 row among 1,000: {behaviour}")
 
 
 def bench_greeks(o: Options, repeat: int, sample: int) -> None:
@@ -280,12 +285,13 @@ def bench_chain(repeat: int, seed: int) -> None:
     print(f"Chain analytics for one minute: {len(snapshots)} indices, {legs:,} legs")
 
     def together() -> None:
-        market_breadth(enrich_many(snapshots, 0.065, references))
+        enrich_many(snapshots, 0.065, references)
 
     def one_by_one() -> None:
-        market_breadth([enrich(s, 0.065, references[s.index]) for s in snapshots])
+        for s in snapshots:
+            enrich(s, 0.065, references[s.index])
 
-    for name, minute in (("enrich_many + market_breadth", together), ("enrich × 4 + market_breadth", one_by_one)):
+    for name, minute in (("enrich_many", together), ("enrich × 4", one_by_one)):
         minute()
         times = []
         for _ in range(max(repeat, 1) * 10):

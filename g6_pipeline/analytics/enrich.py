@@ -23,7 +23,7 @@ import pandas as pd
 from g6_pipeline.analytics.black import FloatArray
 from g6_pipeline.analytics.expiry_time import year_fraction
 from g6_pipeline.analytics.forward import ForwardEstimate, forward_from_grid
-from g6_pipeline.analytics.iv import IV_STATUS_NAMES, IVStatus, implied_vol_black76_with_status
+from g6_pipeline.analytics.iv import IVStatus, implied_vol_black76_with_status
 from g6_pipeline.analytics.positioning import (
     buildup_labels,
     change_since_close,
@@ -36,14 +36,19 @@ from g6_pipeline.analytics.smile import atm_iv_from_grid, risk_reversal_butterfl
 from g6_pipeline.analytics.straddle import change, straddle_from_grid
 from g6_pipeline.analytics.strike_grid import StrikeGrid
 from g6_pipeline.core.clock import IST
-from g6_pipeline.core.schema import EXPIRY_TAGS, OPTION_COLUMNS, OVERVIEW_COLUMNS, TAG_BITS
-from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain, SessionReference
-
-_STATUS_NAMES = np.array(IV_STATUS_NAMES, dtype=object)
-_TAG_FIELD_NAMES = (
-    "expiry", "forward", "atm", "pcr", "pcr_volume", "max_pain", "straddle", "straddle_day_change",
-    "straddle_net_change", "atm_iv", "rr25", "bf25", "ce_oi", "pe_oi",
+from g6_pipeline.core.schema import (
+    EXPIRY_TAGS,
+    IV_STATUSES,
+    OPTION_COLUMNS,
+    OVERVIEW_COLUMNS,
+    PER_TAG_FIELDS,
+    TAG_BITS,
 )
+from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain, SessionReference
+from g6_pipeline.util.numeric import finite_sum
+
+_STATUS_NAMES = np.array(IV_STATUSES, dtype=object)
+_TAG_FIELD_NAMES = tuple(name for name, _ in PER_TAG_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -85,11 +90,6 @@ class ExpiryAnalytics:
             "pe_oi": self.pe_oi,
         }
         return {f"{name}_{self.tag}": value for name, value in values.items()}
-
-
-def _sum(values: FloatArray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(finite.sum()) if finite.size else math.nan
 
 
 def _expiry_of(expiries: np.ndarray, rows: np.ndarray, tag: str, snapshot: ChainSnapshot) -> date | None:
@@ -270,8 +270,8 @@ def _expiry_analytics(
         atm_iv=atm_vol,
         rr25=rr25,
         bf25=bf25,
-        ce_oi=_sum(ce_oi),
-        pe_oi=_sum(pe_oi),
+        ce_oi=finite_sum(ce_oi),
+        pe_oi=finite_sum(pe_oi),
     )
 
 

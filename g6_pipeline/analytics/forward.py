@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 
 from g6_pipeline.analytics.black import FloatArray
 from g6_pipeline.analytics.strike_grid import StrikeGrid
@@ -67,21 +66,3 @@ def forward_from_grid(
 def _atm(grid: StrikeGrid, forward: float) -> float:
     i = grid.nearest(forward)
     return float(grid.strikes[i]) if i >= 0 else math.nan
-
-
-def synthetic_forward(
-    legs: pd.DataFrame,
-    t: float,
-    rate: float,
-    spot: float = math.nan,
-    futures: float = math.nan,
-    price_column: str = "last_price",
-) -> ForwardEstimate:
-    """Forward and ATM strike of one expiry's legs (long format: `strike`, `side`, `price_column`).
-
-    F = K + e^{rt}·(C − P) at the strike where |C − P| is smallest, or `futures` when given; `t` in
-    years, `rate` continuously compounded. Falls back to spot·e^{rt} when no strike has both sides.
-    """
-    grid = StrikeGrid.from_frame(legs)
-    ce, pe = grid.sides(legs[price_column].to_numpy(dtype=np.float64))
-    return forward_from_grid(grid, ce, pe, t, rate, spot, futures)

@@ -18,18 +18,23 @@ Rows are processed in chunks so that every temporary stays in the CPU cache.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import IntEnum
 
 import numpy as np
 import numpy.typing as npt
 
-from g6_pipeline.analytics.black import ArrayLike, FloatArray, normalised_black_and_vega
+from g6_pipeline.analytics.black import (
+    ArrayLike,
+    FloatArray,
+    as_floats,
+    normalised_black_and_vega,
+    run_chunked,
+)
 from g6_pipeline.analytics.rational_guess import LOWER, UPPER, initial_guess
 
 
 class IVStatus(IntEnum):
-    """Why an implied volatility is what it is (the names are `IV_STATUS_NAMES`)."""
+    """Why an implied volatility is what it is; the code indexes its name in `core.schema.IV_STATUSES`."""
 
     OK = 0
     BELOW_INTRINSIC = 1
@@ -38,8 +43,6 @@ class IVStatus(IntEnum):
     EXPIRED = 4
 
 
-IV_STATUS_NAMES: tuple[str, ...] = ("ok", "below_intrinsic", "above_bound", "bad_input", "expired")
-"""Status code → name, in `IVStatus` order; the names stored in the `iv_status` column."""
 
 StatusArray = npt.NDArray[np.int8]
 BoolArray = npt.NDArray[np.bool_]
@@ -49,8 +52,6 @@ _ACCEPT = 1e-5
 """Relative size of the second Householder step below which a row is converged: the third-order step
 after it would be of order (1e-5)⁴, far beyond machine precision."""
 _MAX_EXTRA_ITERATIONS = 100
-_CHUNK = 32768
-"""Rows per pass: large enough to amortise the ~300 µs of Python per pass, small enough for the caches."""
 
 
 def _householder_step(
@@ -189,43 +190,19 @@ def _solve_discounted(
     return vol, status
 
 
-ChunkSolver = Callable[..., tuple[FloatArray, StatusArray]]
-
-
-def _chunked(solver: ChunkSolver, *args: ArrayLike) -> tuple[FloatArray, StatusArray]:
-    """Broadcast the arguments, run `solver` over chunks of rows, and reassemble (shape of the broadcast)."""
-    arrays = [np.asarray(a) for a in args]
-    shape = np.broadcast_shapes(*(a.shape for a in arrays))
-    size = int(np.prod(shape))
-    # Scalars stay scalars (numpy broadcasts them for free); everything else becomes one flat column.
-    columns = [a.reshape(()) if a.size == 1 else np.broadcast_to(a, shape).ravel() for a in arrays]
-    vol = np.empty(size)
-    status = np.empty(size, dtype=np.int8)
-    with np.errstate(all="ignore"):
-        for start in range(0, size, _CHUNK):
-            stop = min(start + _CHUNK, size)
-            n = stop - start
-            part = [col[start:stop] if col.ndim else np.broadcast_to(col, (n,)) for col in columns]
-            vol[start:stop], status[start:stop] = solver(*part)
-    return vol.reshape(shape), status.reshape(shape)
-
-
 def _bsm_chunk(
     price: FloatArray, spot: FloatArray, strike: FloatArray, t: FloatArray, rate: FloatArray, q: FloatArray,
-    is_call: BoolArray,
-) -> tuple[FloatArray, StatusArray]:
-    return _solve_discounted(price, spot * np.exp(-q * t), strike * np.exp(-rate * t), t, is_call)
+    is_call: BoolArray, out: tuple[FloatArray, StatusArray],
+) -> None:
+    out[0][...], out[1][...] = _solve_discounted(price, spot * np.exp(-q * t), strike * np.exp(-rate * t), t, is_call)
 
 
 def _black76_chunk(
-    price: FloatArray, forward: FloatArray, strike: FloatArray, t: FloatArray, rate: FloatArray, is_call: BoolArray
-) -> tuple[FloatArray, StatusArray]:
+    price: FloatArray, forward: FloatArray, strike: FloatArray, t: FloatArray, rate: FloatArray, is_call: BoolArray,
+    out: tuple[FloatArray, StatusArray],
+) -> None:
     discount = np.exp(-rate * t)
-    return _solve_discounted(price, forward * discount, strike * discount, t, is_call)
-
-
-def _floats(*arrays: ArrayLike) -> list[FloatArray]:
-    return [np.asarray(a, dtype=np.float64) for a in arrays]
+    out[0][...], out[1][...] = _solve_discounted(price, forward * discount, strike * discount, t, is_call)
 
 
 def implied_vol_with_status(
@@ -243,8 +220,9 @@ def implied_vol_with_status(
     continuously compounded, `is_call` boolean. Returns (σ as a fraction, int8 status) of the broadcast
     shape; σ is NaN exactly where the status is not `IVStatus.OK`.
     """
-    p, s0, k, tt, r, q = _floats(price, spot, strike, t, rate, dividend_yield)
-    return _chunked(_bsm_chunk, p, s0, k, tt, r, q, np.asarray(is_call, dtype=bool))
+    args = [*as_floats(price, spot, strike, t, rate, dividend_yield), np.asarray(is_call, dtype=bool)]
+    vol, status = run_chunked(_bsm_chunk, args, (np.float64, np.int8))
+    return vol, status
 
 
 def implied_vol(
@@ -275,8 +253,9 @@ def implied_vol_black76_with_status(
     is_call: ArrayLike,
 ) -> tuple[FloatArray, StatusArray]:
     """Black-76 implied volatility on a forward (discount e^{−rt}) and an `IVStatus` code per row."""
-    p, f, k, tt, r = _floats(price, forward, strike, t, rate)
-    return _chunked(_black76_chunk, p, f, k, tt, r, np.asarray(is_call, dtype=bool))
+    args = [*as_floats(price, forward, strike, t, rate), np.asarray(is_call, dtype=bool)]
+    vol, status = run_chunked(_black76_chunk, args, (np.float64, np.int8))
+    return vol, status
 
 
 def implied_vol_black76(

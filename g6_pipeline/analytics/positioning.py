@@ -1,4 +1,4 @@
-"""Open-interest analytics: put-call ratios, max pain, OI change and OI build-up labels.
+"""Open-interest analytics on arrays: put-call ratios, max pain, changes since the previous close, build-up labels.
 
 Conventions (the ones on Sensibull/Opstra screens):
 - PCR = ΣPE OI ÷ ΣCE OI over the collected strikes of one expiry; the volume PCR likewise with volume.
@@ -21,16 +21,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from g6_pipeline.analytics.black import ArrayLike, FloatArray
-from g6_pipeline.analytics.strike_grid import StrikeGrid
-
-BUILDUP_LABELS: tuple[str, ...] = ("long_buildup", "short_buildup", "short_covering", "long_unwinding", "")
-"""The label vocabulary, identical to `schema.BUILDUP_LABELS`."""
-
-
-def _total(values: FloatArray) -> float:
-    """Sum of the finite values; NaN when there are none."""
-    finite = values[np.isfinite(values)]
-    return float(finite.sum()) if finite.size else math.nan
+from g6_pipeline.core.schema import BUILDUP_LABELS
+from g6_pipeline.util.numeric import finite_sum
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -42,23 +34,7 @@ def ratio(numerator: float, denominator: float) -> float:
 
 def pcr_from_sides(ce: FloatArray, pe: FloatArray) -> float:
     """ΣPE ÷ ΣCE over per-strike (or per-leg) values; NaN when the CE side has no positive total."""
-    return ratio(_total(pe), _total(ce))
-
-
-def put_call_ratio(legs: pd.DataFrame, column: str = "oi") -> float:
-    """PCR of one expiry's legs (long format: `side`, `column`): ΣPE ÷ ΣCE; NaN when undefined."""
-    calls = legs["side"].to_numpy() == "CE"
-    values = legs[column].to_numpy(dtype=np.float64)
-    return pcr_from_sides(values[calls], values[~calls])
-
-
-def put_call_ratio_by_strike(legs: pd.DataFrame, column: str = "oi") -> pd.Series:
-    """Strike-wise PCR (PE ÷ CE per strike, NaN where CE is zero or absent), indexed by ascending strike."""
-    grid = StrikeGrid.from_frame(legs)
-    ce, pe = grid.sides(legs[column].to_numpy(dtype=np.float64))
-    with np.errstate(all="ignore"):
-        pcr = np.where(ce > 0, pe / ce, np.nan)
-    return pd.Series(pcr, index=pd.Index(grid.strikes, name="strike"), name=f"pcr_{column}")
+    return ratio(finite_sum(pe), finite_sum(ce))
 
 
 def writer_payout(strikes: FloatArray, ce_oi: FloatArray, pe_oi: FloatArray) -> FloatArray:
@@ -86,35 +62,24 @@ def max_pain_from_grid(strikes: FloatArray, ce_oi: FloatArray, pe_oi: FloatArray
     return float(strikes[int(np.flatnonzero(payout <= lowest + 1e-12 * abs(lowest))[0])])
 
 
-def max_pain(legs: pd.DataFrame) -> float:
-    """Max pain of one expiry's legs (long format: `strike`, `side`, `oi`); NaN without OI."""
-    grid = StrikeGrid.from_frame(legs)
-    ce, pe = grid.sides(legs["oi"].to_numpy(dtype=np.float64))
-    return max_pain_from_grid(grid.strikes, ce, pe)
-
-
 def buildup_labels(price_change: ArrayLike, oi_change: ArrayLike) -> npt.NDArray[np.object_]:
-    """OI build-up label per leg from the price and OI changes (see the module docstring)."""
+    """OI build-up label per leg from the price and OI changes (see the module docstring): `BUILDUP_LABELS`."""
+    long_buildup, short_buildup, short_covering, long_unwinding, none = BUILDUP_LABELS
     dp = np.asarray(price_change, dtype=np.float64)
     doi = np.asarray(oi_change, dtype=np.float64)
-    labels = np.full(np.broadcast_shapes(dp.shape, doi.shape), "", dtype=object)
+    labels = np.full(np.broadcast_shapes(dp.shape, doi.shape), none, dtype=object)
     up, down = dp > 0, dp < 0
     more, less = doi > 0, doi < 0
-    labels[up & more] = "long_buildup"
-    labels[down & more] = "short_buildup"
-    labels[up & less] = "short_covering"
-    labels[down & less] = "long_unwinding"
+    labels[up & more] = long_buildup
+    labels[down & more] = short_buildup
+    labels[up & less] = short_covering
+    labels[down & less] = long_unwinding
     return labels
 
 
-def previous_close(legs: pd.DataFrame, prev_close_legs: pd.DataFrame | None) -> tuple[FloatArray, FloatArray]:
-    """(OI, last price) of each leg in the previous session's closing snapshot, matched on `tradingsymbol`
-    (the last row wins on duplicates); NaN for legs it does not contain, or all NaN without a snapshot."""
-    return previous_close_of(legs["tradingsymbol"].tolist(), prev_close_legs)
-
-
 def previous_close_of(symbols: Sequence[str], prev_close_legs: pd.DataFrame | None) -> tuple[FloatArray, FloatArray]:
-    """`previous_close` for a list of trading symbols."""
+    """(OI, last price) of each symbol in the previous session's closing snapshot (the last row wins on
+    duplicates); NaN for symbols it does not contain, or all NaN without a snapshot."""
     n = len(symbols)
     if prev_close_legs is None or prev_close_legs.empty or n == 0:
         return np.full(n, np.nan), np.full(n, np.nan)
@@ -125,24 +90,6 @@ def previous_close_of(symbols: Sequence[str], prev_close_legs: pd.DataFrame | No
     return (
         np.fromiter((oi.get(sym, nan) for sym in symbols), dtype=np.float64, count=n),
         np.fromiter((last.get(sym, nan) for sym in symbols), dtype=np.float64, count=n),
-    )
-
-
-def oi_change(legs: pd.DataFrame, prev_close_legs: pd.DataFrame | None) -> FloatArray:
-    """OI now minus OI in the previous session's closing snapshot, matched on `tradingsymbol`.
-
-    NaN for a leg absent from the previous snapshot (a new strike) or when there is no previous snapshot.
-    """
-    before, _ = previous_close(legs, prev_close_legs)
-    return np.asarray(legs["oi"].to_numpy(dtype=np.float64) - before, dtype=np.float64)
-
-
-def price_change(legs: pd.DataFrame, prev_close_legs: pd.DataFrame | None = None) -> FloatArray:
-    """Last price minus the previous session's close: the leg's own `prev_close`, else the last price of
-    the previous session's closing snapshot (matched on `tradingsymbol`); NaN when neither is known."""
-    _, last = previous_close(legs, prev_close_legs)
-    return change_since_close(
-        legs["last_price"].to_numpy(dtype=np.float64), legs["prev_close"].to_numpy(dtype=np.float64), last
     )
 
 

@@ -15,15 +15,13 @@ Rows with t ≤ 0, σ ≤ 0 or any non-finite input are NaN.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtr
 
-from g6_pipeline.analytics.black import ONE_OVER_SQRT_TWO_PI, ArrayLike, FloatArray
+from g6_pipeline.analytics.black import ONE_OVER_SQRT_TWO_PI, ArrayLike, FloatArray, as_floats, run_chunked
 
-_CHUNK = 32768
 DAYS_PER_YEAR = 365.0
 
 
@@ -88,26 +86,13 @@ def greeks(
     Black-Scholes-Merton with continuous dividend yield; all arguments broadcast, `t` in years, `vol` a
     fraction, `is_call` boolean. NaN where t ≤ 0, σ ≤ 0 (or NaN, e.g. a failed IV) or inputs are invalid.
     """
-    arrays: list[npt.NDArray[Any]] = [np.asarray(a, dtype=np.float64) for a in (spot, strike, t, rate, vol)]
-    arrays.append(np.asarray(is_call, dtype=bool))
-    arrays.append(np.asarray(dividend_yield, dtype=np.float64))
-    shape = np.broadcast_shapes(*(a.shape for a in arrays))
-    size = int(np.prod(shape))
-    columns = [a.reshape(()) if a.size == 1 else np.broadcast_to(a, shape).ravel() for a in arrays]
-    out = tuple(np.empty(size) for _ in range(5))
-    with np.errstate(all="ignore"):
-        for start in range(0, size, _CHUNK):
-            stop = min(start + _CHUNK, size)
-            n = stop - start
-            s0, k, tt, r, v, call, q = (col[start:stop] if col.ndim else np.broadcast_to(col, (n,)) for col in columns)
-            _greeks_chunk(s0, k, tt, r, v, call, q, out=(out[0][start:stop], out[1][start:stop], out[2][start:stop],
-                                                           out[3][start:stop], out[4][start:stop]))
-    delta, gamma, vega, theta, rho = (o.reshape(shape) for o in out)
+    args = [*as_floats(spot, strike, t, rate, vol), np.asarray(is_call, dtype=bool), *as_floats(dividend_yield)]
+    delta, gamma, vega, theta, rho = run_chunked(_greeks_chunk, args, (np.float64,) * 5)
     return Greeks(delta=delta, gamma=gamma, vega=vega, theta=theta, rho=rho)
 
 
 def implied_dividend_yield(spot: ArrayLike, forward: ArrayLike, t: ArrayLike, rate: ArrayLike) -> FloatArray:
     """q with S·e^{(r−q)t} = F: the carry that makes Black-Scholes-Merton on spot equal Black-76 on F."""
-    s0, f, tt, r = (np.asarray(a, dtype=np.float64) for a in (spot, forward, t, rate))
+    s0, f, tt, r = as_floats(spot, forward, t, rate)
     with np.errstate(all="ignore"):
         return np.asarray(r - np.log(f / s0) / tt, dtype=np.float64)

@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-import pandas as pd
-
 from g6_pipeline.analytics.black import FloatArray
-from g6_pipeline.analytics.strike_grid import StrikeGrid
 
 
 def straddle_from_grid(ce: FloatArray, pe: FloatArray, atm_index: int) -> float:
@@ -22,14 +18,6 @@ def straddle_from_grid(ce: FloatArray, pe: FloatArray, atm_index: int) -> float:
         return math.nan
     value = float(ce[atm_index] + pe[atm_index])
     return value if math.isfinite(value) else math.nan
-
-
-def atm_straddle(legs: pd.DataFrame, atm: float, price_column: str = "last_price") -> float:
-    """ATM straddle of one expiry's legs (long format: `strike`, `side`, `price_column`)."""
-    grid = StrikeGrid.from_frame(legs)
-    ce, pe = grid.sides(legs[price_column].to_numpy(dtype=np.float64))
-    hit = np.flatnonzero(grid.strikes == atm)
-    return straddle_from_grid(ce, pe, int(hit[0]) if hit.size else -1)
 
 
 def change(value: float, reference: float | None) -> float:

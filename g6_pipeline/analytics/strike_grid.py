@@ -1,8 +1,7 @@
 """One expiry's legs laid out side by side: ascending listed strikes, a CE and a PE value per strike.
 
 The chain analytics work on this layout in numpy (a minute's chain is ~1,300 legs; pandas group-bys
-per expiry would cost more than all the mathematics). `from_frame` accepts the long format of
-`ChainSnapshot.legs` (one row per leg, `strike` and `side` columns).
+per expiry would cost more than all the mathematics).
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from g6_pipeline.analytics.black import ArrayLike, FloatArray
 
@@ -41,11 +39,6 @@ class StrikeGrid:
         position = np.full(k.shape, -1, dtype=np.intp)
         position[listed] = inverse
         return cls(strikes=strikes, position=position, is_call=calls)
-
-    @classmethod
-    def from_frame(cls, legs: pd.DataFrame) -> StrikeGrid:
-        """Grid of a long-format legs frame (columns `strike`, `side` with 'CE'/'PE')."""
-        return cls.from_legs(legs["strike"].to_numpy(dtype=np.float64), legs["side"].to_numpy() == "CE")
 
     @property
     def size(self) -> int:

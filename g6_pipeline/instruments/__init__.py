@@ -17,7 +17,7 @@ from g6_pipeline.instruments.universe import (
     select_options,
     strike_step,
     strike_window,
-    synthetic_forward,
+    strike_window_centre,
 )
 
 __all__ = [
@@ -36,5 +36,5 @@ __all__ = [
     "select_options",
     "strike_step",
     "strike_window",
-    "synthetic_forward",
+    "strike_window_centre",
 ]

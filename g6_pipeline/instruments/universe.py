@@ -174,8 +174,12 @@ def build_universe(
     )
 
 
-def synthetic_forward(strikes: np.ndarray, calls: np.ndarray, puts: np.ndarray) -> float:
-    """K + C − P at the strike where |C − P| is smallest (NaN when no strike has both prices)."""
+def strike_window_centre(strikes: np.ndarray, calls: np.ndarray, puts: np.ndarray) -> float:
+    """Where to centre an expiry's strike window: K + C − P at the strike where |C − P| is smallest.
+
+    Undiscounted put-call parity, good enough to pick the strikes to collect (the priced forward is
+    `analytics.forward`); NaN when no strike has both prices.
+    """
     diff = np.asarray(calls, dtype="float64") - np.asarray(puts, dtype="float64")
     ok = np.isfinite(diff)
     if not ok.any():

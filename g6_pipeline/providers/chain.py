@@ -2,7 +2,8 @@
 
 A `QuoteSource` only downloads dumps and answers Kite-format `/quote` calls; this module does the rest the
 same way for the kite, synthetic and mock sources. The strike window of each expiry is centred on the
-previous minute's synthetic forward (K + C − P where |C − P| is smallest) or, before there is one, on spot.
+previous minute's `strike_window_centre` (K + C − P where |C − P| is smallest) or, before there is one, on
+spot.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -27,14 +28,15 @@ from g6_pipeline.instruments import (
     UniverseError,
     build_universe,
     dump_day,
-    synthetic_forward,
+    strike_window_centre,
 )
 from g6_pipeline.providers.base import CircuitOpenError, FetchResult, ProviderError, TokenExpiredError
-from g6_pipeline.providers.quotes import QUOTE_FIELDS, QuoteTable, TableQuoteSource, as_float, parse_quote
+from g6_pipeline.providers.quotes import QUOTE_FIELDS, VIX_KEY, QuoteTable, TableQuoteSource, parse_quote
 from g6_pipeline.settings.model import IndexSettings
+from g6_pipeline.util.numeric import finite_float
 
 log = logging.getLogger(__name__)
-VIX_KEY = "NSE:INDIA VIX"
+_Answer = TypeVar("_Answer")
 __all__ = ["QUOTE_FIELDS", "ChainProvider", "QuoteSource", "QuoteTable", "parse_quote"]
 
 
@@ -76,7 +78,7 @@ class ChainProvider:
         self.stats = ProviderStats()
         self._clock = clock
         self._dumps: dict[tuple[str, date], pd.DataFrame] = {}
-        self._forwards: dict[tuple[str, date], float] = {}
+        self._centres: dict[tuple[str, date], float] = {}
         self._universes: dict[tuple[str, date, str, str, tuple[str, ...], date], IndexUniverse] = {}
 
     def _dump(self, exchange: str, day: date) -> pd.DataFrame:
@@ -107,38 +109,44 @@ class ChainProvider:
                 )
         return uni
 
-    def _quote_all(self, keys: Sequence[str], now: datetime) -> tuple[dict[str, Mapping[str, Any]], dict[str, str]]:
-        """Quotes in batches of `max_batch`; keys of a failed batch map to the failure's reason."""
-        quotes: dict[str, Mapping[str, Any]] = {}
+    def _in_batches(
+        self, keys: Sequence[str], ask: Callable[[list[str]], _Answer]
+    ) -> tuple[list[_Answer], dict[str, str]]:
+        """`ask` for each batch of at most `max_batch` keys; keys of a failed batch map to the failure's reason.
+
+        An expired token or an open circuit stops the whole fetch.
+        """
+        answers: list[_Answer] = []
         failed: dict[str, str] = {}
         step = self.source.max_batch
         for i in range(0, len(keys), step):
             batch = list(keys[i : i + step])
             try:
-                quotes.update(self.source.quote(batch, now))
+                answers.append(ask(batch))
             except (TokenExpiredError, CircuitOpenError):
                 raise
             except ProviderError as exc:
                 failed.update(dict.fromkeys(batch, str(exc)))
+        return answers, failed
+
+    def _quote_all(self, keys: Sequence[str], now: datetime) -> tuple[dict[str, Mapping[str, Any]], dict[str, str]]:
+        """Kite `/quote` items of `keys`, and the reason of each key whose batch failed."""
+        answers, failed = self._in_batches(keys, lambda batch: self.source.quote(batch, now))
+        quotes: dict[str, Mapping[str, Any]] = {}
+        for answer in answers:
+            quotes.update(answer)
         return quotes, failed
 
     def _quote_table(self, keys: Sequence[str], now: datetime) -> tuple[QuoteTable, dict[str, str]]:
         """`_quote_all` as one parsed `QuoteTable` (straight from the source when it can answer one)."""
-        tables: list[QuoteTable] = []
-        failed: dict[str, str] = {}
-        step = self.source.max_batch
         source = self.source
-        for i in range(0, len(keys), step):
-            batch = list(keys[i : i + step])
-            try:
-                if isinstance(source, TableQuoteSource):
-                    tables.append(source.quote_table(batch, now))
-                else:
-                    tables.append(QuoteTable.from_items(source.quote(batch, now)))
-            except (TokenExpiredError, CircuitOpenError):
-                raise
-            except ProviderError as exc:
-                failed.update(dict.fromkeys(batch, str(exc)))
+
+        def ask(batch: list[str]) -> QuoteTable:
+            if isinstance(source, TableQuoteSource):
+                return source.quote_table(batch, now)
+            return QuoteTable.from_items(source.quote(batch, now))
+
+        tables, failed = self._in_batches(keys, ask)
         return QuoteTable.concat(tables), failed
 
     def fetch(self, indices: Mapping[str, IndexSettings], now: datetime) -> FetchResult:
@@ -163,12 +171,12 @@ class ChainProvider:
         keys_by_index: dict[str, list[str]] = {}
         for name, uni in universes.items():
             item = spots.get(uni.spot_key)
-            spot = as_float(item.get("last_price")) if item else math.nan
+            spot = finite_float(item.get("last_price")) if item else math.nan
             if not spot > 0:
                 reason = spot_failed.get(uni.spot_key, "not in the quote response")
                 result.failures[name] = f"index price {uni.spot_key} not quoted: {reason}"
                 continue
-            centers = {e: self._forwards.get((name, e), spot) for e in set(uni.expiries.values())}
+            centers = {e: self._centres.get((name, e), spot) for e in set(uni.expiries.values())}
             ix = indices[name]
             legs_by_index[name] = legs = uni.legs(centers, ix.strikes_below, ix.strikes_above)
             prefix = uni.exchange + ":"
@@ -177,7 +185,7 @@ class ChainProvider:
         table, failed = self._quote_table(keys, minute)
         fetched_at = self._clock()
         vix_item = spots.get(VIX_KEY)
-        vix = as_float(vix_item.get("last_price")) if vix_item else math.nan
+        vix = finite_float(vix_item.get("last_price")) if vix_item else math.nan
         for name, legs in legs_by_index.items():
             uni = universes[name]
             full_keys = keys_by_index[name]
@@ -217,27 +225,27 @@ class ChainProvider:
             else:
                 data[col] = legs[col].array.take(pos)
         got = pd.DataFrame(data)
-        self._update_forwards(name, uni, data)
+        self._update_centres(name, uni, data)
         spot_item = spots[uni.spot_key]
         ohlc = spot_item.get("ohlc") or {}
         return ChainSnapshot(
             index=name,
             timestamp=minute,
             fetched_at=fetched_at,
-            spot=as_float(spot_item.get("last_price")),
+            spot=finite_float(spot_item.get("last_price")),
             legs=got,
             expiries=dict(uni.expiries),
             missing=missing,
-            spot_open=as_float(ohlc.get("open")),
-            spot_high=as_float(ohlc.get("high")),
-            spot_low=as_float(ohlc.get("low")),
-            spot_prev_close=as_float(ohlc.get("close")),
+            spot_open=finite_float(ohlc.get("open")),
+            spot_high=finite_float(ohlc.get("high")),
+            spot_low=finite_float(ohlc.get("low")),
+            spot_prev_close=finite_float(ohlc.get("close")),
             vix=vix,
             provider=self.name,
         )
 
-    def _update_forwards(self, name: str, uni: IndexUniverse, legs: Mapping[str, Any]) -> None:
-        """Each expiry's synthetic forward from its quoted legs (mid, else last price), for the next window."""
+    def _update_centres(self, name: str, uni: IndexUniverse, legs: Mapping[str, Any]) -> None:
+        """Each expiry's `strike_window_centre` from its quoted legs (mid, else last price), for the next window."""
         expiry = np.asarray(legs["expiry"], dtype=object)
         strike = np.asarray(legs["strike"], dtype="float64")
         side = np.asarray(legs["side"], dtype=object)
@@ -251,6 +259,6 @@ class ChainProvider:
             ck, ci = np.unique(strike[calls], return_index=True)
             pk, pi = np.unique(strike[puts], return_index=True)
             both, at_c, at_p = np.intersect1d(ck, pk, assume_unique=True, return_indices=True)
-            fwd = synthetic_forward(both, price[calls[ci[at_c]]], price[puts[pi[at_p]]])
+            fwd = strike_window_centre(both, price[calls[ci[at_c]]], price[puts[pi[at_p]]])
             if math.isfinite(fwd):
-                self._forwards[(name, exp)] = fwd
+                self._centres[(name, exp)] = fwd

@@ -23,11 +23,12 @@ from g6_pipeline.core.report import ProviderStats
 from g6_pipeline.instruments import dump_from_records
 from g6_pipeline.providers.base import ProviderError, TokenExpiredError
 from g6_pipeline.providers.kite_token import TokenStore, TokenStoreError
+from g6_pipeline.providers.quotes import QUOTE_BATCH
 from g6_pipeline.providers.ratelimit import TokenBucket, shared_bucket
 from g6_pipeline.providers.resilience import CircuitBreaker, backoff_delay
 from g6_pipeline.settings.model import KiteSettings
+from g6_pipeline.util.redact import describe_error
 
-QUOTE_BATCH = 500
 RETRYABLE: tuple[type[BaseException], ...] = (
     kex.NetworkException,
     kex.DataException,
@@ -77,10 +78,7 @@ class KiteSource:
         return [s for s in found if s]
 
     def _describe(self, exc: BaseException) -> str:
-        text = f"{type(exc).__name__}: {exc}"[:300]
-        for secret in self._secrets():
-            text = text.replace(secret, "***")
-        return text
+        return describe_error(exc, self._secrets(), limit=300)
 
     def credentials(self) -> tuple[str, str]:
         """(api_key, access_token) from settings, else from the token store; raise when none is usable."""

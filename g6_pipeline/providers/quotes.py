@@ -14,16 +14,14 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from g6_pipeline.util.numeric import finite_float
+
 QUOTE_FIELDS = ("last_price", "bid", "ask", "bid_qty", "ask_qty", "volume", "oi", "average_price", "prev_close")
-
-
-def as_float(value: Any) -> float:
-    """`value` as a finite float, else NaN."""
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return out if math.isfinite(out) else math.nan
+"""The leg fields a quote gives, in `LEG_COLUMNS` order."""
+QUOTE_BATCH = 500
+"""Most keys Kite answers in one `/quote` call (every source batches the same way)."""
+VIX_KEY = "NSE:INDIA VIX"
+"""Kite's quote key of the India VIX, fetched with the index prices every minute."""
 
 
 def parse_quote(item: Mapping[str, Any]) -> dict[str, float]:
@@ -34,12 +32,12 @@ def parse_quote(item: Mapping[str, Any]) -> dict[str, float]:
         levels = depth.get(side) or []
         if not levels:
             return math.nan, math.nan
-        price, qty = as_float(levels[0].get("price")), as_float(levels[0].get("quantity"))
+        price, qty = finite_float(levels[0].get("price")), finite_float(levels[0].get("quantity"))
         return (price, qty) if price > 0 and qty > 0 else (math.nan, math.nan)
 
     bid, bid_qty = best("buy")
     ask, ask_qty = best("sell")
-    last = as_float(item.get("last_price"))
+    last = finite_float(item.get("last_price"))
     ohlc = item.get("ohlc") or {}
     return {
         "last_price": last if last > 0 else math.nan,
@@ -47,10 +45,10 @@ def parse_quote(item: Mapping[str, Any]) -> dict[str, float]:
         "ask": ask,
         "bid_qty": bid_qty,
         "ask_qty": ask_qty,
-        "volume": as_float(item.get("volume")),
-        "oi": as_float(item.get("oi")),
-        "average_price": as_float(item.get("average_price")),
-        "prev_close": as_float(ohlc.get("close")),
+        "volume": finite_float(item.get("volume")),
+        "oi": finite_float(item.get("oi")),
+        "average_price": finite_float(item.get("average_price")),
+        "prev_close": finite_float(ohlc.get("close")),
     }
 
 

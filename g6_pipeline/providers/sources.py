@@ -11,14 +11,14 @@ import pandas as pd
 
 from g6_pipeline.core.report import ProviderStats
 from g6_pipeline.instruments import DUMP_COLUMNS, parse_dump_csv
-from g6_pipeline.providers.quotes import QuoteTable
+from g6_pipeline.providers.quotes import QUOTE_BATCH, VIX_KEY, QuoteTable
 from g6_pipeline.providers.synthetic import SPECS, SyntheticMarket, tradingsymbol
 
 
 class SyntheticSource:
     """Serves `SyntheticMarket` through the Kite formats (CSV dump, `/quote` items)."""
 
-    max_batch = 500
+    max_batch = QUOTE_BATCH
 
     def __init__(self, market: SyntheticMarket) -> None:
         self.market = market
@@ -33,8 +33,7 @@ class SyntheticSource:
 
     def quote(self, keys: Sequence[str], now: datetime) -> Mapping[str, Mapping[str, Any]]:
         """The market's `/quote` items at `now`."""
-        stats_keys = list(keys)
-        return self.market.quote(stats_keys, now)
+        return self.market.quote(list(keys), now)
 
     def quote_table(self, keys: Sequence[str], now: datetime) -> QuoteTable:
         """`quote` parsed, with the options' columns taken from the market without building Kite items."""
@@ -65,7 +64,7 @@ class MockSource:
     Prices are a closed-form function of strike and days to expiry, the same on every call: for unit tests.
     """
 
-    max_batch = 500
+    max_batch = QUOTE_BATCH
 
     def begin(self, stats: ProviderStats) -> None:
         """No token needed."""
@@ -115,7 +114,7 @@ class MockSource:
             if key in spot_keys:
                 s = MOCK_SPOTS[spot_keys[key]]
                 out[key] = {"last_price": s, "ohlc": {"open": s - 10, "high": s + 40, "low": s - 60, "close": s - 20}}
-            elif key == "NSE:INDIA VIX":
+            elif key == VIX_KEY:
                 out[key] = {"last_price": 13.5}
             elif key in catalog:
                 row = catalog[key]

@@ -8,20 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from g6_pipeline.analytics import (
-    atm_straddle,
-    buildup_labels,
-    iv_smile,
-    max_pain,
-    oi_change,
-    price_change,
-    put_call_ratio,
-    put_call_ratio_by_strike,
-    risk_reversal_butterfly,
-    synthetic_forward,
-    vol_surface,
+from g6_pipeline.analytics import buildup_labels, risk_reversal_butterfly
+from g6_pipeline.analytics.forward import forward_from_grid
+from g6_pipeline.analytics.positioning import (
+    change_since_close,
+    max_pain_from_grid,
+    pcr_from_sides,
+    previous_close_of,
 )
 from g6_pipeline.analytics.smile import iv_at_delta
+from g6_pipeline.analytics.straddle import straddle_from_grid
+from g6_pipeline.analytics.strike_grid import StrikeGrid
 from g6_pipeline_tests.analytics.chains import legs_frame
 
 
@@ -39,15 +36,32 @@ def _chain() -> pd.DataFrame:
     return legs_frame(rows)
 
 
+def _sides(legs: pd.DataFrame, column: str) -> tuple[StrikeGrid, np.ndarray, np.ndarray]:
+    grid = StrikeGrid.from_legs(legs["strike"].to_numpy(dtype=np.float64), legs["side"].to_numpy() == "CE")
+    ce, pe = grid.sides(legs[column].to_numpy(dtype=np.float64))
+    return grid, ce, pe
+
+
+def _pcr(legs: pd.DataFrame, column: str = "oi") -> float:
+    _, ce, pe = _sides(legs, column)
+    return pcr_from_sides(ce, pe)
+
+
+def _max_pain(legs: pd.DataFrame) -> float:
+    grid, ce, pe = _sides(legs, "oi")
+    return max_pain_from_grid(grid.strikes, ce, pe)
+
+
+def _straddle(legs: pd.DataFrame, atm: float) -> float:
+    grid, ce, pe = _sides(legs, "last_price")
+    hit = np.flatnonzero(grid.strikes == atm)
+    return straddle_from_grid(ce, pe, int(hit[0]) if hit.size else -1)
+
+
 def test_pcr_by_oi_and_volume() -> None:
     legs = _chain()
-    assert put_call_ratio(legs) == pytest.approx(65 / 60)
-    assert put_call_ratio(legs, "volume") == pytest.approx(7 / 10)
-    by_strike = put_call_ratio_by_strike(legs)
-    assert by_strike.index.tolist() == [100.0, 110.0, 120.0]
-    np.testing.assert_allclose(by_strike.to_numpy(), [4.0, 1.0, 5 / 30])
-    volume = put_call_ratio_by_strike(legs, "volume")
-    assert volume.iloc[2] != volume.iloc[2]  # CE volume 0 at 120: undefined, not infinite
+    assert _pcr(legs) == pytest.approx(65 / 60)
+    assert _pcr(legs, "volume") == pytest.approx(7 / 10)
 
 
 def test_max_pain_by_hand() -> None:
@@ -55,7 +69,7 @@ def test_max_pain_by_hand() -> None:
     # S = 100: calls 0,               puts 20·10 + 5·20 = 300 → 300
     # S = 110: calls 10·10 = 100,     puts 5·10 = 50         → 150  (minimum)
     # S = 120: calls 10·20 + 20·10,   puts 0                 → 400
-    assert max_pain(_chain()) == 110.0
+    assert _max_pain(_chain()) == 110.0
 
 
 def test_max_pain_tie_takes_the_lower_strike_and_no_oi_is_nan() -> None:
@@ -64,39 +78,42 @@ def test_max_pain_tie_takes_the_lower_strike_and_no_oi_is_nan() -> None:
         {"strike": 100, "side": "CE", "oi": 10}, {"strike": 110, "side": "PE", "oi": 10},
         {"strike": 100, "side": "PE", "oi": 0}, {"strike": 110, "side": "CE", "oi": 0},
     ])
-    assert max_pain(legs) == 100.0
+    assert _max_pain(legs) == 100.0
     legs["oi"] = 0.0
-    assert math.isnan(max_pain(legs))
-    assert math.isnan(put_call_ratio(legs))
+    assert math.isnan(_max_pain(legs))
+    assert math.isnan(_pcr(legs))
 
 
-def test_synthetic_forward_and_atm_by_hand() -> None:
+def test_forward_and_atm_by_hand() -> None:
     # |C − P| is 10.5 at 100, 1 at 110, 10.5 at 120 → F = 110 + e^{0.1·0.5}·(5 − 4) = 111.0512710963760
-    estimate = synthetic_forward(_chain(), t=0.5, rate=0.1, spot=109.0)
+    grid, ce, pe = _sides(_chain(), "last_price")
+    estimate = forward_from_grid(grid, ce, pe, t=0.5, rate=0.1, spot=109.0)
     assert estimate.source == "synthetic"
     assert estimate.parity_strike == 110.0
     assert estimate.forward == pytest.approx(110 + math.exp(0.05), rel=1e-15)
     assert estimate.atm == 110.0
-    futures = synthetic_forward(_chain(), t=0.5, rate=0.1, spot=109.0, futures=116.0)
+    futures = forward_from_grid(grid, ce, pe, t=0.5, rate=0.1, spot=109.0, futures=116.0)
     assert (futures.forward, futures.atm, futures.source) == (116.0, 120.0, "futures")
 
 
 def test_one_sided_chain_falls_back_to_spot_carry() -> None:
     legs = _chain()
     calls_only = legs[legs["side"] == "CE"]
-    estimate = synthetic_forward(calls_only, t=0.5, rate=0.1, spot=104.0)
+    grid, ce, pe = _sides(calls_only, "last_price")
+    estimate = forward_from_grid(grid, ce, pe, t=0.5, rate=0.1, spot=104.0)
     assert estimate.source == "spot"
     assert estimate.forward == pytest.approx(104.0 * math.exp(0.05))
     assert estimate.atm == 110.0  # 109.33 is nearest to 110
-    assert math.isnan(put_call_ratio(calls_only))
-    assert math.isnan(atm_straddle(calls_only, 110.0))
-    empty = synthetic_forward(legs.iloc[:0], t=0.5, rate=0.1)
+    assert math.isnan(_pcr(calls_only))
+    assert math.isnan(_straddle(calls_only, 110.0))
+    grid, ce, pe = _sides(legs.iloc[:0], "last_price")
+    empty = forward_from_grid(grid, ce, pe, t=0.5, rate=0.1)
     assert empty.source == "none" and math.isnan(empty.forward) and math.isnan(empty.atm)
 
 
 def test_atm_straddle() -> None:
-    assert atm_straddle(_chain(), 110.0) == 9.0
-    assert math.isnan(atm_straddle(_chain(), 105.0))
+    assert _straddle(_chain(), 110.0) == 9.0
+    assert math.isnan(_straddle(_chain(), 105.0))
 
 
 def test_buildup_labels_from_signs() -> None:
@@ -105,16 +122,13 @@ def test_buildup_labels_from_signs() -> None:
 
 
 def test_oi_and_price_change_against_the_previous_close() -> None:
-    legs = legs_frame([
-        {"strike": 100, "side": "CE", "tradingsymbol": "A", "oi": 150.0, "last_price": 10.0, "prev_close": 8.0},
-        {"strike": 100, "side": "PE", "tradingsymbol": "B", "oi": 80.0, "last_price": 4.0},
-        {"strike": 110, "side": "CE", "tradingsymbol": "NEW", "oi": 10.0, "last_price": 1.0},
-    ])
     previous = pd.DataFrame({"tradingsymbol": ["A", "B"], "oi": [100.0, 100.0], "last_price": [9.0, 5.0]})
-    np.testing.assert_array_equal(oi_change(legs, previous), [50.0, -20.0, np.nan])
+    prev_oi, prev_last = previous_close_of(["A", "B", "NEW"], previous)
+    np.testing.assert_array_equal(np.array([150.0, 80.0, 10.0]) - prev_oi, [50.0, -20.0, np.nan])
     # A's own prev_close (8) wins over the closing snapshot (9); B has none and falls back to 5.
-    np.testing.assert_array_equal(price_change(legs, previous), [2.0, -1.0, np.nan])
-    assert np.isnan(oi_change(legs, None)).all()
+    moved = change_since_close(np.array([10.0, 4.0, 1.0]), np.array([8.0, np.nan, np.nan]), prev_last)
+    np.testing.assert_array_equal(moved, [2.0, -1.0, np.nan])
+    assert np.isnan(previous_close_of(["A", "B"], None)).all()
 
 
 def test_iv_at_25_delta_interpolates_and_never_extrapolates() -> None:
@@ -128,20 +142,3 @@ def test_iv_at_25_delta_interpolates_and_never_extrapolates() -> None:
     assert bf == pytest.approx(0.035)
     assert math.isnan(iv_at_delta([0.4, 0.3], [0.2, 0.21], 0.25))  # not bracketed
     assert math.isnan(iv_at_delta([], [], 0.25))
-
-
-def test_smile_and_surface_use_the_out_of_the_money_side() -> None:
-    options = legs_frame([
-        {"strike": k, "side": s, "last_price": 1.0} for k in (90.0, 100.0, 104.0, 130.0) for s in ("CE", "PE")
-    ])
-    options["iv"] = [0.30, 0.31, 0.20, 0.21, 0.19, np.nan, 0.40, 0.41]
-    options["forward"] = 100.0
-    smile = iv_smile(options)
-    assert smile["strike"].tolist() == [90.0, 100.0, 104.0, 130.0]
-    np.testing.assert_allclose(smile["moneyness"], [-10.0, 0.0, 4.0, 30.0])
-    np.testing.assert_allclose(smile["iv"], [0.31, 0.20, 0.19, 0.40])  # PE below F, CE at/above
-    surface = vol_surface(options)
-    assert surface.columns.tolist() == ["this_week"]
-    assert surface.loc["[-10, -5)", "this_week"] == pytest.approx(0.31)
-    assert surface.loc["[0, 5)", "this_week"] == pytest.approx((0.20 + 0.19) / 2)
-    assert np.isnan(surface.to_numpy()[2, 0])  # "[-5, 0)": empty; 130 lies outside the edges

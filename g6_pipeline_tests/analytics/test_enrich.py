@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from vollib.black_scholes_merton.greeks import analytical
 
-from g6_pipeline.analytics import enrich, enrich_many, market_breadth
+from g6_pipeline.analytics import enrich, enrich_many
 from g6_pipeline.core.schema import OPTION_COLUMNS, OPTION_SCHEMA, OVERVIEW_COLUMNS, OVERVIEW_SCHEMA
 from g6_pipeline.core.snapshot import SessionReference
 from g6_pipeline_tests.analytics.chains import EXPIRY, IST, T_YEARS, legs_frame, priced_chain, snapshot
@@ -155,24 +155,6 @@ def test_degenerate_chains_give_defined_results() -> None:
     expired = enrich(snapshot(one, timestamp=after_close), RATE).options
     assert (expired["iv_status"] == "expired").all() and expired["delta"].isna().all()
     assert (expired["t_years"] < 0).all()
-
-
-def test_market_breadth_across_indices() -> None:
-    a = legs_frame([
-        {"strike": 100.0, "side": "CE", "last_price": 10.0, "prev_close": 8.0, "oi": 100.0},
-        {"strike": 100.0, "side": "PE", "last_price": 5.0, "prev_close": 6.0, "oi": 300.0},
-        {"strike": 110.0, "side": "CE", "last_price": 3.0, "prev_close": 3.0, "oi": 100.0},
-    ])
-    b = legs_frame([{"strike": 100.0, "side": "PE", "last_price": 7.0, "prev_close": 6.0, "oi": 50.0}])
-    chains = [enrich(snapshot(a, spot=105.0), RATE), enrich(snapshot(b, spot=101.0, index="SENSEX"), RATE)]
-    table = market_breadth(chains).set_index("index")
-    assert table.index.tolist() == ["NIFTY", "SENSEX", "ALL"]
-    first, second, total = table.loc["NIFTY"], table.loc["SENSEX"], table.loc["ALL"]
-    assert (first["advancing"], first["declining"], first["unchanged"]) == (1, 1, 1)
-    assert first["pcr"] == pytest.approx(300 / 200)
-    assert np.isnan(second["pcr"]) and second["pe_oi"] == 50.0
-    assert (total["advancing"], total["declining"]) == (2, 1)
-    assert total["pcr"] == pytest.approx(350 / 200)
 
 
 def test_enrich_many_equals_enrich_one_by_one() -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from g6_pipeline.core.calendar import CalendarError, MarketCalendar
 from g6_pipeline.instruments.dump import DUMP_COLUMNS
+from g6_pipeline.providers.quotes import VIX_KEY
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 WEEKLY_MONTH_CODES = "123456789OND"
@@ -53,7 +54,6 @@ SPECS: dict[str, IndexSpec] = {
         IndexSpec(5, "NIFTYNXT50", "NFO", "NSE:NIFTY NEXT 50", 270857, 65000.0, 0.16, 100, 500, 25, False),
     )
 }
-VIX_KEY = "NSE:INDIA VIX"
 VIX_TOKEN = 264969
 NEAR_STRIKES = 40
 FAR_STRIKES = 10
@@ -164,6 +164,6 @@ def index_rows(exchange: str) -> pd.DataFrame:
             rows.append((spec.spot_token, spec.spot_token // 256, symbol, symbol, 0.0, None, 0.0, 0.0, 0,
                          "EQ", "INDICES", exchange))
     if exchange == "NSE":
-        rows.append((VIX_TOKEN, VIX_TOKEN // 256, "INDIA VIX", "INDIA VIX", 0.0, None, 0.0, 0.0, 0, "EQ",
-                     "INDICES", "NSE"))
+        exchange_, symbol = VIX_KEY.split(":", 1)
+        rows.append((VIX_TOKEN, VIX_TOKEN // 256, symbol, symbol, 0.0, None, 0.0, 0.0, 0, "EQ", "INDICES", exchange_))
     return pd.DataFrame(rows, columns=list(DUMP_COLUMNS))
