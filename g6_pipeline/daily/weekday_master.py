@@ -3,7 +3,7 @@ metrics over every stored day with the same weekday.
 
 Key: (index, expiry tag, offset, weekday, time of day). Each day is first reduced to a small aggregate file
 (`weekday_master/_days/<INDEX>/<YYYY-MM-DD>.parquet`, rows at the same time averaged), read from the day's
-sealed Parquet. A weekday's master files are then rebuilt from all stored aggregates of that weekday in date
+sealed Parquet and kept to the calendar's regular session hours (open to close, both included). A weekday's master files are then rebuilt from all stored aggregates of that weekday in date
 order: `counter += 1; mean += (x − mean)/counter; ema = α·x + (1 − α)·ema` (the first day sets both). So
 materialising a day twice, or days in any order, writes byte-identical files. A value missing on a day
 (NaN) leaves that metric's mean and EMA as they were; it is never counted as zero.
