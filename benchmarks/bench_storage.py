@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.daily.weekday_master import update_range, update_weekday_master
 from g6_pipeline.data import load_chain
@@ -37,6 +38,7 @@ DAY = date(2026, 11, 23)
 INDICES = ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX")
 TAGS = ("this_week", "next_week", "this_month", "next_month")
 MINUTES = 375
+CALENDAR = MarketCalendar.load(Path(__file__).resolve().parents[1] / "config")
 
 
 def _shifted(chain: EnrichedChain, k: int) -> tuple[pd.DataFrame, dict[str, object]]:
@@ -112,7 +114,8 @@ def bench_minute_write(root: Path, repeat: int) -> tuple[float, float, float, fl
 def bench_load_day(root: Path, repeat: int) -> tuple[float, float, float, int]:
     """(load_chain sealed s, load_chain from slices s, naive s, rows) for one full day of NIFTY."""
     chain = make_chain("NIFTY", minute(DAY, "0915"), tags=TAGS, half_width=20)
-    location = DataLocation(root / "read")
+    data_dir = str(root / "read")  # what a notebook passes
+    location = DataLocation(data_dir)
     for k in range(MINUTES):
         options, _ = _shifted(chain, k)
         location.write_atomic(
@@ -122,10 +125,10 @@ def bench_load_day(root: Path, repeat: int) -> tuple[float, float, float, int]:
     folder = Path(location.table_dir("options", DAY, "NIFTY").path)
     slices = sorted(folder.glob("minute=*.parquet"))
     naive_s = _median(lambda: pd.concat([pd.read_parquet(p) for p in slices], ignore_index=True), repeat)
-    from_slices_s = _median(lambda: load_chain(DAY, "NIFTY", data_dir=str(location.root)), repeat)
+    from_slices_s = _median(lambda: load_chain(DAY, "NIFTY", data_dir=data_dir), repeat)
     seal_day(location, DAY, "NIFTY", MINUTES)
-    rows = len(load_chain(DAY, "NIFTY", data_dir=str(location.root)))
-    sealed_s = _median(lambda: load_chain(DAY, "NIFTY", data_dir=str(location.root)), repeat)
+    rows = len(load_chain(DAY, "NIFTY", data_dir=data_dir))
+    sealed_s = _median(lambda: load_chain(DAY, "NIFTY", data_dir=data_dir), repeat)
     return sealed_s, from_slices_s, naive_s, rows
 
 
@@ -144,11 +147,11 @@ def bench_weekday_master(root: Path, days: int) -> tuple[float, float, float]:
             ParquetSink(loc).write_day_frames(moved_options, moved_overview)
     write_s = (time.perf_counter() - start) / (2 * days)
     start = time.perf_counter()
-    update_range(ranged, trading, "NIFTY", 0.5)
+    update_range(ranged, trading, "NIFTY", 0.5, CALENDAR)
     range_s = time.perf_counter() - start
     start = time.perf_counter()
     for d in sorted(trading):
-        update_weekday_master(stepwise, d, "NIFTY", 0.5)
+        update_weekday_master(stepwise, d, "NIFTY", 0.5, CALENDAR)
     step_s = time.perf_counter() - start
     return write_s, range_s, step_s
 

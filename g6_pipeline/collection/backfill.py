@@ -120,7 +120,8 @@ def _history_of(
                 rows += generate_synthetic_day(loaded, day, wanted)
                 log.info("generated synthetic %s for %s", day, ", ".join(wanted))
     alpha = settings.analytics.weekday_master_alpha
-    return rows, {name: update_range(location, days, name, alpha=alpha) for name in indices}
+    calendar = MarketCalendar.load(loaded.config_dir)
+    return rows, {name: update_range(location, days, name, alpha, calendar) for name in indices}
 
 
 def has_stored_day(location: DataLocation, day: date, index: str) -> bool:

@@ -19,9 +19,10 @@ import pyarrow as pa
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.schema import EXPIRY_TAGS
 from g6_pipeline.core.snapshot import SessionReference
-from g6_pipeline.data import read_edge_minute
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
+from g6_pipeline.storage.reader import read_edge_minute
+from g6_pipeline.util.numeric import finite_or_none
 
 log = logging.getLogger(__name__)
 _LEG_COLUMNS = ["tradingsymbol", "last_price", "oi"]
@@ -46,14 +47,12 @@ class ReferenceCache:
         # today's first minute may not be stored yet: keep the reference only once it is complete
         if not math.isnan(reference.day_open_spot):
             self._cache[key] = reference
-            self.location.write_atomic(self._path(index, day), json.dumps(document).encode(), durable=False)
+            path = self.location.reference_file(index, day)
+            self.location.write_atomic(path, json.dumps(document).encode(), durable=False)
         return reference
 
-    def _path(self, index: str, day: date) -> Any:
-        return self.location.root / "_reference" / index / f"{day.isoformat()}.json"
-
     def _read_kept(self, index: str, day: date) -> SessionReference | None:
-        path = self._path(index, day)
+        path = self.location.reference_file(index, day)
         if not self.location.exists(path):
             return None
         try:
@@ -93,7 +92,7 @@ def _legs(table: pa.Table | None) -> list[list[Any]]:
     if table is None or table.num_rows == 0:
         return []
     frame = table.select(_LEG_COLUMNS).to_pandas().drop_duplicates("tradingsymbol")
-    return [[s, _finite(p), _finite(o)] for s, p, o in frame.itertuples(index=False)]
+    return [[s, finite_or_none(p), finite_or_none(o)] for s, p, o in frame.itertuples(index=False)]
 
 
 def _straddles(overview: pa.Table | None) -> dict[str, float]:
@@ -110,8 +109,4 @@ def _straddles(overview: pa.Table | None) -> dict[str, float]:
 def _value(table: pa.Table | None, column: str) -> float | None:
     if table is None or table.num_rows == 0 or column not in table.column_names:
         return None
-    return _finite(table.column(column)[0].as_py())
-
-
-def _finite(value: Any) -> float | None:
-    return float(value) if value is not None and math.isfinite(float(value)) else None
+    return finite_or_none(table.column(column)[0].as_py())

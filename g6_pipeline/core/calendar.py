@@ -130,11 +130,6 @@ class MarketCalendar:
                 f"{self.source}: year {d.year} is not covered (covered: {covered}); add its holidays to the file"
             )
 
-    def holiday_name(self, d: date) -> str | None:
-        """The holiday's name when `d` is a listed holiday, else None."""
-        self._check(d)
-        return self._holidays.get(d)
-
     def has_regular_session(self, d: date) -> bool:
         """A weekday that is not a holiday: full 09:15–15:30 hours (used for expiry moves)."""
         self._check(d)

@@ -3,7 +3,7 @@ metrics over every stored day with the same weekday.
 
 Key: (index, expiry tag, offset, weekday, time of day). Each day is first reduced to a small aggregate file
 (`weekday_master/_days/<INDEX>/<YYYY-MM-DD>.parquet`, rows at the same time averaged), read from the day's
-sealed Parquet. A weekday's master files are then rebuilt from all stored aggregates of that weekday in date
+sealed Parquet and kept to the calendar's regular session hours (open to close, both included). A weekday's master files are then rebuilt from all stored aggregates of that weekday in date
 order: `counter += 1; mean += (x − mean)/counter; ema = α·x + (1 − α)·ema` (the first day sets both). So
 materialising a day twice, or days in any order, writes byte-identical files. A value missing on a day
 (NaN) leaves that metric's mean and EMA as they were; it is never counted as zero.
@@ -19,7 +19,7 @@ import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, time
 from typing import Literal
 
 import numpy as np
@@ -27,6 +27,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.storage.classic_format import SIDE_METRICS, option_rows
 from g6_pipeline.storage.location import WEEKDAY_NAMES, DataLocation, format_offset
 from g6_pipeline.storage.parquet import OPTIONS, read_table, table_bytes
@@ -41,8 +43,6 @@ MASTER_COLUMNS: tuple[str, ...] = (
     "offset",
 )
 MASTER_HEADER = (",".join(MASTER_COLUMNS) + "\n").encode()
-SESSION_START = "09:15:00"
-SESSION_END = "15:30:00"
 KEY = ["expiry_tag", "offset", "time"]
 
 Severity = Literal["critical", "warning", "info"]
@@ -86,23 +86,31 @@ class WeekdayMasterReport:
         return data
 
 
-def day_aggregate(options: pd.DataFrame) -> pd.DataFrame:
-    """Reduce a day's option rows to one row per (expiry tag, offset, time of day) inside the session.
+def day_aggregate(options: pd.DataFrame, open_time: time, close_time: time) -> pd.DataFrame:
+    """Reduce a day's option rows to one row per (expiry tag, offset, time of day) from `open_time` to
+    `close_time`, both included (IST).
 
     Columns: `expiry_tag`, `offset`, `time` (HH:MM:SS) and every metric of `METRICS`.
     """
     rows = option_rows(options)
-    codes, uniques = pd.factorize(pd.DatetimeIndex(rows["timestamp"]).tz_convert("Asia/Kolkata"))
+    codes, uniques = pd.factorize(pd.DatetimeIndex(rows["timestamp"]).tz_convert(MARKET_TZ_NAME))
     rows["time"] = np.asarray(pd.DatetimeIndex(uniques).strftime("%H:%M:%S"), dtype=object)[codes]
-    rows = rows[(rows["time"] >= SESSION_START) & (rows["time"] <= SESSION_END)]
+    start, end = _hms(open_time), _hms(close_time)
+    rows = rows[(rows["time"] >= start) & (rows["time"] <= end)]
     agg = rows.groupby(KEY, sort=True, observed=True)[list(METRICS)].mean().reset_index()
     agg["offset"] = agg["offset"].astype("int64")
     agg["expiry_tag"] = agg["expiry_tag"].astype(str)
     return agg
 
 
-def _store_aggregate(location: DataLocation, day: date, index: str) -> tuple[int, list[Issue]]:
-    """Read the day's sealed file, write its aggregate; returns (rows, issues)."""
+def _hms(moment: time) -> str:
+    return moment.strftime("%H:%M:%S")
+
+
+def _store_aggregate(
+    location: DataLocation, day: date, index: str, calendar: MarketCalendar
+) -> tuple[int, list[Issue]]:
+    """Read the day's sealed file, write its aggregate over the regular session hours; returns (rows, issues)."""
     sealed = location.sealed_file(OPTIONS, day, index)
     if not location.exists(sealed):
         return 0, [Issue("critical", f"no sealed option file for {index} on {day.isoformat()}: {sealed}")]
@@ -110,28 +118,18 @@ def _store_aggregate(location: DataLocation, day: date, index: str) -> tuple[int
         options = read_table(location, sealed).to_pandas()
     except Exception as exc:
         return 0, [Issue("critical", f"cannot read {sealed}: {exc}")]
-    agg = day_aggregate(options)
+    agg = day_aggregate(options, calendar.open_time, calendar.close_time)
     issues: list[Issue] = []
     if agg.empty:
-        issues.append(Issue("warning", f"no rows between {SESSION_START} and {SESSION_END}"))
+        issues.append(
+            Issue("warning", f"no rows between {_hms(calendar.open_time)} and {_hms(calendar.close_time)}")
+        )
     missing_tp = int(agg["tp"].isna().sum())
     if missing_tp:
         issues.append(Issue("warning", f"{missing_tp} of {len(agg)} rows lack tp (a CE or PE leg missing)"))
     table = pa.Table.from_pandas(agg, preserve_index=False).replace_schema_metadata(None)
     location.write_atomic(location.weekday_day_aggregate(index, day), table_bytes(table))
     return len(agg), issues
-
-
-def _stored_days(location: DataLocation, index: str) -> list[date]:
-    folder = location.weekday_master_root() / "_days" / index
-    days = []
-    for name in location.list_names(folder):
-        if name.endswith(".parquet"):
-            try:
-                days.append(date.fromisoformat(name.removesuffix(".parquet")))
-            except ValueError:
-                continue
-    return sorted(days)
 
 
 def fold(aggregates: list[pd.DataFrame], alpha: float) -> pd.DataFrame:
@@ -186,7 +184,7 @@ def rebuild_weekday(
     """Rewrite every master file of one index and weekday from the stored aggregates; (rows, files, days)."""
     if not 0 < alpha <= 1:
         raise ValueError(f"weekday master alpha must be in (0, 1], got {alpha}")
-    days = [d for d in _stored_days(location, index) if d.weekday() == weekday]
+    days = [d for d in location.weekday_aggregate_days(index) if d.weekday() == weekday]
     aggregates = [read_table(location, location.weekday_day_aggregate(index, d)).to_pandas() for d in days]
     master = fold(aggregates, alpha)
     name = WEEKDAY_NAMES[weekday]
@@ -203,15 +201,9 @@ def rebuild_weekday(
 
 
 def _remove_stale(location: DataLocation, index: str, weekday: str, keep: set[tuple[str, int]]) -> None:
-    root = location.weekday_master_root() / index
-    for tag in location.list_names(root):
-        for off in location.list_names(root / tag):
-            try:
-                offset = int(off)
-            except ValueError:
-                continue
-            if (tag, offset) not in keep:
-                location.remove(location.weekday_master_file(index, tag, offset, weekday))
+    for tag, offset in location.weekday_master_series(index):
+        if (tag, offset) not in keep:
+            location.remove(location.weekday_master_file(index, tag, offset, weekday))
 
 
 def _write_quality(location: DataLocation, report: WeekdayMasterReport) -> WeekdayMasterReport:
@@ -222,17 +214,25 @@ def _write_quality(location: DataLocation, report: WeekdayMasterReport) -> Weekd
     return final
 
 
-def update_weekday_master(location: DataLocation, day: date, index: str, alpha: float) -> WeekdayMasterReport:
-    """Fold one sealed day of one index into its weekday's master (idempotent, order-independent)."""
-    return update_range(location, [day], index, alpha)[0]
+def update_weekday_master(
+    location: DataLocation, day: date, index: str, alpha: float, calendar: MarketCalendar
+) -> WeekdayMasterReport:
+    """Fold one sealed day of one index into its weekday's master (idempotent, order-independent).
+
+    Rows count from the calendar's regular open to its close, both included.
+    """
+    return update_range(location, [day], index, alpha, calendar)[0]
 
 
 def update_range(
-    location: DataLocation, days: Iterable[date], index: str, alpha: float
+    location: DataLocation, days: Iterable[date], index: str, alpha: float, calendar: MarketCalendar
 ) -> list[WeekdayMasterReport]:
-    """Materialise many days of one index at once: every day's aggregate, then each weekday rebuilt once."""
+    """Materialise many days of one index at once: every day's aggregate, then each weekday rebuilt once.
+
+    Rows count from the calendar's regular open to its close, both included.
+    """
     wanted = sorted(set(days))
-    found: dict[date, tuple[int, list[Issue]]] = {d: _store_aggregate(location, d, index) for d in wanted}
+    found = {d: _store_aggregate(location, d, index, calendar) for d in wanted}
     rebuilt: dict[int, tuple[int, int, list[date]]] = {}
     for weekday in sorted({d.weekday() for d in wanted}):
         rebuilt[weekday] = rebuild_weekday(location, index, weekday, alpha)

@@ -47,6 +47,7 @@ from g6_pipeline.storage.classic_format import (
 )
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import StorageError
+from g6_pipeline.util.numeric import finite_float
 
 _NET = CLASSIC_COLUMNS.index("tp_net_change")
 _KEEP = len(CLASSIC_COLUMNS) - len(CHANGE_COLUMNS)
@@ -217,7 +218,7 @@ class ClassicCsvSink:
     @staticmethod
     def _recompute_changes(lines: list[bytes], prev_tp: float) -> list[bytes]:
         fields = [ln.rstrip(b"\n").split(b",") for ln in lines]
-        tp = np.array([float(f[TP_FIELD]) if f[TP_FIELD] else np.nan for f in fields])
+        tp = np.array([finite_float(f[TP_FIELD]) for f in fields])
         known = tp[~np.isnan(tp)]
         first = np.full(len(tp), known[0] if len(known) else np.nan)
         tails = format_lines(changes(tp, first, np.full(len(tp), prev_tp)), CHANGE_COLUMNS)
@@ -235,12 +236,10 @@ class ClassicCsvSink:
         if ends is None:
             return np.nan
         for line in reversed(ends[1].split(b"\n")):
-            parts = line.split(b",")
-            if len(parts) == len(CLASSIC_COLUMNS) and parts[TP_FIELD] and parts[0] != b"timestamp":
-                try:
-                    return float(parts[TP_FIELD])
-                except ValueError:
-                    continue
+            if line.count(b",") == len(CLASSIC_COLUMNS) - 1 and not line.startswith(b"timestamp,"):
+                tp = field_float(line, TP_FIELD)
+                if not np.isnan(tp):
+                    return tp
         return np.nan
 
     # ---- the backfill path ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import pyarrow.csv as pacsv
 from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.core.schema import EXPIRY_TAGS
 from g6_pipeline.storage.location import format_offset
+from g6_pipeline.util.numeric import finite_float
 
 SIDE_METRICS: tuple[str, ...] = ("vol", "oi", "iv", "delta", "theta", "vega", "gamma", "rho")
 """Per-side metrics of the classic row, in the original's order (each written ce_ then pe_)."""
@@ -152,6 +153,5 @@ def sort_key(key: bytes) -> bytes:
 
 
 def field_float(line: bytes, position: int) -> float:
-    """A numeric field of a CSV line (NaN when empty)."""
-    text = line.split(b",")[position]
-    return float(text) if text.strip() else float("nan")
+    """A numeric field of a CSV line (NaN when empty or not a number)."""
+    return finite_float(line.split(b",")[position])

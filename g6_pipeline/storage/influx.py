@@ -24,6 +24,9 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 from g6_pipeline.core.report import SinkOutcome
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.settings.model import InfluxSettings, Settings
+from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.util.numeric import finite_float
+from g6_pipeline.util.redact import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ def option_lines(chain: EnrichedChain) -> list[str]:
     """`option_data` points of one chain, one per leg that has at least one finite field."""
     lines = []
     for row in chain.options.itertuples(index=False):
-        fields = {name: _num(getattr(row, column)) for column, name in OPTION_FIELDS.items()}
+        fields = {name: finite_float(getattr(row, column)) for column, name in OPTION_FIELDS.items()}
         fields = {k: v for k, v in fields.items() if math.isfinite(v)}
         if not fields:
             continue
@@ -60,7 +63,7 @@ def option_lines(chain: EnrichedChain) -> list[str]:
             .tag("index", str(row.index))
             .tag("expiry", _day(row.expiry))
             .tag("type", str(row.side))
-            .tag("strike", _strike(_num(row.strike)))
+            .tag("strike", _strike(finite_float(row.strike)))
         )
         for name, value in fields.items():
             point.field(name, value)
@@ -75,7 +78,7 @@ def overview_line(chain: EnrichedChain) -> str | None:
     for key, value in chain.overview.items():
         if key in ("timestamp", "index") or isinstance(value, str | date):
             continue
-        number = _num(value)
+        number = finite_float(value)
         if math.isfinite(number):
             point.field(key, number)
             written += 1
@@ -115,17 +118,17 @@ class InfluxSink:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> InfluxSink | None:
-        """The sink for these settings, spooling under `<data_dir>/_spool/influx`; None when no URL is set."""
+        """The sink for these settings, spooling under `<data_dir>/_spool/influx` (a local data directory only);
+        None when no URL is set."""
         if not settings.influx.enabled:
             return None
-        local = "://" not in settings.data_dir
-        return cls(settings.influx, Path(settings.data_dir) / "_spool" / "influx" if local else None)
+        location = DataLocation(settings.data_dir)
+        return cls(settings.influx, Path(location.influx_spool_dir().path) if location.is_local else None)
 
     def _client_writer(self) -> Writer:
         s = self.settings
-        token = s.token.get_secret_value() if s.token else ""
         self._client = InfluxDBClient(
-            url=str(s.url), token=token, org=s.org, timeout=int(s.timeout_seconds * 1000)
+            url=str(s.url), token=self._token(), org=s.org, timeout=int(s.timeout_seconds * 1000)
         )
         api = self._client.write_api(write_options=SYNCHRONOUS)
 
@@ -201,7 +204,7 @@ class InfluxSink:
                     self._writer(batch)
                     break
                 except Exception as exc:  # network errors, HTTP 4xx/5xx from the client
-                    reason = self._describe(exc)
+                    reason = describe_error(exc, [self._token()])
                     if attempt == len(RETRY_DELAYS_SECONDS):
                         self._failed()
                         return reason
@@ -250,17 +253,8 @@ class InfluxSink:
             return []
         return sorted(self.spool_dir.glob("points-*.lp"))
 
-    def _describe(self, exc: Exception) -> str:
-        text = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-        token = self.settings.token.get_secret_value() if self.settings.token else ""
-        return text.replace(token, "***") if token else text
-
-
-def _num(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
+    def _token(self) -> str:
+        return self.settings.token.get_secret_value() if self.settings.token else ""
 
 
 def _day(value: Any) -> str:

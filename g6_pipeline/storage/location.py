@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterable
 from datetime import date, datetime
 from datetime import time as dtime
 
@@ -22,6 +23,10 @@ from g6_pipeline.util.atomic_file import write_atomic
 LOCAL_PROTOCOLS = frozenset({"", "file", "local"})
 SEALED_NAME = "day.parquet"
 RAW_DIR = "_raw"
+DAY_PREFIX = "date="
+INDEX_PREFIX = "index="
+MINUTE_PREFIX = "minute="
+PROBE_NAME = ".g6-diagnose-probe"
 WEEKDAY_NAMES: tuple[str, ...] = (
     "MONDAY",
     "TUESDAY",
@@ -44,6 +49,17 @@ def minute_key(moment: datetime | dtime) -> str:
     return f"{moment.hour:02d}{moment.minute:02d}"
 
 
+def _dates(texts: Iterable[str]) -> list[date]:
+    """The ISO dates among `texts`, sorted (anything else is skipped)."""
+    days = []
+    for text in texts:
+        try:
+            days.append(date.fromisoformat(text))
+        except ValueError:
+            continue
+    return sorted(days)
+
+
 class DataLocation:
     """The data directory: every path G6 writes is built here, and every write goes through here."""
 
@@ -57,57 +73,118 @@ class DataLocation:
     def __repr__(self) -> str:
         return f"DataLocation({str(self.root)!r})"
 
-    # ---- layout ---------------------------------------------------------------------------------------
+    # ---- layout: Parquet -----------------------------------------------------------------------------
+
+    def table_root(self, table: str) -> UPath:
+        """`parquet/<table>/`: every stored day of one table (`options` or `overview`)."""
+        return self.root.joinpath("parquet", table)
 
     def table_dir(self, table: str, day: date, index: str) -> UPath:
-        """Folder of one table (`options` or `overview`) for one trading day and index."""
-        return self.root.joinpath("parquet", table, f"date={day.isoformat()}", f"index={index}")
+        """`parquet/<table>/date=<YYYY-MM-DD>/index=<INDEX>/`: one table for one trading day and index."""
+        return self.table_root(table).joinpath(f"{DAY_PREFIX}{day.isoformat()}", f"{INDEX_PREFIX}{index}")
 
     def minute_slice(self, table: str, day: date, index: str, minute: datetime | dtime) -> UPath:
-        """The Parquet slice of one collection minute."""
-        return self.table_dir(table, day, index) / f"minute={minute_key(minute)}.parquet"
+        """`.../minute=HHMM.parquet`: the Parquet slice of one collection minute."""
+        return self.table_dir(table, day, index) / f"{MINUTE_PREFIX}{minute_key(minute)}.parquet"
 
     def sealed_file(self, table: str, day: date, index: str) -> UPath:
-        """The compacted file of one day (written by the seal or by a backfill)."""
+        """`.../day.parquet`: the compacted file of one day (written by the seal or by a backfill)."""
         return self.table_dir(table, day, index) / SEALED_NAME
 
     def raw_dir(self, table: str, day: date, index: str) -> UPath:
-        """Where the minute slices of a sealed day are kept until pruned (ignored by dataset readers)."""
+        """`.../_raw/`: the minute slices of a sealed day, kept until pruned (ignored by dataset readers)."""
         return self.table_dir(table, day, index) / RAW_DIR
 
-    def classic_series_dir(self, index: str, expiry_tag: str, offset: int) -> UPath:
-        """Folder of one classic CSV series: `g6_data/<INDEX>/<expiry_tag>/<offset>/`."""
-        return self.root.joinpath("g6_data", index, expiry_tag, format_offset(offset))
+    # ---- layout: classic CSV and weekday master --------------------------------------------------------
 
     def classic_csv(self, index: str, expiry_tag: str, offset: int, day: date) -> UPath:
-        """The classic per-strike CSV of one series and day."""
+        """`g6_data/<INDEX>/<expiry_tag>/<offset>/<YYYY-MM-DD>.csv`: the classic per-strike CSV of one series."""
         return self.root.joinpath(
             "g6_data", index, expiry_tag, format_offset(offset), f"{day.isoformat()}.csv"
         )
 
     def overview_csv(self, index: str, day: date) -> UPath:
-        """The classic overview CSV of one index and day."""
+        """`g6_data/overview/<INDEX>/<YYYY-MM-DD>.csv`: the classic overview CSV of one index and day."""
         return self.root.joinpath("g6_data", "overview", index, f"{day.isoformat()}.csv")
 
     def weekday_master_root(self) -> UPath:
-        """Root of the weekday master tree."""
+        """`weekday_master/`: root of the weekday master tree."""
         return self.root / "weekday_master"
 
     def weekday_master_file(self, index: str, expiry_tag: str, offset: int, weekday: str) -> UPath:
         """`weekday_master/<INDEX>/<expiry_tag>/<offset>/<WEEKDAY>.csv`."""
-        return self.root.joinpath(
-            "weekday_master", index, expiry_tag, format_offset(offset), f"{weekday}.csv"
-        )
+        return self.weekday_master_root().joinpath(index, expiry_tag, format_offset(offset), f"{weekday}.csv")
+
+    def weekday_aggregate_dir(self, index: str) -> UPath:
+        """`weekday_master/_days/<INDEX>/`: the per-day aggregates of one index."""
+        return self.weekday_master_root().joinpath("_days", index)
 
     def weekday_day_aggregate(self, index: str, day: date) -> UPath:
-        """The per-day aggregate the weekday master is rebuilt from."""
-        return self.root.joinpath("weekday_master", "_days", index, f"{day.isoformat()}.parquet")
+        """`weekday_master/_days/<INDEX>/<YYYY-MM-DD>.parquet`: the aggregate the weekday master is rebuilt from."""
+        return self.weekday_aggregate_dir(index) / f"{day.isoformat()}.parquet"
 
     def weekday_quality_file(self, index: str, day: date) -> UPath:
-        """The quality report of one weekday-master partition."""
-        return self.root.joinpath(
-            "weekday_master", "_quality", index, f"overlay_quality_{day.isoformat()}.json"
-        )
+        """`weekday_master/_quality/<INDEX>/overlay_quality_<YYYY-MM-DD>.json`: one partition's quality report."""
+        return self.weekday_master_root().joinpath("_quality", index, f"overlay_quality_{day.isoformat()}.json")
+
+    # ---- layout: caches and local state ----------------------------------------------------------------
+
+    def reference_file(self, index: str, day: date) -> UPath:
+        """`_reference/<INDEX>/<YYYY-MM-DD>.json`: the kept session reference of one index and day."""
+        return self.root.joinpath("_reference", index, f"{day.isoformat()}.json")
+
+    def influx_spool_dir(self) -> UPath:
+        """`_spool/influx/`: InfluxDB points waiting for the server to answer again."""
+        return self.root.joinpath("_spool", "influx")
+
+    def instruments_dir(self) -> UPath:
+        """`instruments/`: the instrument dump cache (when the data directory is local)."""
+        return self.root / "instruments"
+
+    def panels_dir(self) -> UPath:
+        """`panels/`: the live dashboard's panel files and their manifest (local data directory only)."""
+        return self.root / "panels"
+
+    def runtime_status_file(self) -> UPath:
+        """`runtime_status.json`: the live status of the last collection cycle (local data directory only)."""
+        return self.root / "runtime_status.json"
+
+    def probe_file(self) -> UPath:
+        """`.g6-diagnose-probe`: the hidden file `g6 diagnose` writes and removes to prove the directory writable."""
+        return self.root / PROBE_NAME
+
+    # ---- listings of the layout ------------------------------------------------------------------------
+
+    def minute_slice_names(self, folder: UPath) -> list[str]:
+        """Sorted names of the minute slices (`minute=HHMM.parquet`) in a folder."""
+        return [n for n in self.list_names(folder) if n.startswith(MINUTE_PREFIX) and n.endswith(".parquet")]
+
+    def table_days(self, table: str) -> list[date]:
+        """The days stored for one table (any index), in date order."""
+        names = self.list_names(self.table_root(table))
+        return _dates(n.removeprefix(DAY_PREFIX) for n in names if n.startswith(DAY_PREFIX))
+
+    def table_indices(self, table: str, day: date) -> list[str]:
+        """The indices stored for one table and day, sorted."""
+        folder = self.table_root(table) / f"{DAY_PREFIX}{day.isoformat()}"
+        return [n.removeprefix(INDEX_PREFIX) for n in self.list_names(folder) if n.startswith(INDEX_PREFIX)]
+
+    def weekday_aggregate_days(self, index: str) -> list[date]:
+        """The days of one index that have a weekday-master aggregate, in date order."""
+        names = self.list_names(self.weekday_aggregate_dir(index))
+        return _dates(n.removesuffix(".parquet") for n in names if n.endswith(".parquet"))
+
+    def weekday_master_series(self, index: str) -> list[tuple[str, int]]:
+        """The (expiry tag, offset) series that have a weekday-master folder for one index."""
+        root = self.weekday_master_root() / index
+        series = []
+        for tag in self.list_names(root):
+            for name in self.list_names(root / tag):
+                try:
+                    series.append((tag, int(name)))
+                except ValueError:
+                    continue
+        return series
 
     # ---- operations -----------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from upath import UPath
@@ -91,6 +92,14 @@ def read_tables(
     """Read many Parquet files of one schema into one table (in the order given, files read in parallel)."""
     dataset = pads.dataset([p.path for p in paths], format="parquet", filesystem=location.arrow_filesystem())
     return conform(dataset.to_table(columns=list(columns) if columns is not None else None))
+
+
+def overlay_minutes(base: pa.Table | None, fresh: pa.Table) -> pa.Table:
+    """`fresh` laid over `base`: every minute present in `fresh` replaces that minute's rows of `base`."""
+    if base is None or base.num_rows == 0:
+        return fresh
+    replaced = pc.is_in(base.column("timestamp"), value_set=pc.unique(fresh.column("timestamp")))
+    return pa.concat_tables([base.filter(pc.invert(replaced)), fresh.cast(base.schema)])
 
 
 def conform(table: pa.Table) -> pa.Table:

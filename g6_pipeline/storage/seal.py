@@ -23,6 +23,7 @@ from g6_pipeline.storage.parquet import (
     ROW_KEY,
     SCHEMAS,
     conform,
+    overlay_minutes,
     read_table,
     read_tables,
     sealed_bytes,
@@ -56,32 +57,21 @@ class SealReport:
         return self.minutes_collected >= self.minutes_expected
 
 
-def _slice_names(folder_names: list[str]) -> list[str]:
-    return [n for n in folder_names if n.startswith("minute=") and n.endswith(".parquet")]
-
-
 def _load_day(
     location: DataLocation, table_name: str, day: date, index: str
 ) -> tuple[pa.Table | None, list[str]]:
     """The day's merged table (None if nothing is stored) and the names of the loose slices merged in."""
     folder = location.table_dir(table_name, day, index)
-    names = location.list_names(folder)
-    loose = _slice_names(names)
-    if SEALED_NAME in names:
+    loose = location.minute_slice_names(folder)
+    if SEALED_NAME in location.list_names(folder):
         base = read_table(location, location.sealed_file(table_name, day, index))
     else:
-        raw = _slice_names(location.list_names(location.raw_dir(table_name, day, index)))
         raw_dir = location.raw_dir(table_name, day, index)
-        base_paths = [raw_dir / n for n in raw if n not in loose]
+        base_paths = [raw_dir / n for n in location.minute_slice_names(raw_dir) if n not in loose]
         base = read_tables(location, base_paths) if base_paths else None
     if not loose:
         return base, []
-    fresh = read_tables(location, [folder / n for n in loose])
-    if base is not None and base.num_rows:
-        replaced = pc.is_in(base.column("timestamp"), value_set=pc.unique(fresh.column("timestamp")))
-        base = base.filter(pc.invert(replaced))
-        fresh = pa.concat_tables([base, fresh.cast(base.schema)])
-    return fresh, loose
+    return overlay_minutes(base, read_tables(location, [folder / n for n in loose])), loose
 
 
 def _verify(table: pa.Table, table_name: str, path: object, expected_rows: int) -> pa.Table:
@@ -114,7 +104,7 @@ def _seal_table(
     raw_dir = location.raw_dir(table_name, day, index)
     for name in loose:
         location.move(folder / name, raw_dir / name)
-    return verified, location.size(location.sealed_file(table_name, day, index)), len(loose)
+    return verified, location.size(path), len(loose)
 
 
 def seal_day(
@@ -125,48 +115,42 @@ def seal_day(
     Idempotent. Raises `SealError` when nothing is stored for the day or the compacted data does not verify;
     it is checked before it replaces the previous sealed file and again after, read back from disk.
     """
-    table, size, merged = _seal_table(location, OPTIONS, day, index, compression)
-    minutes = len(pc.unique(table.column("timestamp")))
-    return SealReport(
-        day=day,
-        index=index,
-        table=OPTIONS,
-        path=str(location.sealed_file(OPTIONS, day, index)),
-        rows=table.num_rows,
-        minutes_collected=minutes,
-        minutes_expected=expected_minutes,
-        missing_legs_total=_missing_legs(location, day, index),
-        file_bytes=size,
-        slices_merged=merged,
-    )
+    return _seal(location, OPTIONS, day, index, expected_minutes, compression)
 
 
 def seal_overview(
     location: DataLocation, day: date, index: str, expected_minutes: int, compression: str = "zstd"
 ) -> SealReport:
     """Compact one day's overview slices of one index, like `seal_day` (idempotent, verified)."""
-    table, size, merged = _seal_table(location, OVERVIEW, day, index, compression)
-    missing = pc.sum(table.column("legs_missing")).as_py()
+    return _seal(location, OVERVIEW, day, index, expected_minutes, compression)
+
+
+def _seal(
+    location: DataLocation, table_name: str, day: date, index: str, expected_minutes: int, compression: str
+) -> SealReport:
+    """Seal one table and report it; the missing legs are summed over the day's overview rows."""
+    table, size, merged = _seal_table(location, table_name, day, index, compression)
+    if table_name == OPTIONS:
+        minutes = len(pc.unique(table.column("timestamp")))
+        overview, _ = _load_day(location, OVERVIEW, day, index)
+    else:
+        minutes, overview = table.num_rows, table
+    missing = None
+    if overview is not None and overview.num_rows:
+        total = pc.sum(overview.column("legs_missing")).as_py()
+        missing = int(total) if total is not None else None
     return SealReport(
         day=day,
         index=index,
-        table=OVERVIEW,
-        path=str(location.sealed_file(OVERVIEW, day, index)),
+        table=table_name,
+        path=str(location.sealed_file(table_name, day, index)),
         rows=table.num_rows,
-        minutes_collected=table.num_rows,
+        minutes_collected=minutes,
         minutes_expected=expected_minutes,
-        missing_legs_total=int(missing) if missing is not None else None,
+        missing_legs_total=missing,
         file_bytes=size,
         slices_merged=merged,
     )
-
-
-def _missing_legs(location: DataLocation, day: date, index: str) -> int | None:
-    table, _ = _load_day(location, OVERVIEW, day, index)
-    if table is None or table.num_rows == 0:
-        return None
-    total = pc.sum(table.column("legs_missing")).as_py()
-    return int(total) if total is not None else None
 
 
 @dataclass(frozen=True)
@@ -187,22 +171,14 @@ def prune_raw(location: DataLocation, older_than: date) -> PruneReport:
     removed = size = 0
     days: list[tuple[date, str]] = []
     for table_name in (OPTIONS, OVERVIEW):
-        table_root = location.root / "parquet" / table_name
-        for day_name in location.list_names(table_root):
-            if not day_name.startswith("date="):
-                continue
-            try:
-                day = date.fromisoformat(day_name.removeprefix("date="))
-            except ValueError:
-                continue
+        for day in location.table_days(table_name):
             if day >= older_than:
                 continue
-            for index_name in location.list_names(table_root / day_name):
-                index = index_name.removeprefix("index=")
+            for index in location.table_indices(table_name, day):
                 if not location.exists(location.sealed_file(table_name, day, index)):
                     continue
                 raw_dir = location.raw_dir(table_name, day, index)
-                names = _slice_names(location.list_names(raw_dir))
+                names = location.minute_slice_names(raw_dir)
                 for name in names:
                     size += location.size(raw_dir / name)
                     location.remove(raw_dir / name)

@@ -188,17 +188,16 @@ def test_a_bad_chain_does_not_stop_the_others(location: DataLocation) -> None:
 
 
 def test_csv_rebuilt_from_parquet_equals_the_minute_files(location: DataLocation, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from g6_pipeline.data import load_chain, load_overview
     from g6_pipeline.storage.parquet import ParquetSink
+    from g6_pipeline.storage.reader import read_chain, read_overview
 
     chains = make_day("NIFTY", DAY, ["0915", "0916", "0917"])
     for chain in chains:
         ParquetSink(location).write([chain])
         ClassicCsvSink(location).write([chain])
     rebuilt = DataLocation(tmp_path / "rebuilt")
-    root = str(location.root)
     ClassicCsvSink(rebuilt).write_day_frames(
-        load_chain(DAY, "NIFTY", data_dir=root), load_overview(DAY, "NIFTY", data_dir=root)
+        read_chain(location, DAY, "NIFTY"), read_overview(location, DAY, "NIFTY")
     )
     for offset in (-150, 0, 100):
         path = ("NIFTY", "this_month", offset, DAY)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from g6_pipeline.settings.model import InfluxSettings
+from g6_pipeline.settings.model import InfluxSettings, Settings
 from g6_pipeline.storage.influx import InfluxSink
 from g6_pipeline.storage.sink import Sink
 from g6_pipeline_tests.fakes.servers import Server, free_port, start_victoria_metrics
@@ -108,3 +108,12 @@ def test_without_spool_the_lost_points_are_counted_and_the_breaker_opens(tmp_pat
     refused = sink.write([chain])
     assert time.monotonic() - started < 0.5 and refused.error and "circuit open" in refused.error
     assert refused.points_dropped == 8
+
+
+def test_from_settings_spools_under_a_local_data_dir_only(tmp_path: Path) -> None:
+    influx = _settings(f"http://127.0.0.1:{free_port()}")
+    local = InfluxSink.from_settings(Settings(data_dir=str(tmp_path / "data"), influx=influx))
+    assert local is not None and local.spool_dir == tmp_path / "data" / "_spool" / "influx"
+    remote = InfluxSink.from_settings(Settings(data_dir="memory://bucket/g6", influx=influx))
+    assert remote is not None and remote.spool_dir is None
+    assert InfluxSink.from_settings(Settings(data_dir=str(tmp_path))) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import date, datetime, time
 
 import pytest
 
@@ -13,6 +14,54 @@ from g6_pipeline.storage.location import DataLocation, format_offset
 
 def test_offsets_are_written_signed() -> None:
     assert [format_offset(o) for o in (0, 50, -100)] == ["0", "+50", "-100"]
+
+
+DAY = date(2026, 11, 23)
+
+
+def test_every_path_follows_the_documented_layout(location: DataLocation) -> None:
+    layout = {
+        location.minute_slice("options", DAY, "NIFTY", time(9, 15)):
+            "parquet/options/date=2026-11-23/index=NIFTY/minute=0915.parquet",
+        location.sealed_file("overview", DAY, "SENSEX"): "parquet/overview/date=2026-11-23/index=SENSEX/day.parquet",
+        location.raw_dir("options", DAY, "NIFTY"): "parquet/options/date=2026-11-23/index=NIFTY/_raw",
+        location.classic_csv("NIFTY", "this_week", -100, DAY): "g6_data/NIFTY/this_week/-100/2026-11-23.csv",
+        location.overview_csv("NIFTY", DAY): "g6_data/overview/NIFTY/2026-11-23.csv",
+        location.weekday_master_file("NIFTY", "next_month", 50, "MONDAY"):
+            "weekday_master/NIFTY/next_month/+50/MONDAY.csv",
+        location.weekday_day_aggregate("NIFTY", DAY): "weekday_master/_days/NIFTY/2026-11-23.parquet",
+        location.weekday_quality_file("NIFTY", DAY):
+            "weekday_master/_quality/NIFTY/overlay_quality_2026-11-23.json",
+        location.reference_file("BANKNIFTY", DAY): "_reference/BANKNIFTY/2026-11-23.json",
+        location.influx_spool_dir(): "_spool/influx",
+        location.instruments_dir(): "instruments",
+        location.panels_dir(): "panels",
+        location.runtime_status_file(): "runtime_status.json",
+        location.probe_file(): ".g6-diagnose-probe",
+    }  # fmt: skip
+    root = location.root.path
+    assert [os.path.relpath(path.path, root) for path in layout] == list(layout.values())
+
+
+def test_listings_read_the_layout_back(location: DataLocation) -> None:
+    other = date(2026, 11, 20)
+    for day, index in ((DAY, "NIFTY"), (other, "SENSEX"), (DAY, "BANKNIFTY")):
+        location.write_atomic(location.minute_slice("options", day, index, datetime(2026, 1, 1, 9, 16)), b"x")
+        location.write_atomic(location.weekday_day_aggregate(index, day), b"x")
+    location.write_atomic(location.table_dir("options", DAY, "NIFTY") / "minute=0915.parquet", b"x")
+    location.write_atomic(location.table_dir("options", DAY, "NIFTY") / "notes.txt", b"x")
+    location.write_atomic(location.table_root("options") / "date=someday" / "x", b"x")
+    assert location.table_days("options") == [other, DAY]
+    assert location.table_days("overview") == []
+    assert location.table_indices("options", DAY) == ["BANKNIFTY", "NIFTY"]
+    folder = location.table_dir("options", DAY, "NIFTY")
+    assert location.minute_slice_names(folder) == ["minute=0915.parquet", "minute=0916.parquet"]
+    assert location.weekday_aggregate_days("SENSEX") == [other]
+    for tag, offset in (("this_week", 0), ("this_week", -50), ("next_week", 100)):
+        location.write_atomic(location.weekday_master_file("NIFTY", tag, offset, "MONDAY"), b"x")
+    assert sorted(location.weekday_master_series("NIFTY")) == [
+        ("next_week", 100), ("this_week", -50), ("this_week", 0)
+    ]
 
 
 def test_failed_rename_leaves_old_content_and_no_partial_file(

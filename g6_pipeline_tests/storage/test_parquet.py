@@ -16,6 +16,7 @@ from g6_pipeline.data import load_chain, load_overview
 from g6_pipeline.storage import location as location_module
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import ParquetSink
+from g6_pipeline.storage.reader import read_chain, read_overview
 from g6_pipeline.storage.seal import SealError, prune_raw, seal_day, seal_overview
 from g6_pipeline_tests.storage.chains import make_chain, make_day, minute
 
@@ -26,14 +27,14 @@ def _files(location: DataLocation, table: str = "options") -> list[str]:
     return sorted(os.listdir(location.table_dir(table, DAY, "NIFTY").path))
 
 
-def test_minute_slices_round_trip_through_load_chain(location: DataLocation) -> None:
+def test_minute_slices_round_trip_through_read_chain(location: DataLocation) -> None:
     chains = make_day("NIFTY", DAY, ["0915", "0916", "0917"])
     sink = ParquetSink(location)
     for chain in chains:
         outcome = sink.write([chain])
         assert outcome.error is None and outcome.rows == len(chain.options)
     assert _files(location) == ["minute=0915.parquet", "minute=0916.parquet", "minute=0917.parquet"]
-    loaded = load_chain(DAY, "NIFTY", data_dir=str(location.root))
+    loaded = read_chain(location, DAY, "NIFTY")
     expected = pd.concat([c.options for c in chains], ignore_index=True)
     assert list(loaded.columns) == list(OPTION_COLUMNS)
     assert str(loaded["timestamp"].dt.tz) == "Asia/Kolkata"
@@ -50,20 +51,30 @@ def test_rewriting_a_minute_replaces_it(location: DataLocation) -> None:
     sink = ParquetSink(location)
     sink.write([make_chain("NIFTY", minute(DAY, "0915"), spot=24_000.0)])
     sink.write([make_chain("NIFTY", minute(DAY, "0915"), spot=24_010.0)])
-    loaded = load_chain(DAY, "NIFTY", data_dir=str(location.root))
+    loaded = read_chain(location, DAY, "NIFTY")
     assert not loaded.duplicated(["timestamp", "tradingsymbol"]).any()
     assert set(loaded["index_price"]) == {24_010.0}
 
 
-def test_load_chain_filters_tag_and_columns(location: DataLocation) -> None:
+def test_read_chain_filters_tag_and_columns(location: DataLocation) -> None:
     ParquetSink(location).write([make_chain("NIFTY", minute(DAY, "0915"))])
-    part = load_chain(
-        DAY, "NIFTY", expiry_tag="this_month", columns=["strike", "iv"], data_dir=str(location.root)
-    )
+    part = read_chain(location, DAY, "NIFTY", expiry_tag="this_month", columns=["strike", "iv"])
     assert list(part.columns) == ["strike", "iv"]
     assert len(part) == 14
     with pytest.raises(FileNotFoundError, match="NIFTY on 2026-11-24"):
-        load_chain("2026-11-24", "NIFTY", data_dir=str(location.root))
+        read_chain(location, date(2026, 11, 24), "NIFTY")
+
+
+def test_the_notebook_face_takes_text_for_the_day_and_the_folder(location: DataLocation) -> None:
+    ParquetSink(location).write([make_chain("NIFTY", minute(DAY, "0915"))])
+    folder = location.root.path
+    chain = load_chain("2026-11-23", "NIFTY", expiry_tag="this_month", columns=["strike"], data_dir=folder)
+    assert list(chain.columns) == ["strike"] and len(chain) == 14
+    assert len(load_overview("2026-11-23", "NIFTY", data_dir=folder)) == 1
+    with pytest.raises(FileNotFoundError, match="NIFTY on 2026-11-24"):
+        load_chain("2026-11-24", "NIFTY", data_dir=folder)
+    with pytest.raises(ValueError, match="not a date"):
+        load_chain("23-11-2026", "NIFTY", data_dir=folder)
 
 
 def test_load_chain_defaults_to_the_configured_data_dir(
@@ -89,7 +100,7 @@ def test_seal_compacts_verifies_and_is_idempotent(location: DataLocation) -> Non
     sink = ParquetSink(location)
     for chain in make_day("NIFTY", DAY, ["0915", "0916", "0917"]):
         sink.write([chain])
-    before = load_chain(DAY, "NIFTY", data_dir=str(location.root))
+    before = read_chain(location, DAY, "NIFTY")
     report = seal_day(location, DAY, "NIFTY", expected_minutes=375)
     assert (report.rows, report.minutes_collected, report.minutes_expected) == (84, 3, 375)
     assert report.missing_legs_total == 0 and report.slices_merged == 3 and not report.complete
@@ -103,7 +114,7 @@ def test_seal_compacts_verifies_and_is_idempotent(location: DataLocation) -> Non
     again = seal_day(location, DAY, "NIFTY", expected_minutes=375)
     assert again.rows == 84 and again.slices_merged == 0
     assert Path(report.path).read_bytes() == data
-    after = load_chain(DAY, "NIFTY", data_dir=str(location.root))
+    after = read_chain(location, DAY, "NIFTY")
     pd.testing.assert_frame_equal(before, after)
     assert seal_overview(location, DAY, "NIFTY", 375).rows == 3
 
@@ -114,12 +125,16 @@ def test_a_minute_rewritten_after_the_seal_wins(location: DataLocation) -> None:
         sink.write([chain])
     seal_day(location, DAY, "NIFTY", 375)
     sink.write([make_chain("NIFTY", minute(DAY, "0916"), spot=24_100.0)])
-    loaded = load_chain(DAY, "NIFTY", data_dir=str(location.root))
+    loaded = read_chain(location, DAY, "NIFTY")
     assert len(loaded) == 56
     assert set(loaded.loc[loaded["timestamp"] == minute(DAY, "0916"), "index_price"]) == {24_100.0}
+    # asked for without the timestamp, the re-written minute still replaces the sealed one
+    prices = read_chain(location, DAY, "NIFTY", columns=["index_price"])
+    assert list(prices.columns) == ["index_price"] and len(prices) == 56
+    assert (prices["index_price"] == 24_100.0).sum() == 28
     report = seal_day(location, DAY, "NIFTY", 375)
     assert report.rows == 56 and report.slices_merged == 1
-    pd.testing.assert_frame_equal(loaded, load_chain(DAY, "NIFTY", data_dir=str(location.root)))
+    pd.testing.assert_frame_equal(loaded, read_chain(location, DAY, "NIFTY"))
 
 
 def test_seal_of_an_empty_day_is_an_error(location: DataLocation) -> None:
@@ -141,7 +156,7 @@ def test_crash_while_sealing_keeps_the_slices_and_no_partial_file(
         seal_day(location, DAY, "NIFTY", 375)
     monkeypatch.undo()
     assert _files(location) == ["minute=0915.parquet", "minute=0916.parquet"]
-    assert len(load_chain(DAY, "NIFTY", data_dir=str(location.root))) == 56
+    assert len(read_chain(location, DAY, "NIFTY")) == 56
 
 
 def test_write_day_writes_the_sealed_file_directly(location: DataLocation) -> None:
@@ -149,7 +164,7 @@ def test_write_day_writes_the_sealed_file_directly(location: DataLocation) -> No
     rows, size = ParquetSink(location).write_day(chains)
     assert rows == sum(len(c.options) for c in chains) and size > 0
     assert location.list_names(location.table_dir("options", DAY, "SENSEX")) == ["day.parquet"]
-    assert len(load_overview(DAY, "SENSEX", data_dir=str(location.root))) == 4
+    assert len(read_overview(location, DAY, "SENSEX")) == 4
     assert seal_day(location, DAY, "SENSEX", 375).minutes_collected == 4
 
 
@@ -176,6 +191,6 @@ def test_one_contract_under_two_tags_is_not_a_duplicate(location: DataLocation) 
     shared = pd.concat([chain.options, chain.options.assign(expiry_tag="next_week")], ignore_index=True)
     ParquetSink(location).write([EnrichedChain(chain.snapshot, shared, chain.overview)])
     assert seal_day(location, DAY, "NIFTY", 375).rows == 28
-    loaded = load_chain(DAY, "NIFTY", data_dir=str(location.root))
+    loaded = read_chain(location, DAY, "NIFTY")
     assert quality.duplicates(loaded).passed
     assert not quality.duplicates(pd.concat([loaded, loaded.iloc[:1]])).passed
