@@ -32,7 +32,7 @@ from g6_pipeline.storage.classic_format import classic_timestamp, option_rows
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import ParquetSink, options_table, table_bytes
 from g6_pipeline.storage.seal import seal_day
-from g6_pipeline_tests.storage.chains import make_chain, minute
+from g6_pipeline_tests.fakes.chains import make_chain, minute
 
 DAY = date(2026, 11, 23)
 INDICES = ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from g6_pipeline.daily import quality
-from g6_pipeline_tests.storage.chains import RATE, make_day
+from g6_pipeline_tests.fakes.chains import RATE, make_day
 
 DAY = date(2026, 11, 23)
 

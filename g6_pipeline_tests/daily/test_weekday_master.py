@@ -16,7 +16,7 @@ from g6_pipeline.data import load_weekday_master
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import ParquetSink
 from g6_pipeline.storage.reader import read_weekday_master
-from g6_pipeline_tests.storage.chains import make_chain, minute
+from g6_pipeline_tests.fakes.chains import make_chain, minute
 
 MONDAYS = [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)]
 TUESDAY = date(2026, 11, 17)

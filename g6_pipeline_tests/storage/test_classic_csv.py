@@ -12,7 +12,7 @@ import pytest
 from g6_pipeline.storage import location as location_module
 from g6_pipeline.storage.classic_csv import ClassicCsvSink
 from g6_pipeline.storage.location import DataLocation
-from g6_pipeline_tests.storage.chains import make_chain, make_day, minute
+from g6_pipeline_tests.fakes.chains import make_chain, make_day, minute
 
 DAY = date(2026, 11, 23)
 PREVIOUS = date(2026, 11, 20)
@@ -63,7 +63,8 @@ def test_header_layout_and_values(location: DataLocation) -> None:
     )
     assert list(over)[:3] == ["timestamp", "index", "pcr_this_week"] and "VIX" in over
     assert (
-        float(over["pcr_this_week"]) == 1.25 and over["pcr_next_week"] == "" and float(over["VIX"]) == 13.25
+        float(over["pcr_this_week"]) == pytest.approx(chain.overview["pcr_this_week"])
+        and over["pcr_next_week"] == "" and float(over["VIX"]) == 13.25
     )
     assert over["expected_mask"] == "5" and over["missing_mask"] == "0"
 

@@ -109,7 +109,7 @@ def test_parquet_seal_and_csv_work_on_a_memory_filesystem() -> None:
     from g6_pipeline.storage.classic_csv import ClassicCsvSink
     from g6_pipeline.storage.parquet import ParquetSink
     from g6_pipeline.storage.seal import seal_day
-    from g6_pipeline_tests.storage.chains import make_day
+    from g6_pipeline_tests.fakes.chains import make_day
 
     root = f"memory://g6-{uuid.uuid4().hex}"
     loc = DataLocation(root)

@@ -18,7 +18,7 @@ from g6_pipeline.storage.classic_csv import ClassicCsvSink
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import ParquetSink
 from g6_pipeline.storage.seal import seal_day, seal_overview
-from g6_pipeline_tests.storage.chains import make_day
+from g6_pipeline_tests.fakes.chains import make_day
 
 DAY = date(2026, 11, 23)
 MINUTES = ["0915", "0916", "0917"]

@@ -18,7 +18,7 @@ from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import ParquetSink
 from g6_pipeline.storage.reader import read_chain, read_overview
 from g6_pipeline.storage.seal import SealError, prune_raw, seal_day, seal_overview
-from g6_pipeline_tests.storage.chains import make_chain, make_day, minute
+from g6_pipeline_tests.fakes.chains import make_chain, make_day, minute
 
 DAY = date(2026, 11, 23)
 

@@ -1,0 +1,158 @@
+"""The one factory of enriched chains for tests that need stored-looking data (storage, daily, metrics, live,
+benchmarks): every schema column set, prices from an independent Black-Scholes pricer (scipy's normal
+distribution, never G6's own kernels), the overview computed from the rows the way a trader would.
+
+The prices are free of static arbitrage (calls decrease and are convex in strike, put-call parity holds) so
+the quality checks have a clean baseline; tests break them on purpose where they need a violation. The
+analytics tests keep their own vollib-priced legs (`g6_pipeline_tests/analytics/chains.py`): there the
+independence of the reference pricer from the code under test is the point.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from g6_pipeline.core.clock import IST
+from g6_pipeline.core.schema import EXPIRY_TAGS, OPTION_COLUMNS, OVERVIEW_COLUMNS, TAG_BITS
+from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot, EnrichedChain
+
+__all__ = ["IST", "RATE", "SPOTS", "STEPS", "make_chain", "make_day", "minute"]
+
+RATE = 0.065
+STEPS = {"NIFTY": 50, "BANKNIFTY": 100, "FINNIFTY": 50, "SENSEX": 100}
+SPOTS = {"NIFTY": 24_000.0, "BANKNIFTY": 52_000.0, "FINNIFTY": 23_500.0, "SENSEX": 80_000.0}
+LOT = 75
+TICK = 0.05
+
+
+def minute(day: date, hhmm: str) -> datetime:
+    """A collection minute of `day` in Asia/Kolkata."""
+    return datetime(day.year, day.month, day.day, int(hhmm[:2]), int(hhmm[2:]), tzinfo=IST)
+
+
+def expiries(day: date, tags: Sequence[str]) -> dict[str, date]:
+    """Distinct future expiries per tag (weekly one and two weeks out, monthly four and eight)."""
+    weeks = {"this_week": 1, "next_week": 2, "this_month": 4, "next_month": 8}
+    return {tag: day + timedelta(weeks=weeks[tag]) for tag in tags}
+
+
+def black_scholes(spot: float, strikes: np.ndarray, t: float, sigma: np.ndarray | float, call: bool) -> np.ndarray:
+    """European price on spot with a continuous rate."""
+    d1 = (np.log(spot / strikes) + (RATE + 0.5 * np.square(sigma)) * t) / (sigma * math.sqrt(t))
+    d2 = d1 - sigma * math.sqrt(t)
+    disc = math.exp(-RATE * t)
+    if call:
+        return np.asarray(spot * norm.cdf(d1) - strikes * disc * norm.cdf(d2))
+    return np.asarray(strikes * disc * norm.cdf(-d2) - spot * norm.cdf(-d1))
+
+
+def make_chain(
+    index: str,
+    moment: datetime,
+    spot: float | None = None,
+    tags: Sequence[str] = ("this_week", "this_month"),
+    half_width: int = 3,
+    sigma: float = 0.15,
+    drop: Sequence[tuple[str, int, str]] = (),
+    smile: float = 0.0,
+    oi_seed: int | None = None,
+    unpriced_wings: bool = False,
+    provider: str = "test",
+) -> EnrichedChain:
+    """An enriched chain of `index` at `moment`: ATM ± `half_width` strikes per tag, CE and PE.
+
+    `drop` lists legs (tag, offset in index points, side) left out, as if the provider had not quoted them.
+    `smile` adds that much volatility per strike away from ATM (puts skewed up on the downside); `oi_seed`
+    draws open interest and volume from a seeded generator instead of a smooth profile; `unpriced_wings`
+    gives the farthest OTM leg of each side no IV (status `below_intrinsic`), as a solver would.
+    """
+    spot = SPOTS[index] if spot is None else spot
+    step = STEPS[index]
+    atm = round(spot / step) * step
+    exp = expiries(moment.date(), tags)
+    rng = np.random.default_rng(oi_seed) if oi_seed is not None else None
+    rows: list[dict[str, Any]] = []
+    for tag in tags:
+        close = datetime(exp[tag].year, exp[tag].month, exp[tag].day, 15, 30, tzinfo=IST)
+        t = (close - moment).total_seconds() / (365 * 86400)
+        for i in range(-half_width, half_width + 1):
+            for side in ("CE", "PE"):
+                if (tag, i * step, side) in drop:
+                    continue
+                vol = sigma + smile * (abs(i) + (-i / 2 if side == "PE" else 0.0))
+                wing = unpriced_wings and i == (half_width if side == "CE" else -half_width)
+                rows.append(_leg(index, moment, tag, exp[tag], atm + i * step, i * step, side, spot, t, vol, wing, rng))
+    options = pd.DataFrame(rows, columns=list(OPTION_COLUMNS))
+    options["timestamp"] = pd.to_datetime(options["timestamp"]).dt.tz_convert(IST)
+    snapshot = ChainSnapshot(
+        index=index, timestamp=moment, fetched_at=moment, spot=spot, legs=options[list(LEG_COLUMNS)].copy(),
+        expiries=exp, provider=provider,
+    )
+    return EnrichedChain(snapshot=snapshot, options=options, overview=make_overview(options, moment, spot, tags, exp))
+
+
+def _leg(
+    index: str, moment: datetime, tag: str, expiry: date, strike: float, offset: int, side: str, spot: float,
+    t: float, vol: float, wing: bool, rng: np.random.Generator | None,
+) -> dict[str, Any]:
+    price = float(np.round(black_scholes(spot, np.array([float(strike)]), t, vol, side == "CE")[0] / TICK) * TICK)
+    if rng is None:
+        oi, volume = 50_000.0 + offset, 1000.0 + abs(offset)
+    else:
+        oi = float(rng.integers(20, 400) * LOT * (3 if offset == 0 else 1))
+        volume = float(rng.integers(1_000, 90_000))
+    return {
+        "timestamp": moment, "index": index, "expiry": expiry, "expiry_tag": tag, "strike": float(strike),
+        "offset": offset, "side": side, "instrument_token": hash((index, tag, int(strike), side)) & 0xFFFFFFF,
+        "tradingsymbol": f"{index}{expiry:%y%m%d}{int(strike)}{side}", "lot_size": LOT,
+        "last_price": price, "bid": price - 0.5, "ask": price + 0.5, "bid_qty": 750.0, "ask_qty": 900.0,
+        "volume": volume, "oi": oi, "average_price": price + 1.0, "prev_close": price - 2.0,
+        "oi_change": np.nan, "buildup": "", "index_price": spot, "forward": spot * math.exp(RATE * t),
+        "atm": float(round(spot / STEPS[index]) * STEPS[index]), "t_years": t,
+        "iv": math.nan if wing else vol, "iv_status": "below_intrinsic" if wing else "ok",
+        "delta": 0.5 if side == "CE" else -0.5, "gamma": 0.0004, "vega": 12.5, "theta": -8.25, "rho": 3.5,
+    }
+
+
+def make_overview(
+    options: pd.DataFrame, moment: datetime, spot: float, tags: Sequence[str], exp: dict[str, date]
+) -> dict[str, Any]:
+    """An overview row with every column, the per-tag figures summed from `options` (NaN for tags not collected)."""
+    row: dict[str, Any] = {name: math.nan for name in OVERVIEW_COLUMNS}
+    mask = sum(TAG_BITS[t] for t in tags)
+    row.update(
+        timestamp=moment, index=options["index"].iloc[0] if len(options) else "", index_price=spot,
+        index_prev_close=spot - 100.0, index_net_change=100.0, index_day_change=5.0, day_high=spot + 20.0,
+        day_low=spot - 30.0, day_width=50.0, vix=13.25, expiries_expected=len(tags), expiries_collected=len(tags),
+        expected_mask=mask, collected_mask=mask, missing_mask=0, legs_expected=len(options),
+        legs_collected=len(options), legs_missing=0, iv_failures=int((options["iv_status"] != "ok").sum()),
+    )
+    for tag in EXPIRY_TAGS:
+        row[f"expiry_{tag}"] = exp.get(tag)
+        rows = options[options["expiry_tag"] == tag]
+        if tag not in tags or rows.empty:
+            continue
+        ce, pe = rows[rows["side"] == "CE"], rows[rows["side"] == "PE"]
+        atm = float(rows["atm"].iloc[0])
+        at = rows[rows["strike"] == atm]
+        row |= {
+            f"atm_{tag}": atm, f"forward_{tag}": float(rows["forward"].iloc[0]),
+            f"pcr_{tag}": pe["oi"].sum() / ce["oi"].sum(), f"pcr_volume_{tag}": pe["volume"].sum() / ce["volume"].sum(),
+            f"straddle_{tag}": float(at["last_price"].sum()) if len(at) == 2 else math.nan,
+            f"atm_iv_{tag}": float(at["iv"].mean()), f"ce_oi_{tag}": float(ce["oi"].sum()),
+            f"pe_oi_{tag}": float(pe["oi"].sum()),
+        }
+    return row
+
+
+def make_day(index: str, day: date, minutes: Sequence[str], **kwargs: Any) -> list[EnrichedChain]:
+    """One chain per listed minute (`HHMM`), the spot drifting one point a minute."""
+    base = SPOTS[index]
+    return [make_chain(index, minute(day, m), spot=base + i, **kwargs) for i, m in enumerate(minutes)]
