@@ -26,13 +26,14 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Backfill and print a short summary."""
     from g6_pipeline.collection.backfill import backfill_synthetic
+    from g6_pipeline.collection.components import ProcessSetup
     if args.end < args.start:
         print("g6 backfill: --end is before --start", file=sys.stderr)
         return 2
     loaded = load_settings()
     configure_logging(loaded.settings.log_level, loaded.settings.secret_values())
     started = time.perf_counter()
-    report = backfill_synthetic(loaded, args.start, args.end, args.index)
+    report = backfill_synthetic(ProcessSetup.load(loaded), args.start, args.end, args.index)
     print(f"backfilled {len(report.days)} trading days, {report.rows:,} option rows in "
           f"{time.perf_counter() - started:.1f} s")
     for index, summary in report.weekday_master.items():

@@ -23,30 +23,25 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Exit 0 when every index was collected, 1 when the cycle failed or the market is closed."""
-    from g6_pipeline.collection.components import Collector
+    """Exit 0 when every index was collected, 1 when the gate refused the minute or the cycle failed."""
+    from g6_pipeline.collection.components import Collector, ProcessSetup
     from g6_pipeline.collection.cycle import run_cycle
-    from g6_pipeline.collection.gate import token_problem
-    from g6_pipeline.core.calendar import MarketCalendar
+    from g6_pipeline.collection.gate import decide_minute
     loaded = load_settings()
-    if args.provider:
-        loaded.settings.provider = args.provider
     settings = loaded.settings
+    if args.provider:
+        settings.provider = args.provider
+    if args.ignore_market_hours:
+        settings.collection.market_hours_gate = False
     configure_logging(settings.log_level, settings.secret_values())
+    setup = ProcessSetup.load(loaded)
     now = now_ist()
-    calendar = MarketCalendar.load(loaded.config_dir)
-    if settings.market_hours_gate and not args.ignore_market_hours and not calendar.is_open(now):
-        print(
-            f"g6 collect: market closed at {now:%a %Y-%m-%d %H:%M} IST; next open "
-            f"{calendar.next_open(now):%a %Y-%m-%d %H:%M} IST (use --ignore-market-hours to collect anyway)",
-            file=sys.stderr,
-        )
+    decision = decide_minute(now, settings, setup.calendar)
+    if not decision.collect:
+        hint = " (use --ignore-market-hours to collect anyway)" if decision.cause == "market_closed" else ""
+        print(f"g6 collect: {decision.reason}{hint}", file=sys.stderr)
         return 1
-    problem = token_problem(settings, now)
-    if problem:
-        print(f"g6 collect: {problem}", file=sys.stderr)
-        return 1
-    report = run_cycle(Collector.from_settings(loaded), now)
+    report = run_cycle(Collector.from_setup(setup), now)
     print(render_report(report))
     if report.error:
         print(f"g6 collect: {report.error}", file=sys.stderr)

@@ -7,8 +7,7 @@ import json
 from typing import Any
 
 from g6_pipeline.settings.loader import SECRET_KEYS, LoadedSettings, load_settings
-
-_MASK = "***"
+from g6_pipeline.util.redact import MASK, mask_secrets
 
 
 def register(commands: Any) -> None:
@@ -23,7 +22,7 @@ def register(commands: Any) -> None:
 
 
 def effective_rows(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
-    """(dotted key, shown value, source) for every leaf of the configuration, secrets masked."""
+    """(dotted key, shown value, source) for every leaf of the configuration, secrets (and URL passwords) masked."""
     rows: list[tuple[str, str, str]] = []
     dumped = loaded.settings.model_dump(mode="json")
 
@@ -32,9 +31,7 @@ def effective_rows(loaded: LoadedSettings) -> list[tuple[str, str, str]]:
             for key, child in value.items():
                 walk(f"{prefix}.{key}" if prefix else str(key), child)
             return
-        shown = json.dumps(value)
-        if prefix in SECRET_KEYS and value is not None:
-            shown = _MASK
+        shown = MASK if prefix in SECRET_KEYS and value is not None else mask_secrets(json.dumps(value))
         rows.append((prefix, shown, loaded.source_of(prefix)))
 
     walk("", dumped)
@@ -46,7 +43,7 @@ def run_show(args: argparse.Namespace) -> int:
     loaded = load_settings()
     rows = effective_rows(loaded)
     if args.json:
-        print(json.dumps({key: json.loads(value) if value != _MASK else _MASK for key, value, _ in rows}, indent=2))
+        print(json.dumps({key: json.loads(value) if value != MASK else MASK for key, value, _ in rows}, indent=2))
         return 0
     width = max(len(key) for key, _, _ in rows)
     value_width = min(max(len(value) for _, value, _ in rows), 48)

@@ -12,7 +12,6 @@ because the question it answers is whether Dagster itself can open its storage.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import socket
 from collections.abc import Callable, Mapping, Sequence
@@ -24,21 +23,22 @@ from typing import Any, Literal
 import requests
 import yaml
 
+from g6_pipeline.collection.run_tags import COLLECTION, RUN_KIND_TAG
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import now_ist
-from g6_pipeline.settings import ConfigError, LoadedSettings, load_settings
+from g6_pipeline.settings import ConfigError, LoadedSettings, Settings, load_settings
 from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.util.redact import mask_secrets
 
 Status = Literal["ok", "fail", "skip"]
 GIB = 1024**3
 DEFAULT_MIN_FREE_BYTES = 2 * GIB
 PROBE_NAME = ".g6-diagnose-probe"
-COLLECTION_TAG = ("g6/run_kind", "collection")
 
 
 @dataclass(frozen=True)
-class CheckResult:
-    """The outcome of one check: a name, a status and one line saying what was found."""
+class Finding:
+    """What one diagnose check found: the part checked, a status and one line saying what was found."""
 
     name: str
     status: Status
@@ -60,41 +60,50 @@ class DiagnoseContext:
     """The Kite source whose credentials the token check accepted (a `providers.kite.KiteSource`)."""
     calendar: MarketCalendar | None = None
     secrets: list[str] = field(default_factory=list)
+    _location: DataLocation | None = field(default=None, init=False, repr=False)
 
     def redact(self, text: str) -> str:
-        """`text` with every known secret and any password in a URL replaced by ***."""
-        text = re.sub(r"(://[^:/@\s]+):[^@/\s]+@", r"\1:***@", text)
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        """`text` with every secret found so far, secret-looking values and URL passwords masked."""
+        return mask_secrets(text, self.secrets)
+
+    @property
+    def settings(self) -> Settings:
+        """The validated settings (checks that need them run only once the configuration check passed)."""
+        assert self.loaded is not None
+        return self.loaded.settings
+
+    def location(self) -> DataLocation:
+        """The configured data location (opened on first use)."""
+        if self._location is None:
+            self._location = DataLocation(self.settings.data_dir)
+        return self._location
 
 
-Check = Callable[[DiagnoseContext], CheckResult]
+Check = Callable[[DiagnoseContext], Finding]
 
 
-def check_config(ctx: DiagnoseContext) -> CheckResult:
+def check_config(ctx: DiagnoseContext) -> Finding:
     """The configuration files and environment overrides validate, and the market calendar loads."""
     try:
         loaded = load_settings(ctx.config_dir, ctx.environ)
     except ConfigError as exc:
-        return CheckResult("config", "fail", str(exc))
+        return Finding("config", "fail", str(exc))
     ctx.loaded = loaded
     ctx.secrets.extend(loaded.settings.secret_values())
     try:
         ctx.calendar = MarketCalendar.load(loaded.config_dir)
     except (ValueError, OSError) as exc:
-        return CheckResult("config", "fail", f"market calendar in {loaded.config_dir}: {exc}")
+        return Finding("config", "fail", f"market calendar in {loaded.config_dir}: {exc}")
     s = loaded.settings
     indices = ", ".join(s.enabled_indices)
-    return CheckResult("config", "ok", f"{loaded.config_dir}: provider {s.provider}, indices {indices}")
+    return Finding("config", "ok", f"{loaded.config_dir}: provider {s.provider}, indices {indices}")
 
 
-def check_token(ctx: DiagnoseContext) -> CheckResult:
+def check_token(ctx: DiagnoseContext) -> Finding:
     """With the Kite provider: credentials the Kite source would use (settings, else the token store), unexpired."""
-    assert ctx.loaded is not None
-    s = ctx.loaded.settings
+    s = ctx.settings
     if s.provider != "kite":
-        return CheckResult("token", "ok", f"not needed (provider {s.provider})")
+        return Finding("token", "ok", f"not needed (provider {s.provider})")
     from g6_pipeline.providers.base import TokenExpiredError
     from g6_pipeline.providers.kite import KiteSource
     from g6_pipeline.providers.kite_token import TokenStore
@@ -103,59 +112,58 @@ def check_token(ctx: DiagnoseContext) -> CheckResult:
     try:
         api_key, token = source.credentials()
     except TokenExpiredError as exc:
-        return CheckResult("token", "fail", ctx.redact(str(exc)))
+        return Finding("token", "fail", ctx.redact(str(exc)))
     if not api_key:
-        return CheckResult("token", "fail", "kite.api_key is not set (KITE_API_KEY or platform_config.json)")
+        return Finding("token", "fail", "kite.api_key is not set (KITE_API_KEY or platform_config.json)")
     ctx.secrets.append(token)
     ctx.kite_source = source
     if s.kite.access_token is not None:
-        return CheckResult("token", "ok", "access token given by KITE_ACCESS_TOKEN")
+        return Finding("token", "ok", "access token given by KITE_ACCESS_TOKEN")
     stored = TokenStore(s.kite.token_file).load()
     expires = f", valid until {stored.expires_at:%Y-%m-%d %H:%M} IST" if stored else ""
-    return CheckResult("token", "ok", f"access token in {s.kite.token_file}{expires}")
+    return Finding("token", "ok", f"access token in {s.kite.token_file}{expires}")
 
 
-def check_provider(ctx: DiagnoseContext) -> CheckResult:
+def check_provider(ctx: DiagnoseContext) -> Finding:
     """With the Kite provider: the Kite API answers and accepts the token (one profile request)."""
-    assert ctx.loaded is not None
-    s = ctx.loaded.settings
+    s = ctx.settings
     if s.provider != "kite":
-        return CheckResult("provider", "ok", f"{s.provider} provider runs locally: nothing to reach")
+        return Finding("provider", "ok", f"{s.provider} provider runs locally: nothing to reach")
     if ctx.kite_source is None:
-        return CheckResult("provider", "skip", "skipped: no usable Kite token")
+        return Finding("provider", "skip", "skipped: no usable Kite token")
     from kiteconnect import exceptions
 
     root = s.kite.root_url
     try:
         ctx.kite_source.client().profile()
     except exceptions.TokenException:
-        return CheckResult(
+        return Finding(
             "provider", "fail", f"{root} rejected the access token (expired or revoked): run `g6 token login`"
         )
     except exceptions.KiteException as exc:
         message = ctx.redact(str(exc))
-        return CheckResult(
+        return Finding(
             "provider", "fail", f"{root} answered {type(exc).__name__} (HTTP {exc.code}): {message}"
         )
     except requests.RequestException as exc:
-        return CheckResult("provider", "fail", f"{root} unreachable: {_reason(exc)}")
+        return Finding("provider", "fail", f"{root} unreachable: {_reason(exc)}")
     except (KeyError, TypeError, ValueError):
-        return CheckResult("provider", "fail", f"{root} answered, but not as the Kite API does")
-    return CheckResult("provider", "ok", f"{root} reachable, token accepted")
+        return Finding("provider", "fail", f"{root} answered, but not as the Kite API does")
+    return Finding("provider", "ok", f"{root} reachable, token accepted")
 
 
-def check_instance(ctx: DiagnoseContext) -> CheckResult:
+def check_instance(ctx: DiagnoseContext) -> Finding:
     """Dagster can open the instance in DAGSTER_HOME, and its run queue keeps minute runs apart."""
     home = ctx.environ.get("DAGSTER_HOME", "")
     if not home:
-        return CheckResult(
+        return Finding(
             "instance",
             "fail",
             "DAGSTER_HOME is not set: Dagster would keep runs in a temporary instance "
             "(set it to the folder holding dagster.yaml; `make run` uses .dagster_home)",
         )
     if not (Path(home) / "dagster.yaml").is_file():
-        return CheckResult(
+        return Finding(
             "instance",
             "fail",
             f"no dagster.yaml in DAGSTER_HOME={home}: copy dagster.yaml (embedded) or deploy/dagster.yaml there",
@@ -165,7 +173,7 @@ def check_instance(ctx: DiagnoseContext) -> CheckResult:
             ctx.secrets.append(ctx.environ[name])
     unreachable = _postgres_unreachable(home, ctx)
     if unreachable:
-        return CheckResult("instance", "fail", unreachable)
+        return Finding("instance", "fail", unreachable)
     from dagster import DagsterInstance  # the only Dagster import outside the Dagster layer
     from dagster._core.run_coordinator import QueuedRunCoordinator
 
@@ -179,16 +187,16 @@ def check_instance(ctx: DiagnoseContext) -> CheckResult:
                 limits = coordinator.get_run_queue_config().tag_concurrency_limits
     except Exception as exc:  # any failure to open or query the storage is the finding itself
         reason = ctx.redact(f"{type(exc).__name__}: {exc}".splitlines()[0])
-        return CheckResult("instance", "fail", f"cannot open the Dagster instance in {home}: {reason}")
-    queued = [lim for lim in limits if (lim.get("key"), lim.get("value")) == COLLECTION_TAG]
+        return Finding("instance", "fail", f"cannot open the Dagster instance in {home}: {reason}")
+    queued = [lim for lim in limits if (lim.get("key"), lim.get("value")) == (RUN_KIND_TAG, COLLECTION)]
     if not queued or int(str(queued[0]["limit"])) > 1:
-        return CheckResult(
+        return Finding(
             "instance",
             "fail",
-            f"{storage} storage, {runs} runs, but no queue limit of 1 on g6/run_kind=collection: "
+            f"{storage} storage, {runs} runs, but no queue limit of 1 on {RUN_KIND_TAG}={COLLECTION}: "
             "minute runs could overlap (use the run_coordinator section of dagster.yaml)",
         )
-    return CheckResult(
+    return Finding(
         "instance", "ok", f"{storage} storage in {home}: {runs} runs, minute runs queued one at a time"
     )
 
@@ -218,17 +226,16 @@ def _postgres_unreachable(home: str, ctx: DiagnoseContext) -> str | None:
     return None
 
 
-def check_data_location(ctx: DiagnoseContext) -> CheckResult:
+def check_data_location(ctx: DiagnoseContext) -> Finding:
     """The data directory accepts a write, and every local disk G6 writes to has room."""
-    assert ctx.loaded is not None
-    data_dir = ctx.loaded.settings.data_dir
+    data_dir = ctx.settings.data_dir
     try:
-        location = DataLocation(data_dir)
+        location = ctx.location()
         probe = location.root / PROBE_NAME
         location.write_atomic(probe, b"g6", durable=False)
         location.remove(probe)
     except Exception as exc:  # permission, missing bucket, a file in the way: all mean "cannot write"
-        return CheckResult(
+        return Finding(
             "data", "fail", f"data directory {ctx.redact(data_dir)} is not writable: {ctx.redact(str(exc))}"
         )
     folders = [Path(location.root.path)] if location.is_local else []
@@ -238,77 +245,71 @@ def check_data_location(ctx: DiagnoseContext) -> CheckResult:
     for folder in folders:
         free = shutil.disk_usage(_existing(folder)).free
         if free < ctx.min_free_bytes:
-            return CheckResult(
+            return Finding(
                 "data",
                 "fail",
                 f"only {free / GIB:.2f} GiB free for {folder} (need at least {ctx.min_free_bytes / GIB:.2f} GiB)",
             )
         notes.append(f"{folder}: {free / GIB:.1f} GiB free")
-    return CheckResult("data", "ok", "; ".join(notes))
+    return Finding("data", "ok", "; ".join(notes))
 
 
-def check_pushgateway(ctx: DiagnoseContext) -> CheckResult:
+def check_pushgateway(ctx: DiagnoseContext) -> Finding:
     """The configured Pushgateway answers its readiness probe."""
-    assert ctx.loaded is not None
-    url = ctx.loaded.settings.metrics.pushgateway_url
-    if url is None:
-        return CheckResult("pushgateway", "skip", "not configured (metrics.pushgateway_url)")
-    return _http_probe(ctx, "pushgateway", url, "/-/ready")
+    return _probe_if_set(ctx, "pushgateway", ctx.settings.metrics.pushgateway_url, "/-/ready",
+                         "not configured (metrics.pushgateway_url)")
 
 
-def check_prometheus(ctx: DiagnoseContext) -> CheckResult:
+def check_prometheus(ctx: DiagnoseContext) -> Finding:
     """The Prometheus server given with --prometheus-url answers its readiness probe."""
-    if ctx.prometheus_url is None:
-        return CheckResult("prometheus", "skip", "not given (--prometheus-url)")
-    return _http_probe(ctx, "prometheus", ctx.prometheus_url, "/-/ready")
+    return _probe_if_set(ctx, "prometheus", ctx.prometheus_url, "/-/ready", "not given (--prometheus-url)")
 
 
-def check_influx(ctx: DiagnoseContext) -> CheckResult:
+def check_influx(ctx: DiagnoseContext) -> Finding:
     """The configured InfluxDB answers a ping."""
-    assert ctx.loaded is not None
-    url = ctx.loaded.settings.influx.url
-    if url is None:
-        return CheckResult("influx", "skip", "not configured (influx.url)")
-    return _http_probe(ctx, "influx", url, "/ping")
+    return _probe_if_set(ctx, "influx", ctx.settings.influx.url, "/ping", "not configured (influx.url)")
 
 
-def check_panels(ctx: DiagnoseContext) -> CheckResult:
+def check_panels(ctx: DiagnoseContext) -> Finding:
     """The published panels are all there, their hashes match, and they are fresh while collection runs."""
-    assert ctx.loaded is not None
     from g6_pipeline.live.panels import panels_dir, verify_panels
 
-    settings = ctx.loaded.settings
-    if not DataLocation(settings.data_dir).is_local:
-        return CheckResult(
+    settings = ctx.settings
+    location = ctx.location()
+    if not location.is_local:
+        return Finding(
             "panels", "skip", "data_dir is an object store; check the panels where `g6 serve` runs"
         )
-    folder = panels_dir(DataLocation(settings.data_dir).root.path)
+    folder = panels_dir(location.root.path)
     if not folder.is_dir():
-        return CheckResult("panels", "fail", f"no panels published yet in {folder}: collection has not run")
+        return Finding("panels", "fail", f"no panels published yet in {folder}: collection has not run")
     problems = verify_panels(folder.parent, ctx.now, settings.alerts.stale_after_seconds)
     collecting = not settings.market_hours_gate or (
         ctx.calendar is not None and ctx.calendar.is_open(ctx.now)
     )
     broken = [p for p in problems if p.kind != "stale" or collecting]
     if broken:
-        return CheckResult("panels", "fail", "; ".join(str(p) for p in broken))
+        return Finding("panels", "fail", "; ".join(str(p) for p in broken))
     stale = [p.panel for p in problems]
     if stale:
-        return CheckResult(
+        return Finding(
             "panels", "ok", f"intact; {', '.join(stale)} last updated before the close (market closed)"
         )
-    return CheckResult("panels", "ok", f"all panels intact and fresh in {folder}")
+    return Finding("panels", "ok", f"all panels intact and fresh in {folder}")
 
 
-def _http_probe(ctx: DiagnoseContext, name: str, url: str, path: str) -> CheckResult:
+def _probe_if_set(ctx: DiagnoseContext, name: str, url: str | None, path: str, unset: str) -> Finding:
+    """Skip, saying `unset`, when no URL is set; else GET `url` + `path` and report what answered."""
+    if url is None:
+        return Finding(name, "skip", unset)
     shown = ctx.redact(url)
     try:
         answer = requests.get(url.rstrip("/") + path, timeout=ctx.timeout_seconds)
     except requests.RequestException as exc:
-        return CheckResult(name, "fail", f"{shown} unreachable: {_reason(exc)}")
+        return Finding(name, "fail", f"{shown} unreachable: {_reason(exc)}")
     if answer.status_code >= 400:
-        return CheckResult(name, "fail", f"{shown}{path} answered HTTP {answer.status_code}")
-    return CheckResult(name, "ok", f"{shown} reachable")
+        return Finding(name, "fail", f"{shown}{path} answered HTTP {answer.status_code}")
+    return Finding(name, "ok", f"{shown} reachable")
 
 
 def _reason(exc: BaseException) -> str:
@@ -340,12 +341,12 @@ CHECKS: tuple[tuple[str, Check], ...] = (
 )
 
 
-def diagnose(ctx: DiagnoseContext, checks: Sequence[tuple[str, Check]] = CHECKS) -> list[CheckResult]:
+def diagnose(ctx: DiagnoseContext, checks: Sequence[tuple[str, Check]] = CHECKS) -> list[Finding]:
     """Run every check in order; checks that need a valid configuration are skipped when it is not."""
     results = []
     for name, check in checks:
         if name in NEEDS_CONFIG and ctx.loaded is None:
-            results.append(CheckResult(name, "skip", "skipped: the configuration is not valid"))
+            results.append(Finding(name, "skip", "skipped: the configuration is not valid"))
             continue
         results.append(check(ctx))
     return results
@@ -370,7 +371,7 @@ def default_context(
 LABELS: Mapping[Status, str] = {"ok": " ok ", "fail": "FAIL", "skip": "skip"}
 
 
-def render(results: Sequence[CheckResult]) -> str:
+def render(results: Sequence[Finding]) -> str:
     """A readable report: one line per check and a closing verdict."""
     width = max(len(r.name) for r in results)
     lines = [f"[{LABELS[r.status]}] {r.name:<{width}}  {r.detail}" for r in results]
@@ -380,6 +381,6 @@ def render(results: Sequence[CheckResult]) -> str:
     return "\n".join(lines)
 
 
-def failed(results: Sequence[CheckResult]) -> bool:
+def failed(results: Sequence[Finding]) -> bool:
     """Whether any check failed."""
     return any(r.status == "fail" for r in results)

@@ -16,11 +16,11 @@ from multiprocessing import get_context
 from typing import Literal
 
 from g6_pipeline.analytics import enrich_many
+from g6_pipeline.collection.components import ProcessSetup
 from g6_pipeline.collection.reference import ReferenceCache
-from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.daily.weekday_master import WeekdayMasterReport, update_range
 from g6_pipeline.providers.synthetic import SyntheticMarket
-from g6_pipeline.settings import LoadedSettings
+from g6_pipeline.settings import LoadedSettings, Settings
 from g6_pipeline.storage.classic_csv import ClassicCsvSink
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OPTIONS, ParquetSink
@@ -37,25 +37,23 @@ class BackfillReport:
     weekday_master: dict[str, str] = field(default_factory=dict)
 
 
-def generate_synthetic_day(loaded: LoadedSettings, day: date, indices: Iterable[str] | None = None) -> int:
-    """Generate, enrich and write one synthetic trading day; return the option rows written."""
-    settings = loaded.settings
-    calendar = MarketCalendar.load(loaded.config_dir)
-    location = DataLocation(settings.data_dir)
+def generate_synthetic_day(setup: ProcessSetup, day: date, indices: Iterable[str] | None = None) -> int:
+    """Generate, enrich and write one synthetic trading day through the day-writing sinks; return the option rows."""
+    settings = setup.settings
     names = list(indices) if indices is not None else list(settings.enabled_indices)
     chosen = {name: settings.indices[name] for name in names}  # type: ignore[index]
-    market = SyntheticMarket(settings.synthetic.seed, calendar)
-    references = ReferenceCache(location, calendar)
-    parquet = ParquetSink(location, compression=settings.storage.parquet_compression)
-    csv = ClassicCsvSink(location) if settings.storage.csv_enabled else None
+    market = SyntheticMarket(settings.synthetic.seed, setup.calendar)
+    references = ReferenceCache(setup.location, setup.calendar)
+    writers = [sink for sink in setup.sinks if isinstance(sink, ParquetSink | ClassicCsvSink)]
     rows = 0
     for name, snapshots in market.day_snapshots(chosen, day).items():
         if not snapshots:
             continue
         chains = enrich_many(snapshots, settings.analytics.risk_free_rate, {name: references.get(name, day)})
-        rows += parquet.write_day(chains)[0]
-        if csv is not None:
-            csv.write_day(chains)
+        for writer in writers:
+            written, _ = writer.write_day(chains)
+            if isinstance(writer, ParquetSink):
+                rows += written
     return rows
 
 
@@ -63,7 +61,7 @@ GenerateMode = Literal["all", "missing", "none"]
 
 
 def build_history(
-    loaded: LoadedSettings,
+    setup: ProcessSetup,
     days: Sequence[date],
     indices: Sequence[str],
     generate: GenerateMode = "all",
@@ -73,17 +71,18 @@ def build_history(
     weekday master; return (option rows written, weekday-master reports per index).
 
     Indices are independent (each day's reference is the same index's previous day), so they are split
-    across up to `workers` processes (default: one per core, at most two); days run in order within each.
+    across up to `workers` processes (default: one per core, at most two), each building its own setup; days
+    run in order within each.
     """
     ordered = sorted(set(days))
     count = workers or min(2, os.cpu_count() or 1)
-    groups = _balanced(list(indices), loaded, count)
+    groups = _balanced(list(indices), setup.settings, count)
     if len(groups) <= 1:
-        return _history_of(loaded, ordered, list(indices), generate)
+        return _history_of(setup, ordered, list(indices), generate)
     rows = 0
     reports: dict[str, list[WeekdayMasterReport]] = {}
     with ProcessPoolExecutor(len(groups), mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_history_of, loaded, ordered, group, generate) for group in groups]
+        futures = [pool.submit(_history_worker, setup.loaded, ordered, group, generate) for group in groups]
         for future in futures:
             group_rows, group_reports = future.result()
             rows += group_rows
@@ -91,11 +90,11 @@ def build_history(
     return rows, {name: reports[name] for name in indices}
 
 
-def _balanced(indices: list[str], loaded: LoadedSettings, count: int) -> list[list[str]]:
+def _balanced(indices: list[str], settings: Settings, count: int) -> list[list[str]]:
     """Split indices into `count` groups of about equal work (expiry tags × strikes)."""
-    settings = loaded.settings.indices
+    configured = settings.indices
     weight = {
-        n: len(settings[n].expiry_tags) * (settings[n].strikes_below + settings[n].strikes_above + 1)  # type: ignore[index]
+        n: len(configured[n].expiry_tags) * (configured[n].strikes_below + configured[n].strikes_above + 1)  # type: ignore[index]
         for n in indices
     }
     groups: list[list[str]] = [[] for _ in range(max(1, min(count, len(indices))))]
@@ -107,21 +106,26 @@ def _balanced(indices: list[str], loaded: LoadedSettings, count: int) -> list[li
     return [g for g in groups if g]
 
 
-def _history_of(
+def _history_worker(
     loaded: LoadedSettings, days: list[date], indices: list[str], generate: GenerateMode
 ) -> tuple[int, dict[str, list[WeekdayMasterReport]]]:
-    settings = loaded.settings
-    location = DataLocation(settings.data_dir)
+    """`_history_of` in a worker process, on the setup it builds for itself."""
+    return _history_of(ProcessSetup.load(loaded), days, indices, generate)
+
+
+def _history_of(
+    setup: ProcessSetup, days: list[date], indices: list[str], generate: GenerateMode
+) -> tuple[int, dict[str, list[WeekdayMasterReport]]]:
+    location = setup.location
     rows = 0
     if generate != "none":
         for day in days:
             wanted = [n for n in indices if generate == "all" or not has_stored_day(location, day, n)]
             if wanted:
-                rows += generate_synthetic_day(loaded, day, wanted)
+                rows += generate_synthetic_day(setup, day, wanted)
                 log.info("generated synthetic %s for %s", day, ", ".join(wanted))
-    alpha = settings.analytics.weekday_master_alpha
-    calendar = MarketCalendar.load(loaded.config_dir)
-    return rows, {name: update_range(location, days, name, alpha, calendar) for name in indices}
+    alpha = setup.settings.analytics.weekday_master_alpha
+    return rows, {name: update_range(location, days, name, alpha, setup.calendar) for name in indices}
 
 
 def has_stored_day(location: DataLocation, day: date, index: str) -> bool:
@@ -132,13 +136,12 @@ def has_stored_day(location: DataLocation, day: date, index: str) -> bool:
 
 
 def backfill_synthetic(
-    loaded: LoadedSettings, start: date, end: date, indices: Sequence[str] | None = None
+    setup: ProcessSetup, start: date, end: date, indices: Sequence[str] | None = None
 ) -> BackfillReport:
     """Generate every trading day in [start, end], then fold them into the weekday master."""
-    calendar = MarketCalendar.load(loaded.config_dir)
-    names = list(indices) if indices else list(loaded.settings.enabled_indices)
-    report = BackfillReport(days=calendar.trading_days(start, end))
-    report.rows, reports = build_history(loaded, report.days, names, generate="all")
+    names = list(indices) if indices else list(setup.settings.enabled_indices)
+    report = BackfillReport(days=setup.calendar.trading_days(start, end))
+    report.rows, reports = build_history(setup, report.days, names, generate="all")
     for name, results in reports.items():
         issues = sum(len(r.issues) for r in results)
         files = sum(r.files_written for r in results)

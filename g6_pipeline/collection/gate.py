@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import floor_minute, to_ist
 from g6_pipeline.providers.kite_token import TokenStore
 from g6_pipeline.settings import Settings
+
+Cause = Literal["collect", "already_requested", "market_closed", "token"]
+"""Which part of the gate decided."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class MinuteDecision:
     minute: datetime
     collect: bool
     reason: str
+    cause: Cause = "collect"
 
 
 def token_problem(settings: Settings, now: datetime) -> str | None:
@@ -46,15 +51,17 @@ def decide_minute(
     """Decide for the minute containing `now`; `last_minute` is the last minute already requested."""
     minute = floor_minute(to_ist(now))
     if last_minute is not None and floor_minute(last_minute) >= minute:
-        return MinuteDecision(minute, False, f"minute {minute:%H:%M} already requested")
+        return MinuteDecision(minute, False, f"minute {minute:%H:%M} already requested", "already_requested")
     if settings.market_hours_gate and not calendar.is_open(now):
         day = minute.date()
         nxt = calendar.next_open(now)
         if not calendar.is_trading_day(day):
             what = "weekend" if day.weekday() >= 5 else "market holiday"
-            return MinuteDecision(minute, False, f"{what} {day:%a %Y-%m-%d}; next session opens {nxt:%a %Y-%m-%d %H:%M} IST")
-        return MinuteDecision(minute, False, f"market closed at {minute:%H:%M} IST; next open {nxt:%a %Y-%m-%d %H:%M} IST")
+            reason = f"{what} {day:%a %Y-%m-%d}; next session opens {nxt:%a %Y-%m-%d %H:%M} IST"
+        else:
+            reason = f"market closed at {minute:%H:%M} IST; next open {nxt:%a %Y-%m-%d %H:%M} IST"
+        return MinuteDecision(minute, False, reason, "market_closed")
     problem = token_problem(settings, now)
     if problem:
-        return MinuteDecision(minute, False, problem)
+        return MinuteDecision(minute, False, problem, "token")
     return MinuteDecision(minute, True, f"collect {minute:%Y-%m-%d %H:%M} IST")

@@ -1,16 +1,34 @@
 """The one resource every G6 definition uses: the validated settings and the parts built from them."""
 
 
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
 from pydantic import PrivateAttr
 
-from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.components import Collector, ProcessSetup
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.settings import LoadedSettings, load_settings
+from g6_pipeline.settings.loader import config_dir_from_env
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.util.logs import configure_logging
+
+
+def process_setup(config_dir: str = "") -> ProcessSetup:
+    """The setup of a configuration folder (`config_dir`, else `G6_CONFIG_DIR`, else ./config), built once per process.
+
+    Dagster makes a new resource instance for every run and every sensor or schedule evaluation, so the
+    setup is cached here, by folder, rather than on the instance: the settings are validated and the
+    holiday file is read once per process, not on every tick.
+    """
+    folder = Path(config_dir) if config_dir else config_dir_from_env()
+    return _setup_of(str(folder.absolute()))
+
+
+@cache
+def _setup_of(config_dir: str) -> ProcessSetup:
+    return ProcessSetup.load(load_settings(Path(config_dir)))
 
 
 class G6Resource(dg.ConfigurableResource):
@@ -18,26 +36,31 @@ class G6Resource(dg.ConfigurableResource):
 
     config_dir: str = ""
 
-    _loaded: LoadedSettings | None = PrivateAttr(default=None)
+    _setup: ProcessSetup | None = PrivateAttr(default=None)
     _collector: Collector | None = PrivateAttr(default=None)
 
+    def setup(self) -> ProcessSetup:
+        """Settings, market calendar, data location and sinks of this process; logging configured from them."""
+        if self._setup is None:
+            self._setup = process_setup(self.config_dir)
+            settings = self._setup.settings
+            configure_logging(settings.log_level, settings.secret_values())
+        return self._setup
+
     def loaded(self) -> LoadedSettings:
-        """The validated settings (loaded once per process)."""
-        if self._loaded is None:
-            self._loaded = load_settings(Path(self.config_dir) if self.config_dir else None)
-            configure_logging(self._loaded.settings.log_level, self._loaded.settings.secret_values())
-        return self._loaded
+        """The validated settings."""
+        return self.setup().loaded
 
     def calendar(self) -> MarketCalendar:
         """The market calendar from the configuration folder."""
-        return MarketCalendar.load(self.loaded().config_dir)
+        return self.setup().calendar
 
     def location(self) -> DataLocation:
         """Where all runtime output lives."""
-        return DataLocation(self.loaded().settings.data_dir)
+        return self.setup().location
 
     def collector(self) -> Collector:
-        """Provider, sinks and publishers (built once per process)."""
+        """The process's setup with the provider and publishers of a collection run."""
         if self._collector is None:
-            self._collector = Collector.from_settings(self.loaded())
+            self._collector = Collector.from_setup(self.setup())
         return self._collector

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from g6_pipeline.settings.model import Settings
+from g6_pipeline.util.redact import MASK, mask_secrets
 
 PLATFORM_FILE = "platform_config.json"
 INDICES_FILE = "indices_config.json"
@@ -142,7 +143,7 @@ def _describe(exc: ValidationError, sources: Mapping[str, str], default_file: Pa
         key = ".".join(loc) or "(top level)"
         origin = _origin(loc, sources, default_file)
         masked = any(key.startswith(s) for s in SECRET_KEYS)
-        shown = "***" if masked else _short(err.get("input"))
+        shown = MASK if masked else _short(err.get("input"))
         reason = err["msg"].removeprefix("Value error, ")
         lines.append(f"{origin}: key '{key}' = {shown}: {reason}")
     return "invalid configuration:\n  " + "\n  ".join(lines)
@@ -159,5 +160,7 @@ def _origin(loc: list[str], sources: Mapping[str, str], default_file: Path) -> s
 
 
 def _short(value: Any) -> str:
+    """The offending value as shown in an error: quoted, URL passwords and secret-looking values masked, cut."""
     text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    text = mask_secrets(text)
     return text if len(text) <= 80 else text[:77] + "..."

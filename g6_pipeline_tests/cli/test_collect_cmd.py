@@ -41,7 +41,8 @@ def test_synthetic_cycle_prints_a_summary_and_writes(
 
 @pytest.fixture
 def kite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, KiteServerHandle]]:
-    """The kite provider pointed at the loopback Kite server (the real kiteconnect client)."""
+    """The kite provider pointed at the loopback Kite server (the real kiteconnect client), during the session."""
+    at(monkeypatch, OPEN)
     market = SyntheticMarket(6, MarketCalendar.load(REPO_CONFIG))
     with kite_server(market, clock=lambda: OPEN) as server:
         config = write_kite_config(tmp_path, server.url)
@@ -52,11 +53,8 @@ def kite_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
 
 
 @pytest.mark.slow
-def test_kite_cycle_through_the_real_client(
-    kite_env: tuple[Path, KiteServerHandle], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_kite_cycle_through_the_real_client(kite_env: tuple[Path, KiteServerHandle]) -> None:
     root, server = kite_env
-    at(monkeypatch, OPEN)
     assert main(["collect", "--once"]) == 0
     assert server.count("/quote") >= 1 and server.count("/instruments") >= 1
     stored = load_chain(OPEN.date(), "SENSEX", data_dir=str(root / "data"))
@@ -70,16 +68,16 @@ def test_market_closed_is_refused_unless_ignored(
 ) -> None:
     at(monkeypatch, CLOSED)
     assert main(["collect", "--once"]) == 1
-    assert "market closed" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "market closed at 19:00 IST; next open Wed 2026-11-25 09:15 IST" in err and "--ignore-market-hours" in err
     assert main(["collect", "--once", "--ignore-market-hours"]) == 0
 
 
 @pytest.mark.slow
 def test_expired_token_and_token_exception_fail_without_data(
-    kite_env: tuple[Path, KiteServerHandle], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    kite_env: tuple[Path, KiteServerHandle], capsys: pytest.CaptureFixture[str]
 ) -> None:
     root, server = kite_env
-    at(monkeypatch, OPEN)
     issue_token(root / "kite_token", datetime.now(IST) - timedelta(days=2))
     assert main(["collect", "--once"]) == 1  # the stored token died at 06:00 IST
     assert "expired" in capsys.readouterr().err
@@ -94,10 +92,9 @@ def test_expired_token_and_token_exception_fail_without_data(
 
 @pytest.mark.slow
 def test_provider_outage_fails_with_a_reason_and_no_rows(
-    kite_env: tuple[Path, KiteServerHandle], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    kite_env: tuple[Path, KiteServerHandle], capsys: pytest.CaptureFixture[str]
 ) -> None:
     root, server = kite_env
-    at(monkeypatch, OPEN)
     server.fail_next("/quote", "502html", times=20)
     assert main(["collect", "--once"]) == 1
     captured = capsys.readouterr()

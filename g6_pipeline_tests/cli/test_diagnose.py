@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from g6_pipeline.cli.diagnose_checks import CheckResult, DiagnoseContext, diagnose, failed, render
+from g6_pipeline.cli.diagnose_checks import DiagnoseContext, Finding, diagnose, failed, render
 from g6_pipeline.cli.main import main
 from g6_pipeline.providers.kite_token import TokenStore
 from g6_pipeline_tests.cli.diagnose_setup import (
@@ -25,7 +25,7 @@ from g6_pipeline_tests.cli.diagnose_setup import (
 from g6_pipeline_tests.fakes.postgres import free_port
 
 
-def by_name(ctx: DiagnoseContext) -> dict[str, CheckResult]:
+def by_name(ctx: DiagnoseContext) -> dict[str, Finding]:
     return {r.name: r for r in diagnose(ctx)}
 
 

@@ -14,7 +14,7 @@ import pytest
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_chain, load_overview
-from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+from g6_pipeline.defs.collection.job import COLLECTION_RESOURCES, MinuteConfig, collection_job
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.settings import load_settings
@@ -27,7 +27,7 @@ def run_minute(config: Path, minute: datetime, instance: dg.DagsterInstance) -> 
     return collection_job.execute_in_process(
         run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=minute.isoformat())}),
         instance=instance,
-        resources={"g6": G6Resource(config_dir=str(config))},
+        resources={"g6": G6Resource(config_dir=str(config)), **COLLECTION_RESOURCES},
     )
 
 
@@ -108,7 +108,7 @@ def test_failing_provider_fails_the_run_without_writing(g6_env: tuple[Path, Path
         result = collection_job.execute_in_process(
             run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
             instance=instance,
-            resources={"g6": G6Resource(config_dir=str(config))},
+            resources={"g6": G6Resource(config_dir=str(config)), **COLLECTION_RESOURCES},
             raise_on_error=False,
         )
     assert not result.success

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from g6_pipeline.core.clock import IST
-from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+from g6_pipeline.defs.collection.job import COLLECTION_RESOURCES, MinuteConfig, collection_job
 from g6_pipeline.defs.daily.assets import option_chain_daily
 from g6_pipeline.defs.maintenance.retention import delete_old_collection_runs, retention_job
 from g6_pipeline.defs.resources import G6Resource
@@ -24,7 +24,7 @@ def test_old_collection_runs_are_deleted_and_other_runs_kept(g6_env: tuple[Path,
             minute = (MINUTE + timedelta(minutes=k)).isoformat()
             assert collection_job.execute_in_process(
                 run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=minute)}),
-                instance=instance, resources={"g6": g6},
+                instance=instance, resources={"g6": g6, **COLLECTION_RESOURCES},
             ).success
         other = dg.materialize([option_chain_daily], instance=instance, resources={"g6": g6},
                                partition_key=dg.MultiPartitionKey({"date": "2026-11-20", "index": "FINNIFTY"}))
@@ -44,7 +44,7 @@ def test_retention_job_prunes_raw_slices_of_sealed_days_only(g6_env: tuple[Path,
     with dg.instance_for_test() as instance:
         assert collection_job.execute_in_process(
             run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
-            instance=instance, resources={"g6": g6},
+            instance=instance, resources={"g6": g6, **COLLECTION_RESOURCES},
         ).success
         day = data / "parquet" / "options" / "date=2026-11-20"
         assert dg.materialize([option_chain_daily], instance=instance, resources={"g6": g6},

@@ -50,14 +50,14 @@ def rows(server: PostgresServer, sql: str, *params: object) -> list[tuple[object
 def test_collection_job_on_postgres(
     production_instance: dg.DagsterInstance, postgres_server: PostgresServer, nifty_config: tuple[Path, Path]
 ) -> None:
-    from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+    from g6_pipeline.defs.collection.job import COLLECTION_RESOURCES, MinuteConfig, collection_job
     from g6_pipeline.defs.resources import G6Resource
 
     config, data = nifty_config
     result = collection_job.execute_in_process(
         run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
         instance=production_instance,
-        resources={"g6": G6Resource(config_dir=str(config))},
+        resources={"g6": G6Resource(config_dir=str(config)), **COLLECTION_RESOURCES},
     )
     assert result.success
 

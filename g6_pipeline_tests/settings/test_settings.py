@@ -140,6 +140,25 @@ def test_cli_show_masks_secrets_and_names_sources(
     assert any(line.startswith("provider ") and line.endswith("default") for line in out.splitlines())
 
 
+def test_cli_show_masks_a_password_in_a_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("G6_CONFIG_DIR", str(tmp_path))
+    write(tmp_path, "platform_config.json", {"metrics": {"pushgateway_url": "http://g6:pw-Hunter2@host:9091"}})
+    assert main(["config", "show"]) == 0
+    line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith("metrics.pushgateway_url"))
+    assert "pw-Hunter2" not in line and "http://g6:***@host:9091" in line
+    assert main(["config", "show", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["metrics.pushgateway_url"] == "http://g6:***@host:9091"
+
+
+def test_bad_url_with_a_password_is_not_echoed(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path, environ={"G6_PUSHGATEWAY_URL": "ftp://g6:pw-Hunter2@host:9091"})
+    assert "env G6_PUSHGATEWAY_URL" in str(caught.value) and "pw-Hunter2" not in str(caught.value)
+
+
 def test_every_key_and_override_is_documented() -> None:
     from pydantic import BaseModel
 

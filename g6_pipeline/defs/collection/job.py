@@ -13,11 +13,14 @@ from g6_pipeline.collection.cycle import (
     publish_step,
     write_step,
 )
+from g6_pipeline.collection.run_tags import COLLECTION_RUN_TAGS
 from g6_pipeline.defs.resources import G6Resource
 
-COLLECTION_TAGS = {"g6/run_kind": "collection"}
-RUN_TAGS = {**COLLECTION_TAGS, "dagster/max_runtime": "55"}
-"""A stuck minute run is failed by run monitoring before it can hold the collection slot into the next minute."""
+CYCLE_STATE_IO = "cycle_state_io_manager"
+"""The ops hand the cycle state to each other in memory (a run is one process), never pickled to storage."""
+COLLECTION_RESOURCES = {CYCLE_STATE_IO: dg.mem_io_manager}
+"""The job's own resources, bound with its definitions; `g6` is bound once for all definitions."""
+IN_MEMORY = dg.Out(io_manager_key=CYCLE_STATE_IO)
 
 
 class MinuteConfig(dg.Config):
@@ -26,7 +29,7 @@ class MinuteConfig(dg.Config):
     minute: str = ""
 
 
-@dg.op(description="Fetch the option chains of every enabled index from the configured provider.")
+@dg.op(out=IN_MEMORY, description="Fetch the option chains of every enabled index from the configured provider.")
 def fetch_chains(context: dg.OpExecutionContext, config: MinuteConfig, g6: G6Resource) -> CycleState:
     """Fetch step."""
     at = datetime.fromisoformat(config.minute) if config.minute else None
@@ -41,7 +44,7 @@ def fetch_chains(context: dg.OpExecutionContext, config: MinuteConfig, g6: G6Res
     return state
 
 
-@dg.op(description="Implied volatility, Greeks and chain analytics for every fetched chain.")
+@dg.op(out=IN_MEMORY, description="Implied volatility, Greeks and chain analytics for every fetched chain.")
 def compute_analytics(context: dg.OpExecutionContext, state: CycleState, g6: G6Resource) -> CycleState:
     """Analytics step."""
     state = analytics_step(g6.collector(), state)
@@ -49,7 +52,7 @@ def compute_analytics(context: dg.OpExecutionContext, state: CycleState, g6: G6R
     return state
 
 
-@dg.op(description="Write Parquet, classic CSV and (when configured) InfluxDB.")
+@dg.op(out=IN_MEMORY, description="Write Parquet, classic CSV and (when configured) InfluxDB.")
 def write_sinks(context: dg.OpExecutionContext, state: CycleState, g6: G6Resource) -> CycleState:
     """Write step."""
     state = write_step(g6.collector(), state)
@@ -80,8 +83,7 @@ def publish_cycle(context: dg.OpExecutionContext, state: CycleState, g6: G6Resou
 @dg.job(
     description="Collect one minute of option chains for every enabled index.",
     executor_def=dg.in_process_executor,
-    resource_defs={"io_manager": dg.mem_io_manager, "g6": G6Resource()},
-    tags=RUN_TAGS,
+    tags=COLLECTION_RUN_TAGS,
 )
 def collection_job() -> None:
     """fetch → analytics → write → publish."""

@@ -6,6 +6,7 @@ from datetime import datetime
 import dagster as dg
 
 from g6_pipeline.collection.gate import decide_minute
+from g6_pipeline.collection.run_tags import MINUTE_TAG
 from g6_pipeline.core.clock import now_ist
 from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
 from g6_pipeline.defs.resources import G6Resource
@@ -22,9 +23,9 @@ SENSOR_INTERVAL_SECONDS = 15
 )
 def minute_sensor(context: dg.SensorEvaluationContext, g6: G6Resource) -> dg.SensorResult | dg.SkipReason:
     """Request the current minute unless it was requested already or the gate says no."""
-    loaded = g6.loaded()
+    setup = g6.setup()
     last = datetime.fromisoformat(context.cursor) if context.cursor else None
-    decision = decide_minute(now_ist(), loaded.settings, g6.calendar(), last)
+    decision = decide_minute(now_ist(), setup.settings, setup.calendar, last)
     if not decision.collect:
         return dg.SkipReason(decision.reason)
     minute = decision.minute.isoformat()
@@ -33,7 +34,7 @@ def minute_sensor(context: dg.SensorEvaluationContext, g6: G6Resource) -> dg.Sen
             dg.RunRequest(
                 run_key=minute,
                 run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=minute)}),
-                tags={"g6/minute": minute},
+                tags={MINUTE_TAG: minute},
             )
         ],
         cursor=minute,

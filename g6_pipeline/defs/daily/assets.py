@@ -20,7 +20,6 @@ from g6_pipeline.metrics import push_asset_check, push_weekday_master
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.seal import seal_day, seal_overview
 
-DAILY_TAGS = {"g6/run_kind": "daily"}
 QUALITY_CHECKS = {
     "completeness": "Every session minute was collected.",
     "no_duplicates": "No (minute, instrument) row appears twice.",
@@ -57,12 +56,11 @@ def quality_checks(location: DataLocation, day: date, index: str, expected: int,
 def option_chain_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.MaterializeResult:
     """Seal (day, index); report completeness, duplicates, IV coverage and static-arbitrage checks."""
     day, index = day_and_index(context.partition_key)
-    location = g6.location()
-    calendar = g6.calendar()
-    settings = g6.loaded().settings
+    setup = g6.setup()
+    location, settings = setup.location, setup.settings
     if settings.provider == "synthetic" and not has_stored_day(location, day, index):
-        generate_synthetic_day(g6.loaded(), day, [index])
-    expected = len(calendar.session_minutes(day))
+        generate_synthetic_day(setup, day, [index])
+    expected = len(setup.calendar.session_minutes(day))
     compression = settings.storage.parquet_compression
     report = seal_day(location, day, index, expected_minutes=expected, compression=compression)
     checks = quality_checks(location, day, index, expected, settings.analytics.risk_free_rate)
@@ -135,11 +133,11 @@ def overview_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.Mate
 def weekday_master(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.MaterializeResult:
     """Fold every day of the run's partition range into the weekday master of each enabled index."""
     window = context.partition_time_window
-    days = [d for d in g6.calendar().trading_days(window.start.date(), window.end.date()) if d < window.end.date()]
-    loaded = g6.loaded()
-    settings = loaded.settings
+    setup = g6.setup()
+    days = [d for d in setup.calendar.trading_days(window.start.date(), window.end.date()) if d < window.end.date()]
+    settings = setup.settings
     generate: GenerateMode = "missing" if settings.provider == "synthetic" else "none"
-    rows, by_index = build_history(loaded, days, list(settings.enabled_indices), generate=generate)
+    rows, by_index = build_history(setup, days, list(settings.enabled_indices), generate=generate)
     if rows:
         context.log.info(f"generated {rows:,} synthetic option rows for days with no stored data")
     per_index: dict[str, dict[str, object]] = {}

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from functools import cache
-from pathlib import Path
 
 import dagster as dg
 
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
-from g6_pipeline.settings import load_settings
+from g6_pipeline.defs.resources import process_setup
 from g6_pipeline.settings.model import default_indices
 
 PARTITION_START = date(2025, 1, 1)
 INDEX_DIMENSION = "index"
 DATE_DIMENSION = "date"
-
-
-@cache
-def _calendar(config_dir: str) -> MarketCalendar:
-    return MarketCalendar.load(Path(config_dir))
 
 
 def trading_day_partitions(calendar: MarketCalendar) -> dg.DailyPartitionsDefinition:
@@ -43,10 +36,9 @@ def trading_day_partitions(calendar: MarketCalendar) -> dg.DailyPartitionsDefini
 
 
 def _load() -> tuple[dg.DailyPartitionsDefinition, list[str]]:
-    loaded = load_settings()
-    calendar = _calendar(str(loaded.config_dir))
-    names = list(loaded.settings.enabled_indices) or list(default_indices())
-    return trading_day_partitions(calendar), names
+    setup = process_setup()
+    names = list(setup.settings.enabled_indices) or list(default_indices())
+    return trading_day_partitions(setup.calendar), names
 
 
 TRADING_DAYS, INDEX_NAMES = _load()

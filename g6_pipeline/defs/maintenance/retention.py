@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import dagster as dg
 
+from g6_pipeline.collection.run_tags import COLLECTION_TAGS, DAILY_TAGS
 from g6_pipeline.core.clock import now_ist
-from g6_pipeline.defs.collection.job import COLLECTION_TAGS
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.storage.seal import prune_raw
 
@@ -50,7 +50,7 @@ def prune(context: dg.OpExecutionContext, g6: G6Resource) -> None:
     )
 
 
-@dg.job(description="Prune old collection runs and raw files.", tags={"g6/run_kind": "daily"})
+@dg.job(description="Prune old collection runs and raw files.", tags=DAILY_TAGS)
 def retention_job() -> None:
     """One op."""
     prune()
