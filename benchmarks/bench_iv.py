@@ -26,7 +26,6 @@ import warnings
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
@@ -43,9 +42,9 @@ from g6_pipeline.analytics import (  # noqa: E402
     implied_vol,
     implied_vol_with_status,
 )
+from g6_pipeline.core.clock import IST  # noqa: E402
 from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot, SessionReference  # noqa: E402
 
-IST = ZoneInfo("Asia/Kolkata")
 Options = dict[str, np.ndarray]
 
 

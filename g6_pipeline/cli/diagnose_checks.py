@@ -33,7 +33,6 @@ from g6_pipeline.util.redact import mask_secrets
 Status = Literal["ok", "fail", "skip"]
 GIB = 1024**3
 DEFAULT_MIN_FREE_BYTES = 2 * GIB
-PROBE_NAME = ".g6-diagnose-probe"
 
 
 @dataclass(frozen=True)
@@ -231,7 +230,7 @@ def check_data_location(ctx: DiagnoseContext) -> Finding:
     data_dir = ctx.settings.data_dir
     try:
         location = ctx.location()
-        probe = location.root / PROBE_NAME
+        probe = location.probe_file()
         location.write_atomic(probe, b"g6", durable=False)
         location.remove(probe)
     except Exception as exc:  # permission, missing bucket, a file in the way: all mean "cannot write"

@@ -92,7 +92,7 @@ class Collector:
 def instrument_cache_dir(location: DataLocation) -> Path:
     """Instrument dumps are cached on local disk: under the data directory, or ~/.cache/g6 for a remote one."""
     if location.is_local:
-        return Path(str(location.root.path)) / "instruments"
+        return Path(str(location.instruments_dir().path))
     return Path.home() / ".cache" / "g6" / "instruments"
 
 

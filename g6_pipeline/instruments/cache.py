@@ -1,6 +1,6 @@
 """Per-trading-day on-disk cache of instrument dumps, so a restart does not download them again.
 
-Layout: `<cache_dir>/instruments/<YYYY-MM-DD>/<EXCHANGE>.csv` plus `<EXCHANGE>.json` holding the row count
+Layout: `<cache_dir>/<YYYY-MM-DD>/<EXCHANGE>.csv` plus `<EXCHANGE>.json` holding the row count
 and SHA-256 of the CSV. Both are written atomically (temporary file, then rename). A cache entry whose
 manifest is missing, whose checksum or row count does not match, or that does not parse is treated as
 absent and downloaded again.
@@ -38,7 +38,7 @@ class InstrumentCache:
     """Dumps by (exchange, day) on disk; `get` downloads only when the cached copy is absent or corrupt."""
 
     def __init__(self, cache_dir: Path, keep_days: int = 5) -> None:
-        self.root = Path(cache_dir) / "instruments"
+        self.root = Path(cache_dir)
         self.keep_days = keep_days
 
     def _paths(self, exchange: str, day: date) -> tuple[Path, Path]:

@@ -25,8 +25,8 @@ from g6_pipeline.live.jsonfile import (
     write_json_atomic,
 )
 from g6_pipeline.settings.model import AlertSettings
+from g6_pipeline.storage.location import DataLocation
 
-PANELS_DIR = "panels"
 MANIFEST_FILE = "manifest.json"
 MANIFEST_SCHEMA = "g6.panels.manifest.v1"
 PANEL_NAMES: tuple[str, ...] = ("indices", "analytics", "alerts", "storage", "health")
@@ -50,7 +50,7 @@ class PanelProblem:
 
 def panels_dir(data_dir: str | Path) -> Path:
     """The folder holding the panel files and the manifest."""
-    return local_dir(data_dir) / PANELS_DIR
+    return Path(DataLocation(local_dir(data_dir)).panels_dir().path)
 
 
 def panel_schema(panel: str) -> str:

@@ -17,9 +17,11 @@ from g6_pipeline.live.alerts import build_alerts
 from g6_pipeline.live.figures import collected_tags, index_figures, tag_figures, tags_for
 from g6_pipeline.live.jsonfile import local_dir, parse_time, read_json_object, write_json_atomic
 from g6_pipeline.settings.model import Settings
+from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.util.numeric import finite_or_none
 
 STATUS_FILE = "runtime_status.json"
+"""The status file's name, for messages; `DataLocation.runtime_status_file` builds its path."""
 STATUS_SCHEMA = "g6.runtime_status.v1"
 THROUGHPUT_WINDOW = timedelta(minutes=5)
 """Options per minute is averaged over the cycles of this window."""
@@ -27,7 +29,7 @@ THROUGHPUT_WINDOW = timedelta(minutes=5)
 
 def status_path(data_dir: str | Path) -> Path:
     """Where the runtime status lives."""
-    return local_dir(data_dir) / STATUS_FILE
+    return Path(DataLocation(local_dir(data_dir)).runtime_status_file().path)
 
 
 _NEAR_FIGURES = ("pcr", "atm_iv", "max_pain", "max_pain_distance", "straddle")

@@ -58,7 +58,8 @@ def _masking_factory(base: Callable[..., logging.LogRecord]) -> Callable[..., lo
 
     def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = base(*args, **kwargs)
-        if record.name == LOGGER_NAME or record.name.startswith(LOGGER_NAME + "."):
+        name = record.name if isinstance(record.name, str) else ""  # `logging.makeLogRecord({})` has none
+        if name == LOGGER_NAME or name.startswith(LOGGER_NAME + "."):
             SecretMaskFilter(_secrets).filter(record)
         return record
 

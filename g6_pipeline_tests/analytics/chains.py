@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 from vollib.black import black
 
+from g6_pipeline.core.clock import IST
 from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot
 
-IST = ZoneInfo("Asia/Kolkata")
 NOW = datetime(2026, 3, 3, 11, 0, tzinfo=IST)
 EXPIRY = date(2026, 3, 10)
 T_YEARS = (7 * 86400 + 4.5 * 3600) / (365 * 86400)  # 11:00 → 15:30 a week later

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
 
 from g6_pipeline.analytics import year_fraction
 from g6_pipeline.analytics.expiry_time import expiry_datetime, year_fractions
+from g6_pipeline.core.clock import IST
 
-IST = ZoneInfo("Asia/Kolkata")
 YEAR = 365 * 86400
 
 

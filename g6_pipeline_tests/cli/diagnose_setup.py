@@ -12,13 +12,12 @@ from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from g6_pipeline.cli.diagnose_checks import DiagnoseContext
+from g6_pipeline.core.clock import IST
 from g6_pipeline.live.panels import PANEL_NAMES, write_panels
 
 REPO = Path(__file__).resolve().parents[2]
-IST = ZoneInfo("Asia/Kolkata")
 SESSION_MOMENT = datetime(2026, 11, 25, 11, 0, tzinfo=IST)
 """A Wednesday 11:00 IST: the market is open."""
 GOOD_TOKEN = "tok-valid-7f3a9c"

@@ -65,13 +65,15 @@ def make_chain(
     oi_seed: int | None = None,
     unpriced_wings: bool = False,
     provider: str = "test",
+    fetch_seconds: float = 0.0,
 ) -> EnrichedChain:
     """An enriched chain of `index` at `moment`: ATM ± `half_width` strikes per tag, CE and PE.
 
     `drop` lists legs (tag, offset in index points, side) left out, as if the provider had not quoted them.
     `smile` adds that much volatility per strike away from ATM (puts skewed up on the downside); `oi_seed`
     draws open interest and volume from a seeded generator instead of a smooth profile; `unpriced_wings`
-    gives the farthest OTM leg of each side no IV (status `below_intrinsic`), as a solver would.
+    gives the farthest OTM leg of each side no IV (status `below_intrinsic`), as a solver would;
+    `fetch_seconds` is how long after the minute the quotes arrived.
     """
     spot = SPOTS[index] if spot is None else spot
     step = STEPS[index]
@@ -92,7 +94,8 @@ def make_chain(
     options = pd.DataFrame(rows, columns=list(OPTION_COLUMNS))
     options["timestamp"] = pd.to_datetime(options["timestamp"]).dt.tz_convert(IST)
     snapshot = ChainSnapshot(
-        index=index, timestamp=moment, fetched_at=moment, spot=spot, legs=options[list(LEG_COLUMNS)].copy(),
+        index=index, timestamp=moment, fetched_at=moment + timedelta(seconds=fetch_seconds), spot=spot,
+        legs=options[list(LEG_COLUMNS)].copy(),
         expiries=exp, provider=provider,
     )
     return EnrichedChain(snapshot=snapshot, options=options, overview=make_overview(options, moment, spot, tags, exp))

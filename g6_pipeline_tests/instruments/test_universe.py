@@ -77,7 +77,7 @@ def test_cache_reuses_and_detects_corruption(tmp_path: Path, market: SyntheticMa
     first, fresh = cache.get("NFO", DAY, download)
     again, fresh2 = cache.get("NFO", DAY, download)
     assert fresh and not fresh2 and len(calls) == 1 and again.equals(first)
-    csv_path = tmp_path / "instruments" / DAY.isoformat() / "NFO.csv"
+    csv_path = tmp_path / DAY.isoformat() / "NFO.csv"
     csv_path.write_bytes(csv_path.read_bytes()[: len(csv_path.read_bytes()) // 2])  # a partial write
     third, fresh3 = cache.get("NFO", DAY, download)
     assert fresh3 and len(calls) == 2 and len(third) == len(first)

@@ -1,23 +1,22 @@
-"""Hand-made EnrichedChains and CycleReports for the live-view tests."""
+"""Cycle reports and settings for the live-view tests, over chains from the shared factory
+(`fakes/chains.py`), with per-expiry overview figures the tests choose (`tag_values`)."""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
-
-import pandas as pd
 
 from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
-from g6_pipeline.core.schema import OPTION_COLUMNS, OVERVIEW_COLUMNS
-from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot, EnrichedChain
+from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.settings.model import Settings
+from g6_pipeline_tests.fakes import chains
+from g6_pipeline_tests.fakes.chains import IST, SPOTS
 
-IST = ZoneInfo("Asia/Kolkata")
+__all__ = ["BASE_MINUTE", "IST", "SPOTS", "make_chain", "make_report", "make_settings", "ok_outcome", "tag_values"]
+
 BASE_MINUTE = datetime(2025, 3, 4, 10, 15, tzinfo=IST)
-SPOTS = {"NIFTY": 22450.5, "BANKNIFTY": 48120.25, "FINNIFTY": 21875.0, "SENSEX": 73980.75}
 
 
 def tag_values(
@@ -26,7 +25,7 @@ def tag_values(
 ) -> dict[str, Any]:
     """Per-tag overview values for one expiry."""
     return {
-        "expiry": date(2025, 3, 6), "atm": atm, "forward": atm + 3.0, "pcr": pcr, "pcr_volume": 0.8,
+        "atm": atm, "forward": atm + 3.0, "pcr": pcr, "pcr_volume": 0.8,
         "max_pain": max_pain, "straddle": straddle, "straddle_day_change": -4.5, "straddle_net_change": math.nan,
         "atm_iv": atm_iv, "rr25": -0.01, "bf25": 0.004, "ce_oi": 1.0e6, "pe_oi": 1.0e6 * pcr,
     }
@@ -35,35 +34,20 @@ def tag_values(
 def make_chain(
     index: str, minute: datetime, spot: float | None = None, tags: dict[str, dict[str, Any]] | None = None,
 ) -> EnrichedChain:
-    """A small chain of two legs with an overview holding `tags` (default: this_week only)."""
+    """The ATM strike of `index` (CE and PE) with an overview holding `tags` (default: the near expiry only)."""
     price = spot if spot is not None else SPOTS[index]
     strike = round(price, -2)
     near = "this_week" if index in ("NIFTY", "SENSEX") else "this_month"
     tags = tags if tags is not None else {near: tag_values(atm=strike, max_pain=strike + 100)}
-    legs = pd.DataFrame(
-        [
-            {c: math.nan for c in LEG_COLUMNS} | {
-                "instrument_token": 100 + i, "tradingsymbol": f"{index}25MAR{int(strike)}{side}",
-                "expiry": date(2025, 3, 6), "expiry_tag": "this_week", "strike": strike, "side": side,
-                "lot_size": 75, "last_price": 105.0 + i,
-            }
-            for i, side in enumerate(("CE", "PE"))
-        ]
-    )
-    snapshot = ChainSnapshot(
-        index=index, timestamp=minute, fetched_at=minute + timedelta(seconds=4), spot=price, legs=legs,
-        expiries={tag: date(2025, 3, 6) for tag in tags}, provider="synthetic",
-    )
-    options = pd.DataFrame({c: [None, None] for c in OPTION_COLUMNS})
-    overview: dict[str, Any] = {c: math.nan for c in OVERVIEW_COLUMNS}
-    overview.update(
-        {"timestamp": minute, "index": index, "index_price": price, "index_day_change": 12.5,
-         "index_net_change": -30.25, "day_high": price + 40, "day_low": price - 60, "day_width": 100.0}
-    )
+    chain = chains.make_chain(index, minute, spot=price, tags=tuple(tags), half_width=0, provider="synthetic",
+                              fetch_seconds=4)
+    overview: dict[str, Any] = dict.fromkeys(chain.overview, math.nan)
+    overview.update(timestamp=minute, index=index, index_price=price, index_day_change=12.5,
+                    index_net_change=-30.25, day_high=price + 40, day_low=price - 60, day_width=100.0)
     for tag, values in tags.items():
-        for key, value in values.items():
-            overview[f"{key}_{tag}"] = value
-    return EnrichedChain(snapshot=snapshot, options=options, overview=overview)
+        overview.update({f"{key}_{tag}": value for key, value in values.items()})
+        overview[f"expiry_{tag}"] = chain.overview[f"expiry_{tag}"]
+    return EnrichedChain(snapshot=chain.snapshot, options=chain.options, overview=overview)
 
 
 def ok_outcome(index: str, minute: datetime, **chain_kwargs: Any) -> IndexOutcome:

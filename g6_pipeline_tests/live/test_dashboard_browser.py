@@ -7,18 +7,17 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import IndexOutcome
 from g6_pipeline.live import publish
 from g6_pipeline.live.server import LiveServer
 from g6_pipeline_tests.live.builders import SPOTS, make_report, make_settings, ok_outcome, tag_values
 
 pytestmark = pytest.mark.slow
-IST = ZoneInfo("Asia/Kolkata")
 CHROMIUM = Path(os.environ.get("G6_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -15,17 +15,16 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from g6_pipeline.core.clock import IST
 from g6_pipeline.live import publish
 from g6_pipeline.live.server import LiveServer
 from g6_pipeline_tests.live.builders import SPOTS, make_report, make_settings, ok_outcome
 from g6_pipeline_tests.live.sse_reader import SSEReader
 
 pytestmark = pytest.mark.slow
-IST = ZoneInfo("Asia/Kolkata")
 
 
 def _minute(offset: int = 0) -> datetime:

@@ -8,18 +8,17 @@ import os
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pexpect
 import pytest
 
+from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import IndexOutcome
 from g6_pipeline.live import publish
 from g6_pipeline.live.summary import run_summary
 from g6_pipeline.live.view_state import load_state
 from g6_pipeline_tests.live.builders import BASE_MINUTE, SPOTS, make_report, make_settings, ok_outcome
 
-IST = ZoneInfo("Asia/Kolkata")
 REPO = Path(__file__).resolve().parents[2]
 GENERATED = BASE_MINUTE + timedelta(seconds=7)
 
@@ -42,8 +41,8 @@ def test_once_plain_shows_every_index_row(tmp_path: Path) -> None:
     code, text = _once(tmp_path, GENERATED + timedelta(seconds=20))
     assert code == 0
     assert "live, updated 10:15:07" in text
-    assert _row(text, "NIFTY")[:5] == ["NIFTY", "ok", "22,450.50", "23s", "42/42"]
-    assert _row(text, "SENSEX")[:3] == ["SENSEX", "ok", "73,980.75"]
+    assert _row(text, "NIFTY")[:5] == ["NIFTY", "ok", f"{SPOTS['NIFTY']:,.2f}", "23s", "42/42"]
+    assert _row(text, "SENSEX")[:3] == ["SENSEX", "ok", f"{SPOTS['SENSEX']:,.2f}"]
     finnifty = _row(text, "FINNIFTY")
     assert finnifty[:3] == ["FINNIFTY", "failed", "-"]  # no price shown for a failed index
     assert "quote timed out" in text
@@ -129,7 +128,7 @@ def test_rich_summary_in_a_real_terminal(tmp_path: Path) -> None:
         child.expect("Indices")
         for name in SPOTS:
             child.expect(name)
-        child.expect("22,450.50")
+        child.expect(f"{SPOTS['NIFTY']:,.2f}")
         outcomes = {name: ok_outcome(name, minute + timedelta(minutes=1)) for name in SPOTS}
         outcomes["NIFTY"] = ok_outcome("NIFTY", minute + timedelta(minutes=1), spot=22512.75)
         publish(make_report(minute + timedelta(minutes=1), outcomes), settings, now=datetime.now(IST))

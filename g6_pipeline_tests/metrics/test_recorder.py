@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+from g6_pipeline.core.report import CycleReport
 from g6_pipeline.metrics import record_cycle
 from g6_pipeline.metrics.values import MetricValues, PushGroup
 from g6_pipeline.settings.model import Settings
@@ -88,9 +89,11 @@ def test_cycle_values_count_provider_calls_and_sinks() -> None:
 
 def test_per_option_series_cover_atm_plus_minus_k_strikes() -> None:
     k = 2
-    values = _groups(make_report(("NIFTY",)), _settings(groups=["core", "per_option"], per_option_strikes=k))["NIFTY"]
+    report = make_report(("NIFTY",))
+    values = _groups(report, _settings(groups=["core", "per_option"], per_option_strikes=k))["NIFTY"]
     strikes = {key[2] for key in values.scalars["g6_option_price"] if key[1] == "this_week"}
-    assert strikes == {"24400", "24450", "24500", "24550", "24600"}
+    atm = _atm(report, "NIFTY")
+    assert strikes == {str(atm + i * 50) for i in range(-k, k + 1)}
     # the far OTM legs have no IV: their IV series are absent, not zero
     assert all(math.isfinite(v) and v > 0 for v in values.scalars["g6_option_iv"].values())
 
@@ -103,14 +106,22 @@ def test_series_budget_drops_the_far_strikes_and_counts_them() -> None:
     assert len(kept) == 10
     # ATM first (CE and PE: 6 series), then the strikes one step away; the next expiry and index get nothing
     assert {key[1] for _, key in kept} == {"this_week"}
-    assert {key[2] for _, key in kept} <= {"24450", "24500", "24550"}
-    assert sum(1 for _, key in kept if key[2] == "24500") == 6
+    atm = _atm(make_report(("NIFTY",)), "NIFTY")
+    assert {key[2] for _, key in kept} <= {str(atm - 50), str(atm), str(atm + 50)}
+    assert sum(1 for _, key in kept if key[2] == str(atm)) == 6
     total = 0
     for name in ("NIFTY", "BANKNIFTY"):
         chain = make_report((name,)).indices[name].chain
         assert chain is not None
         total += int(chain.options[["last_price", "oi", "iv"]].notna().sum().sum())
     assert groups["all"].get("g6_metrics_series_dropped_total") == total - 10
+
+
+def _atm(report: CycleReport, index: str) -> int:
+    """The ATM strike of the near expiry, read from the chain's rows."""
+    chain = report.indices[index].chain
+    assert chain is not None
+    return int(chain.options.loc[chain.options["expiry_tag"] == "this_week", "atm"].iloc[0])
 
 
 def test_chain_factory_is_consistent() -> None:

@@ -55,15 +55,16 @@ def test_points_written_are_read_back_with_their_tags_and_fields(
 
     time.sleep(2.0)
     nifty = chains[0].options
-    atm_ce = nifty[(nifty["strike"] == 24500) & (nifty["side"] == "CE")].iloc[0]
-    price = _export(victoria_metrics, '{__name__="option_data_price",index="NIFTY",strike="24500",type="CE"}')
+    atm = int(nifty["atm"].iloc[0])
+    atm_ce = nifty[(nifty["strike"] == atm) & (nifty["side"] == "CE")].iloc[0]
+    price = _export(victoria_metrics, f'{{__name__="option_data_price",index="NIFTY",strike="{atm}",type="CE"}}')
     assert len(price) == 1
     assert price[0]["metric"]["expiry"] == chains[0].snapshot.expiries["this_week"].isoformat()
     assert price[0]["values"] == [atm_ce["last_price"]]
     assert price[0]["timestamps"] == [int(MINUTE.timestamp() * 1000)]
     # the far OTM call has no IV: the field is absent, not zero
     iv = _export(victoria_metrics, '{__name__="option_data_iv",index="NIFTY",type="CE"}')
-    assert sorted(s["metric"]["strike"] for s in iv) == ["24400", "24450", "24500", "24550"]
+    assert sorted(s["metric"]["strike"] for s in iv) == [str(atm + 50 * i) for i in range(-2, 2)]
     pcr = _export(victoria_metrics, '{__name__="options_overview_pcr_this_week",index="SENSEX"}')
     assert pcr[0]["values"] == [pytest.approx(chains[1].overview["pcr_this_week"])]
     cycle = _export(victoria_metrics, '{__name__="g6_cycle_options_last_cycle"}')
@@ -91,7 +92,8 @@ def test_outage_spools_without_raising_then_replays_when_the_server_returns(tmp_
         assert up.rows == 2 * (6 + 1 + 1)
         assert not list(spool.glob("points-*.lp"))
         time.sleep(2.0)
-        series = _export(server, '{__name__="option_data_oi",index="NIFTY",strike="24500",type="PE"}')
+        atm = int(first.options["atm"].iloc[0])
+        series = _export(server, f'{{__name__="option_data_oi",index="NIFTY",strike="{atm}",type="PE"}}')
         assert series[0]["timestamps"] == [
             int(MINUTE.timestamp() * 1000),
             int((MINUTE + timedelta(minutes=1)).timestamp() * 1000),

@@ -13,11 +13,11 @@ from g6_pipeline.collection.backfill import (
     has_stored_day,
 )
 from g6_pipeline.daily.quality import CheckResult, completeness, duplicates, iv_coverage, static_arbitrage
-from g6_pipeline.data import load_chain
 from g6_pipeline.defs.daily.partitions import DATE_DIMENSION, DAY_BY_INDEX, TRADING_DAYS, day_and_index
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.metrics import push_asset_check, push_weekday_master
 from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.reader import read_chain
 from g6_pipeline.storage.seal import seal_day, seal_overview
 
 QUALITY_CHECKS = {
@@ -34,7 +34,7 @@ CHECK_SPECS = [
 
 def quality_checks(location: DataLocation, day: date, index: str, expected: int, rate: float) -> dict[str, CheckResult]:
     """Run the four data-quality checks over the sealed day."""
-    options = load_chain(day, index, data_dir=str(location.root))
+    options = read_chain(location, day, index)
     return {
         "completeness": completeness(options, expected),
         "no_duplicates": duplicates(options),

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 
 from g6_pipeline.core.calendar import MarketCalendar
-from g6_pipeline.core.clock import IST
+from g6_pipeline.core.clock import IST, MARKET_TZ_NAME
 from g6_pipeline.defs.resources import process_setup
 from g6_pipeline.settings.model import default_indices
 
@@ -29,7 +29,7 @@ def trading_day_partitions(calendar: MarketCalendar) -> dg.DailyPartitionsDefini
     return dg.DailyPartitionsDefinition(
         start_date=first.isoformat(),
         end_date=(last + timedelta(days=1)).isoformat(),
-        timezone="Asia/Kolkata",
+        timezone=MARKET_TZ_NAME,
         end_offset=1,
         exclusions=exclusions,
     )

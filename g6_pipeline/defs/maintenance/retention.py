@@ -10,7 +10,7 @@ from datetime import timedelta
 import dagster as dg
 
 from g6_pipeline.collection.run_tags import COLLECTION_TAGS, DAILY_TAGS
-from g6_pipeline.core.clock import now_ist
+from g6_pipeline.core.clock import MARKET_TZ_NAME, now_ist
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.storage.seal import prune_raw
 
@@ -59,7 +59,7 @@ def retention_job() -> None:
 retention_schedule = dg.ScheduleDefinition(
     job=retention_job,
     cron_schedule="30 17 * * *",
-    execution_timezone="Asia/Kolkata",
+    execution_timezone=MARKET_TZ_NAME,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Every evening at 17:30 IST.",
 )
