@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -46,7 +47,7 @@ def at_minute(table: pa.Table, day: date, hhmm: str) -> pa.Table:
     return table.filter(pc.equal(table.column("timestamp"), pa.scalar(stamp, table.schema.field("timestamp").type)))
 
 
-def legs(table: pa.Table, tag: str) -> dict[tuple[float, str], dict[str, object]]:
+def legs(table: pa.Table, tag: str) -> dict[tuple[float, str], dict[str, Any]]:
     """(strike, side) → stored row of one expiry tag."""
     rows = table.filter(pc.equal(table.column("expiry_tag"), tag)).to_pylist()
     return {(float(r["strike"]), str(r["side"])): r for r in rows}
