@@ -43,11 +43,13 @@ LOOKBACK_DAYS = 31
 
 
 class ChainViewError(ValueError):
-    """A request the stored data cannot answer; `parameter` names the request parameter at fault."""
+    """A request the stored data cannot answer; `parameter` names the request parameter at fault and
+    `not_found` is true when nothing at all is stored for the requested day."""
 
-    def __init__(self, parameter: str, message: str) -> None:
+    def __init__(self, parameter: str, message: str, not_found: bool = False) -> None:
         super().__init__(message)
         self.parameter = parameter
+        self.not_found = not_found
 
 
 def value(x: Any) -> float | None:
@@ -104,7 +106,7 @@ def load_day(index: str, day: date | None = None, data_dir: str | None = None) -
         if len(options):
             return StoredDay(candidate, index, options, overview, data_dir)
     when = day.isoformat() if day else f"the last {LOOKBACK_DAYS} days"
-    raise ChainViewError("day", f"no data stored for {index} on {when}")
+    raise ChainViewError("day", f"no data stored for {index} on {when}", not_found=True)
 
 
 def previous_day(stored: StoredDay) -> StoredDay | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import math
 from datetime import date, time
 from pathlib import Path
+from typing import Any
 
 import pyarrow.compute as pc
 import pytest
@@ -18,6 +21,7 @@ from g6_pipeline.live.chain_view import (
     select,
     smile_view,
 )
+from g6_pipeline.live.server import LiveServer
 from g6_pipeline_tests.live.chain_days import FIRST, LAST, at_minute, backfill, legs, stored_rows
 
 FIELDS = {"oi": "oi", "oi_change": "oi_change", "volume": "volume", "iv": "iv", "delta": "delta",
@@ -125,3 +129,54 @@ def test_intraday_series_and_weekday_master_mean(data: Path) -> None:
     assert master["atm_iv"][i] == pytest.approx((fridays[0][1] + fridays[1][1]) / 2, rel=1e-9)
     with pytest.raises(ChainViewError):
         intraday_view(load_day("NIFTY", LAST, str(data)), "next_month")
+
+
+def _get(server: LiveServer, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    host, port = server.address
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def test_json_endpoints_serve_the_views(data: Path) -> None:
+    with LiveServer(data, host="127.0.0.1", port=0, poll_seconds=0.1) as server:
+        day = LAST.isoformat()
+        status, body = _get(server, f"/api/chain?index=nifty&expiry=next_week&at=10:30&day={day}&strikes=2")
+        assert status == 200
+        assert body == chain_view(select(load_day("NIFTY", LAST, str(data)), "next_week", time(10, 30)), 2)
+        stored = legs(at_minute(stored_rows(data, "options", LAST, "NIFTY"), LAST, "10:30"), "next_week")
+        assert [r["ce"]["oi"] for r in body["rows"]] == [stored[(r["strike"], "CE")]["oi"] for r in body["rows"]]
+        status, smile = _get(server, f"/api/smile?index=NIFTY&at=10:30&day={day}")
+        assert status == 200 and smile["expiry_tag"] == "this_week" and smile["previous_close"] is not None
+        status, oi = _get(server, f"/api/oi?index=BANKNIFTY&day={day}")
+        assert status == 200 and oi["expiry_tag"] == "this_month" and len(oi["ce_oi"]) == len(oi["strikes"])
+        status, series = _get(server, "/api/intraday?index=NIFTY&expiry=next_week")  # latest stored day
+        assert status == 200 and series["day"] == day and series["master"]["weekday"] == "friday"
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "parameter"),
+    [("index=DOW", 400, "index"), ("", 400, "index"), ("index=NIFTY&expiry=weekly", 400, "expiry"),
+     ("index=NIFTY&at=25:99", 400, "at"), ("index=NIFTY&at=15:45", 400, "at"), ("index=NIFTY&strikes=-1", 400, "strikes"),
+     ("index=NIFTY&day=2026-13-01", 400, "day"), ("index=NIFTY&day=2026-11-21", 404, "day"),
+     ("index=NIFTY&expiry=this_month", 400, "expiry"), ("index=NIFTY&colour=red", 400, "colour"),
+     ("index=NIFTY&index=BANKNIFTY", 400, "index")],
+)  # fmt: skip
+def test_bad_parameters_are_named(data: Path, query: str, code: int, parameter: str) -> None:
+    with LiveServer(data, host="127.0.0.1", port=0, poll_seconds=0.1) as server:
+        status, body = _get(server, f"/api/chain?{query}&day={LAST.isoformat()}" if "day=" not in query
+                            else f"/api/chain?{query}")  # fmt: skip
+        assert (status, body["parameter"]) == (code, parameter) and body["error"]
+
+
+def test_endpoints_follow_the_token_rule(data: Path) -> None:
+    with LiveServer(data, host="127.0.0.1", port=0, poll_seconds=0.1, auth_token="s3cret") as server:
+        path = f"/api/intraday?index=NIFTY&day={LAST.isoformat()}"
+        assert _get(server, path)[0] == 401
+        assert _get(server, path + "&token=wrong")[0] == 401
+        assert _get(server, path + "&token=s3cret")[0] == 200
+        assert _get(server, path, {"X-API-Token": "s3cret"})[0] == 200
