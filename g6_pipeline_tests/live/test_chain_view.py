@@ -173,6 +173,19 @@ def test_bad_parameters_are_named(data: Path, query: str, code: int, parameter: 
         assert (status, body["parameter"]) == (code, parameter) and body["error"]
 
 
+def test_chain_script_is_served_without_html_insertion(data: Path) -> None:
+    with LiveServer(data, host="127.0.0.1", port=0, poll_seconds=0.1) as server:
+        host, port = server.address
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        conn.request("GET", "/static/chain.js")
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+    assert response.status == 200 and response.getheader("Content-Type", "").startswith("text/javascript")
+    assert b"innerHTML" not in body and b"insertAdjacentHTML" not in body and b"http" not in body.replace(
+        b"http://www.w3.org/2000/svg", b"")
+
+
 def test_endpoints_follow_the_token_rule(data: Path) -> None:
     with LiveServer(data, host="127.0.0.1", port=0, poll_seconds=0.1, auth_token="s3cret") as server:
         path = f"/api/intraday?index=NIFTY&day={LAST.isoformat()}"
