@@ -26,12 +26,14 @@ INDICES = {
 IST = ZoneInfo("Asia/Kolkata")
 
 
-def backfill(root: Path) -> tuple[Path, Path]:
-    """(config dir, data dir) holding FIRST..LAST for NIFTY and BANKNIFTY, written by the real writers."""
+def backfill(
+    root: Path, indices: dict[str, dict[str, object]] = INDICES, first: date = FIRST, last: date = LAST
+) -> tuple[Path, Path]:
+    """(config dir, data dir) holding first..last for `indices`, written by the real writers (again: more days)."""
     data = root / "data"
     config = make_config(root / "config", data)
-    (config / "indices_config.json").write_text(json.dumps(INDICES))
-    backfill_synthetic(load_settings(config, environ={}), FIRST, LAST)
+    (config / "indices_config.json").write_text(json.dumps(indices))
+    backfill_synthetic(load_settings(config, environ={}), first, last)
     return config, data
 
 
