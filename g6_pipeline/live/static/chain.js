@@ -194,7 +194,8 @@
   const clock = (m) => { const t = Math.round(m) + 9 * 60 + 15; return String(Math.floor(t / 60)).padStart(2, "0") + ":" + String(t % 60).padStart(2, "0"); };
 
   function renderSmile(data) {
-    const lines = [{ xs: data.strikes, ys: data.ce_iv, cls: "ce" }, { xs: data.strikes, ys: data.pe_iv, cls: "pe" }];
+    // the call line drawn wider underneath, so a put line on top of it (put-call parity) leaves both visible
+    const lines = [{ xs: data.strikes, ys: data.ce_iv, cls: "ce under" }, { xs: data.strikes, ys: data.pe_iv, cls: "pe" }];
     const prev = data.previous_close;
     if (prev) {
       lines.unshift({ xs: prev.strikes, ys: prev.ce_iv, cls: "prev" }, { xs: prev.strikes, ys: prev.pe_iv, cls: "prev" });
