@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from g6_pipeline import __version__
 from g6_pipeline.cli import (
     backfill_cmd,
+    chain_cmd,
     collect_cmd,
     config_cmd,
     diagnose_cmd,
@@ -18,7 +19,7 @@ from g6_pipeline.cli import (
 )
 from g6_pipeline.settings import ConfigError
 
-COMMAND_MODULES = (config_cmd, collect_cmd, backfill_cmd, token_cmd, summary_cmd, serve_cmd, diagnose_cmd)
+COMMAND_MODULES = (config_cmd, collect_cmd, backfill_cmd, token_cmd, summary_cmd, serve_cmd, chain_cmd, diagnose_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

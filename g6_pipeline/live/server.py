@@ -1,9 +1,10 @@
 """`g6 serve`: the live browser dashboard over HTTP, standard library only.
 
 Routes: `GET /` (the page), `GET /static/<file>` (its script and style), `GET /events` (Server-Sent Events:
-`hello`, a `full_snapshot` on connect, then `status` and `panel_update` events and `heartbeat`s) and
-`GET /health`. With an auth token configured, `/events` needs it in the `X-API-Token` header or the `token`
-query parameter. Request lines are never logged, so a token in a URL never reaches a log.
+`hello`, a `full_snapshot` on connect, then `status` and `panel_update` events and `heartbeat`s),
+`GET /health` and the chain screen's JSON (`/api/chain`, `/api/smile`, `/api/oi`, `/api/intraday`, see
+`chain_api`). With an auth token configured, `/events` and the `/api/` routes need it in the `X-API-Token`
+header or the `token` query parameter. Request lines are never logged, so a token in a URL never reaches a log.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from g6_pipeline.core.clock import IST
+from g6_pipeline.live import chain_api
 from g6_pipeline.live.events import Client, Hub, encode_event, heartbeat_frame
 from g6_pipeline.live.jsonfile import local_dir
 
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 STATIC_FILES: dict[str, str] = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
+    "chain.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 SECURITY_HEADERS: dict[str, str] = {
@@ -80,6 +83,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(HTTPStatus.UNAUTHORIZED, {"error": "a valid token is required"})
                 return
             self._stream()
+        elif path in chain_api.PARAMETERS:
+            query = parse_qs(url.query, keep_blank_values=True)
+            if not self._authorised(query.get("token", [None])[0]):
+                self._send_json(HTTPStatus.UNAUTHORIZED, {"error": "a valid token is required"})
+                return
+            self._send_json(*chain_api.answer(path, query, self.server.live.data_dir))
         else:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
@@ -164,6 +173,7 @@ class LiveServer:
         write_timeout: float = 10.0,
     ) -> None:
         self.hub = Hub(local_dir(data_dir), max_clients=max_clients, queue_size=queue_size)
+        self.data_dir = str(data_dir)
         self.auth_token = auth_token or None
         self.stale_after_seconds = stale_after_seconds
         self.heartbeat_seconds = heartbeat_seconds

@@ -252,10 +252,11 @@
       state.status = snap.status || null;
       state.panels = snap.panels || {};
       render();
+      window.dispatchEvent(new CustomEvent("g6-status", { detail: state.status }));
     });
     source.addEventListener("status", (e) => {
       const status = parse(e);
-      if (status) { state.status = status; render(); }
+      if (status) { state.status = status; render(); window.dispatchEvent(new CustomEvent("g6-status", { detail: status })); }
     });
     source.addEventListener("panel_update", (e) => {
       const doc = parse(e);

@@ -1,0 +1,99 @@
+"""The JSON endpoints of the chain screen: exactly what the page draws, from the stored Parquet.
+
+`GET /api/chain`, `/api/smile`, `/api/oi`, `/api/intraday` with the query parameters `index` (required),
+`expiry` (an expiry tag; default the nearest stored), `at` (HH:MM; default the latest stored minute),
+`day` (YYYY-MM-DD; default the latest stored day) and, for `/api/chain` only, `strikes` (N each side of ATM).
+A bad parameter answers 400 and a day with nothing stored 404, both as `{"error": ..., "parameter": ...}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, get_args
+
+from g6_pipeline.core.schema import EXPIRY_TAGS
+from g6_pipeline.live.chain_view import (
+    ChainViewError,
+    Selection,
+    StoredDay,
+    chain_view,
+    intraday_view,
+    load_day,
+    oi_view,
+    parse_day,
+    parse_minute,
+    select,
+    smile_view,
+)
+from g6_pipeline.settings.model import IndexName
+
+INDICES: tuple[str, ...] = get_args(IndexName)
+PARAMETERS: dict[str, frozenset[str]] = {
+    "/api/chain": frozenset({"index", "expiry", "at", "day", "strikes"}),
+    "/api/smile": frozenset({"index", "expiry", "at", "day"}),
+    "/api/oi": frozenset({"index", "expiry", "at", "day"}),
+    "/api/intraday": frozenset({"index", "expiry", "day"}),
+}
+"""Route → the query parameters it reads (`token` is the auth rule's and ignored here)."""
+
+Answer = tuple[HTTPStatus, dict[str, Any]]
+
+
+def _one(query: Mapping[str, Sequence[str]], name: str) -> str | None:
+    values = query.get(name) or []
+    if len(values) > 1:
+        raise ChainViewError(name, f"{name} is given {len(values)} times")
+    return values[0] if values else None
+
+
+def _strikes(text: str | None) -> int | None:
+    if text is None or text == "":
+        return None
+    if not text.isdigit() or int(text) <= 0:
+        raise ChainViewError("strikes", f"strikes must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def _checked(path: str, query: Mapping[str, Sequence[str]]) -> dict[str, str | None]:
+    unknown = sorted(set(query) - PARAMETERS[path] - {"token"})
+    if unknown:
+        raise ChainViewError(unknown[0], f"unknown parameter {unknown[0]!r} for {path}")
+    params = {name: _one(query, name) for name in PARAMETERS[path]}
+    index = (params.get("index") or "").upper()
+    if not index:
+        raise ChainViewError("index", "index is required (one of " + ", ".join(INDICES) + ")")
+    if index not in INDICES:
+        raise ChainViewError("index", f"unknown index {params['index']!r} (one of {', '.join(INDICES)})")
+    params["index"] = index
+    expiry = params.get("expiry") or None
+    if expiry is not None and expiry not in EXPIRY_TAGS:
+        raise ChainViewError("expiry", f"unknown expiry tag {expiry!r} (one of {', '.join(EXPIRY_TAGS)})")
+    params["expiry"] = expiry
+    return params
+
+
+def _selection(stored: StoredDay, params: Mapping[str, str | None]) -> Selection:
+    return select(stored, params["expiry"], parse_minute(params["at"]))
+
+
+VIEWS: dict[str, Callable[[StoredDay, Mapping[str, str | None]], dict[str, Any]]] = {
+    "/api/chain": lambda stored, p: chain_view(_selection(stored, p), _strikes(p["strikes"])),
+    "/api/smile": lambda stored, p: smile_view(_selection(stored, p)),
+    "/api/oi": lambda stored, p: oi_view(_selection(stored, p)),
+    "/api/intraday": lambda stored, p: intraday_view(stored, p["expiry"]),
+}
+
+
+def answer(path: str, query: Mapping[str, Sequence[str]], data_dir: str) -> Answer:
+    """(status, JSON body) of one chain-screen request."""
+    try:
+        params = _checked(path, query)
+        if path == "/api/chain":
+            _strikes(params["strikes"])  # a bad parameter is a 400 even when the day is not stored
+        parse_minute(params.get("at"))
+        stored = load_day(str(params["index"]), parse_day(params["day"]), data_dir)
+        return HTTPStatus.OK, VIEWS[path](stored, params)
+    except ChainViewError as exc:
+        status = HTTPStatus.NOT_FOUND if exc.not_found else HTTPStatus.BAD_REQUEST
+        return status, {"error": str(exc), "parameter": exc.parameter}
