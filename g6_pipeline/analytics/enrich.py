@@ -287,18 +287,30 @@ def _option_rows(
     n = int(sizes.sum())
     offset = minute.strike - computed["atm"]
     known = np.isfinite(offset)
-    stamps = [pd.Timestamp(s.timestamp).tz_convert("UTC").tz_localize(None).as_unit("ns").asm8 for s in snapshots]
     computed |= {
-        "timestamp": pd.DatetimeIndex(np.repeat(np.array(stamps), sizes)).tz_localize("UTC").tz_convert(IST).array,
+        "timestamp": _repeat_times([s.timestamp for s in snapshots], sizes),
         "index": pd.array(np.repeat(np.array([s.index for s in snapshots], dtype=object), sizes), dtype="str"),
         "offset": pd.arrays.IntegerArray(np.where(known, np.rint(offset), 0).astype(np.int32), ~known),
         "instrument_token": minute.columns["instrument_token"].to_numpy(dtype=np.int64),
         "lot_size": minute.columns["lot_size"].to_numpy(dtype=np.int32),
         "buildup": pd.array(labels, dtype="str"),
         "iv_status": pd.array(_STATUS_NAMES[status] if n else np.empty(0, dtype=object), dtype="str"),
+        "source": pd.array(np.repeat(np.array([s.provider for s in snapshots], dtype=object), sizes), dtype="str"),
+        "fetched_at": _repeat_times([_to_ms(s.fetched_at) for s in snapshots], sizes),
     }
     data = {name: computed[name] if name in computed else minute.columns[name].array for name in OPTION_COLUMNS}
     return pd.DataFrame(data, index=pd.RangeIndex(n), copy=True)
+
+
+def _to_ms(moment: datetime) -> datetime:
+    """`moment` cut to the millisecond, the precision `fetched_at` is stored with."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _repeat_times(times: list[datetime], sizes: np.ndarray) -> Any:
+    """Each tz-aware time repeated `sizes[i]` times, as an IST datetime array."""
+    stamps = [pd.Timestamp(t).tz_convert("UTC").tz_localize(None).as_unit("ns").asm8 for t in times]
+    return pd.DatetimeIndex(np.repeat(np.array(stamps, dtype="datetime64[ns]"), sizes)).tz_localize("UTC").tz_convert(IST).array
 
 
 def _overview_row(
@@ -345,6 +357,8 @@ def _overview_row(
         "legs_collected": len(snapshot.legs),
         "legs_missing": len(snapshot.missing),
         "iv_failures": int(np.count_nonzero(quoted & (status != IVStatus.OK))),
+        "source": snapshot.provider,
+        "fetched_at": _to_ms(snapshot.fetched_at).astimezone(IST),
     }
     return {name: row[name] for name in OVERVIEW_COLUMNS}
 

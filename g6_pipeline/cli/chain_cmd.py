@@ -20,6 +20,7 @@ from rich.text import Text
 
 from g6_pipeline.live.chain_view import ChainViewError, chain_view, load_day, parse_day, parse_minute, select
 from g6_pipeline.settings import load_settings
+from g6_pipeline.storage.location import DataLocation
 
 DASH = "-"
 Format = Callable[[Any], str]
@@ -151,21 +152,21 @@ def rich_table(view: dict[str, Any]) -> Group:
     return Group(table, legend)
 
 
-def _view(args: argparse.Namespace, data_dir: str) -> dict[str, Any]:
-    stored = load_day(args.index, parse_day(args.day), data_dir)
+def _view(args: argparse.Namespace, location: DataLocation) -> dict[str, Any]:
+    stored = load_day(args.index, parse_day(args.day), location)
     return chain_view(select(stored, args.expiry, parse_minute(args.at)), args.strikes)
 
 
-def _watch(args: argparse.Namespace, data_dir: str, rich: bool) -> int:
+def _watch(args: argparse.Namespace, location: DataLocation, rich: bool) -> int:
     if rich:
         console = Console()
-        with Live(rich_table(_view(args, data_dir)), console=console, auto_refresh=False) as live:
+        with Live(rich_table(_view(args, location)), console=console, auto_refresh=False) as live:
             while True:
                 time.sleep(args.refresh)
-                live.update(rich_table(_view(args, data_dir)), refresh=True)
+                live.update(rich_table(_view(args, location)), refresh=True)
     shown = None
     while True:
-        view = _view(args, data_dir)
+        view = _view(args, location)
         if view["timestamp"] != shown:
             print(plain_text(view) + "\n", flush=True)
             shown = view["timestamp"]
@@ -183,10 +184,11 @@ def run(args: argparse.Namespace) -> int:
         print("g6 chain: --watch follows the latest minute; leave out --at", file=sys.stderr)
         return 2
     rich = sys.stdout.isatty()
+    location = DataLocation(settings.data_dir)
     try:
         if args.watch:
-            return _watch(args, settings.data_dir, rich)
-        view = _view(args, settings.data_dir)
+            return _watch(args, location, rich)
+        view = _view(args, location)
     except ChainViewError as exc:
         print(f"g6 chain: {exc}", file=sys.stderr)
         return 2

@@ -15,6 +15,13 @@ import pyarrow as pa
 from g6_pipeline.core.clock import MARKET_TZ_NAME
 
 TIMESTAMP = pa.timestamp("s", tz=MARKET_TZ_NAME)
+FETCHED_AT = pa.timestamp("ms", tz=MARKET_TZ_NAME)
+"""When the quotes behind a row were received: to the millisecond, so a late fetch is visible."""
+
+SOURCES: tuple[str, ...] = ("kite", "synthetic", "mock", "kite_historical", "classic_import")
+"""Where a row came from: a live provider, Kite's historical candles (a repaired gap), or the original G6's CSV."""
+SIMULATED_SOURCES: frozenset[str] = frozenset({"synthetic", "mock"})
+"""Sources that are simulated data, never to be mixed with (or allowed to overwrite) collected data."""
 
 ExpiryTag = Literal["this_week", "next_week", "this_month", "next_month"]
 EXPIRY_TAGS: tuple[ExpiryTag, ...] = ("this_week", "next_week", "this_month", "next_month")
@@ -60,6 +67,8 @@ OPTION_SCHEMA = pa.schema(
         ("vega", pa.float64()),
         ("theta", pa.float64()),
         ("rho", pa.float64()),
+        ("source", pa.string()),  # one of SOURCES
+        ("fetched_at", FETCHED_AT),
     ]
 )
 OPTION_COLUMNS: tuple[str, ...] = tuple(OPTION_SCHEMA.names)
@@ -104,6 +113,8 @@ OVERVIEW_SCHEMA = pa.schema(
         ("legs_collected", pa.int32()),
         ("legs_missing", pa.int32()),
         ("iv_failures", pa.int32()),  # legs with a quote but no finite IV
+        ("source", pa.string()),  # one of SOURCES
+        ("fetched_at", FETCHED_AT),
     ]
 )
 OVERVIEW_COLUMNS: tuple[str, ...] = tuple(OVERVIEW_SCHEMA.names)

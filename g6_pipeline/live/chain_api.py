@@ -27,6 +27,7 @@ from g6_pipeline.live.chain_view import (
     smile_view,
 )
 from g6_pipeline.settings.model import IndexName
+from g6_pipeline.storage.location import DataLocation
 
 INDICES: tuple[str, ...] = get_args(IndexName)
 PARAMETERS: dict[str, frozenset[str]] = {
@@ -85,14 +86,14 @@ VIEWS: dict[str, Callable[[StoredDay, Mapping[str, str | None]], dict[str, Any]]
 }
 
 
-def answer(path: str, query: Mapping[str, Sequence[str]], data_dir: str) -> Answer:
+def answer(path: str, query: Mapping[str, Sequence[str]], location: DataLocation) -> Answer:
     """(status, JSON body) of one chain-screen request."""
     try:
         params = _checked(path, query)
         if path == "/api/chain":
             _strikes(params["strikes"])  # a bad parameter is a 400 even when the day is not stored
         parse_minute(params.get("at"))
-        stored = load_day(str(params["index"]), parse_day(params["day"]), data_dir)
+        stored = load_day(str(params["index"]), parse_day(params["day"]), location)
         return HTTPStatus.OK, VIEWS[path](stored, params)
     except ChainViewError as exc:
         status = HTTPStatus.NOT_FOUND if exc.not_found else HTTPStatus.BAD_REQUEST

@@ -27,7 +27,8 @@ import pandas as pd
 
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.schema import EXPIRY_TAGS
-from g6_pipeline.data import load_chain, load_overview, load_weekday_master
+from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.reader import read_chain, read_overview, read_weekday_master
 
 SIDE_FIELDS: tuple[tuple[str, str], ...] = (
     ("oi", "oi"), ("oi_change", "oi_change"), ("volume", "volume"), ("iv", "iv"), ("delta", "delta"),
@@ -91,20 +92,20 @@ class StoredDay:
     index: str
     options: pd.DataFrame
     overview: pd.DataFrame
-    data_dir: str | None
+    location: DataLocation
 
 
-def load_day(index: str, day: date | None = None, data_dir: str | None = None) -> StoredDay:
+def load_day(index: str, day: date | None, location: DataLocation) -> StoredDay:
     """The stored day of `index` (the latest within `LOOKBACK_DAYS` of today when `day` is None)."""
     days: Iterable[date] = [day] if day else (datetime.now(IST).date() - timedelta(n) for n in range(LOOKBACK_DAYS))
     for candidate in days:
         try:
-            overview = load_overview(candidate, index, data_dir=data_dir)
-            options = load_chain(candidate, index, columns=list(OPTION_COLUMNS), data_dir=data_dir)
+            overview = read_overview(location, candidate, index)
+            options = read_chain(location, candidate, index, columns=list(OPTION_COLUMNS))
         except FileNotFoundError:
             continue
         if len(options):
-            return StoredDay(candidate, index, options, overview, data_dir)
+            return StoredDay(candidate, index, options, overview, location)
     when = day.isoformat() if day else f"the last {LOOKBACK_DAYS} days"
     raise ChainViewError("day", f"no data stored for {index} on {when}", not_found=True)
 
@@ -113,7 +114,7 @@ def previous_day(stored: StoredDay) -> StoredDay | None:
     """The stored day before `stored` (within `LOOKBACK_DAYS`), None when there is none."""
     for n in range(1, LOOKBACK_DAYS + 1):
         try:
-            return load_day(stored.index, stored.day - timedelta(n), stored.data_dir)
+            return load_day(stored.index, stored.day - timedelta(n), stored.location)
         except ChainViewError:
             continue
     return None
@@ -273,7 +274,7 @@ def oi_view(sel: Selection) -> dict[str, Any]:
 def _master_mean(stored: StoredDay, tag: str) -> dict[str, Any] | None:
     weekday = stored.day.weekday()
     try:
-        master = load_weekday_master(stored.index, tag, 0, weekday, data_dir=stored.data_dir)
+        master = read_weekday_master(stored.location, stored.index, tag, 0, weekday)
     except FileNotFoundError:
         return None
     ivs = master[["ce_iv_mean", "pe_iv_mean"]].astype(float).mean(axis=1, skipna=True)

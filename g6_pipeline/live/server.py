@@ -26,6 +26,7 @@ from g6_pipeline.core.clock import IST
 from g6_pipeline.live import chain_api
 from g6_pipeline.live.events import Client, Hub, encode_event, heartbeat_frame
 from g6_pipeline.live.jsonfile import local_dir
+from g6_pipeline.storage.location import DataLocation
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class _Handler(BaseHTTPRequestHandler):
             if not self._authorised(query.get("token", [None])[0]):
                 self._send_json(HTTPStatus.UNAUTHORIZED, {"error": "a valid token is required"})
                 return
-            self._send_json(*chain_api.answer(path, query, self.server.live.data_dir))
+            self._send_json(*chain_api.answer(path, query, self.server.live.location))
         else:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
@@ -173,7 +174,7 @@ class LiveServer:
         write_timeout: float = 10.0,
     ) -> None:
         self.hub = Hub(local_dir(data_dir), max_clients=max_clients, queue_size=queue_size)
-        self.data_dir = str(data_dir)
+        self.location = DataLocation(data_dir)
         self.auth_token = auth_token or None
         self.stale_after_seconds = stale_after_seconds
         self.heartbeat_seconds = heartbeat_seconds

@@ -90,15 +90,18 @@ def make_chain(
                     continue
                 vol = sigma + smile * (abs(i) + (-i / 2 if side == "PE" else 0.0))
                 wing = unpriced_wings and i == (half_width if side == "CE" else -half_width)
-                rows.append(_leg(index, moment, tag, exp[tag], atm + i * step, i * step, side, spot, t, vol, wing, rng))
+                rows.append(_leg(index, moment, tag, exp[tag], atm + i * step, i * step, side, spot, t, vol, wing, rng)
+                            | {"source": provider, "fetched_at": moment + timedelta(seconds=fetch_seconds)})
     options = pd.DataFrame(rows, columns=list(OPTION_COLUMNS))
-    options["timestamp"] = pd.to_datetime(options["timestamp"]).dt.tz_convert(IST)
+    for column in ("timestamp", "fetched_at"):
+        options[column] = pd.to_datetime(options[column]).dt.tz_convert(IST)
     snapshot = ChainSnapshot(
         index=index, timestamp=moment, fetched_at=moment + timedelta(seconds=fetch_seconds), spot=spot,
         legs=options[list(LEG_COLUMNS)].copy(),
         expiries=exp, provider=provider,
     )
-    return EnrichedChain(snapshot=snapshot, options=options, overview=make_overview(options, moment, spot, tags, exp))
+    overview = make_overview(options, moment, spot, tags, exp) | {"source": provider, "fetched_at": snapshot.fetched_at}
+    return EnrichedChain(snapshot=snapshot, options=options, overview=overview)
 
 
 def _leg(

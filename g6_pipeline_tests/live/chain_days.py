@@ -6,13 +6,14 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from g6_pipeline.collection.backfill import backfill_synthetic
+from g6_pipeline.collection.components import ProcessSetup
+from g6_pipeline.core.clock import IST
 from g6_pipeline.settings import load_settings
 from g6_pipeline_tests.fakes.config import make_config
 
@@ -23,7 +24,6 @@ INDICES = {
     "BANKNIFTY": {"exchange": "NFO", "spot_key": "NSE:NIFTY BANK", "strikes_below": 5, "strikes_above": 5,
                   "expiry_tags": ["this_month"]},
 }  # fmt: skip
-IST = ZoneInfo("Asia/Kolkata")
 
 
 def backfill(
@@ -33,7 +33,7 @@ def backfill(
     data = root / "data"
     config = make_config(root / "config", data)
     (config / "indices_config.json").write_text(json.dumps(indices))
-    backfill_synthetic(load_settings(config, environ={}), first, last)
+    backfill_synthetic(ProcessSetup.load(load_settings(config, environ={})), first, last)
     return config, data
 
 

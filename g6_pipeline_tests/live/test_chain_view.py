@@ -22,6 +22,7 @@ from g6_pipeline.live.chain_view import (
     smile_view,
 )
 from g6_pipeline.live.server import LiveServer
+from g6_pipeline.storage.location import DataLocation
 from g6_pipeline_tests.live.chain_days import FIRST, LAST, at_minute, backfill, legs, stored_rows
 
 FIELDS = {"oi": "oi", "oi_change": "oi_change", "volume": "volume", "iv": "iv", "delta": "delta",
@@ -38,7 +39,7 @@ def _json(x: object) -> object:
 
 
 def test_chain_rows_equal_the_stored_legs(data: Path) -> None:
-    view = chain_view(select(load_day("NIFTY", LAST, str(data)), "next_week", time(10, 30)))
+    view = chain_view(select(load_day("NIFTY", LAST, DataLocation(data)), "next_week", time(10, 30)))
     minute = at_minute(stored_rows(data, "options", LAST, "NIFTY"), LAST, "10:30")
     stored = legs(minute, "next_week")
     assert [r["strike"] for r in view["rows"]] == sorted({k for k, _ in stored})
@@ -59,7 +60,7 @@ def test_chain_rows_equal_the_stored_legs(data: Path) -> None:
 
 
 def test_missing_values_are_null_not_zero(data: Path) -> None:
-    view = chain_view(select(load_day("NIFTY", FIRST, str(data))))  # the first stored day: no previous close
+    view = chain_view(select(load_day("NIFTY", FIRST, DataLocation(data))))  # the first stored day: no previous close
     stored = stored_rows(data, "options", FIRST, "NIFTY")
     assert stored.column("oi_change").null_count == stored.num_rows
     assert all(r[s]["oi_change"] is None for r in view["rows"] for s in ("ce", "pe"))
@@ -67,7 +68,7 @@ def test_missing_values_are_null_not_zero(data: Path) -> None:
 
 
 def test_latest_minute_window_and_bad_requests(data: Path) -> None:
-    stored = load_day("NIFTY", LAST, str(data))
+    stored = load_day("NIFTY", LAST, DataLocation(data))
     last = pc.max(stored_rows(data, "options", LAST, "NIFTY").column("timestamp")).as_py()
     view = chain_view(select(stored), strikes_each_side=2)
     assert view["minute"] == last.strftime("%H:%M") and view["expiry_tag"] == "this_week"
@@ -80,13 +81,13 @@ def test_latest_minute_window_and_bad_requests(data: Path) -> None:
         select(stored, "this_month")
     assert err.value.parameter == "expiry"
     with pytest.raises(ChainViewError) as err:
-        load_day("NIFTY", date(2026, 11, 21), str(data))  # a Saturday
+        load_day("NIFTY", date(2026, 11, 21), DataLocation(data))  # a Saturday
     assert err.value.parameter == "day"
-    assert load_day("NIFTY", None, str(data)).day == LAST
+    assert load_day("NIFTY", None, DataLocation(data)).day == LAST
 
 
 def test_smile_and_previous_close(data: Path) -> None:
-    view = smile_view(select(load_day("NIFTY", LAST, str(data)), "next_week", time(11, 0)))
+    view = smile_view(select(load_day("NIFTY", LAST, DataLocation(data)), "next_week", time(11, 0)))
     stored = legs(at_minute(stored_rows(data, "options", LAST, "NIFTY"), LAST, "11:00"), "next_week")
     assert view["ce_iv"] == [_json(stored[(k, "CE")]["iv"]) for k in view["strikes"]]
     assert view["pe_iv"] == [_json(stored[(k, "PE")]["iv"]) for k in view["strikes"]]
@@ -98,11 +99,11 @@ def test_smile_and_previous_close(data: Path) -> None:
     previous = view["previous_close"]
     assert previous["day"] == before.isoformat() and previous["strikes"] == sorted({k for k, _ in prev})
     assert previous["ce_iv"] == [_json(prev[(k, "CE")]) for k in previous["strikes"]]
-    assert smile_view(select(load_day("NIFTY", FIRST, str(data))))["previous_close"] is None
+    assert smile_view(select(load_day("NIFTY", FIRST, DataLocation(data))))["previous_close"] is None
 
 
 def test_oi_by_strike(data: Path) -> None:
-    view = oi_view(select(load_day("BANKNIFTY", LAST, str(data)), None, time(14, 0)))
+    view = oi_view(select(load_day("BANKNIFTY", LAST, DataLocation(data)), None, time(14, 0)))
     stored = legs(at_minute(stored_rows(data, "options", LAST, "BANKNIFTY"), LAST, "14:00"), "this_month")
     for key, (side, column) in {"ce_oi": ("CE", "oi"), "pe_oi": ("PE", "oi"), "pe_oi_change": ("PE", "oi_change")}.items():
         assert view[key] == [_json(stored[(k, side)][column]) for k in view["strikes"]]
@@ -110,7 +111,7 @@ def test_oi_by_strike(data: Path) -> None:
 
 
 def test_intraday_series_and_weekday_master_mean(data: Path) -> None:
-    view = intraday_view(load_day("NIFTY", LAST, str(data)), "this_week")
+    view = intraday_view(load_day("NIFTY", LAST, DataLocation(data)), "this_week")
     overview = stored_rows(data, "overview", LAST, "NIFTY").sort_by("timestamp")
     assert len(view["times"]) == overview.num_rows and view["times"][0] == "09:15"
     for key, column in {"spot": "index_price", "straddle": "straddle_this_week", "pcr_volume": "pcr_volume_this_week",
@@ -128,7 +129,7 @@ def test_intraday_series_and_weekday_master_mean(data: Path) -> None:
     assert master["straddle"][i] == pytest.approx((fridays[0][0] + fridays[1][0]) / 2, abs=1e-6)
     assert master["atm_iv"][i] == pytest.approx((fridays[0][1] + fridays[1][1]) / 2, rel=1e-9)
     with pytest.raises(ChainViewError):
-        intraday_view(load_day("NIFTY", LAST, str(data)), "next_month")
+        intraday_view(load_day("NIFTY", LAST, DataLocation(data)), "next_month")
 
 
 def _get(server: LiveServer, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
@@ -147,7 +148,7 @@ def test_json_endpoints_serve_the_views(data: Path) -> None:
         day = LAST.isoformat()
         status, body = _get(server, f"/api/chain?index=nifty&expiry=next_week&at=10:30&day={day}&strikes=2")
         assert status == 200
-        assert body == chain_view(select(load_day("NIFTY", LAST, str(data)), "next_week", time(10, 30)), 2)
+        assert body == chain_view(select(load_day("NIFTY", LAST, DataLocation(data)), "next_week", time(10, 30)), 2)
         stored = legs(at_minute(stored_rows(data, "options", LAST, "NIFTY"), LAST, "10:30"), "next_week")
         assert [r["ce"]["oi"] for r in body["rows"]] == [stored[(r["strike"], "CE")]["oi"] for r in body["rows"]]
         status, smile = _get(server, f"/api/smile?index=NIFTY&at=10:30&day={day}")
