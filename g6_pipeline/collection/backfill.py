@@ -44,7 +44,8 @@ def generate_synthetic_day(loaded: LoadedSettings, day: date, indices: Iterable[
     location = DataLocation(settings.data_dir)
     names = list(indices) if indices is not None else list(settings.enabled_indices)
     chosen = {name: settings.indices[name] for name in names}  # type: ignore[index]
-    market = SyntheticMarket(settings.synthetic.seed, calendar)
+    market = SyntheticMarket(settings.synthetic.seed, calendar, settings.synthetic.reference_levels,
+                             settings.synthetic.reference_date)
     references = ReferenceCache(location, calendar)
     parquet = ParquetSink(location, compression=settings.storage.parquet_compression)
     csv = ClassicCsvSink(location) if settings.storage.csv_enabled else None

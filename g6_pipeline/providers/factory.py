@@ -18,7 +18,9 @@ from g6_pipeline.settings.model import Settings
 def make_provider(settings: Settings, cache_dir: Path, calendar: MarketCalendar) -> Provider:
     """The provider named by `settings.provider`; kite dumps are cached under `cache_dir`."""
     if settings.provider == "synthetic":
-        return ChainProvider("synthetic", SyntheticSource(SyntheticMarket(settings.synthetic.seed, calendar)))
+        sim = settings.synthetic
+        market = SyntheticMarket(sim.seed, calendar, sim.reference_levels, sim.reference_date)
+        return ChainProvider("synthetic", SyntheticSource(market))
     if settings.provider == "mock":
         return ChainProvider("mock", MockSource())
     if settings.provider == "kite":
