@@ -46,7 +46,7 @@ class IndexSpec:
     loading: float
     """Weight of the market factor in the index's returns (pairwise correlation = product of loadings)."""
     oi_lots: float
-    """OI scale in lots: a round-strike-free at-the-money strike on the eve of expiry (see fields.py)."""
+    """OI scale in lots: an at-the-money strike off the round ones holds about 0.65 of it on the eve of expiry."""
     turnover: float
     """A day's volume at the money over `oi_lots`, before the nearness-to-expiry factor."""
     round_strikes: tuple[int, int]
