@@ -19,7 +19,7 @@ from g6_pipeline.analytics import enrich_many
 from g6_pipeline.collection.components import ProcessSetup
 from g6_pipeline.collection.reference import ReferenceCache
 from g6_pipeline.daily.weekday_master import WeekdayMasterReport, update_range
-from g6_pipeline.providers.synthetic import SyntheticMarket
+from g6_pipeline.providers.factory import synthetic_market
 from g6_pipeline.settings import LoadedSettings, Settings
 from g6_pipeline.storage.classic_csv import ClassicCsvSink
 from g6_pipeline.storage.location import DataLocation
@@ -42,7 +42,7 @@ def generate_synthetic_day(setup: ProcessSetup, day: date, indices: Iterable[str
     settings = setup.settings
     names = list(indices) if indices is not None else list(settings.enabled_indices)
     chosen = {name: settings.indices[name] for name in names}  # type: ignore[index]
-    market = SyntheticMarket(settings.synthetic.seed, setup.calendar)
+    market = synthetic_market(settings, setup.calendar)
     references = ReferenceCache(setup.location, setup.calendar)
     writers = [sink for sink in setup.sinks if isinstance(sink, ParquetSink | ClassicCsvSink)]
     rows = 0

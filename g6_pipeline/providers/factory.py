@@ -15,10 +15,16 @@ from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.settings.model import Settings
 
 
+def synthetic_market(settings: Settings, calendar: MarketCalendar) -> SyntheticMarket:
+    """The simulated market the settings describe (seed and reference levels)."""
+    sim = settings.synthetic
+    return SyntheticMarket(sim.seed, calendar, sim.reference_levels, sim.reference_date)
+
+
 def make_provider(settings: Settings, cache_dir: Path, calendar: MarketCalendar) -> Provider:
     """The provider named by `settings.provider`; kite dumps are cached under `cache_dir`."""
     if settings.provider == "synthetic":
-        return ChainProvider("synthetic", SyntheticSource(SyntheticMarket(settings.synthetic.seed, calendar)))
+        return ChainProvider("synthetic", SyntheticSource(synthetic_market(settings, calendar)))
     if settings.provider == "mock":
         return ChainProvider("mock", MockSource())
     if settings.provider == "kite":

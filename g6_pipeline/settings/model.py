@@ -5,6 +5,7 @@ Defaults are complete: with no configuration file at all G6 runs the synthetic m
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -74,6 +75,12 @@ class SyntheticSettings(_Strict):
     """The simulated market: the same seed and minute always give the same snapshot."""
 
     seed: int = Field(default=6, ge=0)
+    reference_levels: dict[str, float] = Field(
+        default_factory=dict,
+        description="Index level on reference_date per index, overriding the documented defaults "
+        "(g6_pipeline/providers/synthetic/README.md); the simulated path passes through it.",
+    )
+    reference_date: date | None = Field(default=None, description="Day the reference levels hold; unset: 2026-11-27.")
 
 
 class CollectionSettings(_Strict):

@@ -2,7 +2,12 @@
 
 NSE indices expire on Tuesday (weekly NIFTY, monthly on the month's last Tuesday), BSE on Thursday (weekly
 SENSEX); before September 2025 NSE used Thursday and BSE Tuesday. An expiry on a day without a regular
-session moves to the previous regular trading day. Beyond the calendar's years nominal dates are listed.
+session moves to the previous regular trading day. An expiry that would fall in a year the calendar does
+not cover is not listed (its holidays are unknown, so its date could be one), so close to the end of the
+holiday file's last year the later tags are absent until the next year's holidays are added.
+
+Each index carries its documented reference level and the scales of its open interest and volume; the
+figures and their sources are in this package's README.md.
 """
 
 from __future__ import annotations
@@ -31,12 +36,21 @@ class IndexSpec:
     exchange: str
     spot_key: str
     spot_token: int
-    base_level: float
+    reference_level: float
+    """Approximate level on `REFERENCE_DATE` (the default the simulated path is anchored to)."""
     base_vol: float
     step: float
     far_step: float
     lot_size: int
     weekly: bool
+    loading: float
+    """Weight of the market factor in the index's returns (pairwise correlation = product of loadings)."""
+    oi_lots: float
+    """OI scale in lots: an at-the-money strike off the round ones holds about 0.65 of it on the eve of expiry."""
+    turnover: float
+    """A day's volume at the money over `oi_lots`, before the nearness-to-expiry factor."""
+    round_strikes: tuple[int, int]
+    """(minor, major) round strikes where OI concentrates, e.g. multiples of 100 and 500 for NIFTY."""
 
     @property
     def spot_exchange(self) -> str:
@@ -47,13 +61,20 @@ class IndexSpec:
 SPECS: dict[str, IndexSpec] = {
     s.name: s
     for s in (
-        IndexSpec(1, "NIFTY", "NFO", "NSE:NIFTY 50", 256265, 22000.0, 0.13, 50, 100, 65, True),
-        IndexSpec(2, "BANKNIFTY", "NFO", "NSE:NIFTY BANK", 260105, 48000.0, 0.15, 100, 500, 30, False),
-        IndexSpec(3, "FINNIFTY", "NFO", "NSE:NIFTY FIN SERVICE", 257801, 21500.0, 0.14, 50, 100, 60, False),
-        IndexSpec(4, "SENSEX", "BFO", "BSE:SENSEX", 265, 72000.0, 0.125, 100, 500, 20, True),
-        IndexSpec(5, "NIFTYNXT50", "NFO", "NSE:NIFTY NEXT 50", 270857, 65000.0, 0.16, 100, 500, 25, False),
+        IndexSpec(1, "NIFTY", "NFO", "NSE:NIFTY 50", 256265, 26000.0, 0.13, 50, 100, 65, True,
+                  0.97, 2.5e5, 50.0, (100, 500)),
+        IndexSpec(2, "BANKNIFTY", "NFO", "NSE:NIFTY BANK", 260105, 59500.0, 0.15, 100, 500, 30, False,
+                  0.89, 1.2e5, 35.0, (500, 1000)),
+        IndexSpec(3, "FINNIFTY", "NFO", "NSE:NIFTY FIN SERVICE", 257801, 27500.0, 0.14, 50, 100, 60, False,
+                  0.91, 1.2e4, 20.0, (100, 500)),
+        IndexSpec(4, "SENSEX", "BFO", "BSE:SENSEX", 265, 85000.0, 0.125, 100, 500, 20, True,
+                  0.96, 1.5e5, 50.0, (500, 1000)),
+        IndexSpec(5, "NIFTYNXT50", "NFO", "NSE:NIFTY NEXT 50", 270857, 69000.0, 0.16, 100, 500, 25, False,
+                  0.85, 3.0e3, 10.0, (500, 1000)),
     )
 }
+REFERENCE_DATE = date(2026, 11, 27)
+"""The day the specs' reference levels hold (approximate closes of the week ending 27 Nov 2026)."""
 VIX_TOKEN = 264969
 NEAR_STRIKES = 40
 FAR_STRIKES = 10
@@ -67,37 +88,50 @@ def expiry_weekday(spec: IndexSpec, nominal: date) -> int:
     return 3 if nse else 1
 
 
-def _moved(calendar: MarketCalendar, d: date) -> date:
+def _listed(calendar: MarketCalendar, nominal: date) -> date | None:
+    """The expiry of a nominal date: moved back to a regular session; None in a year the calendar lacks."""
+    if nominal.year not in calendar.years:
+        return None
     try:
-        return calendar.previous_regular_day(d)
+        return calendar.previous_regular_day(nominal)
     except CalendarError:
-        return d
+        return None
+
+
+def _monthlies(spec: IndexSpec, day: date, calendar: MarketCalendar) -> list[date]:
+    """Up to three monthly expiries on or after `day` (the month's last expiry weekday, moved)."""
+    out: list[date] = []
+    y, m = day.year, day.month
+    for _ in range(4):
+        nxt = date(y + (m == 12), m % 12 + 1, 1)
+        last = nxt - timedelta(days=1)
+        e = _listed(calendar, last - timedelta(days=(last.weekday() - expiry_weekday(spec, last)) % 7))
+        if e is not None and e >= day:
+            out.append(e)
+        y, m = nxt.year, nxt.month
+    return out[:3]
+
+
+def _weeklies(spec: IndexSpec, day: date, calendar: MarketCalendar) -> list[date]:
+    """Up to four weekly expiries on or after `day`."""
+    out: list[date] = []
+    d = day
+    for _ in range(5):
+        nominal = d + timedelta(days=(expiry_weekday(spec, d) - d.weekday()) % 7)
+        e = _listed(calendar, nominal)
+        if e is not None and e >= day:
+            out.append(e)
+        d = nominal + timedelta(days=1)
+    return out[:4]
 
 
 def listed_expiries(spec: IndexSpec, day: date, calendar: MarketCalendar) -> list[tuple[date, bool]]:
-    """(expiry, is_monthly) listed on `day`: four weeklies (weekly indices) and three monthlies."""
-    monthly: list[date] = []
-    y, m = day.year, day.month
-    while len(monthly) < 3:
-        nxt = date(y + (m == 12), m % 12 + 1, 1)
-        last = nxt - timedelta(days=1)
-        wd = expiry_weekday(spec, last)
-        nominal = last - timedelta(days=(last.weekday() - wd) % 7)
-        e = _moved(calendar, nominal)
-        if e >= day:
-            monthly.append(e)
-        y, m = nxt.year, nxt.month
-    out = {e: True for e in monthly}
+    """(expiry, is_monthly) listed on `day`: four weeklies (weekly indices) and three monthlies, fewer
+    when some would fall in a year the calendar does not cover."""
+    out = {e: True for e in _monthlies(spec, day, calendar)}
     if spec.weekly:
-        d, weeks = day, 0
-        while weeks < 4:
-            wd = expiry_weekday(spec, d)
-            nominal = d + timedelta(days=(wd - d.weekday()) % 7)
-            e = _moved(calendar, nominal)
-            if e >= day:
-                out.setdefault(e, False)
-                weeks += 1
-            d = nominal + timedelta(days=1)
+        for e in _weeklies(spec, day, calendar):
+            out.setdefault(e, False)
     return sorted(out.items())
 
 

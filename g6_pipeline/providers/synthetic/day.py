@@ -68,7 +68,8 @@ def _state(path: DayPath, s: _Session) -> dict[str, np.ndarray]:
         "open": np.array(float(np.exp(path.log_spot[0]))), "open_vol": np.array(float(path.vol[0])),
         "open_epoch": np.array(s.start), "prev_close": np.array(path.prev_close),
         "prev_vol": np.array(path.prev_vol), "prev_close_epoch": np.array(s.prev_close_epoch),
-        "progress": (np.arange(n) / n)[:, None, None], "minute": np.arange(n)[:, None, None],
+        "progress": (np.arange(n) / n)[:, None, None], "traded": ((np.arange(n) + 1) / n)[:, None, None],
+        "minute": np.arange(n)[:, None, None],
     }
 
 

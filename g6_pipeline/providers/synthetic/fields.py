@@ -1,16 +1,21 @@
 """Quote fields of the simulated options: the one pricing path of the market, shared by the minute quotes
 and the whole-day block.
 
-Prices are Black-76 on the forward with the market's smile; volume and OI follow a seeded per-contract
-profile through the session (see `option_fields`).
+Prices are Black-76 on the forward with the market's smile. OI and volume follow a seeded per-contract
+profile (`activity`): OI spread over the strikes around the day's open, heavier out of the money, concentrated
+at round strikes and building towards expiry; volume sharper around the money and in the nearest expiry,
+traded through the session on a U-shaped intraday profile with an opening burst, reported cumulative for the
+day as Kite does. Both are in units (lots × lot size), like Kite's.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import time
 
 import numpy as np
+from scipy.special import ndtr
 
 from g6_pipeline.providers.synthetic.contracts import IndexSpec
 from g6_pipeline.providers.synthetic.pricing import (
@@ -25,7 +30,14 @@ from g6_pipeline.providers.synthetic.pricing import (
 )
 
 EXPIRY_CLOSE = time(15, 30)
-OI_SCALE = 20000.0
+SERIES_DAYS = 7.0
+"""An expiry's total OI τ days before expiry is 1 / (1 + τ / SERIES_DAYS) of its level on the eve of expiry."""
+VOLUME_DAYS = 2.0
+"""Volume τ days before expiry is 1 / (1 + τ / VOLUME_DAYS) of an expiry-eve day's."""
+OI_WIDTH_DAYS = 7.0
+"""OI spreads over the strikes a move of at least this many days reaches."""
+OPEN_BURST = 0.15
+"""Share (before normalising) of the day's volume traded in the opening burst (a few minutes)."""
 
 
 def _hash01(token: np.ndarray, day: int | np.ndarray, salt: int) -> np.ndarray:
@@ -39,6 +51,43 @@ def _hash01(token: np.ndarray, day: int | np.ndarray, salt: int) -> np.ndarray:
     return out
 
 
+def round_weight(spec: IndexSpec, strike: np.ndarray) -> np.ndarray:
+    """OI concentration at round strikes: ×1.6 at minor multiples, ×3 at major ones, ×3.8 at twice the major."""
+    minor, major = spec.round_strikes
+    k = np.round(strike).astype(np.int64)
+    out: np.ndarray = 1.0 + 0.6 * (k % minor == 0) + 1.4 * (k % major == 0) + 0.8 * (k % (2 * major) == 0)
+    return out
+
+
+def traded_share(u: np.ndarray) -> np.ndarray:
+    """Share of the day's volume traded by session fraction `u` ∈ [0, 1]: a U-shaped intraday density
+    (3·(2u − 1)² plus a flat part) and an opening burst, so the first minute already trades."""
+    burst = OPEN_BURST * (1.0 - np.exp(-u / 0.01))
+    out: np.ndarray = (u + ((2.0 * u - 1.0) ** 3 + 1.0) / 2.0 + burst) / (2.0 + OPEN_BURST * (1.0 - math.exp(-100.0)))
+    return out
+
+
+def activity(
+    spec: IndexSpec, st: Mapping[str, np.ndarray], token: np.ndarray, strike: np.ndarray, is_call: np.ndarray,
+    expiry_epoch: np.ndarray, day_ordinal: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(OI at the open, OI at the close, the day's volume) in lots, per contract, seeded by (token, day)."""
+    t_open = np.maximum(expiry_epoch - st["open_epoch"], 86400) / SECONDS_PER_YEAR
+    tau = t_open * 365.0
+    moneyness = np.log(strike / st["open"]) / spec.base_vol
+    x_oi = moneyness / np.sqrt(np.maximum(t_open, OI_WIDTH_DAYS / 365.0))
+    x_vol = moneyness / np.sqrt(t_open)
+    side = 0.3 + 0.7 * ndtr(np.where(is_call, 2.0 * x_oi, -2.0 * x_oi))
+    u = [_hash01(token, day_ordinal, s) for s in range(4)]
+    width = np.sqrt(np.maximum(t_open * 365.0 / OI_WIDTH_DAYS, 1.0))
+    oi_bell = np.exp(-x_oi * x_oi / 4.5) * side * round_weight(spec, strike) / width
+    base = spec.oi_lots * oi_bell * (0.85 + 0.3 * u[0]) / (1.0 + tau / SERIES_DAYS)
+    oi_open, oi_close = np.round(base * (0.85 + 0.1 * u[1])), np.round(base * (0.95 + 0.2 * u[2]))
+    near = np.exp(-x_vol * x_vol / 2.0) * side * np.sqrt(round_weight(spec, strike)) + 0.05 * oi_bell
+    volume = spec.oi_lots * spec.turnover * near * (0.7 + 0.6 * u[3]) / (1.0 + tau / VOLUME_DAYS)
+    return oi_open, oi_close, volume
+
+
 def option_fields(
     spec: IndexSpec,
     st: Mapping[str, np.ndarray],
@@ -49,7 +98,12 @@ def option_fields(
     lot: np.ndarray,
     day_ordinal: int,
 ) -> dict[str, np.ndarray]:
-    """Quote fields of options, element-wise over broadcast arrays (the one pricing path of the market)."""
+    """Quote fields of options, element-wise over broadcast arrays (the one pricing path of the market).
+
+    `st["progress"]` is the share of the session elapsed at the minute's start (OI moves from its open to
+    its close value with it), `st["traded"]` the share at the minute's end (1 after the close): the volume
+    reported in a minute includes what that minute traded.
+    """
 
     def fair(spot: np.ndarray, vol: np.ndarray, at: np.ndarray) -> np.ndarray:
         t = np.maximum(expiry_epoch - at, 60) / SECONDS_PER_YEAR
@@ -62,17 +116,9 @@ def option_fields(
     day_open = fair(st["open"], st["open_vol"], st["open_epoch"])
     prev = fair(st["prev_close"], st["prev_vol"], st["prev_close_epoch"])
     bid, ask = quote_band(now)
-    t_open = np.maximum(expiry_epoch - st["open_epoch"], 86400) / SECONDS_PER_YEAR
-    x0 = np.log(strike / st["open"]) / (spec.base_vol * np.sqrt(t_open))
-    otm = np.where(is_call, strike > st["open"], strike < st["open"])
-    u = [_hash01(token, day_ordinal, s) for s in range(4)]
-    base = OI_SCALE / spec.lot_size * np.exp(-x0 * x0 / 4.5) * (1 + 0.5 * otm) * (0.5 + u[0])
-    base = base / (1.0 + t_open * 365.0 / 15.0)
-    oi_open, oi_close = np.round(base * (0.85 + 0.1 * u[1])), np.round(base * (0.95 + 0.2 * u[2]))
-    p = st["progress"]
-    oi = np.round(oi_open + (oi_close - oi_open) * p) * lot
-    vol_total = base * (1.0 + 6.0 * np.exp(-x0 * x0 / 2.0)) * (0.5 + u[3])
-    volume = np.floor(vol_total * p * (1.0 + 0.2 * p * (1.0 - p))) * lot
+    oi_open, oi_close, day_volume = activity(spec, st, token, strike, is_call, expiry_epoch, day_ordinal)
+    oi = np.round(oi_open + (oi_close - oi_open) * st["progress"]) * lot
+    volume = np.floor(day_volume * traded_share(st["traded"])) * lot
     q = _hash01(token, day_ordinal * 400 + st["minute"].astype(np.int64), 9)
     return {
         "last_price": to_tick(now),

@@ -30,6 +30,7 @@ from g6_pipeline.instruments.cache import dump_day
 from g6_pipeline.instruments.dump import dump_to_csv
 from g6_pipeline.providers.quotes import QUOTE_FIELDS, VIX_KEY
 from g6_pipeline.providers.synthetic.contracts import (
+    REFERENCE_DATE,
     SPECS,
     VIX_TOKEN,
     IndexSpec,
@@ -54,6 +55,8 @@ class _State:
     day: date
     progress: float
     """Share of the session elapsed (1.0 after the close)."""
+    traded: float
+    """Share elapsed at the end of the minute (what the reported volume covers)."""
     minute: int
     open_: float
     high: float
@@ -84,10 +87,14 @@ class _OptionBook:
 class SyntheticMarket:
     """A seeded simulated market over the calendar's trading days."""
 
-    def __init__(self, seed: int, calendar: MarketCalendar) -> None:
+    def __init__(
+        self, seed: int, calendar: MarketCalendar, levels: Mapping[str, float] | None = None,
+        anchor: date | None = None,
+    ) -> None:
+        """`levels` override the specs' reference levels, `anchor` the day they hold (`REFERENCE_DATE`)."""
         self.seed = seed
         self.calendar = calendar
-        self.model = DailyModel(seed)
+        self.model = DailyModel(seed, levels, anchor or REFERENCE_DATE)
         self._states: dict[tuple[str, datetime], _State] = {}
 
     # --- instruments -------------------------------------------------------------------------------
@@ -153,7 +160,8 @@ class SyntheticMarket:
             spot = math.exp(night_path(self.model, spec, day, nxt.date(), gap)[offset])
             vol, progress = float(path.vol[-1]), 1.0
         return _State(
-            spot=spot, vol=vol, day=day, progress=progress, minute=minute if minute >= 0 else n,
+            spot=spot, vol=vol, day=day, progress=progress, traded=(minute + 1) / n if minute >= 0 else 1.0,
+            minute=minute if minute >= 0 else n,
             open_=math.exp(path.log_spot[0]), high=math.exp(upto.max()), low=math.exp(upto.min()),
             prev_close=path.prev_close, prev_vol=path.prev_vol, open_vol=float(path.vol[0]),
             open_epoch=path.start_epoch, prev_close_epoch=epoch_seconds(prev_session.end),
@@ -166,7 +174,7 @@ class SyntheticMarket:
             "open": np.array(st.open_), "open_vol": np.array(st.open_vol), "open_epoch": np.array(st.open_epoch),
             "prev_close": np.array(st.prev_close), "prev_vol": np.array(st.prev_vol),
             "prev_close_epoch": np.array(st.prev_close_epoch), "progress": np.array(st.progress),
-            "minute": np.array(st.minute),
+            "traded": np.array(st.traded), "minute": np.array(st.minute),
         }
 
     # --- quotes --------------------------------------------------------------------------------------

@@ -1,8 +1,12 @@
 """Index paths of the simulated market: daily closes with stochastic vol and jumps, minute paths between them.
 
-Every calendar day from `EPOCH` has a close level and a vol state (log-vol AR(1), a market factor shared by
-the indices, rare jumps). A session's minutes form a Brownian bridge from the day's open (previous close
-plus an overnight gap) to its close, with a U-shaped intraday vol profile and spot-vol correlation. Outside
+Every calendar day from `EPOCH` has a close level and a vol state (log-vol AR(1) with a common part, returns
+loading on a market factor shared by the indices, rare market-wide jumps). The level is anchored: on the
+reference date it is the reference level, and from there it evolves forward and backward as a slowly
+mean-reverting walk (its log deviation halves in about a year), so any simulated day stays near today's
+market. A session's minutes form a Brownian bridge from the day's open (previous close plus an overnight
+gap) to its close, with a U-shaped intraday vol profile, spot-vol correlation and minute shocks that load
+on a market factor of the day like the daily returns do. Outside
 the session the index keeps moving quietly on a bridge from the last close to the next open, so a live
 minute exists at any hour. All draws are seeded by (seed, index, day): the same seed gives the same path.
 """
@@ -10,16 +14,19 @@ minute exists at any hour. All draws are seeded by (seed, index, day): the same 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
 import numpy as np
 
-from g6_pipeline.providers.synthetic.contracts import SPECS, IndexSpec
+from g6_pipeline.providers.synthetic.contracts import REFERENCE_DATE, SPECS, IndexSpec
 
 EPOCH = date(2024, 1, 1)
 GRID_END = date(2032, 1, 1)
+REVERSION = 1.0 - math.log(2.0) / 365.0
+"""Daily decay of the log level's deviation from the reference level (a half-life of a year)."""
 
 
 def ar1(shocks: np.ndarray, gain: float, decay: float) -> np.ndarray:
@@ -53,26 +60,51 @@ class DayPath:
         return len(self.log_spot) - 1
 
 
-class DailyModel:
-    """Close level and vol state of every index on every calendar day in [EPOCH, GRID_END)."""
+def anchored(returns: np.ndarray, k0: int) -> np.ndarray:
+    """Log deviation from the reference level per day: 0 on day `k0`, mean-reverting walks on either side.
 
-    def __init__(self, seed: int) -> None:
+    Forward x[i] = REVERSION·x[i − 1] + r[i]; backward x[i − 1] = REVERSION·x[i] − r[i].
+    """
+    x = np.zeros_like(returns)
+    x[k0 + 1 :] = ar1(returns[k0 + 1 :], 1.0, REVERSION)
+    x[:k0] = ar1(-returns[k0:0:-1], 1.0, REVERSION)[::-1]
+    return x
+
+
+def reference_levels(levels: Mapping[str, float] | None) -> dict[str, float]:
+    """The specs' reference levels with `levels` overriding some of them (unknown names are an error)."""
+    unknown = sorted(set(levels or {}) - set(SPECS))
+    if unknown:
+        raise ValueError(f"the synthetic market has no index {', '.join(unknown)}")
+    return {name: float((levels or {}).get(name, spec.reference_level)) for name, spec in SPECS.items()}
+
+
+class DailyModel:
+    """Close level and vol state of every index on every calendar day in [EPOCH, GRID_END), anchored to the
+    reference levels (the specs' unless `levels` overrides them) on `anchor`."""
+
+    def __init__(self, seed: int, levels: Mapping[str, float] | None = None, anchor: date = REFERENCE_DATE) -> None:
         self.seed = seed
+        self.levels = reference_levels(levels)
         n = (GRID_END - EPOCH).days
+        k0 = (anchor - EPOCH).days
+        if not 0 < k0 < n:
+            raise ValueError(f"the reference date {anchor} is outside {EPOCH} to {GRID_END}")
         weekday = (np.arange(n) + EPOCH.weekday()) % 7
         dt = np.where(weekday < 5, 1.0 / 252.0, 0.2 / 252.0)
-        common = np.random.default_rng([seed, 0]).standard_normal(n)
+        market = np.random.default_rng([seed, 0])
+        common, common_vol = market.standard_normal(n), market.standard_normal(n)
+        jumps = (market.random(n) < 0.01) * (weekday < 5) * market.normal(0.0, 0.02, n)
         self.log_close: dict[str, np.ndarray] = {}
         self.vol: dict[str, np.ndarray] = {}
         self.gap: dict[str, np.ndarray] = {}
         for spec in SPECS.values():
             rng = np.random.default_rng([seed, spec.uid])
-            h = ar1(rng.standard_normal(n), 0.08, 0.97)
+            h = ar1(0.8 * common_vol + 0.6 * rng.standard_normal(n), 0.08, 0.97)
             vol = spec.base_vol * np.exp(h)
-            z = 0.8 * common + 0.6 * rng.standard_normal(n)
-            jumps = (rng.random(n) < 0.02) * rng.normal(0.0, 0.02, n)
-            r = -0.5 * vol * vol * dt + vol * np.sqrt(dt) * z + jumps
-            self.log_close[spec.name] = math.log(spec.base_level) + np.cumsum(r)
+            z = spec.loading * common + math.sqrt(1.0 - spec.loading**2) * rng.standard_normal(n)
+            r = -0.5 * vol * vol * dt + vol * np.sqrt(dt) * z + jumps * (vol / spec.base_vol)
+            self.log_close[spec.name] = math.log(self.levels[spec.name]) + anchored(r, k0)
             self.vol[spec.name] = vol
             self.gap[spec.name] = 0.3 * r
 
@@ -99,14 +131,16 @@ class DailyModel:
 @lru_cache(maxsize=64)
 def day_path(model: DailyModel, spec: IndexSpec, day: date, minutes: int, start_epoch: int, prev_day: date) -> DayPath:
     """The minute path of one session (cached; identical for every caller with the same arguments)."""
+    market = np.random.default_rng([model.seed, 0, day.toordinal(), 7])
     rng = np.random.default_rng([model.seed, spec.uid, day.toordinal(), 7])
     u = (np.arange(minutes) + 0.5) / minutes
     w = 1.0 + 6.0 * (u - 0.5) ** 2
     w = w / np.sqrt(np.sum(w * w))
     sig_d = model.day_vol(spec.name, day)
-    steps = sig_d * math.sqrt(0.7 / 252.0) * w * rng.standard_normal(minutes)
-    if rng.random() < 0.05:
-        steps[rng.integers(minutes)] += rng.normal(0.0, 0.006)
+    z = spec.loading * market.standard_normal(minutes) + math.sqrt(1.0 - spec.loading**2) * rng.standard_normal(minutes)
+    steps = sig_d * math.sqrt(0.7 / 252.0) * w * z
+    if market.random() < 0.05:
+        steps[market.integers(minutes)] += market.normal(0.0, 0.006) * sig_d / spec.base_vol
     walk = np.concatenate([[0.0], np.cumsum(steps)])
     lo, lc = model.log_open(spec.name, day), math.log(model.close(spec.name, day))
     frac = np.arange(minutes + 1) / minutes
