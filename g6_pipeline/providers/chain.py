@@ -42,6 +42,7 @@ from g6_pipeline.providers.chain_plan import (
     calls_for,
     chain_frame,
     choose_full_chains,
+    guess_total_vol,
     quoted_total_vol,
     unasked,
     window_keys,
@@ -198,18 +199,26 @@ class ChainProvider:
         return universes
 
     def _windows(
-        self, name: str, uni: IndexUniverse, ix: IndexSettings, centres: Mapping[date, float], table: QuoteTable | None
+        self, name: str, uni: IndexUniverse, ix: IndexSettings, centres: Mapping[date, float], vix: float,
+        minute: datetime,
     ) -> dict[date, np.ndarray]:
-        """Each expiry's window out to its wings: by this minute's straddle in `table`, else the last one seen."""
-        out = {}
+        """Each expiry's stored window: the configured strikes, widened out to its wings (`guess_total_vol`)."""
+        return {
+            e: wing_window(
+                uni.strikes[e], centre, guess_total_vol(self._total_vols.get((name, e)), vix, e, minute),
+                ix.strikes_below, ix.strikes_above,
+            )
+            for e, centre in centres.items()
+        }
+
+    def _update_total_vols(
+        self, name: str, uni: IndexUniverse, centres: Mapping[date, float], table: QuoteTable
+    ) -> None:
+        """Each expiry's σ√t from this minute's ATM straddle, for the next minute's windows."""
         for e, centre in centres.items():
-            vol = quoted_total_vol(uni, e, centre, table) if table is not None else math.nan
+            vol = quoted_total_vol(uni, e, centre, table)
             if math.isfinite(vol):
                 self._total_vols[(name, e)] = vol
-            else:
-                vol = self._total_vols.get((name, e), math.nan)
-            out[e] = wing_window(uni.strikes[e], centre, vol, ix.strikes_below, ix.strikes_above)
-        return out
 
     def fetch(self, indices: Mapping[str, IndexSettings], now: datetime) -> FetchResult:
         """Collect every index for the minute of `now`; see `Provider.fetch` and `chain_plan` for the calls."""
@@ -229,15 +238,16 @@ class ChainProvider:
                 result.failures[name] = f"index price {uni.spot_key} not quoted: {reason}"
                 continue
             centres[name] = {e: self._centres.get((name, e), spot) for e in set(uni.expiries.values())}
-        first = {n: self._windows(n, universes[n], indices[n], c, None) for n, c in centres.items()}
-        first_keys = sorted({k for n, w in first.items() for k in window_keys(universes[n], w)})
-        table, failed = self._quote_table(first_keys, minute)
-        windows = {n: self._windows(n, universes[n], indices[n], c, table) for n, c in centres.items()}
-        full = self._quote_rest(universes, windows, table, failed, len(spot_keys), first_keys, minute)
-        table = full.table
-        fetched_at = self._clock()
         vix_item = spots.get(VIX_KEY)
         vix = finite_float(vix_item.get("last_price")) if vix_item else math.nan
+        windows = {n: self._windows(n, universes[n], indices[n], c, vix, minute) for n, c in centres.items()}
+        window_keys_ = sorted({k for n, w in windows.items() for k in window_keys(universes[n], w)})
+        table, failed = self._quote_table(window_keys_, minute)
+        full = self._quote_rest(universes, windows, table, failed, len(spot_keys), window_keys_, minute)
+        table = full.table
+        for n, c in centres.items():
+            self._update_total_vols(n, universes[n], c, table)
+        fetched_at = self._clock()
         for name, w in windows.items():
             uni = universes[name]
             legs = uni.legs_at(w)
@@ -258,21 +268,19 @@ class ChainProvider:
         table: QuoteTable,
         failed: dict[str, str],
         spot_keys: int,
-        first_keys: Sequence[str],
+        asked_keys: Sequence[str],
         minute: datetime,
     ) -> _FullChains:
-        """Quote the wing top-ups and, within the budget, the rest of the chains (`failed` is updated)."""
-        asked = set(first_keys)
-        top_ups = sorted({k for n, w in windows.items() for k in window_keys(universes[n], w)} - asked)
-        asked.update(top_ups)
+        """Quote the rest of the chains that fit the minute's budget (`failed` is updated)."""
+        asked = set(asked_keys)
         candidates = [
             ExpiryChain(n, e, unasked(universes[n], e, asked)) for n, w in windows.items() for e in sorted(w)
         ]
         batch = self.source.max_batch
-        used = calls_for(spot_keys, batch) + calls_for(len(first_keys), batch)
+        used = calls_for(spot_keys, batch) + calls_for(len(asked), batch)
         rate = getattr(self.source, "requests_per_second", math.inf)
-        chosen = choose_full_chains(candidates, len(top_ups), used, budget_calls(rate, self.quote_seconds), batch)
-        rest = top_ups + sorted({k for c in chosen for k in c.extra})
+        chosen = choose_full_chains(candidates, used, budget_calls(rate, self.quote_seconds), batch)
+        rest = sorted({k for c in chosen for k in c.extra})
         if rest:
             more, more_failed = self._quote_table(rest, minute)
             table = QuoteTable.concat([table, more])

@@ -3,17 +3,16 @@ per-minute call budget, the rest of its listed chain for the full-chain PCR and 
 
 A minute's quote calls, in order:
 1. the index prices and the India VIX;
-2. each expiry's first window: the configured strikes around its centre, widened to the wings that the last
-   straddle this process saw for the expiry pointed at (`instruments.wings`);
-3. one pass for the rest: the wing strikes this minute's ATM straddle asks for that step 2 did not cover
-   (always), and every other listed contract of the expiries chosen for the full chain.
+2. each expiry's stored window: the configured strikes around its centre, widened out to its wings
+   (`instruments.wings`) by `guess_total_vol`, decided before any option is quoted;
+3. every other listed contract of the expiries chosen for the full chain (OI and volume are kept).
 
 The budget is ⌊requests per second × `QUOTE_SECONDS_PER_MINUTE`⌋ calls of at most 500 instruments, shared by
-all indices (the rate is the source's, one token bucket per API root). Steps 1, 2 and the wing top-up are
-always made and count first. Full chains are then added nearest expiry first (ties in the order the indices
-are configured): an expiry whose chain would not fit is skipped, its PCR and max pain come from its window
-(`pcr_scope` "window"), and a smaller chain later in the order may still fit. A source with no rate limit
-(the simulated market) has no budget.
+all indices (the rate is the source's, one token bucket per API root). Steps 1 and 2 are always made and count
+first. Full chains are then added nearest expiry first (ties in the order the indices are configured): an
+expiry whose chain would not fit is skipped, its PCR and max pain come from its window (`pcr_scope`
+"window"), and a smaller chain later in the order may still fit. A source with no rate limit (the simulated
+market) has no budget.
 """
 
 from __future__ import annotations
@@ -21,15 +20,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 import numpy as np
 import pandas as pd
 
+from g6_pipeline.core.clock import IST
 from g6_pipeline.core.snapshot import CHAIN_COLUMNS
 from g6_pipeline.instruments import IndexUniverse, total_vol_from_straddle
 from g6_pipeline.providers.quotes import QuoteTable
 
+EXPIRY_TIME = time(15, 30)
 QUOTE_SECONDS_PER_MINUTE = 20.0
 """Seconds of rate-limited quote calls a minute may spend (at Kite's 1 request/s: 20 calls, 10,000 instruments),
 leaving the rest of the minute for analytics, storage and a retry or two."""
@@ -57,20 +58,42 @@ class ExpiryChain:
 
 
 def choose_full_chains(
-    candidates: Sequence[ExpiryChain], required: int, used_calls: int, budget: float, batch: int
+    candidates: Sequence[ExpiryChain], used_calls: int, budget: float, batch: int
 ) -> list[ExpiryChain]:
-    """The candidates whose whole chain fits the budget after `used_calls` and `required` more keys.
+    """The candidates whose remaining contracts fit, together, in the calls left after `used_calls`.
 
     Nearest expiry first, ties in the order given; a chain that does not fit is skipped, never cut.
     """
     chosen: list[ExpiryChain] = []
-    keys = required
+    keys = 0
     for candidate in sorted(candidates, key=lambda c: c.expiry):
         total = keys + len(candidate.extra)
         if used_calls + calls_for(total, batch) <= budget:
             chosen.append(candidate)
             keys = total
     return chosen
+
+
+VIX_GUESS_FACTOR = 1.5
+"""Without a straddle seen yet, an expiry's volatility is guessed as this multiple of the India VIX (the
+30-day implied volatility of NIFTY; the other indices run somewhat above it): generous, so that the first
+window reaches the wings."""
+FALLBACK_VOL = 0.30
+"""The guess when the VIX was not quoted either."""
+
+
+def guess_total_vol(seen: float | None, vix: float, expiry: date, minute: datetime) -> float:
+    """σ√t to size an expiry's window by: the last straddle's (`seen`), else `VIX_GUESS_FACTOR` × VIX.
+
+    Time runs ACT/365 to 15:30 IST of the expiry date, at least one day (near the close of an expiry day
+    the configured strikes reach the wings anyway).
+    """
+    if seen is not None and math.isfinite(seen) and seen > 0:
+        return seen
+    vol = VIX_GUESS_FACTOR * vix / 100 if math.isfinite(vix) and vix > 0 else FALLBACK_VOL
+    close = datetime.combine(expiry, EXPIRY_TIME, tzinfo=IST)
+    years = max((close - minute.astimezone(IST)).total_seconds() / (365 * 86400), 1 / 365)
+    return vol * math.sqrt(years)
 
 
 def window_keys(uni: IndexUniverse, windows: Mapping[date, np.ndarray]) -> list[str]:
@@ -89,7 +112,8 @@ def unasked(uni: IndexUniverse, expiry: date, asked: set[str]) -> tuple[str, ...
 
 
 def quoted_total_vol(uni: IndexUniverse, expiry: date, centre: float, table: QuoteTable) -> float:
-    """σ√t from the straddle (mid, else last price) at the listed strike nearest `centre`; NaN when unquoted."""
+    """σ√t from this minute's straddle (mid, else last price) at the listed strike nearest `centre`, for the
+    next minute's window; NaN when a leg of it was not quoted."""
     rows, strikes = uni.rows_of(expiry)
     if rows.size == 0 or not math.isfinite(centre):
         return math.nan
