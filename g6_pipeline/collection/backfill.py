@@ -52,7 +52,10 @@ def generate_synthetic_day(loaded: LoadedSettings, day: date, indices: Iterable[
     for name, snapshots in market.day_snapshots(chosen, day).items():
         if not snapshots:
             continue
-        chains = enrich_many(snapshots, settings.analytics.risk_free_rate, {name: references.get(name, day)})
+        chains = enrich_many(
+            snapshots, settings.analytics.risk_free_rate, {name: references.get(name, day)},
+            settings.analytics.iv_rank_min_sessions,
+        )
         rows += parquet.write_day(chains)[0]
         if csv is not None:
             csv.write_day(chains)
