@@ -4,7 +4,9 @@ Per expiry tag: the forward (synthetic, from put-call parity; see `forward.py`) 
 to expiry to 15:30 IST, then for every leg at once the Black-76 implied volatility on that forward and
 the Greeks w.r.t. spot (Black-Scholes-Merton with the carry implied by the forward, so the two agree).
 The overview gathers per tag PCR, volume PCR, max pain, ATM straddle and its changes, ATM IV, 25-delta
-risk reversal and butterfly and total OI, plus the index's own changes and collection counts. Anything
+risk reversal and butterfly and total OI over the stored window, PCR and max pain over the whole listed chain
+(`full_chain.py`; the window when the chain was not quoted, said by `pcr_scope`) and the IV rank and
+percentile of the ATM IV (`iv_rank.py`), plus the index's own changes and collection counts. Anything
 that cannot be known is NaN (or '' for a label), never zero and never an exception.
 """
 
@@ -23,12 +25,12 @@ import pandas as pd
 from g6_pipeline.analytics.black import FloatArray
 from g6_pipeline.analytics.expiry_time import year_fraction
 from g6_pipeline.analytics.forward import ForwardEstimate, forward_from_grid
+from g6_pipeline.analytics.full_chain import NO_TOTALS, ChainTotals, full_chain_totals, totals_from_grid
 from g6_pipeline.analytics.iv import IVStatus, implied_vol_black76_with_status
+from g6_pipeline.analytics.iv_rank import IV_RANK_MIN_SESSIONS, IVRank, iv_rank
 from g6_pipeline.analytics.positioning import (
     buildup_labels,
     change_since_close,
-    max_pain_from_grid,
-    pcr_from_sides,
     previous_close_of,
 )
 from g6_pipeline.analytics.sensitivities import greeks, implied_dividend_yield
@@ -70,6 +72,8 @@ class ExpiryAnalytics:
     bf25: float
     ce_oi: float
     pe_oi: float
+    chain: ChainTotals
+    iv_rank: IVRank
 
     def overview_fields(self) -> dict[str, Any]:
         """The `<name>_<tag>` overview columns of this expiry."""
@@ -88,6 +92,14 @@ class ExpiryAnalytics:
             "bf25": self.bf25,
             "ce_oi": self.ce_oi,
             "pe_oi": self.pe_oi,
+            "chain_pcr": self.chain.pcr,
+            "chain_pcr_volume": self.chain.pcr_volume,
+            "chain_max_pain": self.chain.max_pain,
+            "pcr_scope": self.chain.scope,
+            "iv_rank": self.iv_rank.rank,
+            "iv_percentile": self.iv_rank.percentile,
+            "iv_rank_status": self.iv_rank.status,
+            "iv_history": self.iv_rank.sessions,
         }
         return {f"{name}_{self.tag}": value for name, value in values.items()}
 
@@ -176,8 +188,11 @@ def enrich_many(
     snapshots: Sequence[ChainSnapshot],
     rate: float,
     references: Mapping[str, SessionReference] | None = None,
+    iv_rank_min_sessions: int = IV_RANK_MIN_SESSIONS,
 ) -> list[EnrichedChain]:
     """`enrich` for one minute's snapshots at once (references by index name, all optional).
+
+    `iv_rank_min_sessions`: daily closes needed before an IV rank is given (`iv_rank.py`).
 
     The legs of all indices are processed together: one implied-volatility and one Greeks pass, one
     option frame sliced per index. This is what keeps a whole minute within a few milliseconds.
@@ -217,8 +232,12 @@ def enrich_many(
     chains = []
     for s, groups, a, b in zip(snapshots, expiries, bounds[:-1], bounds[1:], strict=True):
         ref = refs.get(s.index) or SessionReference()
+        chain_totals = full_chain_totals(s.chain)
         per_tag = {
-            g.tag: _expiry_analytics(g, ref, minute.price, oi, volume, iv, sensitivities.delta, minute.is_call)
+            g.tag: _expiry_analytics(
+                g, ref, minute.price, oi, volume, iv, sensitivities.delta, minute.is_call, chain_totals.get(g.tag),
+                iv_rank_min_sessions,
+            )
             for g in groups
         }
         rows = options if len(snapshots) == 1 else _rows_of(options, int(a), int(b))
@@ -227,14 +246,20 @@ def enrich_many(
     return chains
 
 
-def enrich(snapshot: ChainSnapshot, rate: float, reference: SessionReference | None = None) -> EnrichedChain:
+def enrich(
+    snapshot: ChainSnapshot,
+    rate: float,
+    reference: SessionReference | None = None,
+    iv_rank_min_sessions: int = IV_RANK_MIN_SESSIONS,
+) -> EnrichedChain:
     """Compute every option row and the overview row of `snapshot` (see `schema.py` for the columns).
 
     `rate` is the continuously compounded risk-free rate used for discounting and for the synthetic
-    forward; `reference` supplies the previous session's close and today's open (all optional).
+    forward; `reference` supplies the previous session's close, today's open and the daily ATM-IV closes
+    (all optional).
     """
     references = {snapshot.index: reference} if reference is not None else None
-    return enrich_many([snapshot], rate, references)[0]
+    return enrich_many([snapshot], rate, references, iv_rank_min_sessions)[0]
 
 
 def _rows_of(options: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
@@ -245,25 +270,25 @@ def _rows_of(options: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
 
 def _expiry_analytics(
     g: _Expiry, ref: SessionReference, price: FloatArray, oi: FloatArray, volume: FloatArray, iv: FloatArray,
-    delta: FloatArray, is_call: npt.NDArray[np.bool_],
+    delta: FloatArray, is_call: npt.NDArray[np.bool_], chain: ChainTotals | None, min_sessions: int,
 ) -> ExpiryAnalytics:
+    """The per-tag figures of one expiry; `chain` its full-chain totals when its whole chain was quoted."""
     rows = g.rows
-    (ce_p, ce_oi, ce_vol, ce_iv), (pe_p, pe_oi, pe_vol, pe_iv) = g.grid.sides(
-        np.stack([price[rows], oi[rows], volume[rows], iv[rows]])
-    )
+    (ce_p, ce_oi, ce_iv), (pe_p, pe_oi, pe_iv) = g.grid.sides(np.stack([price[rows], oi[rows], iv[rows]]))
     hit = np.flatnonzero(g.grid.strikes == g.estimate.atm)
     atm_index = int(hit[0]) if hit.size else -1
     straddle = straddle_from_grid(ce_p, pe_p, atm_index)
     atm_vol = atm_iv_from_grid(ce_iv, pe_iv, atm_index)
     rr25, bf25 = risk_reversal_butterfly(is_call[rows], delta[rows], iv[rows], atm_vol)
+    window = totals_from_grid(g.grid, oi[rows], volume[rows], "window")
     return ExpiryAnalytics(
         tag=g.tag,
         expiry=g.expiry,
         t_years=g.t,
         forward=g.estimate,
-        pcr=pcr_from_sides(ce_oi, pe_oi),
-        pcr_volume=pcr_from_sides(ce_vol, pe_vol),
-        max_pain=max_pain_from_grid(g.grid.strikes, ce_oi, pe_oi),
+        pcr=window.pcr,
+        pcr_volume=window.pcr_volume,
+        max_pain=window.max_pain,
         straddle=straddle,
         straddle_day_change=change(straddle, ref.day_open_straddle.get(g.tag)),
         straddle_net_change=change(straddle, ref.prev_close_straddle.get(g.tag)),
@@ -272,6 +297,8 @@ def _expiry_analytics(
         bf25=bf25,
         ce_oi=finite_sum(ce_oi),
         pe_oi=finite_sum(pe_oi),
+        chain=chain or window,
+        iv_rank=iv_rank(atm_vol, ref.atm_iv_closes.get(g.tag, ()), min_sessions),
     )
 
 
@@ -346,6 +373,7 @@ def _overview_row(
             row |= per_tag[tag].overview_fields()
         else:
             row |= {f"{name}_{tag}": math.nan for name in _TAG_FIELD_NAMES}
+            row |= {f"pcr_scope_{tag}": NO_TOTALS.scope, f"iv_rank_status_{tag}": "", f"iv_history_{tag}": 0}
             row[f"expiry_{tag}"] = snapshot.expiries.get(tag)
     row |= {
         "expiries_expected": len(expected),

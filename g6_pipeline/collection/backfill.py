@@ -49,7 +49,10 @@ def generate_synthetic_day(setup: ProcessSetup, day: date, indices: Iterable[str
     for name, snapshots in market.day_snapshots(chosen, day).items():
         if not snapshots:
             continue
-        chains = enrich_many(snapshots, settings.analytics.risk_free_rate, {name: references.get(name, day)})
+        chains = enrich_many(
+            snapshots, settings.analytics.risk_free_rate, {name: references.get(name, day)},
+            settings.analytics.iv_rank_min_sessions,
+        )
         for writer in writers:
             written, _ = writer.write_day(chains)
             if isinstance(writer, ParquetSink):

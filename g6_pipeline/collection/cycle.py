@@ -73,16 +73,17 @@ def analytics_step(collector: Collector, state: CycleState, references: Referenc
     """Compute IV, Greeks and chain analytics for every fetched snapshot (all indices in one pass)."""
     refs = references or ReferenceCache(collector.location, collector.calendar)
     rate = collector.settings.analytics.risk_free_rate
+    min_sessions = collector.settings.analytics.iv_rank_min_sessions
     snapshots = list(state.snapshots.values())
     by_index = {s.index: refs.get(s.index, s.timestamp.date()) for s in snapshots}
     try:
-        chains = enrich_many(snapshots, rate, by_index)
+        chains = enrich_many(snapshots, rate, by_index, min_sessions)
     except Exception:  # find the index that fails, so the others' data is not lost with it
         log.exception("analytics failed for the minute; retrying index by index")
         chains = []
         for snap in snapshots:
             try:
-                chains.append(enrich(snap, rate, by_index[snap.index]))
+                chains.append(enrich(snap, rate, by_index[snap.index], min_sessions))
             except Exception as exc:
                 log.exception("analytics failed for %s", snap.index)
                 state.failures[snap.index] = f"analytics failed: {type(exc).__name__}: {exc}"

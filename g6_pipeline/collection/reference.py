@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 import logging
 import math
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
+from g6_pipeline.analytics.iv_rank import IV_RANK_SESSIONS
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.schema import EXPIRY_TAGS
 from g6_pipeline.core.snapshot import SessionReference
+from g6_pipeline.storage.daily_closes import DailyCloses
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 from g6_pipeline.storage.reader import read_edge_minute
@@ -35,9 +38,18 @@ class ReferenceCache:
         self.location = location
         self.calendar = calendar
         self._cache: dict[tuple[str, date], SessionReference] = {}
+        self._closes = DailyCloses(location)
+        self._iv_closes: dict[tuple[str, date], dict[str, tuple[float, ...]]] = {}
 
     def get(self, index: str, day: date) -> SessionReference:
-        """The reference for `index` on `day`; an empty reference (NaN changes) when nothing is stored."""
+        """The reference for `index` on `day`, with the daily ATM-IV closes before `day` (for IV rank)."""
+        key = (index, day)
+        if key not in self._iv_closes:
+            self._iv_closes[key] = self._closes.history(index, day, IV_RANK_SESSIONS)
+        return replace(self._session(index, day), atm_iv_closes=self._iv_closes[key])
+
+    def _session(self, index: str, day: date) -> SessionReference:
+        """The session edges for `index` on `day`; an empty reference (NaN changes) when nothing is stored."""
         key = (index, day)
         cached = self._cache.get(key) or self._read_kept(index, day)
         if cached is not None:

@@ -33,6 +33,14 @@ IV_STATUSES: tuple[str, ...] = ("ok", "below_intrinsic", "above_bound", "bad_inp
 BUILDUP_LABELS: tuple[str, ...] = ("long_buildup", "short_buildup", "short_covering", "long_unwinding", "")
 """OI build-up from the signs of price change and OI change vs the previous close ('' when unknown/flat)."""
 
+PCR_SCOPES: tuple[str, ...] = ("full", "window")
+"""What an expiry's `chain_pcr`/`chain_max_pain` cover: every listed strike, or (when its whole chain did not
+fit the minute's quote budget) only the stored window."""
+
+IV_RANK_STATUSES: tuple[str, ...] = ("ok", "short_history", "no_atm_iv", "flat_history")
+"""Why an IV rank is what it is: `ok`, or the reason it is NaN (fewer stored daily closes than the configured
+minimum, no ATM IV this minute, or a period whose high equals its low: the rank alone is NaN then)."""
+
 OPTION_SCHEMA = pa.schema(
     [
         ("timestamp", TIMESTAMP),
@@ -89,6 +97,14 @@ PER_TAG_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("bf25", pa.float64()),  # 25-delta butterfly: (IV(25Δ call) + IV(25Δ put)) / 2 − ATM IV
     ("ce_oi", pa.float64()),
     ("pe_oi", pa.float64()),
+    ("chain_pcr", pa.float64()),  # ΣPE OI ÷ ΣCE OI over every listed strike of the expiry (see pcr_scope)
+    ("chain_pcr_volume", pa.float64()),  # the same with volume
+    ("chain_max_pain", pa.float64()),  # max pain over every listed strike (see pcr_scope)
+    ("pcr_scope", pa.string()),  # one of PCR_SCOPES: what the chain_ figures cover ('' when not collected)
+    ("iv_rank", pa.float64()),  # 0-100: ATM IV between the low and high of the trailing daily closes
+    ("iv_percentile", pa.float64()),  # 0-100: share of the trailing daily closes below today's ATM IV
+    ("iv_rank_status", pa.string()),  # one of IV_RANK_STATUSES: why iv_rank/iv_percentile are what they are
+    ("iv_history", pa.int32()),  # daily closes in the trailing period (at most 252 sessions)
 )
 
 OVERVIEW_SCHEMA = pa.schema(

@@ -39,6 +39,10 @@ NaN where the quote did not carry it: a missing value is NaN, never 0. `bid`/`as
 `average_price` is the exchange's VWAP for the day, `prev_close` the previous session's close of the leg.
 """
 
+CHAIN_COLUMNS: tuple[str, ...] = ("expiry_tag", "strike", "side", "oi", "volume")
+"""Columns of `ChainSnapshot.chain`: every listed contract of an expiry whose whole chain was quoted
+(`strike`, `oi`, `volume` float64, NaN where not quoted; `expiry_tag`, `side` str)."""
+
 
 @dataclass(frozen=True)
 class ChainSnapshot:
@@ -66,6 +70,9 @@ class ChainSnapshot:
     spot_prev_close: float = math.nan
     vix: float = math.nan
     provider: str = ""
+    chain: pd.DataFrame | None = None
+    """OI and volume of every listed strike of the expiry tags whose whole chain was quoted (`CHAIN_COLUMNS`),
+    for the full-chain PCR and max pain; a tag absent from it was quoted over its window only."""
 
     def __post_init__(self) -> None:
         if self.timestamp.tzinfo is None or self.fetched_at.tzinfo is None:
@@ -95,6 +102,8 @@ class SessionReference:
     prev_close_straddle: Mapping[str, float] = field(default_factory=dict)
     day_open_straddle: Mapping[str, float] = field(default_factory=dict)
     day_open_spot: float = math.nan
+    atm_iv_closes: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    """Expiry tag → the closing ATM IV of the stored sessions before the day, oldest first (for IV rank)."""
 
 
 @dataclass(frozen=True)

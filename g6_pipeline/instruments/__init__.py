@@ -19,6 +19,7 @@ from g6_pipeline.instruments.universe import (
     strike_window,
     strike_window_centre,
 )
+from g6_pipeline.instruments.wings import total_vol_from_straddle, wing_levels, wing_window
 
 __all__ = [
     "DUMP_COLUMNS",
@@ -37,4 +38,7 @@ __all__ = [
     "strike_step",
     "strike_window",
     "strike_window_centre",
+    "total_vol_from_straddle",
+    "wing_levels",
+    "wing_window",
 ]

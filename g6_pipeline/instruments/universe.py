@@ -120,15 +120,35 @@ class IndexUniverse:
             out[e] = (rows, strike[rows])
         return out
 
+    @cached_property
+    def quote_keys(self) -> np.ndarray:
+        """`EXCHANGE:tradingsymbol` of every contract, aligned with `contracts`."""
+        prefix = self.exchange + ":"
+        return np.array([prefix + s for s in self.contracts["tradingsymbol"].tolist()], dtype=object)
+
+    def rows_of(self, expiry: date) -> tuple[np.ndarray, np.ndarray]:
+        """(row positions in `contracts`, their strikes) of every listed contract of `expiry`."""
+        return self._expiry_rows[expiry]
+
+    def windows(self, centers: Mapping[date, float], below: int, above: int) -> dict[date, np.ndarray]:
+        """Each resolved expiry's `strike_window` around its centre (NaN centre: no strikes)."""
+        return {
+            e: strike_window(self.strikes[e], centers.get(e, math.nan), below, above)
+            for e in set(self.expiries.values())
+        }
+
     def legs(self, centers: Mapping[date, float], below: int, above: int) -> pd.DataFrame:
         """Contracts in the strike window around each expiry's centre, one row per (tag, contract)."""
+        return self.legs_at(self.windows(centers, below, above))
+
+    def legs_at(self, windows: Mapping[date, np.ndarray]) -> pd.DataFrame:
+        """Contracts of each expiry whose strike is in its window, one row per (tag, contract)."""
         if not self.expiries:
             return pd.DataFrame(columns=[*CONTRACT_COLUMNS[:3], "expiry_tag", *CONTRACT_COLUMNS[3:]])
         picked: list[np.ndarray] = []
         tags: list[str] = []
         for tag, expiry in self.expiries.items():
-            center = centers.get(expiry, math.nan)
-            window = strike_window(self.strikes[expiry], center, below, above)
+            window = windows.get(expiry, np.empty(0))
             rows, strikes = self._expiry_rows[expiry]
             inside = np.isin(strikes, window)
             if np.isnan(window).any():  # pandas `isin` matches NaN with NaN; numpy does not

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
-from g6_pipeline.core.schema import EXPIRY_TAGS, IV_STATUSES, TAG_BITS
+from g6_pipeline.core.schema import EXPIRY_TAGS, IV_STATUSES, PCR_SCOPES, TAG_BITS
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.metrics.catalogue import (
     CYCLE_GROUP_INDEX,
@@ -36,6 +36,11 @@ ANALYTICS_FIELDS = (
     ("straddle", "g6_atm_straddle_price"),
     ("max_pain", "g6_max_pain_strike"),
     ("rr25", "g6_risk_reversal_25d"),
+    ("chain_pcr", "g6_chain_pcr"),
+    ("chain_pcr_volume", "g6_chain_pcr_volume"),
+    ("chain_max_pain", "g6_chain_max_pain_strike"),
+    ("iv_rank", "g6_iv_rank"),
+    ("iv_percentile", "g6_iv_percentile"),
 )
 """Overview field (before `_<tag>`) → metric."""
 OPTION_FIELDS = (("last_price", "g6_option_price"), ("iv", "g6_option_iv"), ("oi", "g6_option_oi"))
@@ -143,6 +148,9 @@ def _record_chain(values: MetricValues, name: str, chain: EnrichedChain) -> None
         values.set("g6_atm_strike", finite_float(ov.get(f"atm_{tag}")), index=name, expiry_tag=tag)
         for field, metric in ANALYTICS_FIELDS:
             values.set(metric, finite_float(ov.get(f"{field}_{tag}")), index=name, expiry_tag=tag)
+        scope = ov.get(f"pcr_scope_{tag}")
+        if scope in PCR_SCOPES:
+            values.set("g6_pcr_full_chain", float(scope == "full"), index=name, expiry_tag=tag)
     if values.enabled("g6_iv_solve_failures_total"):
         values.inc("g6_iv_solve_attempts_total", len(options), index=name)
         reasons = options["iv_status"].value_counts() if len(options) else pd.Series(dtype="int64")

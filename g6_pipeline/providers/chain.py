@@ -3,7 +3,9 @@
 A `QuoteSource` only downloads dumps and answers Kite-format `/quote` calls; this module does the rest the
 same way for the kite, synthetic and mock sources. The strike window of each expiry is centred on the
 previous minute's `strike_window_centre` (K + C − P where |C − P| is smallest) or, before there is one, on
-spot.
+spot, and reaches at least the configured strikes on each side and out to the expiry's 25-delta wings
+(`instruments.wings`). Within the per-minute call budget the rest of each expiry's listed chain is quoted too,
+for the full-chain PCR and max pain (`ChainSnapshot.chain`); `chain_plan` says which calls a minute makes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -29,19 +32,46 @@ from g6_pipeline.instruments import (
     build_universe,
     dump_day,
     strike_window_centre,
+    wing_window,
 )
 from g6_pipeline.providers.base import CircuitOpenError, FetchResult, ProviderError, TokenExpiredError
+from g6_pipeline.providers.chain_plan import (
+    QUOTE_SECONDS_PER_MINUTE,
+    ExpiryChain,
+    budget_calls,
+    calls_for,
+    chain_frame,
+    choose_full_chains,
+    guess_total_vol,
+    quoted_total_vol,
+    unasked,
+    window_keys,
+)
 from g6_pipeline.providers.quotes import QUOTE_FIELDS, VIX_KEY, QuoteTable, TableQuoteSource, parse_quote
 from g6_pipeline.settings.model import IndexSettings
 from g6_pipeline.util.numeric import finite_float
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _FullChains:
+    """Every quote of the minute, and per index the expiries whose whole chain was quoted."""
+
+    table: QuoteTable
+    expiries: dict[str, list[date]]
+
+
 _Answer = TypeVar("_Answer")
 __all__ = ["QUOTE_FIELDS", "ChainProvider", "QuoteSource", "QuoteTable", "parse_quote"]
 
 
 class QuoteSource(Protocol):
-    """Where dumps and quotes come from."""
+    """Where dumps and quotes come from.
+
+    A rate-limited source also has `requests_per_second` (its quote calls' rate, which sets the minute's
+    call budget); one without it has no limit.
+    """
 
     max_batch: int
 
@@ -71,14 +101,17 @@ class ChainProvider:
         source: QuoteSource,
         cache: InstrumentCache | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(IST),
+        quote_seconds: float = QUOTE_SECONDS_PER_MINUTE,
     ) -> None:
         self.name = name
+        self.quote_seconds = quote_seconds
         self.source = source
         self.cache = cache
         self.stats = ProviderStats()
         self._clock = clock
         self._dumps: dict[tuple[str, date], pd.DataFrame] = {}
         self._centres: dict[tuple[str, date], float] = {}
+        self._total_vols: dict[tuple[str, date], float] = {}
         self._universes: dict[tuple[str, date, str, str, tuple[str, ...], date], IndexUniverse] = {}
 
     def _dump(self, exchange: str, day: date) -> pd.DataFrame:
@@ -149,12 +182,10 @@ class ChainProvider:
         tables, failed = self._in_batches(keys, ask)
         return QuoteTable.concat(tables), failed
 
-    def fetch(self, indices: Mapping[str, IndexSettings], now: datetime) -> FetchResult:
-        """Collect every index for the minute of `now`; see `Provider.fetch`."""
-        self.stats = ProviderStats()
-        self.source.begin(self.stats)
-        minute = floor_minute(now)
-        result = FetchResult()
+    def _universes_of(
+        self, indices: Mapping[str, IndexSettings], minute: datetime, result: FetchResult
+    ) -> dict[str, IndexUniverse]:
+        """The universe of each index; one whose dump or contracts are unusable is a failure in `result`."""
         universes: dict[str, IndexUniverse] = {}
         for name, ix in indices.items():
             try:
@@ -165,10 +196,40 @@ class ChainProvider:
                 if isinstance(exc, TokenExpiredError | CircuitOpenError):
                     raise
                 result.failures[name] = f"instrument dump unavailable: {exc}"
+        return universes
+
+    def _windows(
+        self, name: str, uni: IndexUniverse, ix: IndexSettings, centres: Mapping[date, float], vix: float,
+        minute: datetime,
+    ) -> dict[date, np.ndarray]:
+        """Each expiry's stored window: the configured strikes, widened out to its wings (`guess_total_vol`)."""
+        return {
+            e: wing_window(
+                uni.strikes[e], centre, guess_total_vol(self._total_vols.get((name, e)), vix, e, minute),
+                ix.strikes_below, ix.strikes_above,
+            )
+            for e, centre in centres.items()
+        }
+
+    def _update_total_vols(
+        self, name: str, uni: IndexUniverse, centres: Mapping[date, float], table: QuoteTable
+    ) -> None:
+        """Each expiry's σ√t from this minute's ATM straddle, for the next minute's windows."""
+        for e, centre in centres.items():
+            vol = quoted_total_vol(uni, e, centre, table)
+            if math.isfinite(vol):
+                self._total_vols[(name, e)] = vol
+
+    def fetch(self, indices: Mapping[str, IndexSettings], now: datetime) -> FetchResult:
+        """Collect every index for the minute of `now`; see `Provider.fetch` and `chain_plan` for the calls."""
+        self.stats = ProviderStats()
+        self.source.begin(self.stats)
+        minute = floor_minute(now)
+        result = FetchResult()
+        universes = self._universes_of(indices, minute, result)
         spot_keys = sorted({u.spot_key for u in universes.values()} | {VIX_KEY})
         spots, spot_failed = self._quote_all(spot_keys, minute)
-        legs_by_index: dict[str, pd.DataFrame] = {}
-        keys_by_index: dict[str, list[str]] = {}
+        centres: dict[str, dict[date, float]] = {}
         for name, uni in universes.items():
             item = spots.get(uni.spot_key)
             spot = finite_float(item.get("last_price")) if item else math.nan
@@ -176,25 +237,59 @@ class ChainProvider:
                 reason = spot_failed.get(uni.spot_key, "not in the quote response")
                 result.failures[name] = f"index price {uni.spot_key} not quoted: {reason}"
                 continue
-            centers = {e: self._centres.get((name, e), spot) for e in set(uni.expiries.values())}
-            ix = indices[name]
-            legs_by_index[name] = legs = uni.legs(centers, ix.strikes_below, ix.strikes_above)
-            prefix = uni.exchange + ":"
-            keys_by_index[name] = [prefix + s for s in legs["tradingsymbol"].tolist()]
-        keys = sorted({k for full in keys_by_index.values() for k in full})
-        table, failed = self._quote_table(keys, minute)
-        fetched_at = self._clock()
+            centres[name] = {e: self._centres.get((name, e), spot) for e in set(uni.expiries.values())}
         vix_item = spots.get(VIX_KEY)
         vix = finite_float(vix_item.get("last_price")) if vix_item else math.nan
-        for name, legs in legs_by_index.items():
+        windows = {n: self._windows(n, universes[n], indices[n], c, vix, minute) for n, c in centres.items()}
+        window_keys_ = sorted({k for n, w in windows.items() for k in window_keys(universes[n], w)})
+        table, failed = self._quote_table(window_keys_, minute)
+        full = self._quote_rest(universes, windows, table, failed, len(spot_keys), window_keys_, minute)
+        table = full.table
+        for n, c in centres.items():
+            self._update_total_vols(n, universes[n], c, table)
+        fetched_at = self._clock()
+        for name, w in windows.items():
             uni = universes[name]
-            full_keys = keys_by_index[name]
+            legs = uni.legs_at(w)
+            full_keys = [uni.exchange + ":" + s for s in legs["tradingsymbol"].tolist()]
             reasons = sorted({failed[k] for k in full_keys if k in failed}) if failed else []
             if reasons:
                 result.failures[name] = f"option quotes failed: {reasons[0]}"
                 continue
-            result.snapshots[name] = self._snapshot(name, uni, legs, full_keys, table, spots, minute, fetched_at, vix)
+            snapshot = self._snapshot(name, uni, legs, full_keys, table, spots, minute, fetched_at, vix)
+            chain = chain_frame(uni, full.expiries.get(name, ()), table)
+            result.snapshots[name] = replace(snapshot, chain=chain)
         return result
+
+    def _quote_rest(
+        self,
+        universes: Mapping[str, IndexUniverse],
+        windows: Mapping[str, Mapping[date, np.ndarray]],
+        table: QuoteTable,
+        failed: dict[str, str],
+        spot_keys: int,
+        asked_keys: Sequence[str],
+        minute: datetime,
+    ) -> _FullChains:
+        """Quote the rest of the chains that fit the minute's budget (`failed` is updated)."""
+        asked = set(asked_keys)
+        candidates = [
+            ExpiryChain(n, e, unasked(universes[n], e, asked)) for n, w in windows.items() for e in sorted(w)
+        ]
+        batch = self.source.max_batch
+        used = calls_for(spot_keys, batch) + calls_for(len(asked), batch)
+        rate = getattr(self.source, "requests_per_second", math.inf)
+        chosen = choose_full_chains(candidates, used, budget_calls(rate, self.quote_seconds), batch)
+        rest = sorted({k for c in chosen for k in c.extra})
+        if rest:
+            more, more_failed = self._quote_table(rest, minute)
+            table = QuoteTable.concat([table, more])
+            failed.update(more_failed)
+        expiries: dict[str, list[date]] = {}
+        for c in chosen:
+            if not any(k in failed for k in c.extra):
+                expiries.setdefault(c.index, []).append(c.expiry)
+        return _FullChains(table, expiries)
 
     def _snapshot(
         self,

@@ -69,6 +69,11 @@ class KiteSource:
         self._client_key: tuple[str, str] | None = None
         self.stats = ProviderStats()
 
+    @property
+    def requests_per_second(self) -> float:
+        """The rate of the quote bucket, shared by every index (sets the minute's quote-call budget)."""
+        return self.bucket.rate
+
     def _secrets(self) -> list[str]:
         found = [self.settings.api_key or ""]
         if self.settings.access_token is not None:

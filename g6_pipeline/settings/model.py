@@ -97,6 +97,9 @@ class AnalyticsSettings(_Strict):
 
     risk_free_rate: float = Field(default=0.065, ge=-0.05, le=0.5, description="Continuous rate, e.g. 0.065.")
     weekday_master_alpha: float = Field(default=0.5, gt=0, le=1, description="EMA weight of the newest day.")
+    iv_rank_min_sessions: int = Field(
+        default=20, ge=1, le=252, description="Daily ATM-IV closes needed before IV rank and percentile are given."
+    )
 
 
 class StorageSettings(_Strict):

@@ -21,17 +21,24 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
+from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import CycleReport
+from g6_pipeline.core.schema import EXPIRY_TAGS, TIMESTAMP
 from g6_pipeline.metrics import push_asset_check, push_cycle, push_weekday_master
 from g6_pipeline.settings.model import Settings
+from g6_pipeline.storage.location import DataLocation
+from g6_pipeline_tests.fakes.cycles import REPORT_MINUTE
 from g6_pipeline_tests.fakes.servers import REPO, Server
 
 DASHBOARDS = sorted((REPO / "grafana" / "dashboards").glob("*.json"))
@@ -152,14 +159,34 @@ def _wait_for(prometheus: Server, query: str, timeout: float = 20.0) -> None:
         time.sleep(0.2)
 
 
+def _store_daily_closes(data_dir: Path, indices: tuple[str, ...], before: date, sessions: int = 25) -> None:
+    """Closing overview minutes (ATM IV only) of `sessions` weekdays before `before`, as stored days hold them,
+    so that the cycles have an IV history to rank against."""
+    day, stored = before, 0
+    while stored < sessions:
+        day -= timedelta(days=1)
+        if day.weekday() >= 5:
+            continue
+        stored += 1
+        close = datetime.combine(day, dtime(15, 29), tzinfo=IST)
+        columns = {"timestamp": pa.array([close], type=TIMESTAMP)}
+        columns |= {f"atm_iv_{tag}": pa.array([0.08 + 0.004 * stored]) for tag in EXPIRY_TAGS}
+        for index in indices:
+            path = DataLocation(data_dir).sealed_file("overview", day, index)
+            Path(path.path).parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(pa.table(columns), path.path)
+
+
 @pytest.fixture
 def populated_prometheus(
-    prometheus: Server, pushgateway: Server, report_factory: Callable[..., CycleReport]
+    prometheus: Server, pushgateway: Server, report_factory: Callable[..., CycleReport], tmp_path: Path
 ) -> Iterator[Server]:
     """Prometheus after two collection cycles (and the daily jobs) were pushed and scraped, rules evaluated.
 
-    The reports come from `report_factory`; swap that fixture for a real collection cycle to test from it.
+    The reports come from `report_factory` (real cycles writing under `tmp_path/data`, where earlier daily
+    closes are stored first for the IV rank); swap that fixture for another source of reports to test from it.
     """
+    _store_daily_closes(tmp_path / "data", ("NIFTY", "SENSEX"), REPORT_MINUTE.date())
     settings = Settings()
     settings.metrics.pushgateway_url = pushgateway.url
     settings.metrics.groups = ["core", "provider", "analytics", "storage", "per_option"]

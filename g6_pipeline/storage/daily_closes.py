@@ -1,0 +1,104 @@
+"""The closing ATM IV of each stored session, per index and expiry tag, for the IV rank and percentile.
+
+A day's close is its last stored overview minute (a minute slice, else the sealed file), read for the
+`atm_iv_<tag>` columns only. Closes of past days do not change, so they are kept in
+`_reference/<INDEX>/daily_closes.json` (day → tag → IV) and each day is read once; a day with no stored
+overview for the index is not a session of the period.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from datetime import date
+from typing import Any
+
+import pyarrow.compute as pc
+
+from g6_pipeline.core.schema import EXPIRY_TAGS
+from g6_pipeline.storage.location import SEALED_NAME, DataLocation
+from g6_pipeline.storage.parquet import OVERVIEW, read_table
+
+log = logging.getLogger(__name__)
+_COLUMNS = ["timestamp", *[f"atm_iv_{tag}" for tag in EXPIRY_TAGS]]
+
+
+class DailyCloses:
+    """Reads and remembers the daily ATM-IV closes of the stored sessions."""
+
+    def __init__(self, location: DataLocation) -> None:
+        self.location = location
+        self._kept: dict[str, dict[str, dict[str, float]]] = {}
+
+    def history(self, index: str, day: date, sessions: int) -> dict[str, tuple[float, ...]]:
+        """Tag → finite closing ATM IVs of the last `sessions` stored sessions before `day`, oldest first."""
+        kept = self._load(index)
+        days = self._stored_days(index, day, kept)[-sessions:] if sessions > 0 else []
+        fresh = {d: self._close(index, date.fromisoformat(d)) for d in days if d not in kept}
+        found = {d: v for d, v in fresh.items() if v is not None}
+        if found:
+            kept.update(found)
+            self._save(index, kept)
+        out: dict[str, tuple[float, ...]] = {}
+        for tag in EXPIRY_TAGS:
+            values = tuple(kept[d][tag] for d in days if d in kept and tag in kept[d])
+            if values:
+                out[tag] = values
+        return out
+
+    def _stored_days(self, index: str, day: date, kept: dict[str, dict[str, float]]) -> list[str]:
+        """Days before `day` with a stored overview of `index` (ISO strings, ascending)."""
+        root = self.location.root.joinpath("parquet", OVERVIEW)
+        names = [n.removeprefix("date=") for n in self.location.list_names(root) if n.startswith("date=")]
+        return [
+            d for d in names
+            if d < day.isoformat() and (d in kept or self.location.exists(root / f"date={d}" / f"index={index}"))
+        ]
+
+    def _close(self, index: str, day: date) -> dict[str, float] | None:
+        """The finite `atm_iv_<tag>` values of the day's last stored minute; None when nothing is stored."""
+        folder = self.location.table_dir(OVERVIEW, day, index)
+        names = self.location.list_names(folder)
+        slices = sorted(n for n in names if n.startswith("minute=") and n.endswith(".parquet"))
+        candidates = []
+        try:
+            if slices:
+                candidates.append(read_table(self.location, folder / slices[-1], _COLUMNS))
+            if SEALED_NAME in names:
+                sealed = read_table(self.location, folder / SEALED_NAME, _COLUMNS)
+                last = pc.max(sealed.column("timestamp"))
+                candidates.append(sealed.filter(pc.equal(sealed.column("timestamp"), last)))
+        except (OSError, ValueError) as exc:
+            log.warning("daily close of %s on %s unreadable: %s", index, day.isoformat(), exc)
+            return None
+        rows = [t for t in candidates if t.num_rows]
+        if not rows:
+            return None
+        latest = max(rows, key=lambda t: t.column("timestamp")[0].as_py())
+        values = {tag: _finite(latest.column(f"atm_iv_{tag}")[0].as_py()) for tag in EXPIRY_TAGS}
+        return {tag: v for tag, v in values.items() if v is not None}
+
+    def _path(self, index: str) -> Any:
+        return self.location.root / "_reference" / index / "daily_closes.json"
+
+    def _load(self, index: str) -> dict[str, dict[str, float]]:
+        if index not in self._kept:
+            kept: dict[str, dict[str, float]] = {}
+            path = self._path(index)
+            if self.location.exists(path):
+                try:
+                    kept = {str(d): {str(t): float(v) for t, v in tags.items()}
+                            for d, tags in json.loads(self.location.read_bytes(path)).items()}
+                except (ValueError, TypeError, AttributeError):
+                    log.warning("ignoring unreadable daily-close file %s", path)
+            self._kept[index] = kept
+        return self._kept[index]
+
+    def _save(self, index: str, kept: dict[str, dict[str, float]]) -> None:
+        document = json.dumps(dict(sorted(kept.items())), sort_keys=True).encode()
+        self.location.write_atomic(self._path(index), document, durable=False)
+
+
+def _finite(value: Any) -> float | None:
+    return float(value) if value is not None and math.isfinite(float(value)) else None
