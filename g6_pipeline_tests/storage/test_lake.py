@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -140,3 +141,31 @@ def test_the_minute_rewritten_after_the_seal_is_read_once_with_its_new_values(la
     ).fetchall()
     per_minute = len(load_chain(date(2026, 11, 23), "NIFTY", data_dir=lake.root.path)) // 3
     assert rows == [(per_minute, 1_000.0, 1_000.0)]
+
+
+def _readme_block(starts_with: str) -> str:
+    text = (Path(__file__).resolve().parents[2] / "g6_pipeline" / "storage" / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    (block,) = [b for b in blocks if b.startswith(starts_with)]
+    return block
+
+
+def test_the_readme_snippets_read_the_lake(
+    lake: DataLocation, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    data = lake.root.path
+    assert Path(data) == tmp_path / "data"  # the snippets' `data/`
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("G6_CONFIG_DIR", str(tmp_path))
+    monkeypatch.delenv("G6_DATA_DIR", raising=False)
+    names: dict[str, Any] = {}
+    exec(_readme_block("import duckdb"), names)
+    total = len(_expected(load_chain, data))
+    assert len(names["frame"]) == names["table"].num_rows == names["lazy"].collect().height == total
+    assert len(names["nifty"]) == len(load_chain(MIXED_DAY, "NIFTY", data_dir=data))
+    assert str(names["nifty"]["timestamp"].dt.tz) == "Asia/Kolkata"
+    notebook = _readme_block("from g6_pipeline.data import")
+    exec("\n".join(line for line in notebook.splitlines() if not line.startswith("master =")), names)
+    assert len(names["chain"]) > 0
+    assert set(names["month"]["timestamp"].dt.date) == {SEALED_DAY, MIXED_DAY}
+    assert list(names["pcr"].columns) == ["timestamp", "index", "pcr_this_week"]
