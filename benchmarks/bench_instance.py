@@ -81,8 +81,8 @@ def failure_of(instance: dg.DagsterInstance, run_id: str) -> str:
 def slices_present(data: Path, minute: datetime) -> bool:
     """Whether the options slice of every index for `minute` is on disk."""
     folder = data / "parquet" / "options" / f"date={minute.date().isoformat()}"
-    name = f"minute={minute:%H%M}.parquet"
-    return all((folder / f"index={index}" / name).exists() for index in INDICES)
+    name = f"{minute:%H%M}.parquet"
+    return all((folder / index / name).exists() for index in INDICES)
 
 
 def bench_profile(profile: str, runs: int, root: Path) -> dict[str, float]:

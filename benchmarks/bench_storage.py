@@ -1,13 +1,15 @@
-"""Storage speed: one minute's write (Parquet + classic CSV) and reading one full day, against naive pandas.
+"""Storage speed: one minute's write (Parquet + classic CSV), reading one full day and a range of days.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_storage.py [--repeat 5]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_storage.py [--repeat 5] [--range-only]
 
 Data: 4 indices × 4 expiry tags × ATM ± 20 strikes × CE/PE (1,312 legs a minute). The minute is written into
 a day that already holds 374 minutes (the largest files of the day). Baselines, in the same run:
 - write: `DataFrame.to_csv(mode="a")` of each series row + `DataFrame.to_parquet` per index (no atomicity,
   no duplicate handling);
 - read: `pandas.read_parquet` of the day's 375 minute slices one by one, then `pandas.concat`;
-- weekday master: `update_weekday_master` day by day in date order vs `update_range` over all days at once.
+- weekday master: `update_weekday_master` day by day in date order vs `update_range` over all days at once;
+- range read: `load_chain_range` over 20 sealed days × 4 indices, 5 columns, vs a loop of `load_chain` calls
+  and vs DuckDB's `read_parquet(.../**/*.parquet, hive_partitioning = true)` on the same files, both to pandas.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.daily.weekday_master import update_range, update_weekday_master
-from g6_pipeline.data import load_chain
+from g6_pipeline.data import load_chain, load_chain_range
 from g6_pipeline.storage.classic_csv import ClassicCsvSink
 from g6_pipeline.storage.classic_format import classic_timestamp, option_rows
 from g6_pipeline.storage.location import DataLocation
@@ -122,8 +125,8 @@ def bench_load_day(root: Path, repeat: int) -> tuple[float, float, float, int]:
             location.minute_slice("options", DAY, "NIFTY", options["timestamp"].iloc[0]),
             table_bytes(options_table(options)),
         )
-    folder = Path(location.table_dir("options", DAY, "NIFTY").path)
-    slices = sorted(folder.glob("minute=*.parquet"))
+    folder = location.table_dir("options", DAY, "NIFTY")
+    slices = [Path((folder / name).path) for name in location.minute_slice_names(folder)]
     naive_s = _median(lambda: pd.concat([pd.read_parquet(p) for p in slices], ignore_index=True), repeat)
     from_slices_s = _median(lambda: load_chain(DAY, "NIFTY", data_dir=data_dir), repeat)
     seal_day(location, DAY, "NIFTY", MINUTES)
@@ -156,14 +159,73 @@ def bench_weekday_master(root: Path, days: int) -> tuple[float, float, float]:
     return write_s, range_s, step_s
 
 
+RANGE_COLUMNS = ["timestamp", "strike", "side", "iv", "last_price"]
+
+
+def _trading_days(days: int) -> list[date]:
+    return sorted(d for d in (DAY - timedelta(days=k) for k in range(days * 2)) if d.weekday() < 5)[-days:]
+
+
+def bench_range(root: Path, days: int, repeat: int) -> dict[str, float]:
+    """Seconds (median) of reading `days` sealed days × 4 indices, 5 columns: G6, a load_chain loop, DuckDB."""
+    data_dir = str(root / "range")
+    sink = ParquetSink(DataLocation(data_dir))
+    trading = _trading_days(days)
+    for ix in INDICES:
+        options, overview = _day_frames(make_chain(ix, minute(DAY, "0915"), tags=TAGS, half_width=20), MINUTES)
+        for d in trading:
+            shift = pd.Timedelta(days=(d - DAY).days)
+            sink.write_day_frames(
+                options.assign(timestamp=options["timestamp"] + shift),
+                overview.assign(timestamp=overview["timestamp"] + shift),
+            )
+    first, last = trading[0], trading[-1]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'Asia/Kolkata'")
+    sql = (
+        f"SELECT {', '.join(RANGE_COLUMNS)} FROM read_parquet('{data_dir}/parquet/options/**/*.parquet', "
+        f"hive_partitioning = true) WHERE date BETWEEN DATE '{first}' AND DATE '{last}'"
+    )
+
+    def loop() -> pd.DataFrame:
+        frames = [load_chain(d, ix, columns=RANGE_COLUMNS, data_dir=data_dir) for d in trading for ix in INDICES]
+        return pd.concat(frames, ignore_index=True)
+
+    rows = len(load_chain_range(first, last, columns=RANGE_COLUMNS, data_dir=data_dir))
+    assert rows == len(con.execute(sql).df()) == len(loop())
+    return {
+        "rows": float(rows),
+        "range": _median(lambda: load_chain_range(first, last, columns=RANGE_COLUMNS, data_dir=data_dir), repeat),
+        "loop": _median(loop, repeat),
+        "duckdb": _median(lambda: con.execute(sql).df(), repeat),
+        "duckdb_arrow": _median(lambda: con.sql(sql).to_arrow_table(), repeat),
+    }
+
+
+def print_range(result: dict[str, float], days: int, repeat: int) -> None:
+    """Print the range-read times and ratios."""
+    g6 = result["range"]
+    print(f"range read, {days} sealed days × {len(INDICES)} indices, {len(RANGE_COLUMNS)} columns "
+          f"({int(result['rows'])} rows, median of {repeat}):")  # fmt: skip
+    print(f"  load_chain_range          {g6 * 1000:7.1f} ms   (goal under 1 s)")
+    print(f"  loop of load_chain        {result['loop'] * 1000:7.1f} ms   ratio {result['loop'] / g6:.1f}x")
+    print(f"  DuckDB to pandas          {result['duckdb'] * 1000:7.1f} ms   ratio {result['duckdb'] / g6:.2f}x")
+    print(f"  DuckDB to Arrow           {result['duckdb_arrow'] * 1000:7.1f} ms   "
+          f"ratio {result['duckdb_arrow'] / g6:.2f}x")  # fmt: skip
+
+
 def main() -> None:
-    """Run both benchmarks and print times and ratios."""
+    """Run the benchmarks and print times and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--days", type=int, default=20, help="trading days of the weekday-master backfill")
+    parser.add_argument("--days", type=int, default=20, help="trading days of the weekday master and the range")
+    parser.add_argument("--range-only", action="store_true", help="only the range read")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="g6-bench-") as tmp:
         root = Path(tmp)
+        print_range(bench_range(root, args.days, args.repeat), args.days, args.repeat)
+        if args.range_only:
+            return
         parquet_s, csv_s, rerun_s, naive_s = bench_minute_write(root, args.repeat)
         legs = len(INDICES) * len(TAGS) * 41 * 2
         print(f"minute write, {legs} legs at the end of a {MINUTES}-minute day (median of {args.repeat}):")

@@ -2,10 +2,11 @@
 
     >>> from g6_pipeline.data import load_chain
     >>> chain = load_chain("2026-11-23", "NIFTY", expiry_tag="this_week", columns=["timestamp", "strike", "iv"])
+    >>> month = load_chain_range("2026-11-02", "2026-11-27", indices=["NIFTY"], columns=["timestamp", "iv"])
 
 `data_dir` defaults to the configured data directory (`G6_DATA_DIR`, else `data`); it may be a local folder
-or an fsspec URL. A day that was sealed is read from its one file (plus any minute re-written after the
-seal); a day still being collected is read from its minute slices. The readers are those of
+or an fsspec URL. A day that was sealed is read from its one file; a day still being collected is read from
+its minute slices. The readers are those of
 `g6_pipeline.storage.reader`, which code inside G6 calls with its `DataLocation`.
 """
 
@@ -18,6 +19,7 @@ import pandas as pd
 
 from g6_pipeline.storage import reader
 from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 
 
 def _location(data_dir: str | None) -> DataLocation:
@@ -62,3 +64,43 @@ def load_weekday_master(
     """The weekday master of one series: `weekday` is a name (`monday`, `MONDAY`) or 0-6 (Monday = 0)."""
     name = reader.weekday_name(weekday)
     return reader.read_weekday_master(_location(data_dir), index, expiry_tag, offset, name)
+
+
+def load_chain_range(
+    start: date | str,
+    end: date | str,
+    indices: Sequence[str] | None = None,
+    expiry_tags: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    data_dir: str | None = None,
+) -> pd.DataFrame:
+    """Option rows of every stored day from `start` to `end` (inclusive), optionally some indices and tags only.
+
+    The rows are those of `load_chain(day, index, ...)` for each day in date order and, within a day, each
+    index in name order, with the same columns and dtypes (timestamps tz-aware Asia/Kolkata). The column
+    projection and the expiry-tag filter are pushed down to the Parquet reader. Days with no data are skipped;
+    no day at all gives an empty frame with the asked columns.
+    """
+    table = reader.read_range(
+        _location(data_dir), OPTIONS, _day(start), _day(end), _names(indices), columns, _names(expiry_tags)
+    )
+    return table.to_pandas()
+
+
+def load_overview_range(
+    start: date | str,
+    end: date | str,
+    indices: Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
+    data_dir: str | None = None,
+) -> pd.DataFrame:
+    """Overview rows of every stored day from `start` to `end` (inclusive), as `load_chain_range` orders them."""
+    table = reader.read_range(_location(data_dir), OVERVIEW, _day(start), _day(end), _names(indices), columns)
+    return table.to_pandas()
+
+
+def _names(values: Sequence[str] | str | None) -> list[str] | None:
+    """A list of names from a sequence or one name (None stays None: no filter)."""
+    if values is None:
+        return None
+    return [values] if isinstance(values, str) else list(values)

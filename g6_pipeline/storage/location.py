@@ -5,6 +5,11 @@
 difference: on a local disk a write goes to a hidden temporary file in the same folder, is fsynced and then
 renamed over the target (`os.replace`); on an object store a single put is already atomic. Temporary files
 start with a dot, so listings (and pyarrow's dataset discovery) never see them.
+
+The Parquet tables form a Hive tree partitioned by day only, `parquet/<table>/date=YYYY-MM-DD/<INDEX>/`:
+the index is a column of the files, never a partition key, so every standard reader gives the same columns.
+Within an index folder there is either one sealed `day.parquet` or the day's minute slices, never both;
+kept raw slices, the seal's staged files and the layout marker live beside the tree under `parquet/`.
 """
 
 from __future__ import annotations
@@ -23,9 +28,9 @@ from g6_pipeline.util.atomic_file import write_atomic
 LOCAL_PROTOCOLS = frozenset({"", "file", "local"})
 SEALED_NAME = "day.parquet"
 RAW_DIR = "_raw"
+STAGING_DIR = "_staging"
 DAY_PREFIX = "date="
-INDEX_PREFIX = "index="
-MINUTE_PREFIX = "minute="
+LAYOUT_MARKER = "_layout.json"
 PROBE_NAME = ".g6-diagnose-probe"
 WEEKDAY_NAMES: tuple[str, ...] = (
     "MONDAY",
@@ -47,6 +52,12 @@ def format_offset(offset: int) -> str:
 def minute_key(moment: datetime | dtime) -> str:
     """`HHMM` of a collection minute (the name of its slice)."""
     return f"{moment.hour:02d}{moment.minute:02d}"
+
+
+def is_minute_slice_name(name: str) -> bool:
+    """Whether a file name is that of a minute slice, `HHMM.parquet`."""
+    stem = name.removesuffix(".parquet")
+    return name.endswith(".parquet") and len(stem) == 4 and stem.isdigit()
 
 
 def _dates(texts: Iterable[str]) -> list[date]:
@@ -75,25 +86,44 @@ class DataLocation:
 
     # ---- layout: Parquet -----------------------------------------------------------------------------
 
+    def parquet_root(self) -> UPath:
+        """`parquet/`: the Parquet tables, the kept raw slices, the seal's staging area and the layout marker."""
+        return self.root / "parquet"
+
     def table_root(self, table: str) -> UPath:
-        """`parquet/<table>/`: every stored day of one table (`options` or `overview`)."""
-        return self.root.joinpath("parquet", table)
+        """`parquet/<table>/`: every stored day of one table (`options` or `overview`): the partition tree."""
+        return self.parquet_root() / table
+
+    def day_dir(self, table: str, day: date) -> UPath:
+        """`parquet/<table>/date=<YYYY-MM-DD>/`: the Hive partition of one trading day (every index)."""
+        return self.table_root(table) / f"{DAY_PREFIX}{day.isoformat()}"
 
     def table_dir(self, table: str, day: date, index: str) -> UPath:
-        """`parquet/<table>/date=<YYYY-MM-DD>/index=<INDEX>/`: one table for one trading day and index."""
-        return self.table_root(table).joinpath(f"{DAY_PREFIX}{day.isoformat()}", f"{INDEX_PREFIX}{index}")
+        """`parquet/<table>/date=<YYYY-MM-DD>/<INDEX>/`: one table for one trading day and index."""
+        return self.day_dir(table, day) / index
 
     def minute_slice(self, table: str, day: date, index: str, minute: datetime | dtime) -> UPath:
-        """`.../minute=HHMM.parquet`: the Parquet slice of one collection minute."""
-        return self.table_dir(table, day, index) / f"{MINUTE_PREFIX}{minute_key(minute)}.parquet"
+        """`.../<INDEX>/HHMM.parquet`: the Parquet slice of one collection minute of a day not yet sealed."""
+        return self.table_dir(table, day, index) / f"{minute_key(minute)}.parquet"
 
     def sealed_file(self, table: str, day: date, index: str) -> UPath:
-        """`.../day.parquet`: the compacted file of one day (written by the seal or by a backfill)."""
+        """`.../<INDEX>/day.parquet`: the compacted file of one day (written by the seal or by a backfill)."""
         return self.table_dir(table, day, index) / SEALED_NAME
 
     def raw_dir(self, table: str, day: date, index: str) -> UPath:
-        """`.../_raw/`: the minute slices of a sealed day, kept until pruned (ignored by dataset readers)."""
-        return self.table_dir(table, day, index) / RAW_DIR
+        """`parquet/_raw/<table>/<YYYY-MM-DD>/<INDEX>/`: a sealed day's minute slices, kept until pruned.
+
+        Outside the partition tree, so no reader of `parquet/<table>/` ever sees them.
+        """
+        return self.parquet_root().joinpath(RAW_DIR, table, day.isoformat(), index)
+
+    def staged_file(self, table: str, day: date, index: str) -> UPath:
+        """`parquet/_staging/<table>/<YYYY-MM-DD>/<INDEX>/day.parquet`: a sealed file not yet in the tree."""
+        return self.parquet_root().joinpath(STAGING_DIR, table, day.isoformat(), index, SEALED_NAME)
+
+    def layout_marker(self) -> UPath:
+        """`parquet/_layout.json`: which Parquet layout the data directory holds (written by the migration)."""
+        return self.parquet_root() / LAYOUT_MARKER
 
     # ---- layout: classic CSV and weekday master --------------------------------------------------------
 
@@ -156,8 +186,8 @@ class DataLocation:
     # ---- listings of the layout ------------------------------------------------------------------------
 
     def minute_slice_names(self, folder: UPath) -> list[str]:
-        """Sorted names of the minute slices (`minute=HHMM.parquet`) in a folder."""
-        return [n for n in self.list_names(folder) if n.startswith(MINUTE_PREFIX) and n.endswith(".parquet")]
+        """Sorted names of the minute slices (`HHMM.parquet`) in a folder."""
+        return [n for n in self.list_names(folder) if is_minute_slice_name(n)]
 
     def table_days(self, table: str) -> list[date]:
         """The days stored for one table (any index), in date order."""
@@ -166,8 +196,18 @@ class DataLocation:
 
     def table_indices(self, table: str, day: date) -> list[str]:
         """The indices stored for one table and day, sorted."""
-        folder = self.table_root(table) / f"{DAY_PREFIX}{day.isoformat()}"
-        return [n.removeprefix(INDEX_PREFIX) for n in self.list_names(folder) if n.startswith(INDEX_PREFIX)]
+        names = self.list_names(self.day_dir(table, day))
+        return [n for n in names if "=" not in n and not n.endswith(".parquet")]
+
+    def staged_partitions(self, table: str) -> list[tuple[date, str]]:
+        """(day, index) of every sealed file left in the staging area (a seal that did not finish)."""
+        root = self.parquet_root().joinpath(STAGING_DIR, table)
+        found = []
+        for day in _dates(self.list_names(root)):
+            for index in self.list_names(root / day.isoformat()):
+                if self.exists(self.staged_file(table, day, index)):
+                    found.append((day, index))
+        return found
 
     def weekday_aggregate_days(self, index: str) -> list[date]:
         """The days of one index that have a weekday-master aggregate, in date order."""
@@ -272,6 +312,12 @@ class DataLocation:
             os.replace(source.path, target.path)
         else:
             source.fs.mv(source.path, target.path)
+
+    def remove_empty_dir(self, folder: UPath) -> None:
+        """Remove a folder if it is empty (object stores have no folders to remove)."""
+        if self.is_local:
+            with contextlib.suppress(FileNotFoundError, OSError):
+                os.rmdir(folder.path)
 
     def list_names(self, folder: UPath) -> list[str]:
         """Sorted names of the visible entries of a folder (hidden temporary files excluded; missing → [])."""

@@ -1,14 +1,18 @@
 """The primary store: option rows and overview rows as Parquet, laid out by trading day and index.
 
-During the session every minute is one slice, `parquet/<table>/date=YYYY-MM-DD/index=<INDEX>/minute=HHMM.parquet`
+During the session every minute is one slice, `parquet/<table>/date=YYYY-MM-DD/<INDEX>/HHMM.parquet`
 (re-writing a minute replaces its slice); the daily seal (`storage.seal`) compacts them into `day.parquet` in
-the same folder. Both tables carry exactly `schema.OPTION_SCHEMA` / `schema.OVERVIEW_SCHEMA`.
+the same folder through `commit_day`, which moves the slices out of the tree. A minute written into a day
+that is already sealed goes straight into its sealed file, so a partition never holds both and every reader
+of the tree sees each row once. Both tables carry exactly `schema.OPTION_SCHEMA` / `schema.OVERVIEW_SCHEMA`.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -23,7 +27,13 @@ from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.core.report import SinkOutcome
 from g6_pipeline.core.schema import OPTION_SCHEMA, OVERVIEW_SCHEMA, TIMESTAMP
 from g6_pipeline.core.snapshot import EnrichedChain
-from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.location import SEALED_NAME, DataLocation
+from g6_pipeline.storage.migrate import (
+    LayoutMove,
+    move_old_layout,
+    old_partitions,
+    partitions_with_slices_and_sealed,
+)
 
 OPTIONS = "options"
 OVERVIEW = "overview"
@@ -42,8 +52,15 @@ SORT_KEYS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+LAYOUT_VERSION = 2
+
+
 class StorageError(ValueError):
     """Data that cannot be stored as it is (wrong columns, types or day); the message says what and where."""
+
+
+class SealError(RuntimeError):
+    """A day could not be sealed (nothing stored, or the written file failed verification)."""
 
 
 def options_table(frame: pd.DataFrame) -> pa.Table:
@@ -147,14 +164,22 @@ class ParquetSink:
         options = options_table(chain.options)
         _check_one_minute(options, minute, chain.index)
         overview = overview_table([chain.overview])
-        loc = self.location
-        size = loc.write_atomic(
-            loc.minute_slice(OPTIONS, day, chain.index, minute), table_bytes(options, self.compression)
-        )
-        size += loc.write_atomic(
-            loc.minute_slice(OVERVIEW, day, chain.index, minute), table_bytes(overview, self.compression)
-        )
+        ensure_layout(self.location)
+        size = self._write_slice(OPTIONS, day, chain.index, minute, options)
+        size += self._write_slice(OVERVIEW, day, chain.index, minute, overview)
         return options.num_rows, size
+
+    def _write_slice(self, table_name: str, day: date, index: str, minute: pd.Timestamp, table: pa.Table) -> int:
+        """One minute's slice; a minute of a day already sealed goes into the sealed file, the slice kept raw."""
+        loc = self.location
+        data = table_bytes(table, self.compression)
+        path = loc.minute_slice(table_name, day, index, minute)
+        sealed = loc.sealed_file(table_name, day, index)
+        if not loc.exists(sealed):
+            return loc.write_atomic(path, data)
+        merged = overlay_minutes(read_table(loc, sealed), table)
+        _, size, _ = commit_day(loc, table_name, day, index, merged, self.compression)
+        return size + loc.write_atomic(loc.raw_dir(table_name, day, index) / path.name, data)
 
     def write_day(self, chains: Sequence[EnrichedChain]) -> tuple[int, int]:
         """Write the chains of one index for one day directly as the sealed files; returns (rows, bytes)."""
@@ -171,18 +196,49 @@ class ParquetSink:
         index, day = _single_day_and_index(table, "options")
         if _single_day_and_index(over, "overview") != (index, day):
             raise StorageError(f"overview rows are not of {index} on {day}")
-        size = write_sealed(self.location, OPTIONS, day, index, table, self.compression)
-        size += write_sealed(self.location, OVERVIEW, day, index, over, self.compression)
-        return table.num_rows, size
+        ensure_layout(self.location)
+        _, size, _ = commit_day(self.location, OPTIONS, day, index, table, self.compression)
+        _, over_size, _ = commit_day(self.location, OVERVIEW, day, index, over, self.compression)
+        return table.num_rows, size + over_size
 
 
-def write_sealed(
+def verify_table(table: pa.Table, table_name: str, path: object, expected_rows: int) -> pa.Table:
+    """`table` if it has the table's schema, `expected_rows` rows and unique row keys, else `SealError`."""
+    if not table.schema.equals(SCHEMAS[table_name], check_metadata=False):
+        raise SealError(f"{path}: schema differs from the {table_name} schema")
+    if table.num_rows != expected_rows:
+        raise SealError(f"{path}: read back {table.num_rows} rows, wrote {expected_rows}")
+    key = list(ROW_KEY) if table_name == OPTIONS else ["timestamp"]
+    unique = table.group_by(key).aggregate([]).num_rows
+    if unique != table.num_rows:
+        raise SealError(f"{path}: {table.num_rows - unique} duplicate ({', '.join(key)}) rows")
+    return table
+
+
+def commit_day(
     location: DataLocation, table_name: str, day: date, index: str, table: pa.Table, compression: str = "zstd"
-) -> int:
-    """Sort a day's table and write it atomically as the sealed file; returns its size."""
-    return location.write_atomic(
-        location.sealed_file(table_name, day, index), sealed_bytes(table_name, table, compression)
-    )
+) -> tuple[pa.Table, int, int]:
+    """Make `table`, with the day's minute slices laid over it, the sealed file of (day, index).
+
+    The merged day is verified in memory, written to the staging area (`DataLocation.staged_file`), read back
+    and verified again; then the slices move from the partition to the kept raw slices and the staged file
+    is renamed into the partition. A crash leaves the partition with its slices (all or some) and the staged
+    file; committing again, or `migrate_layout`, finishes it. Returns (verified table, file size, slices).
+    """
+    folder = location.table_dir(table_name, day, index)
+    slices = [folder / n for n in location.minute_slice_names(folder)]
+    if slices:
+        table = overlay_minutes(table, read_tables(location, slices))
+    data = sealed_bytes(table_name, table, compression)
+    staged = location.staged_file(table_name, day, index)
+    verify_table(conform(pq.read_table(pa.BufferReader(data))), table_name, staged, table.num_rows)
+    location.write_atomic(staged, data)
+    verified = verify_table(read_table(location, staged), table_name, staged, table.num_rows)
+    raw = location.raw_dir(table_name, day, index)
+    for path in slices:
+        location.move(path, raw / path.name)
+    location.move(staged, location.sealed_file(table_name, day, index))
+    return verified, len(data), len(slices)
 
 
 def sealed_bytes(table_name: str, table: pa.Table, compression: str = "zstd") -> bytes:
@@ -214,3 +270,60 @@ def _single_day_and_index(table: pa.Table, what: str) -> tuple[str, date]:
             f"{what}: a day file holds one index and one day, got {sorted(map(str, indices))} on {sorted(days)}"
         )
     return str(indices.pop()), days.pop()
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    """What `migrate_layout` did to a data directory."""
+
+    moved: LayoutMove
+    folded: tuple[tuple[str, date, str], ...]
+    """(table, day, index) whose minute slices were folded into the sealed file."""
+    resumed: tuple[tuple[str, date, str], ...]
+    """(table, day, index) whose interrupted commit was finished."""
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was moved, folded or finished."""
+        return bool(self.moved.files_moved or self.moved.files_dropped or self.folded or self.resumed)
+
+
+def migrate_layout(location: DataLocation) -> MigrationReport:
+    """Bring a data directory to the current Parquet layout; idempotent and safe to re-run after a crash.
+
+    Moves the first layout's files (`storage.migrate`), finishes commits a crash interrupted (their staged
+    file wins over the partition), folds the partitions that hold both a sealed file and minute slices (the
+    slice wins, as `load_chain` read it), and writes the layout marker.
+    """
+    moved = move_old_layout(location)
+    resumed = []
+    for table_name in (OPTIONS, OVERVIEW):
+        for day, index in location.staged_partitions(table_name):
+            staged = read_table(location, location.staged_file(table_name, day, index))
+            commit_day(location, table_name, day, index, staged)
+            resumed.append((table_name, day, index))
+    folded = partitions_with_slices_and_sealed(location)
+    for table_name, day, index in folded:
+        sealed = location.table_dir(table_name, day, index) / SEALED_NAME
+        commit_day(location, table_name, day, index, read_table(location, sealed))
+    if location.exists(location.parquet_root()):
+        location.write_atomic(location.layout_marker(), json.dumps({"parquet_layout": LAYOUT_VERSION}).encode())
+    return MigrationReport(moved=moved, folded=tuple(folded), resumed=tuple(resumed))
+
+
+_CHECKED: set[str] = set()
+
+
+def ensure_layout(location: DataLocation) -> None:
+    """Migrate the data directory on its first use in this process unless its layout marker says it is current."""
+    key = str(location.root)
+    if key in _CHECKED:
+        return
+    if not location.exists(location.layout_marker()):
+        try:
+            migrate_layout(location)
+        except PermissionError:
+            if old_partitions(location):
+                raise
+            # a read-only directory already in the current layout: nothing to move, the marker cannot be written
+    _CHECKED.add(key)

@@ -1,21 +1,34 @@
-"""Reading back what G6 stored: a day of one table, the edge minutes of a day, and a weekday master file.
+"""Reading back what G6 stored: a day of one table, a range of days, the edge minutes of a day, a weekday master.
 
-A day that was sealed is read from its one file plus any minute re-written after the seal (the slice wins);
-a day still being collected is read from its minute slices. Every function takes the `DataLocation`;
-`g6_pipeline.data` is the notebook face over these.
+A day that was sealed is read from its one file; a day still being collected is read from its minute slices
+(were a partition ever to hold both, a slice wins over the sealed rows of its minute). Every function takes
+the `DataLocation` and brings an old data directory to the current layout on first use
+(`parquet.ensure_layout`); `g6_pipeline.data` is the notebook face over these.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as pads
+from upath import UPath
 
 from g6_pipeline.storage.location import SEALED_NAME, WEEKDAY_NAMES, DataLocation
-from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, SORT_KEYS, overlay_minutes, read_table, read_tables
+from g6_pipeline.storage.parquet import (
+    OPTIONS,
+    OVERVIEW,
+    SCHEMAS,
+    SORT_KEYS,
+    conform,
+    ensure_layout,
+    overlay_minutes,
+    read_table,
+    read_tables,
+)
 
 
 def read_day_table(
@@ -25,6 +38,7 @@ def read_day_table(
 
     Raises `FileNotFoundError` naming the folder when nothing is stored for that day.
     """
+    ensure_layout(location)
     folder = location.table_dir(table_name, day, index)
     names = location.list_names(folder)
     slices = location.minute_slice_names(folder)
@@ -56,6 +70,7 @@ def read_edge_minute(
     During the day that is one minute slice; after the seal, the minute filtered out of the sealed file.
     None when nothing is stored for the day.
     """
+    ensure_layout(location)
     folder = location.table_dir(table_name, day, index)
     names = location.list_names(folder)
     slices = location.minute_slice_names(folder)
@@ -99,6 +114,68 @@ def read_chain(
 def read_overview(location: DataLocation, day: date, index: str) -> pd.DataFrame:
     """One trading day of overview rows of one index (`schema.OVERVIEW_SCHEMA`), one per collected minute."""
     return read_day_table(location, OVERVIEW, day, index).to_pandas()
+
+
+def _partitions(
+    location: DataLocation, table_name: str, start: date, end: date, indices: Collection[str] | None
+) -> list[tuple[date, str, UPath | None]]:
+    """(day, index, sealed file or None when the partition must be read by `read_day_table`), in date order."""
+    found: list[tuple[date, str, UPath | None]] = []
+    for day in location.table_days(table_name):
+        if not start <= day <= end:
+            continue
+        for index in location.table_indices(table_name, day):
+            if indices is not None and index not in indices:
+                continue
+            folder = location.table_dir(table_name, day, index)
+            names = location.list_names(folder)
+            only_sealed = SEALED_NAME in names and not location.minute_slice_names(folder)
+            found.append((day, index, folder / SEALED_NAME if only_sealed else None))
+    return found
+
+
+def read_range(
+    location: DataLocation,
+    table_name: str,
+    start: date,
+    end: date,
+    indices: Collection[str] | None = None,
+    columns: Sequence[str] | None = None,
+    expiry_tags: Collection[str] | None = None,
+) -> pa.Table:
+    """The rows of `read_day_table` for every stored day from `start` to `end` (inclusive) and index.
+
+    Days in date order, within a day the indices in name order, each partition in `read_day_table`'s order.
+    Sealed days are read as one `pyarrow.dataset` over their files, with the column projection and the
+    expiry-tag filter pushed down to the Parquet reader; a day still being collected is read from its slices.
+    """
+    ensure_layout(location)
+    schema = SCHEMAS[table_name]
+    wanted = list(schema.names) if columns is None else list(columns)
+    where = None if expiry_tags is None else pc.field("expiry_tag").isin(list(expiry_tags))
+    pieces: list[pa.Table] = []
+    sealed: list[UPath] = []
+
+    def flush() -> None:
+        if sealed:
+            dataset = pads.dataset(
+                [p.path for p in sealed], schema=schema, format="parquet", filesystem=location.arrow_filesystem()
+            )
+            pieces.append(conform(dataset.to_table(columns=wanted, filter=where)))
+            sealed.clear()
+
+    for day, index, path in _partitions(location, table_name, start, end, indices):
+        if path is not None:
+            sealed.append(path)
+            continue
+        flush()
+        asked = list(dict.fromkeys([*wanted, *(["expiry_tag"] if where is not None else [])]))
+        table = read_day_table(location, table_name, day, index, asked)
+        pieces.append((table if where is None else table.filter(where)).select(wanted))
+    flush()
+    if not pieces:
+        return schema.empty_table().select(wanted)
+    return pa.concat_tables(pieces)
 
 
 def weekday_name(weekday: str | int) -> str:

@@ -1,10 +1,11 @@
 """The daily seal: compact a day's minute slices into its `day.parquet`, verify it, and prune old raw slices.
 
-Sealing merges what is stored for the day (the existing sealed file, else the slices kept under `_raw/`)
-with any minute slices still in the day's folder (a slice overrides the same minute of the older data),
-writes the result atomically, reads it back to check rows and uniqueness, and only then moves the slices
-under `_raw/`, where dataset readers do not see them and `prune_raw` removes them later. Running it again
-gives the same file.
+Sealing merges what is stored for the day (the sealed file, else a staged file an interrupted seal left,
+else the kept raw slices) with the minute slices in the day's partition (a slice overrides the same minute
+of the older data) and commits the result through `parquet.commit_day`: verified in memory, written to the
+staging area, read back and verified, then the slices move out of the partition tree to
+`parquet/_raw/...` and the sealed file takes their place. `prune_raw` removes the kept slices later.
+Running it again gives the same file.
 """
 
 from __future__ import annotations
@@ -14,24 +15,21 @@ from datetime import date
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from g6_pipeline.storage.location import SEALED_NAME, DataLocation
 from g6_pipeline.storage.parquet import (
     OPTIONS,
     OVERVIEW,
-    ROW_KEY,
     SCHEMAS,
-    conform,
-    overlay_minutes,
+    SealError,
+    commit_day,
+    ensure_layout,
     read_table,
     read_tables,
-    sealed_bytes,
+    verify_table,
 )
 
-
-class SealError(RuntimeError):
-    """A day could not be sealed (nothing stored, or the written file failed verification)."""
+__all__ = ["PruneReport", "SealError", "SealReport", "prune_raw", "seal_day", "seal_overview"]
 
 
 @dataclass(frozen=True)
@@ -57,54 +55,35 @@ class SealReport:
         return self.minutes_collected >= self.minutes_expected
 
 
-def _load_day(
-    location: DataLocation, table_name: str, day: date, index: str
-) -> tuple[pa.Table | None, list[str]]:
-    """The day's merged table (None if nothing is stored) and the names of the loose slices merged in."""
+def _base(location: DataLocation, table_name: str, day: date, index: str) -> pa.Table | None:
+    """What is stored for the day besides the partition's minute slices (None if nothing)."""
+    staged = location.staged_file(table_name, day, index)
+    if location.exists(staged):  # an interrupted seal: the staged file holds everything it had merged
+        return read_table(location, staged)
     folder = location.table_dir(table_name, day, index)
-    loose = location.minute_slice_names(folder)
     if SEALED_NAME in location.list_names(folder):
-        base = read_table(location, location.sealed_file(table_name, day, index))
-    else:
-        raw_dir = location.raw_dir(table_name, day, index)
-        base_paths = [raw_dir / n for n in location.minute_slice_names(raw_dir) if n not in loose]
-        base = read_tables(location, base_paths) if base_paths else None
-    if not loose:
-        return base, []
-    return overlay_minutes(base, read_tables(location, [folder / n for n in loose])), loose
-
-
-def _verify(table: pa.Table, table_name: str, path: object, expected_rows: int) -> pa.Table:
-    if not table.schema.equals(SCHEMAS[table_name], check_metadata=False):
-        raise SealError(f"{path}: schema differs from the {table_name} schema")
-    if table.num_rows != expected_rows:
-        raise SealError(f"{path}: read back {table.num_rows} rows, wrote {expected_rows}")
-    key = list(ROW_KEY) if table_name == OPTIONS else ["timestamp"]
-    unique = table.group_by(key).aggregate([]).num_rows
-    if unique != table.num_rows:
-        raise SealError(f"{path}: {table.num_rows - unique} duplicate ({', '.join(key)}) rows")
-    return table
+        return read_table(location, folder / SEALED_NAME)
+    raw_dir = location.raw_dir(table_name, day, index)
+    loose = set(location.minute_slice_names(folder))
+    base_paths = [raw_dir / n for n in location.minute_slice_names(raw_dir) if n not in loose]
+    return read_tables(location, base_paths) if base_paths else None
 
 
 def _seal_table(
     location: DataLocation, table_name: str, day: date, index: str, compression: str
 ) -> tuple[pa.Table, int, int]:
     """Seal one table; returns (verified table, file size, slices merged)."""
-    table, loose = _load_day(location, table_name, day, index)
-    if table is None:
-        folder = location.table_dir(table_name, day, index)
+    folder = location.table_dir(table_name, day, index)
+    base = _base(location, table_name, day, index)
+    loose = location.minute_slice_names(folder)
+    if base is None and not loose:
         raise SealError(f"nothing stored for {index} on {day.isoformat()} under {folder}")
     path = location.sealed_file(table_name, day, index)
-    if loose:
-        data = sealed_bytes(table_name, table, compression)
-        _verify(conform(pq.read_table(pa.BufferReader(data))), table_name, path, table.num_rows)
-        location.write_atomic(path, data)
-    verified = _verify(read_table(location, path), table_name, path, table.num_rows)
-    folder = location.table_dir(table_name, day, index)
-    raw_dir = location.raw_dir(table_name, day, index)
-    for name in loose:
-        location.move(folder / name, raw_dir / name)
-    return verified, location.size(path), len(loose)
+    done = location.exists(path) and not location.exists(location.staged_file(table_name, day, index))
+    if base is not None and done and not loose:  # already sealed and nothing new: verify only
+        return verify_table(read_table(location, path), table_name, path, base.num_rows), location.size(path), 0
+    start = SCHEMAS[table_name].empty_table() if base is None else base
+    return commit_day(location, table_name, day, index, start, compression)
 
 
 def seal_day(
@@ -125,14 +104,25 @@ def seal_overview(
     return _seal(location, OVERVIEW, day, index, expected_minutes, compression)
 
 
+def _overview_rows(location: DataLocation, day: date, index: str) -> pa.Table | None:
+    """The day's overview rows as stored (sealed file or minute slices), None when there are none."""
+    folder = location.table_dir(OVERVIEW, day, index)
+    names = location.list_names(folder)
+    if SEALED_NAME in names:
+        return read_table(location, folder / SEALED_NAME)
+    slices = location.minute_slice_names(folder)
+    return read_tables(location, [folder / n for n in slices]) if slices else None
+
+
 def _seal(
     location: DataLocation, table_name: str, day: date, index: str, expected_minutes: int, compression: str
 ) -> SealReport:
     """Seal one table and report it; the missing legs are summed over the day's overview rows."""
+    ensure_layout(location)
     table, size, merged = _seal_table(location, table_name, day, index, compression)
     if table_name == OPTIONS:
         minutes = len(pc.unique(table.column("timestamp")))
-        overview, _ = _load_day(location, OVERVIEW, day, index)
+        overview = _overview_rows(location, day, index)
     else:
         minutes, overview = table.num_rows, table
     missing = None
@@ -164,10 +154,11 @@ class PruneReport:
 
 
 def prune_raw(location: DataLocation, older_than: date) -> PruneReport:
-    """Remove the raw minute slices (`_raw/`) of sealed days before `older_than`; never a sealed file.
+    """Remove the kept raw minute slices (`parquet/_raw/`) of sealed days before `older_than`; never a sealed file.
 
     Slices of a day that has no sealed file are kept, whatever their age.
     """
+    ensure_layout(location)
     removed = size = 0
     days: list[tuple[date, str]] = []
     for table_name in (OPTIONS, OVERVIEW):

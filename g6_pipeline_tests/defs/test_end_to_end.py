@@ -89,7 +89,7 @@ def test_sensor_runs_and_weekday_master_backfill_through_graphql(tmp_path: Path)
         done = wait_for("a successful collection run from the minute sensor", collection_runs, 150, logs)
         minute_tags = {t["value"] for r in done for t in r["tags"] if t["key"] == "g6/minute"}
         assert minute_tags, "collection runs carry their minute"
-        assert list((data / "parquet" / "options").glob("date=*/index=NIFTY/minute=*.parquet"))
+        assert list((data / "parquet" / "options").glob("date=*/NIFTY/[0-9][0-9][0-9][0-9].parquet"))
         assert (data / "runtime_status.json").exists()
 
         params = {"assetSelection": [{"path": ["weekday_master"]}], "partitionNames": BACKFILL_DAYS}

@@ -47,10 +47,11 @@ def test_retention_job_prunes_raw_slices_of_sealed_days_only(g6_env: tuple[Path,
             instance=instance, resources={"g6": g6, **COLLECTION_RESOURCES},
         ).success
         day = data / "parquet" / "options" / "date=2026-11-20"
+        raw = data / "parquet" / "_raw" / "options" / "2026-11-20" / "NIFTY"
         assert dg.materialize([option_chain_daily], instance=instance, resources={"g6": g6},
                               partition_key=dg.MultiPartitionKey({"date": "2026-11-20", "index": "NIFTY"})).success
-        assert list((day / "index=NIFTY" / "_raw").glob("minute=*.parquet"))  # kept right after the seal
+        assert list(raw.glob("*.parquet"))  # kept right after the seal
         assert retention_job.execute_in_process(instance=instance, resources={"g6": g6}).success
-    assert not list((day / "index=NIFTY" / "_raw").glob("minute=*.parquet"))
-    assert (day / "index=NIFTY" / "day.parquet").exists()
-    assert list((day / "index=SENSEX").glob("minute=*.parquet")), "an unsealed day keeps its slices"
+    assert not list(raw.glob("*.parquet"))
+    assert (day / "NIFTY" / "day.parquet").exists()
+    assert list((day / "SENSEX").glob("*.parquet")), "an unsealed day keeps its slices"

@@ -72,4 +72,4 @@ def test_option_chain_daily_seals_and_checks_a_synthetic_day(tmp_path: Path) -> 
     assert metadata["minutes_collected"].value == metadata["minutes_expected"].value == 375
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
     assert checks == {"completeness": True, "no_duplicates": True, "iv_coverage": True, "static_arbitrage": True}
-    assert (data / "parquet" / "options" / "date=2026-11-23" / "index=NIFTY").is_dir()
+    assert (data / "parquet" / "options" / "date=2026-11-23" / "NIFTY").is_dir()

@@ -22,9 +22,11 @@ DAY = date(2026, 11, 23)
 def test_every_path_follows_the_documented_layout(location: DataLocation) -> None:
     layout = {
         location.minute_slice("options", DAY, "NIFTY", time(9, 15)):
-            "parquet/options/date=2026-11-23/index=NIFTY/minute=0915.parquet",
-        location.sealed_file("overview", DAY, "SENSEX"): "parquet/overview/date=2026-11-23/index=SENSEX/day.parquet",
-        location.raw_dir("options", DAY, "NIFTY"): "parquet/options/date=2026-11-23/index=NIFTY/_raw",
+            "parquet/options/date=2026-11-23/NIFTY/0915.parquet",
+        location.sealed_file("overview", DAY, "SENSEX"): "parquet/overview/date=2026-11-23/SENSEX/day.parquet",
+        location.raw_dir("options", DAY, "NIFTY"): "parquet/_raw/options/2026-11-23/NIFTY",
+        location.staged_file("options", DAY, "NIFTY"): "parquet/_staging/options/2026-11-23/NIFTY/day.parquet",
+        location.layout_marker(): "parquet/_layout.json",
         location.classic_csv("NIFTY", "this_week", -100, DAY): "g6_data/NIFTY/this_week/-100/2026-11-23.csv",
         location.overview_csv("NIFTY", DAY): "g6_data/overview/NIFTY/2026-11-23.csv",
         location.weekday_master_file("NIFTY", "next_month", 50, "MONDAY"):
@@ -48,14 +50,14 @@ def test_listings_read_the_layout_back(location: DataLocation) -> None:
     for day, index in ((DAY, "NIFTY"), (other, "SENSEX"), (DAY, "BANKNIFTY")):
         location.write_atomic(location.minute_slice("options", day, index, datetime(2026, 1, 1, 9, 16)), b"x")
         location.write_atomic(location.weekday_day_aggregate(index, day), b"x")
-    location.write_atomic(location.table_dir("options", DAY, "NIFTY") / "minute=0915.parquet", b"x")
+    location.write_atomic(location.table_dir("options", DAY, "NIFTY") / "0915.parquet", b"x")
     location.write_atomic(location.table_dir("options", DAY, "NIFTY") / "notes.txt", b"x")
     location.write_atomic(location.table_root("options") / "date=someday" / "x", b"x")
     assert location.table_days("options") == [other, DAY]
     assert location.table_days("overview") == []
     assert location.table_indices("options", DAY) == ["BANKNIFTY", "NIFTY"]
     folder = location.table_dir("options", DAY, "NIFTY")
-    assert location.minute_slice_names(folder) == ["minute=0915.parquet", "minute=0916.parquet"]
+    assert location.minute_slice_names(folder) == ["0915.parquet", "0916.parquet"]
     assert location.weekday_aggregate_days("SENSEX") == [other]
     for tag, offset in (("this_week", 0), ("this_week", -50), ("next_week", 100)):
         location.write_atomic(location.weekday_master_file("NIFTY", tag, offset, "MONDAY"), b"x")

@@ -59,9 +59,9 @@ def test_minute_slices_on_the_store_read_back_like_local_disk(tmp_path: Path, re
     # the slices are real objects in the store, under the same layout as on disk
     fs = fsspec.filesystem("memory")
     names = fs.ls(
-        remote_root.removeprefix("memory://") + f"/parquet/options/date={DAY}/index=NIFTY", detail=False
+        remote_root.removeprefix("memory://") + f"/parquet/options/date={DAY}/NIFTY", detail=False
     )
-    assert sorted(n.rsplit("/", 1)[-1] for n in names) == [f"minute={m}.parquet" for m in MINUTES]
+    assert sorted(n.rsplit("/", 1)[-1] for n in names) == [f"{m}.parquet" for m in MINUTES]
 
 
 def test_sealing_a_day_on_the_store(remote_root: str) -> None:

@@ -33,7 +33,7 @@ def test_minute_slices_round_trip_through_read_chain(location: DataLocation) -> 
     for chain in chains:
         outcome = sink.write([chain])
         assert outcome.error is None and outcome.rows == len(chain.options)
-    assert _files(location) == ["minute=0915.parquet", "minute=0916.parquet", "minute=0917.parquet"]
+    assert _files(location) == ["0915.parquet", "0916.parquet", "0917.parquet"]
     loaded = read_chain(location, DAY, "NIFTY")
     expected = pd.concat([c.options for c in chains], ignore_index=True)
     assert list(loaded.columns) == list(OPTION_COLUMNS)
@@ -104,12 +104,15 @@ def test_seal_compacts_verifies_and_is_idempotent(location: DataLocation) -> Non
     report = seal_day(location, DAY, "NIFTY", expected_minutes=375)
     assert (report.rows, report.minutes_collected, report.minutes_expected) == (84, 3, 375)
     assert report.missing_legs_total == 0 and report.slices_merged == 3 and not report.complete
-    assert _files(location) == ["_raw", "day.parquet"]
+    assert _files(location) == ["day.parquet"]
+    assert location.minute_slice_names(location.raw_dir("options", DAY, "NIFTY")) == [
+        "0915.parquet", "0916.parquet", "0917.parquet"
+    ]  # kept outside the partition tree
     assert report.file_bytes == os.path.getsize(report.path)
     sealed = pd.read_parquet(report.path)
     assert len(sealed) == 84
-    # a dataset reader over the folder sees the sealed rows once (the kept raw slices are hidden)
-    assert pq.read_table(location.table_dir("options", DAY, "NIFTY").path).num_rows == 84
+    # a dataset reader over the table sees the sealed rows once (the kept raw slices are outside it)
+    assert pq.read_table(location.table_root("options").path).num_rows == 84
     data = Path(report.path).read_bytes()
     again = seal_day(location, DAY, "NIFTY", expected_minutes=375)
     assert again.rows == 84 and again.slices_merged == 0
@@ -125,6 +128,9 @@ def test_a_minute_rewritten_after_the_seal_wins(location: DataLocation) -> None:
         sink.write([chain])
     seal_day(location, DAY, "NIFTY", 375)
     sink.write([make_chain("NIFTY", minute(DAY, "0916"), spot=24_100.0)])
+    # the sealed file takes the minute at once: the partition still holds only it, the slice is kept raw
+    assert _files(location) == ["day.parquet"]
+    assert location.minute_slice_names(location.raw_dir("options", DAY, "NIFTY")) == ["0915.parquet", "0916.parquet"]
     loaded = read_chain(location, DAY, "NIFTY")
     assert len(loaded) == 56
     assert set(loaded.loc[loaded["timestamp"] == minute(DAY, "0916"), "index_price"]) == {24_100.0}
@@ -133,7 +139,7 @@ def test_a_minute_rewritten_after_the_seal_wins(location: DataLocation) -> None:
     assert list(prices.columns) == ["index_price"] and len(prices) == 56
     assert (prices["index_price"] == 24_100.0).sum() == 28
     report = seal_day(location, DAY, "NIFTY", 375)
-    assert report.rows == 56 and report.slices_merged == 1
+    assert report.rows == 56 and report.slices_merged == 0
     pd.testing.assert_frame_equal(loaded, read_chain(location, DAY, "NIFTY"))
 
 
@@ -155,7 +161,7 @@ def test_crash_while_sealing_keeps_the_slices_and_no_partial_file(
     with pytest.raises(OSError):
         seal_day(location, DAY, "NIFTY", 375)
     monkeypatch.undo()
-    assert _files(location) == ["minute=0915.parquet", "minute=0916.parquet"]
+    assert _files(location) == ["0915.parquet", "0916.parquet"]
     assert len(read_chain(location, DAY, "NIFTY")) == 56
 
 
@@ -180,8 +186,8 @@ def test_prune_removes_only_raw_slices_of_sealed_days(location: DataLocation) ->
     assert report.days == ((old, "NIFTY"),) and report.files_removed == 2  # options + overview
     assert location.list_names(location.raw_dir("options", old, "NIFTY")) == []
     assert location.exists(location.sealed_file("options", old, "NIFTY"))
-    assert location.list_names(location.raw_dir("options", recent, "NIFTY")) == ["minute=0915.parquet"]
-    assert location.list_names(location.table_dir("options", unsealed, "NIFTY")) == ["minute=0915.parquet"]
+    assert location.list_names(location.raw_dir("options", recent, "NIFTY")) == ["0915.parquet"]
+    assert location.list_names(location.table_dir("options", unsealed, "NIFTY")) == ["0915.parquet"]
 
 
 def test_one_contract_under_two_tags_is_not_a_duplicate(location: DataLocation) -> None:
