@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from g6_pipeline.cli import collect_cmd
@@ -59,7 +60,10 @@ def test_kite_cycle_through_the_real_client(kite_env: tuple[Path, KiteServerHand
     assert server.count("/quote") >= 1 and server.count("/instruments") >= 1
     stored = load_chain(OPEN.date(), "SENSEX", data_dir=str(root / "data"))
     assert stored["tradingsymbol"].str.startswith("SENSEX").all()
-    assert len(stored) == 2 * 7
+    # ATM ± 3 configured, widened to the 25-delta wings: at least 7 strikes, every one with a call and a put
+    assert len(stored) >= 2 * 7
+    assert (stored.groupby("strike")["side"].apply(sorted) == pd.Series([["CE", "PE"]] * stored["strike"].nunique(),
+            index=sorted(stored["strike"].unique()))).all()
 
 
 @pytest.mark.slow

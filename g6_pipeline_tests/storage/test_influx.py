@@ -60,7 +60,7 @@ def test_points_written_are_read_back_with_their_tags_and_fields(
     price = _export(victoria_metrics, f'{{__name__="option_data_price",index="NIFTY",strike="{atm}",type="CE"}}')
     assert len(price) == 1
     assert price[0]["metric"]["expiry"] == chains[0].snapshot.expiries["this_week"].isoformat()
-    assert price[0]["values"] == [atm_ce["last_price"]]
+    assert price[0]["values"] == [pytest.approx(atm_ce["last_price"])]
     assert price[0]["timestamps"] == [int(MINUTE.timestamp() * 1000)]
     # the far OTM call has no IV: the field is absent, not zero
     iv = _export(victoria_metrics, '{__name__="option_data_iv",index="NIFTY",type="CE"}')
