@@ -49,18 +49,16 @@ class DailyCloses:
 
     def _stored_days(self, index: str, day: date, kept: dict[str, dict[str, float]]) -> list[str]:
         """Days before `day` with a stored overview of `index` (ISO strings, ascending)."""
-        root = self.location.root.joinpath("parquet", OVERVIEW)
-        names = [n.removeprefix("date=") for n in self.location.list_names(root) if n.startswith("date=")]
         return [
-            d for d in names
-            if d < day.isoformat() and (d in kept or self.location.exists(root / f"date={d}" / f"index={index}"))
+            d.isoformat() for d in self.location.table_days(OVERVIEW)
+            if d < day and (d.isoformat() in kept or index in self.location.table_indices(OVERVIEW, d))
         ]
 
     def _close(self, index: str, day: date) -> dict[str, float] | None:
         """The finite `atm_iv_<tag>` values of the day's last stored minute; None when nothing is stored."""
         folder = self.location.table_dir(OVERVIEW, day, index)
         names = self.location.list_names(folder)
-        slices = sorted(n for n in names if n.startswith("minute=") and n.endswith(".parquet"))
+        slices = self.location.minute_slice_names(folder)
         candidates = []
         try:
             if slices:
@@ -80,7 +78,7 @@ class DailyCloses:
         return {tag: v for tag, v in values.items() if v is not None}
 
     def _path(self, index: str) -> Any:
-        return self.location.root / "_reference" / index / "daily_closes.json"
+        return self.location.daily_closes_file(index)
 
     def _load(self, index: str) -> dict[str, dict[str, float]]:
         if index not in self._kept:

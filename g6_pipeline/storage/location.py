@@ -163,6 +163,10 @@ class DataLocation:
         """`_reference/<INDEX>/<YYYY-MM-DD>.json`: the kept session reference of one index and day."""
         return self.root.joinpath("_reference", index, f"{day.isoformat()}.json")
 
+    def daily_closes_file(self, index: str) -> UPath:
+        """`_reference/<INDEX>/daily_closes.json`: each stored day's closing ATM IV per tag (for IV rank)."""
+        return self.root.joinpath("_reference", index, "daily_closes.json")
+
     def influx_spool_dir(self) -> UPath:
         """`_spool/influx/`: InfluxDB points waiting for the server to answer again."""
         return self.root.joinpath("_spool", "influx")

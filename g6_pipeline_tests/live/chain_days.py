@@ -15,6 +15,7 @@ from g6_pipeline.collection.backfill import backfill_synthetic
 from g6_pipeline.collection.components import ProcessSetup
 from g6_pipeline.core.clock import IST
 from g6_pipeline.settings import load_settings
+from g6_pipeline.storage.location import DataLocation
 from g6_pipeline_tests.fakes.config import make_config
 
 FIRST, LAST = date(2026, 11, 13), date(2026, 11, 20)  # Fri..Fri: two Fridays in the weekday master
@@ -39,7 +40,7 @@ def backfill(
 
 def stored_rows(data: Path, table: str, day: date, index: str) -> pa.Table:
     """Every stored row of one day's table, read straight from the Parquet files."""
-    folder = data / "parquet" / table / f"date={day.isoformat()}" / f"index={index}"
+    folder = Path(DataLocation(data).table_dir(table, day, index).path)
     return pa.concat_tables(pq.read_table(path) for path in sorted(folder.glob("*.parquet")))
 
 

@@ -19,7 +19,7 @@ from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import ParquetSink, options_table, overview_table, sealed_bytes, table_bytes
 from g6_pipeline.storage.seal import seal_day, seal_overview
-from g6_pipeline_tests.storage.chains import make_chain, make_day, minute
+from g6_pipeline_tests.fakes.chains import make_chain, make_day, minute
 
 SEALED_DAY, MIXED_DAY = date(2026, 11, 20), date(2026, 11, 23)
 INDICES = ("NIFTY", "SENSEX")

@@ -23,13 +23,19 @@ from g6_pipeline_tests.storage.lake import INDICES, MIXED_DAY, SEALED_DAY, write
 KEY = ["timestamp", "index", "expiry_tag", "tradingsymbol"]
 
 
+def _pandas_spelling(kind: pa.DataType, stored: pa.DataType) -> bool:
+    """pandas has no type for an all-null column and spells an integer column with nulls as float."""
+    return kind == pa.null() or (pa.types.is_floating(kind) and pa.types.is_integer(stored))
+
+
 def _pandas(folder: str) -> pa.Table:
     """pandas' frame as a table of its own types: what `pandas.read_parquet` gave, column for column."""
     frame = pd.read_parquet(folder)
     assert isinstance(frame, pd.DataFrame)
     kinds = pa.Table.from_pandas(frame.head(0), preserve_index=False).schema  # pandas dtypes, any rows
     stored = pads.dataset(folder, partitioning="hive").schema
-    schema = pa.schema([stored.field(n) if kinds.field(n).type == pa.null() else kinds.field(n) for n in frame.columns])
+    schema = pa.schema([stored.field(n) if _pandas_spelling(kinds.field(n).type, stored.field(n).type)
+                        else kinds.field(n) for n in frame.columns])
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
@@ -52,8 +58,9 @@ READERS: dict[str, Callable[[str], pa.Table]] = {
 }  # fmt: skip
 
 
-def _logical(table: pa.Table) -> pa.Table:
-    """The table with each library's spelling of a type made one: strings, dictionaries, timestamp units."""
+def _logical(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The table with each library's spelling of a type made one: strings, dictionaries, timestamp units
+    (each timestamp in the unit `schema` gives it)."""
     fields = []
     for field in table.schema:
         kind = field.type
@@ -63,7 +70,8 @@ def _logical(table: pa.Table) -> pa.Table:
             kind = pa.string()
         if pa.types.is_timestamp(kind):
             assert kind.tz == "Asia/Kolkata", f"{field.name} is in {kind.tz}"
-            kind = pa.timestamp("s", tz=kind.tz)
+            unit = schema.field(field.name).type.unit if field.name in schema.names else "s"
+            kind = pa.timestamp(unit, tz=kind.tz)
         fields.append(pa.field(field.name, kind))
     return table.cast(pa.schema(fields))
 
@@ -87,7 +95,7 @@ def test_every_reader_reads_the_rows_load_chain_returns(
     lake: DataLocation, reader: str, table: str, schema: pa.Schema, load: Callable[..., pd.DataFrame]
 ) -> None:
     expected = _expected(load, lake.root.path)
-    got = _logical(READERS[reader](lake.table_root(table).path))
+    got = _logical(READERS[reader](lake.table_root(table).path), schema)
     # the one partition key, `date`, comes last; every other column is the file's own, in the schema's order
     assert got.column_names == [*schema.names, "date"]
     days = {str(v)[:10] for v in got.column("date").to_pylist()}
