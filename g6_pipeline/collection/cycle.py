@@ -74,7 +74,7 @@ def analytics_step(collector: Collector, state: CycleState, references: Referenc
     refs = references or ReferenceCache(collector.location, collector.calendar)
     rate = collector.settings.analytics.risk_free_rate
     snapshots = list(state.snapshots.values())
-    by_index = {s.index: refs.get(s.index, s.timestamp.date()) for s in snapshots}
+    by_index = {s.index: refs.get(s.index, s.timestamp.date(), s.expiries) for s in snapshots}
     try:
         chains = enrich_many(snapshots, rate, by_index)
     except Exception:  # find the index that fails, so the others' data is not lost with it

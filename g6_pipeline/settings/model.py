@@ -90,6 +90,10 @@ class AnalyticsSettings(_Strict):
 
     risk_free_rate: float = Field(default=0.065, ge=-0.05, le=0.5, description="Continuous rate, e.g. 0.065.")
     weekday_master_alpha: float = Field(default=0.5, gt=0, le=1, description="EMA weight of the newest day.")
+    weekday_master_sources: Literal["provider", "simulated", "collected"] = Field(
+        default="provider",
+        description="Days the weekday master folds: simulated, collected, or the family of the configured provider.",
+    )
 
 
 class StorageSettings(_Strict):
