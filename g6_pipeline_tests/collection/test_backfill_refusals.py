@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from g6_pipeline.collection.backfill import BackfillRefusedError, backfill_synthetic, generate_synthetic_day
+from g6_pipeline.collection.backfill import (
+    BackfillRefusedError,
+    backfill_synthetic,
+    build_history,
+    generate_synthetic_day,
+)
 from g6_pipeline.collection.components import Collector
 from g6_pipeline.collection.cycle import run_cycle
 from g6_pipeline.core.calendar import MarketCalendar
@@ -54,6 +59,12 @@ def test_a_day_collected_through_kite_is_never_overwritten(tmp_path: Path) -> No
     with pytest.raises(BackfillRefusedError, match="2026-11-23 NIFTY: refused: holds collected data"):
         generate_synthetic_day(setup_of(config), DAY, ["NIFTY"])
     assert file_hashes(data) == before
+
+    # the Dagster path (weekday_master generating missing days) leaves the collected rows alone too
+    parquet = {k: v for k, v in before.items() if k.startswith("parquet")}
+    rows, reports = build_history(setup_of(config), [DAY], ["NIFTY", "SENSEX"], generate="missing", workers=1)
+    assert rows == 0 and {k: v for k, v in file_hashes(data).items() if k.startswith("parquet")} == parquet
+    assert reports["NIFTY"][0].family == "collected"
 
     sealed = seal_day(setup_of(config).location, DAY, "NIFTY", expected_minutes=375)
     assert sealed.sources == ("kite",)
