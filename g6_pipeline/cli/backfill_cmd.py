@@ -1,15 +1,31 @@
-"""`g6 backfill`: whole synthetic trading days and their weekday master, for demos and history."""
+"""`g6 backfill`: whole synthetic trading days and their weekday master, for demos and history.
+
+Only past days with nothing stored receive simulated data; a day holding collected data is refused and one
+holding simulated data is kept unless `--replace` is given. What was written is recorded in the Dagster
+instance (`DAGSTER_HOME`, else the project's `.dagster_home` next to the configuration folder), so the
+daily partitions show as materialized in the UI.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from g6_pipeline.settings import load_settings
+from g6_pipeline.core.clock import now_ist
+from g6_pipeline.settings import LoadedSettings, load_settings
 from g6_pipeline.util.logs import configure_logging
+
+if TYPE_CHECKING:
+    from g6_pipeline.collection.backfill import BackfillReport, DayOutcome
+
+ProgressSink = Callable[["DayOutcome"], None]
 
 
 def register(commands: Any) -> None:
@@ -20,22 +36,150 @@ def register(commands: Any) -> None:
     parser.add_argument("--start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
     parser.add_argument("--end", type=date.fromisoformat, required=True, help="last day, YYYY-MM-DD")
     parser.add_argument("--index", action="append", help="limit to these indices (repeatable)")
+    parser.add_argument("--replace", action="store_true",
+                        help="regenerate days that hold only simulated data (collected data is never touched)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Backfill and print a short summary."""
+    """Backfill with progress, record it in the Dagster instance and print a short summary."""
     from g6_pipeline.collection.backfill import backfill_synthetic
     from g6_pipeline.collection.components import ProcessSetup
-    if args.end < args.start:
-        print("g6 backfill: --end is before --start", file=sys.stderr)
-        return 2
+
     loaded = load_settings()
+    setup = ProcessSetup.load(loaded)
+    problem = _check_arguments(args, setup)
+    if problem:
+        print(f"g6 backfill: {problem}", file=sys.stderr)
+        return 2
     configure_logging(loaded.settings.log_level, loaded.settings.secret_values())
+    names = list(args.index) if args.index else list(setup.settings.enabled_indices)
+    total = len(setup.calendar.trading_days(args.start, args.end)) * len(names)
     started = time.perf_counter()
-    report = backfill_synthetic(ProcessSetup.load(loaded), args.start, args.end, args.index)
+    try:
+        with _progress(total) as advance:
+            report = backfill_synthetic(setup, args.start, args.end, names, replace=args.replace, progress=advance)
+    except Exception as exc:
+        print(f"g6 backfill: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     print(f"backfilled {len(report.days)} trading days, {report.rows:,} option rows in "
           f"{time.perf_counter() - started:.1f} s")
-    for index, summary in report.weekday_master.items():
-        print(f"  weekday master {index}: {summary}")
-    return 0
+    for index, results in report.weekday_master.items():
+        issues = sum(len(r.issues) for r in results)
+        files = sum(r.files_written for r in results)
+        print(f"  weekday master {index}: {len(results)} days folded, {files} files written, {issues} issues")
+    print(record_backfill(report, loaded))
+    return _print_outcomes(report)
+
+
+def _check_arguments(args: argparse.Namespace, setup: Any) -> str | None:
+    """The one-line reason the arguments cannot be run, or None."""
+    if args.end < args.start:
+        return "--end is before --start"
+    unknown = [n for n in args.index or [] if n not in setup.settings.indices]
+    if unknown:
+        return f"unknown index {', '.join(unknown)} (configured: {', '.join(setup.settings.indices)})"
+    years = sorted(setup.calendar.years)
+    source = setup.calendar.source
+    if not years or args.start.year < years[0]:
+        return f"--start {args.start} is before {years[0] if years else 'any'}, the first year the market calendar covers ({source})"
+    if args.end.year > years[-1]:
+        return f"--end {args.end} is after {years[-1]}, the last year the market calendar covers ({source})"
+    today = now_ist().date()
+    if args.end >= today:
+        return f"--end {args.end} is today or later: only past days can be generated (today is {today})"
+    return None
+
+
+def _print_outcomes(report: BackfillReport) -> int:
+    """One line per (day, index) kept, refused or failed; exit code 1 when any was refused or failed."""
+    code = 0
+    for outcome in report.outcomes:
+        if outcome.outcome == "kept":
+            print(f"  kept {outcome.line()}")
+        elif outcome.outcome in ("refused", "failed"):
+            print(f"g6 backfill: {outcome.line()}", file=sys.stderr)
+            code = 1
+    return code
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[ProgressSink]:
+    """A `rich` progress bar (days × indices, rate, ETA) on a terminal, plain progress lines otherwise."""
+    if not sys.stderr.isatty():
+        done = {"n": 0}
+
+        def line(outcome: DayOutcome) -> None:
+            done["n"] += 1
+            print(f"[{done['n']}/{total}] {outcome.line()}", flush=True)
+
+        yield line
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("backfill"), BarColumn(), MofNCompleteColumn(), TextColumn("day×index"),
+               TextColumn("{task.fields[rate]}"), TimeRemainingColumn())
+    with Progress(*columns, transient=False) as bar:
+        task = bar.add_task("backfill", total=total, rate="")
+        started = time.perf_counter()
+
+        def advance(outcome: DayOutcome) -> None:
+            count = bar.tasks[0].completed + 1
+            rate = count / max(time.perf_counter() - started, 1e-9) * 60
+            bar.update(task, advance=1, rate=f"{rate:.1f}/min")
+            if outcome.outcome in ("refused", "failed"):
+                bar.console.print(f"{outcome.line()}")
+
+        yield advance
+
+
+def dagster_home(loaded: LoadedSettings) -> Path | None:
+    """`DAGSTER_HOME`, else the project's `.dagster_home` next to the configuration folder when it exists."""
+    configured = os.environ.get("DAGSTER_HOME")
+    if configured:
+        return Path(configured)
+    candidate = Path(loaded.config_dir).resolve().parent / ".dagster_home"
+    return candidate if candidate.is_dir() else None
+
+
+def record_backfill(report: BackfillReport, loaded: LoadedSettings) -> str:
+    """Report the generated partitions as materialized in the Dagster instance; returns a line saying where."""
+    home = dagster_home(loaded)
+    if home is None:
+        return ("  not recorded in Dagster: DAGSTER_HOME is not set and there is no .dagster_home next to "
+                f"{loaded.config_dir}")
+    import dagster as dg
+
+    from g6_pipeline.defs.daily.assets import option_chain_daily, overview_daily, weekday_master
+    from g6_pipeline.defs.daily.partitions import DATE_DIMENSION, INDEX_DIMENSION
+
+    events = 0
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for outcome in report.outcomes:
+            if outcome.outcome not in ("generated", "replaced"):
+                continue
+            key = dg.MultiPartitionKey({DATE_DIMENSION: outcome.day.isoformat(), INDEX_DIMENSION: outcome.index})
+            metadata: dict[str, Any] = {"rows": outcome.rows, "source": "synthetic", "written_by": "g6 backfill"}
+            for asset in (option_chain_daily, overview_daily):
+                instance.report_runless_asset_event(
+                    dg.AssetMaterialization(asset_key=asset.key, partition=str(key), metadata=metadata)
+                )
+                events += 1
+        for day, summary in _weekday_summaries(report).items():
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(asset_key=weekday_master.key, partition=day, metadata=summary)
+            )
+            events += 1
+    return f"  recorded {events} materializations in the Dagster instance at {home}"
+
+
+def _weekday_summaries(report: BackfillReport) -> dict[str, dict[str, Any]]:
+    """Per day: the weekday-master rows, days folded and critical issues of every index."""
+    out: dict[str, dict[str, Any]] = {}
+    for index, results in report.weekday_master.items():
+        for result in results:
+            summary = out.setdefault(result.day.isoformat(), {"written_by": "g6 backfill"})
+            summary[f"{index}_rows"] = result.rows
+            summary[f"{index}_days_folded"] = len(result.days_folded)
+            summary[f"{index}_critical_issues"] = sum(1 for i in result.issues if i.severity == "critical")
+    return out

@@ -75,7 +75,7 @@ def analytics_step(collector: Collector, state: CycleState, references: Referenc
     rate = collector.settings.analytics.risk_free_rate
     min_sessions = collector.settings.analytics.iv_rank_min_sessions
     snapshots = list(state.snapshots.values())
-    by_index = {s.index: refs.get(s.index, s.timestamp.date()) for s in snapshots}
+    by_index = {s.index: refs.get(s.index, s.timestamp.date(), s.expiries) for s in snapshots}
     try:
         chains = enrich_many(snapshots, rate, by_index, min_sessions)
     except Exception:  # find the index that fails, so the others' data is not lost with it

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from g6_pipeline.core.schema import SIMULATED_SOURCES
+
 TICK = 0.05
 
 
@@ -24,20 +26,38 @@ class CheckResult:
 
 
 def completeness(options: pd.DataFrame, expected_minutes: int) -> CheckResult:
-    """Minutes collected (distinct timestamps) vs the session's expected minutes; passes when none is missing."""
+    """Minutes collected (distinct timestamps) vs the session's expected minutes, counted per source too;
+    passes when none is missing and the day does not mix simulated and collected minutes."""
     collected = int(options["timestamp"].nunique()) if len(options) else 0
     share = collected / expected_minutes if expected_minutes > 0 else float("nan")
     missing = max(expected_minutes - collected, 0)
+    per_source = minutes_per_source(options)
+    mixed = len({source in SIMULATED_SOURCES for source in per_source}) > 1
+    sources = ", ".join(f"{n} {source}" for source, n in per_source.items())
     return CheckResult(
-        passed=missing == 0,
+        passed=missing == 0 and not mixed,
         value=share,
-        description=f"{collected} of {expected_minutes} session minutes collected ({missing} missing)",
+        description=(
+            f"{collected} of {expected_minutes} session minutes collected ({missing} missing)"
+            + (f"; by source: {sources}" if sources else "")
+            + ("; the day mixes simulated and collected minutes" if mixed else "")
+        ),
         details={
             "minutes_collected": collected,
             "minutes_expected": expected_minutes,
             "minutes_missing": missing,
+            **{f"minutes_{source}": n for source, n in per_source.items()},
         },
     )
+
+
+def minutes_per_source(options: pd.DataFrame) -> dict[str, int]:
+    """Distinct minutes per source, sorted by source (rows without one count as 'unknown')."""
+    if not len(options):
+        return {}
+    source = options["source"].astype(object).fillna("unknown") if "source" in options else "unknown"
+    counts = options.assign(_source=source).groupby("_source")["timestamp"].nunique()
+    return {str(k): int(v) for k, v in sorted(counts.items())}
 
 
 def duplicates(options: pd.DataFrame) -> CheckResult:

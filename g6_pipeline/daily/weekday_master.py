@@ -8,8 +8,12 @@ order: `counter += 1; mean += (x − mean)/counter; ema = α·x + (1 − α)·em
 materialising a day twice, or days in any order, writes byte-identical files. A value missing on a day
 (NaN) leaves that metric's mean and EMA as they were; it is never counted as zero.
 
+Each aggregate records the sources of its day's rows (file metadata `g6_sources`). A master folds the days of
+one source family only, simulated (`SIMULATED_SOURCES`) or collected (every other source): a day of the other
+family, or one mixing both, is left out with a warning, never folded in silently.
+
 Output: `weekday_master/<INDEX>/<expiry_tag>/<offset>/<WEEKDAY>.csv` with the original's columns, and a
-quality report per (day, index) under `weekday_master/_quality/<INDEX>/`.
+quality report per (day, index) under `weekday_master/_quality/<INDEX>/`, listing the days and sources folded.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import pyarrow.csv as pacsv
 
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import MARKET_TZ_NAME
+from g6_pipeline.core.schema import SIMULATED_SOURCES
 from g6_pipeline.storage.classic_format import SIDE_METRICS, option_rows
 from g6_pipeline.storage.location import WEEKDAY_NAMES, DataLocation, format_offset
 from g6_pipeline.storage.parquet import OPTIONS, read_table, table_bytes
@@ -46,6 +51,23 @@ MASTER_HEADER = (",".join(MASTER_COLUMNS) + "\n").encode()
 KEY = ["expiry_tag", "offset", "time"]
 
 Severity = Literal["critical", "warning", "info"]
+Family = Literal["simulated", "collected"]
+SOURCES_KEY = b"g6_sources"
+
+
+def family_of_provider(setting: str, provider: str) -> Family:
+    """The source family a weekday master folds: the setting's, or for `provider` the configured provider's."""
+    if setting in ("simulated", "collected"):
+        return setting  # type: ignore[return-value]
+    return "simulated" if provider in SIMULATED_SOURCES else "collected"
+
+
+def in_family(sources: Iterable[str], family: Family | None) -> bool:
+    """Whether a day of these sources belongs to `family` (None: any day of one family)."""
+    simulated = {s in SIMULATED_SOURCES for s in sources}
+    if len(simulated) != 1:
+        return False
+    return family is None or simulated == {family == "simulated"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +93,12 @@ class WeekdayMasterReport:
     days_folded: tuple[date, ...]
     issues: tuple[Issue, ...] = field(default_factory=tuple)
     quality_path: str = ""
+    sources: tuple[str, ...] = ()
+    """The sources of this day's rows."""
+    family: str = "any"
+    """The source family folded ('simulated', 'collected' or 'any')."""
+    sources_folded: tuple[tuple[str, ...], ...] = ()
+    """The sources of each day of `days_folded`, in the same order."""
 
     @property
     def ok(self) -> bool:
@@ -82,6 +110,11 @@ class WeekdayMasterReport:
         data = asdict(self)
         data["day"] = self.day.isoformat()
         data["days_folded"] = [d.isoformat() for d in self.days_folded]
+        data["folded"] = [
+            {"day": d.isoformat(), "sources": list(s)}
+            for d, s in zip(self.days_folded, self.sources_folded, strict=True)
+        ]
+        data["sources_folded"] = [list(s) for s in self.sources_folded]
         data["ok"] = self.ok
         return data
 
@@ -109,15 +142,16 @@ def _hms(moment: time) -> str:
 
 def _store_aggregate(
     location: DataLocation, day: date, index: str, calendar: MarketCalendar
-) -> tuple[int, list[Issue]]:
-    """Read the day's sealed file, write its aggregate over the regular session hours; returns (rows, issues)."""
+) -> tuple[int, list[Issue], tuple[str, ...]]:
+    """Read the day's sealed file, write its aggregate over the regular session hours; (rows, issues, sources)."""
     sealed = location.sealed_file(OPTIONS, day, index)
     if not location.exists(sealed):
-        return 0, [Issue("critical", f"no sealed option file for {index} on {day.isoformat()}: {sealed}")]
+        return 0, [Issue("critical", f"no sealed option file for {index} on {day.isoformat()}: {sealed}")], ()
     try:
         options = read_table(location, sealed).to_pandas()
     except Exception as exc:
-        return 0, [Issue("critical", f"cannot read {sealed}: {exc}")]
+        return 0, [Issue("critical", f"cannot read {sealed}: {exc}")], ()
+    sources = _sources_of(options)
     agg = day_aggregate(options, calendar.open_time, calendar.close_time)
     issues: list[Issue] = []
     if agg.empty:
@@ -127,9 +161,29 @@ def _store_aggregate(
     missing_tp = int(agg["tp"].isna().sum())
     if missing_tp:
         issues.append(Issue("warning", f"{missing_tp} of {len(agg)} rows lack tp (a CE or PE leg missing)"))
-    table = pa.Table.from_pandas(agg, preserve_index=False).replace_schema_metadata(None)
+    table = pa.Table.from_pandas(agg, preserve_index=False).replace_schema_metadata(
+        {SOURCES_KEY: json.dumps(list(sources)).encode()}
+    )
     location.write_atomic(location.weekday_day_aggregate(index, day), table_bytes(table))
-    return len(agg), issues
+    return len(agg), issues, sources
+
+
+def _sources_of(options: pd.DataFrame) -> tuple[str, ...]:
+    """The sorted sources of a day's rows (rows written before provenance count as 'unknown')."""
+    if "source" not in options:
+        return ("unknown",)
+    return tuple(sorted(options["source"].fillna("unknown").astype(str).unique()))
+
+
+def _aggregate(location: DataLocation, index: str, day: date) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """A stored aggregate and its day's sources (from its metadata, else from the sealed day)."""
+    table = read_table(location, location.weekday_day_aggregate(index, day))
+    kept = (table.schema.metadata or {}).get(SOURCES_KEY)
+    if kept is not None:
+        return table.to_pandas(), tuple(json.loads(kept))
+    sealed = location.sealed_file(OPTIONS, day, index)
+    sources = _sources_of(read_table(location, sealed, ["source"]).to_pandas()) if location.exists(sealed) else ()
+    return table.to_pandas(), sources
 
 
 def fold(aggregates: list[pd.DataFrame], alpha: float) -> pd.DataFrame:
@@ -179,14 +233,16 @@ def _master_lines(master: pd.DataFrame, index: str) -> list[bytes]:
 
 
 def rebuild_weekday(
-    location: DataLocation, index: str, weekday: int, alpha: float
-) -> tuple[int, int, list[date]]:
-    """Rewrite every master file of one index and weekday from the stored aggregates; (rows, files, days)."""
+    location: DataLocation, index: str, weekday: int, alpha: float, family: Family | None = None
+) -> tuple[int, int, list[tuple[date, tuple[str, ...]]]]:
+    """Rewrite every master file of one index and weekday from the stored aggregates of one source family
+    (None: every day of a single family); returns (rows, files, [(day folded, its sources)])."""
     if not 0 < alpha <= 1:
         raise ValueError(f"weekday master alpha must be in (0, 1], got {alpha}")
     days = [d for d in location.weekday_aggregate_days(index) if d.weekday() == weekday]
-    aggregates = [read_table(location, location.weekday_day_aggregate(index, d)).to_pandas() for d in days]
-    master = fold(aggregates, alpha)
+    stored = [(d, *_aggregate(location, index, d)) for d in days]
+    kept = [(d, frame, sources) for d, frame, sources in stored if in_family(sources, family)]
+    master = fold([frame for _, frame, _ in kept], alpha)
     name = WEEKDAY_NAMES[weekday]
     written: set[tuple[str, int]] = set()
     lines = _master_lines(master, index)
@@ -197,7 +253,7 @@ def rebuild_weekday(
         location.write_atomic(path, MASTER_HEADER + b"".join(lines[a:b]))
         written.add((tags[a], offsets[a]))
     _remove_stale(location, index, name, written)
-    return len(master), len(written), days
+    return len(master), len(written), [(d, sources) for d, _, sources in kept]
 
 
 def _remove_stale(location: DataLocation, index: str, weekday: str, keep: set[tuple[str, int]]) -> None:
@@ -215,31 +271,45 @@ def _write_quality(location: DataLocation, report: WeekdayMasterReport) -> Weekd
 
 
 def update_weekday_master(
-    location: DataLocation, day: date, index: str, alpha: float, calendar: MarketCalendar
+    location: DataLocation,
+    day: date,
+    index: str,
+    alpha: float,
+    calendar: MarketCalendar,
+    family: Family | None = None,
 ) -> WeekdayMasterReport:
     """Fold one sealed day of one index into its weekday's master (idempotent, order-independent).
 
     Rows count from the calendar's regular open to its close, both included.
     """
-    return update_range(location, [day], index, alpha, calendar)[0]
+    return update_range(location, [day], index, alpha, calendar, family=family)[0]
 
 
 def update_range(
-    location: DataLocation, days: Iterable[date], index: str, alpha: float, calendar: MarketCalendar
+    location: DataLocation,
+    days: Iterable[date],
+    index: str,
+    alpha: float,
+    calendar: MarketCalendar,
+    family: Family | None = None,
 ) -> list[WeekdayMasterReport]:
-    """Materialise many days of one index at once: every day's aggregate, then each weekday rebuilt once.
+    """Materialise many days of one index at once: every day's aggregate, then each weekday rebuilt once
+    from the days of `family` (None: every day of a single family).
 
     Rows count from the calendar's regular open to its close, both included.
     """
     wanted = sorted(set(days))
     found = {d: _store_aggregate(location, d, index, calendar) for d in wanted}
-    rebuilt: dict[int, tuple[int, int, list[date]]] = {}
+    rebuilt: dict[int, tuple[int, int, list[tuple[date, tuple[str, ...]]]]] = {}
     for weekday in sorted({d.weekday() for d in wanted}):
-        rebuilt[weekday] = rebuild_weekday(location, index, weekday, alpha)
+        rebuilt[weekday] = rebuild_weekday(location, index, weekday, alpha, family)
     reports = []
     for d in wanted:
-        rows, issues = found[d]
+        rows, issues, sources = found[d]
         master_rows, files, folded = rebuilt[d.weekday()]
+        if sources and not in_family(sources, family):
+            issues = [*issues, Issue("warning", f"holds {', '.join(sources)} rows: not folded into the "
+                                                f"{family or 'single-family'} weekday master")]
         report = WeekdayMasterReport(
             day=d,
             index=index,
@@ -247,8 +317,11 @@ def update_range(
             rows=rows,
             master_rows=master_rows,
             files_written=files,
-            days_folded=tuple(folded),
+            days_folded=tuple(day for day, _ in folded),
             issues=tuple(issues),
+            sources=sources,
+            family=family or "any",
+            sources_folded=tuple(s for _, s in folded),
         )
         reports.append(_write_quality(location, report))
     return reports

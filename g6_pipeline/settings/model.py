@@ -100,6 +100,10 @@ class AnalyticsSettings(_Strict):
     iv_rank_min_sessions: int = Field(
         default=20, ge=1, le=252, description="Daily ATM-IV closes needed before IV rank and percentile are given."
     )
+    weekday_master_sources: Literal["provider", "simulated", "collected"] = Field(
+        default="provider",
+        description="Days the weekday master folds: simulated, collected, or the family of the configured provider.",
+    )
 
 
 class StorageSettings(_Strict):

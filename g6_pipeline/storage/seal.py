@@ -48,6 +48,8 @@ class SealReport:
     file_bytes: int
     slices_merged: int
     """Minute slices folded in by this run (0 when the day was already sealed and nothing new arrived)."""
+    sources: tuple[str, ...] = ()
+    """The sources of the day's rows, sorted (more than one: the day mixes them)."""
 
     @property
     def complete(self) -> bool:
@@ -140,6 +142,7 @@ def _seal(
         missing_legs_total=missing,
         file_bytes=size,
         slices_merged=merged,
+        sources=tuple(sorted(str(s) for s in pc.unique(table.column("source")).to_pylist() if s is not None)),
     )
 
 

@@ -59,3 +59,15 @@ def test_a_mispriced_call_is_counted() -> None:
     assert result.details["call_not_decreasing"] == 1  # +100 now above +50
     assert result.details["call_not_convex"] >= 1
     assert result.details["put_call_parity"] == 1
+
+
+def test_completeness_counts_minutes_per_source() -> None:
+    frame = _frame()
+    frame["source"] = np.where(frame["timestamp"] == frame["timestamp"].min(), "kite_historical", "kite")
+    result = quality.completeness(frame, 3)
+    assert result.passed
+    assert result.details["minutes_kite"] == 2 and result.details["minutes_kite_historical"] == 1
+    assert result.description == "3 of 3 session minutes collected (0 missing); by source: 2 kite, 1 kite_historical"
+    frame["source"] = np.where(frame["timestamp"] == frame["timestamp"].min(), "synthetic", "kite")
+    mixed = quality.completeness(frame, 3)
+    assert not mixed.passed and "mixes simulated and collected" in mixed.description

@@ -74,6 +74,7 @@ def option_chain_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.
             "missing_legs": report.missing_legs_total if report.missing_legs_total is not None else -1,
             "file_bytes": report.file_bytes,
             "slices_merged": report.slices_merged,
+            "sources": ", ".join(report.sources),
             "path": dg.MetadataValue.path(report.path),
         },
         check_results=[
