@@ -143,7 +143,11 @@ def test_not_subscribed_is_no_repair_not_a_failure(day: Day) -> None:
 
 
 def test_429_is_retried_and_a_token_error_stops(day: Day) -> None:
-    day.server.fail_next(HISTORICAL, "429", times=2)
+    day.server.fail_next(HISTORICAL, "429", times=2)  # max_retries 1: the index's candles fail twice
+    lost = day.repair(indices=["NIFTY"]).indices["NIFTY"]
+    assert lost.repaired == [] and set(lost.missing) == set(HOLE)
+    assert all(r.startswith("index candles unavailable:") and "Too many requests" in r for r in lost.missing.values())
+    day.server.fail_next(HISTORICAL, "429")
     first = day.repair(indices=["NIFTY"])
     assert sorted(first.indices["NIFTY"].repaired) == HOLE
     day.server.fail_next(HISTORICAL, "token")
