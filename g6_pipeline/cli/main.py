@@ -13,13 +13,15 @@ from g6_pipeline.cli import (
     collect_cmd,
     config_cmd,
     diagnose_cmd,
+    repair_cmd,
     serve_cmd,
     summary_cmd,
     token_cmd,
 )
 from g6_pipeline.settings import ConfigError
 
-COMMAND_MODULES = (config_cmd, collect_cmd, backfill_cmd, token_cmd, summary_cmd, serve_cmd, chain_cmd, diagnose_cmd)
+COMMAND_MODULES = (config_cmd, collect_cmd, backfill_cmd, token_cmd, summary_cmd, serve_cmd, chain_cmd, diagnose_cmd,
+                   repair_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
