@@ -29,7 +29,7 @@ from g6_pipeline.collection.components import ProcessSetup
 from g6_pipeline.collection.reference import ReferenceCache
 from g6_pipeline.core.clock import IST, floor_minute, now_ist
 from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot, EnrichedChain
-from g6_pipeline.instruments import InstrumentCache, dump_day
+from g6_pipeline.instruments import DumpError, InstrumentCache, dump_day
 from g6_pipeline.providers.base import CircuitOpenError, ProviderError, TokenExpiredError
 from g6_pipeline.providers.kite import PermissionDeniedError
 from g6_pipeline.settings.model import IndexSettings
@@ -205,6 +205,8 @@ class _Repairer:
         self.cache = cache
         self.report = RepairReport(day)
         self._dumps: dict[str, pd.DataFrame] = {}
+        self.gap_minutes: dict[str, list[datetime]] = {}
+        """The missing minutes found per index, before any repair."""
 
     def dump(self, exchange: str) -> pd.DataFrame:
         """Today's dump of `exchange` (through the instrument cache when there is one), read once."""
@@ -224,12 +226,32 @@ class _Repairer:
         present = stored_minutes(self.setup, self.day, name)
         result.expected, result.present = len(expected), sum(m in present for m in expected)
         runs = gaps(expected, present)
+        self.gap_minutes[name] = [m for r in runs for m in r]
         if not runs:
             return None
         if not present:
-            result.missing.update(dict.fromkeys([m for r in runs for m in r], "nothing stored that day to take contracts from"))
+            reason = "nothing stored that day to take contracts from"
+            result.missing.update(dict.fromkeys(self.gap_minutes[name], reason))
             return None
-        stored = read_day_table(self.setup.location, OPTIONS, self.day, name, ["timestamp", *CONTRACT_COLUMNS]).to_pandas()
+        contracts = self._contracts(name, ix, runs, result)
+        spot_exchange, spot_symbol = ix.spot_key.split(":", 1)
+        indices = self.dump(spot_exchange)
+        hit = indices.loc[indices["tradingsymbol"] == spot_symbol, "instrument_token"]
+        if hit.empty:
+            reason = f"{ix.spot_key} not in the {spot_exchange} instrument dump"
+            result.missing.update(dict.fromkeys(contracts, reason))
+            return None
+        overview = read_day_table(self.setup.location, OVERVIEW, self.day, name, ["index_prev_close"])
+        closes = overview.to_pandas()["index_prev_close"].dropna()
+        prev = float(closes.iloc[0]) if len(closes) else math.nan
+        return _IndexPlan(name, int(hit.iloc[0]), contracts, prev) if contracts else None
+
+    def _contracts(
+        self, name: str, ix: IndexSettings, runs: Sequence[Sequence[datetime]], result: IndexRepair
+    ) -> dict[datetime, pd.DataFrame]:
+        """Each missing minute's contracts: its run's template, less those not in today's dump."""
+        columns = ["timestamp", *CONTRACT_COLUMNS]
+        stored = read_day_table(self.setup.location, OPTIONS, self.day, name, columns).to_pandas()
         stored["timestamp"] = pd.DatetimeIndex(stored["timestamp"]).tz_convert(IST)
         listed = set(self.dump(ix.exchange)["instrument_token"].astype("int64").tolist())
         contracts: dict[datetime, pd.DataFrame] = {}
@@ -240,16 +262,7 @@ class _Repairer:
                 result.missing.update(dict.fromkeys(run, "contracts not listed any more"))
                 continue
             contracts.update(dict.fromkeys(run, kept.reset_index(drop=True)))
-        spot_exchange, spot_symbol = ix.spot_key.split(":", 1)
-        indices = self.dump(spot_exchange)
-        hit = indices.loc[indices["tradingsymbol"] == spot_symbol, "instrument_token"]
-        if hit.empty:
-            result.missing.update(dict.fromkeys(contracts, f"{ix.spot_key} not in the {spot_exchange} instrument dump"))
-            return None
-        overview = read_day_table(self.setup.location, OVERVIEW, self.day, name, ["index_prev_close"]).to_pandas()
-        closes = overview["index_prev_close"].dropna()
-        prev = float(closes.iloc[0]) if len(closes) else math.nan
-        return _IndexPlan(name, int(hit.iloc[0]), contracts, prev) if contracts else None
+        return contracts
 
     def fetch(self, token: int, result: IndexRepair, end: datetime) -> _Candles | str:
         """The day's candles of one instrument up to `end`, or why there are none (permission and token stop)."""
@@ -332,8 +345,8 @@ def repair_day(
     """Refill the missing minutes of `day` (up to `now`) for `indices` (default: the enabled ones).
 
     A `PermissionDeniedError` (no historical add-on) leaves every gap with `NOT_SUBSCRIBED` and sets
-    `not_subscribed`; today's dumps are read through `cache` when given; a rejected token or an open circuit stops the repair (`stopped`), the minutes already
-    written stay.
+    `not_subscribed`; a rejected token, an open circuit or an unusable instrument dump stops the repair
+    (`stopped`), the minutes already written stay. Today's dumps are read through `cache` when given.
     """
     at = (now or clock()).astimezone(IST)
     names = list(indices) if indices else list(setup.settings.enabled_indices)
@@ -348,19 +361,19 @@ def repair_day(
             work.write({plan.name: work.snapshots(plan)})
     except PermissionDeniedError:
         work.report.not_subscribed = True
-        _unrepaired(work.report, plans, NOT_SUBSCRIBED)
-    except (TokenExpiredError, CircuitOpenError) as exc:
+        _unrepaired(work, NOT_SUBSCRIBED)
+    except (ProviderError, DumpError) as exc:
         work.report.stopped = str(exc)
-        _unrepaired(work.report, plans, f"repair stopped: {exc}")
+        _unrepaired(work, f"repair stopped: {exc}")
     return work.report
 
 
-def _unrepaired(report: RepairReport, plans: Sequence[_IndexPlan], reason: str) -> None:
-    """Give `reason` to every planned minute that was neither repaired nor given a reason."""
-    for plan in plans:
-        result = report.indices[plan.name]
+def _unrepaired(work: _Repairer, reason: str) -> None:
+    """Give `reason` to every missing minute found so far that was neither repaired nor given a reason."""
+    for name, minutes in work.gap_minutes.items():
+        result = work.report.indices[name]
         done = set(result.repaired) | set(result.missing)
-        result.missing.update({m: reason for m in plan.contracts if m not in done})
+        result.missing.update({m: reason for m in minutes if m not in done})
 
 
 def minute_span(minutes: Sequence[datetime]) -> str:

@@ -45,6 +45,7 @@ class Day:
     server: KiteServerHandle
     market: SyntheticMarket
     data: Path
+    clock: dict[str, datetime]
 
     def source(self, rate: float = 50.0) -> KiteSource:
         kite = self.collector.settings.kite
@@ -67,7 +68,7 @@ def day(tmp_path: Path) -> Iterator[Day]:
             report = run_cycle(collector, clock["now"])
             assert all(o.status == "ok" for o in report.indices.values())
         clock["now"] = NOW
-        yield Day(collector, server, market, tmp_path / "data")
+        yield Day(collector, server, market, tmp_path / "data", clock)
 
 
 def _live_hash(data: Path, index: str) -> tuple[int, int]:
@@ -165,3 +166,15 @@ def test_minutes_without_an_index_candle_stay_gaps(day: Day) -> None:
     stored = load_overview(OPEN.date(), "NIFTY", data_dir=str(day.data))
     assert len(stored) == len(LIVE) + len(HOLE) - 3
     assert not math.isnan(float(stored["index_price"].iloc[-1]))
+
+
+def test_contracts_no_longer_listed_stay_gaps(day: Day) -> None:
+    later = datetime(2026, 11, 25, 10, 0, tzinfo=IST)  # the day after NIFTY's weekly expiry of 2026-11-24
+    day.clock["now"] = later
+    source = day.source()
+    report = repair_day(day.collector.setup, source, OPEN.date(), ["NIFTY"], now=later)
+    result = report.indices["NIFTY"]
+    assert result.expected == len(day.collector.setup.calendar.session_minutes(OPEN.date()))
+    assert result.repaired == [] and len(result.missing) == result.expected - len(LIVE)
+    assert set(result.missing.values()) == {"contracts not listed any more"}
+    assert day.server.count(HISTORICAL) == 0
