@@ -9,7 +9,9 @@ Kite's 3 requests/s (`KiteSource.historical`).
 A repaired row has source `kite_historical`: the candle close as `last_price`, the candle OI, and as
 `volume` the sum of the day's candle volumes up to that minute (live rows carry Kite's cumulative day
 volume, so the two stay comparable); bid, ask, their quantities and the average price are NaN, never made
-up. The spot is the index's own candle close; IV and Greeks come from the same `enrich_many` as live rows.
+up. The spot is the index's own candle close (the day's open, high and low from its candles, the previous
+close from the stored live rows, VIX NaN); a minute with no index candle stays a gap. IV and Greeks come
+from the same `enrich_many` as live rows.
 A minute that cannot be repaired stays a gap with its reason; a stored minute is never written.
 """
 
