@@ -14,6 +14,7 @@ from g6_pipeline.cli import (
     config_cmd,
     diagnose_cmd,
     migrate_cmd,
+    repair_cmd,
     serve_cmd,
     summary_cmd,
     token_cmd,
@@ -22,6 +23,7 @@ from g6_pipeline.settings import ConfigError
 
 COMMAND_MODULES = (
     config_cmd, collect_cmd, backfill_cmd, token_cmd, summary_cmd, serve_cmd, chain_cmd, diagnose_cmd, migrate_cmd,
+    repair_cmd,
 )
 
 

@@ -3,7 +3,8 @@
 Quotes go out in batches of at most 500 keys through a token bucket shared by the whole process. Network
 errors, HTTP 429/5xx, gateway pages, timeouts and raw connection errors are retried with backoff and
 jitter; `TokenException` stops the cycle at once (no retries); repeated failures open the circuit.
-Credentials: `KITE_API_KEY`/`KITE_ACCESS_TOKEN` (via settings) or the token store.
+Credentials: `KITE_API_KEY`/`KITE_ACCESS_TOKEN` (via settings) or the token store. Historical minute
+candles (`historical`, for gap repair) go through their own bucket at Kite's 3 requests/s.
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ RETRYABLE: tuple[type[BaseException], ...] = (
 )
 """Failures worth another try: Kite's 429/5xx classes, raw `requests` errors, and the client's parse traps."""
 
+HISTORICAL_REQUESTS_PER_SECOND = 3.0
+"""Kite's limit on the historical-candles endpoint."""
+
+
+class PermissionDeniedError(ProviderError):
+    """Kite answered `PermissionException` (403): the account lacks the product, e.g. the historical add-on."""
+
 
 class KiteSource:
     """A `QuoteSource` over `KiteConnect`."""
@@ -55,10 +63,14 @@ class KiteSource:
         backoff_base: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(IST),
+        historical_bucket: TokenBucket | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.bucket = bucket or shared_bucket(f"{settings.root_url}|quote", settings.requests_per_second)
+        self.historical_bucket = historical_bucket or shared_bucket(
+            f"{settings.root_url}|historical", HISTORICAL_REQUESTS_PER_SECOND
+        )
         self.breaker = breaker or CircuitBreaker(
             settings.circuit_breaker_failures, settings.circuit_breaker_reset_seconds
         )
@@ -128,14 +140,16 @@ class KiteSource:
         self.client()
         stats.token_state = "valid"
 
-    def _call(self, endpoint: str, fn: Callable[[KiteConnect], Any], limited: bool) -> Any:
+    def _call(
+        self, endpoint: str, fn: Callable[[KiteConnect], Any], limited: bool, bucket: TokenBucket | None = None
+    ) -> Any:
         attempts = self.settings.max_retries + 1
         last = ""
         for attempt in range(attempts):
             self.breaker.check("Kite")
             kite = self.client()
             if limited:
-                self.stats.rate_limit_wait_seconds += self.bucket.acquire()
+                self.stats.rate_limit_wait_seconds += (bucket or self.bucket).acquire()
             started = time.perf_counter()
             try:
                 out = fn(kite)
@@ -143,7 +157,10 @@ class KiteSource:
                 self._record(endpoint, "TokenException", started)
                 self.stats.token_state = "expired"
                 raise TokenExpiredError("Kite rejected the access token (TokenException): run `g6 token login`") from None
-            except (kex.InputException, kex.PermissionException, kex.OrderException) as exc:
+            except kex.PermissionException as exc:
+                self._record(endpoint, "PermissionException", started)
+                raise PermissionDeniedError(f"Kite {endpoint}: {self._describe(exc)}") from None
+            except (kex.InputException, kex.OrderException) as exc:
                 self._record(endpoint, type(exc).__name__, started)
                 raise ProviderError(f"Kite {endpoint}: {self._describe(exc)}") from None
             except RETRYABLE as exc:
@@ -179,4 +196,21 @@ class KiteSource:
         out: Mapping[str, Mapping[str, Any]] = self._call("quote", lambda k: k.quote(list(keys)), limited=True)
         if not isinstance(out, Mapping):
             raise ProviderError(f"Kite quote: unexpected response of type {type(out).__name__}")
+        return out
+
+    def historical(self, instrument_token: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Minute candles with OI of one instrument from `start` to `end` (IST, inclusive) via
+        `KiteConnect.historical_data`: dicts with `date` (tz-aware), open, high, low, close, volume, oi.
+
+        Raises `PermissionDeniedError` when the historical add-on is not subscribed, `TokenExpiredError` on a
+        rejected token, `ProviderError` otherwise (after the usual retries).
+        """
+        first, last = start.astimezone(IST).replace(tzinfo=None), end.astimezone(IST).replace(tzinfo=None)
+
+        def ask(kite: KiteConnect) -> Any:
+            return kite.historical_data(int(instrument_token), first, last, "minute", continuous=False, oi=True)
+
+        out = self._call("historical", ask, limited=True, bucket=self.historical_bucket)
+        if not isinstance(out, list):
+            raise ProviderError(f"Kite historical: unexpected response of type {type(out).__name__}")
         return out

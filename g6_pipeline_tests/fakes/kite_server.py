@@ -2,8 +2,13 @@
 
 Use `start_kite_server(market, clock=...)` (returns a handle with `.url`, `.requests`, `.fail_next(...)`,
 `.stop()`), or the context manager `kite_server(...)` from any test package. Faults are queued per route
-prefix and consumed one per request: 429, 403 TokenException, 502 HTML page, slow responses, dropped
-connections, and responses with missing quote keys.
+prefix and consumed one per request: 429, 403 TokenException, 403 PermissionException, 502 HTML page, slow
+responses, dropped connections, and responses with missing quote keys.
+
+`/instruments/historical/{token}/minute` serves minute candles derived from the market's minute states: the
+close is the market's last price of that minute, the open the previous minute's, the volume the growth of the
+market's cumulative day volume over the minute, and the OI (only with `oi=1`) the market's OI.
+`omit_candles(token, minutes)` leaves candles out.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from g6_pipeline.core.clock import IST
-from g6_pipeline.providers.synthetic import SyntheticMarket
+from g6_pipeline.providers.synthetic import SPECS, SyntheticMarket
 
 API_KEY = "testkey"
 API_SECRET = "testsecret"
@@ -33,7 +38,7 @@ REQUEST_TOKEN = "request-abc"
 
 @dataclass
 class Fault:
-    """One scripted failure: `kind` in 429, token, 502html, slow, drop, missing_keys, no_content_type."""
+    """One scripted failure: `kind` in 429, token, permission, 502html, slow, drop, missing_keys, no_content_type."""
 
     kind: str
     seconds: float = 0.0
@@ -51,6 +56,13 @@ class KiteServerHandle:
     requests: list[tuple[float, str, str]] = field(default_factory=list)
     """(monotonic time, method, path with query) of every request received."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    omitted: dict[int, set[datetime]] = field(default_factory=dict)
+    """Per instrument token, the minutes whose historical candle is left out."""
+
+    def omit_candles(self, token: int, minutes: Iterable[datetime]) -> None:
+        """Serve no historical candle of `token` at these minutes (tz-aware)."""
+        with self.lock:
+            self.omitted.setdefault(int(token), set()).update(minutes)
 
     def fail_next(self, route: str, kind: str, times: int = 1, seconds: float = 0.0, drop_keys: int = 1) -> None:
         """Queue `times` faults for requests whose path starts with `route` (e.g. '/quote')."""
@@ -123,6 +135,8 @@ def start_kite_server(
                     return self._json(429, _error("NetworkException", "Too many requests"))
                 elif fault.kind == "token":
                     return self._json(403, _error("TokenException", "Incorrect `api_key` or `access_token`."))
+                elif fault.kind == "permission":
+                    return self._json(403, _error("PermissionException", "Insufficient permission for that call."))
                 elif fault.kind == "502html":
                     return self._send(502, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
                 elif fault.kind == "no_content_type":
@@ -138,6 +152,8 @@ def start_kite_server(
                 return self._json(403, _error("TokenException", "Incorrect `api_key` or `access_token`."))
             if parts.path == "/user/profile":
                 return self._json(200, {"status": "success", "data": {"user_id": "AB1234", "user_name": "Test"}})
+            if parts.path.startswith("/instruments/historical/"):
+                return self._historical(parts.path, query)
             if parts.path.startswith("/instruments/"):
                 exchange = parts.path.rsplit("/", 1)[1]
                 body = gzip.compress(market.instruments_csv(exchange, clock().date()))
@@ -152,6 +168,25 @@ def start_kite_server(
                         data.pop(key)
                 return self._json(200, {"status": "success", "data": data})
             return self._json(404, _error("GeneralException", "Route not found"))
+
+        def _historical(self, path: str, query: dict[str, list[str]]) -> None:
+            try:
+                token_text, interval = path.removeprefix("/instruments/historical/").split("/")
+                token = int(token_text)
+                start, end = (datetime.strptime(query[k][0], "%Y-%m-%d %H:%M:%S").replace(tzinfo=IST) for k in ("from", "to"))
+            except (KeyError, ValueError):
+                return self._json(400, _error("InputException", "invalid token or dates"))
+            if interval != "minute" or query.get("continuous", ["0"])[0] != "0":
+                return self._json(400, _error("InputException", "invalid interval or continuous flag"))
+            key = market_key(market, token, start)
+            if key is None:
+                return self._json(400, _error("InputException", "invalid token"))
+            with holder["h"].lock:
+                omitted = set(holder["h"].omitted.get(token, ()))
+            with_oi = query.get("oi", ["0"])[0] == "1"
+            candles = [c if with_oi else c[:6] for c in market_candles(market, key, start, end) if c[0] not in omitted]
+            rows = [[c[0].strftime("%Y-%m-%dT%H:%M:%S%z"), *c[1:]] for c in candles]
+            return self._json(200, {"status": "success", "data": {"candles": rows}})
 
         def _session(self, form: dict[str, list[str]]) -> None:
             key = form.get("api_key", [""])[0]
@@ -179,6 +214,40 @@ def start_kite_server(
     handle = KiteServerHandle(url=f"http://127.0.0.1:{server.server_address[1]}", server=server, thread=thread)
     holder["h"] = handle
     return handle
+
+
+def market_key(market: SyntheticMarket, token: int, day: datetime) -> str | None:
+    """The quote key of an instrument token: an index, or an option listed on `day`."""
+    for spec in SPECS.values():
+        if spec.spot_token == token:
+            return spec.spot_key
+    catalog = market.instruments("NFO", day.date()), market.instruments("BFO", day.date())
+    for dump in catalog:
+        hit = dump.loc[dump["instrument_token"] == token]
+        if len(hit):
+            return f"{hit['exchange'].iloc[0]}:{hit['tradingsymbol'].iloc[0]}"
+    return None
+
+
+def market_candles(market: SyntheticMarket, key: str, start: datetime, end: datetime) -> list[list[Any]]:
+    """[minute, open, high, low, close, volume, oi] for each session minute of the day in [start, end]."""
+    out: list[list[Any]] = []
+    previous: dict[str, Any] | None = None
+    for minute in market.calendar.session_minutes(start.date()):
+        if minute > end:
+            break
+        item = market.quote([key], minute).get(key)
+        if item is None:
+            previous = None
+            continue
+        close = float(item["last_price"])
+        before = previous or {}
+        open_ = float(before.get("last_price", close))
+        volume = int(item.get("volume", 0)) - int(before.get("volume", 0))
+        if minute >= start:
+            out.append([minute, open_, max(open_, close), min(open_, close), close, volume, int(item.get("oi", 0))])
+        previous = item
+    return out
 
 
 @contextmanager
