@@ -48,7 +48,10 @@ class ReferenceCache:
         if not math.isnan(reference.day_open_spot):
             self._cache[key] = reference
             path = self.location.reference_file(index, day)
-            self.location.write_atomic(path, json.dumps(document).encode(), durable=False)
+            try:
+                self.location.write_atomic(path, json.dumps(document).encode(), durable=False)
+            except OSError as exc:  # a read-only or full disk: the reference is used, just not kept
+                log.warning("could not keep the reference at %s: %s", path, exc)
         return reference
 
     def _read_kept(self, index: str, day: date) -> SessionReference | None:

@@ -153,6 +153,10 @@ class DataLocation:
         """`.g6-diagnose-probe`: the hidden file `g6 diagnose` writes and removes to prove the directory writable."""
         return self.root / PROBE_NAME
 
+    def writer_lock_file(self) -> UPath:
+        """`.g6-writer.lock`: the hidden lock file one writer of the data directory holds while it writes."""
+        return self.root / ".g6-writer.lock"
+
     # ---- listings of the layout ------------------------------------------------------------------------
 
     def minute_slice_names(self, folder: UPath) -> list[str]:
