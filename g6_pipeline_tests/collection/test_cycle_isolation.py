@@ -74,12 +74,15 @@ def test_a_read_error_names_the_file(tmp_path: Path) -> None:
         read_table(location, location.minute_slice(OPTIONS, YESTERDAY.date(), "SENSEX", YESTERDAY))
 
 
-def test_a_reference_cache_that_cannot_be_written_degrades_to_an_uncached_reference(tmp_path: Path) -> None:
+def test_a_reference_cache_that_cannot_be_written_degrades_to_an_uncached_reference(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     run_cycle(collector(tmp_path), YESTERDAY)
     run_cycle(collector(tmp_path), TODAY)  # today's first minute: the reference is complete from now on
-    shutil.rmtree(tmp_path / "data" / "_reference")
+    shutil.rmtree(tmp_path / "data" / "_reference", ignore_errors=True)
     (tmp_path / "data" / "_reference").write_text("not a folder")  # every write under it fails
     report = run_cycle(collector(tmp_path), TODAY.replace(minute=16))
     assert {o.status for o in report.indices.values()} == {"ok"}
     sensex = report.indices["SENSEX"].chain
     assert sensex is not None and sensex.options["oi_change"].notna().any()  # the reference was still used
+    assert any("could not keep the reference" in r.getMessage() for r in caplog.records)
