@@ -31,7 +31,7 @@ def stored_files(data: Path) -> dict[str, bytes]:
 
 def failure_text(result: dg.ExecuteInProcessResult) -> str:
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    return str(failure.step_failure_data.error)  # type: ignore[union-attr]
+    return str(failure.step_failure_data.error)
 
 
 def test_a_late_run_of_a_past_minute_writes_nothing_and_says_why(tmp_path: Path) -> None:

@@ -50,9 +50,12 @@ def holder_process(path: Path) -> Iterator[tuple[multiprocessing.process.BasePro
 
 def test_a_second_writer_gives_up_naming_the_holder(tmp_path: Path) -> None:
     lock = tmp_path / "data" / ".g6-writer.lock"
-    with holder_process(lock) as (child, _), pytest.raises(LockTimeoutError) as raised:
-        with exclusive_lock(lock, timeout=0):
-            pytest.fail("got a lock another process holds")
+    with (
+        holder_process(lock) as (child, _),
+        pytest.raises(LockTimeoutError) as raised,
+        exclusive_lock(lock, timeout=0),
+    ):
+        pytest.fail("got a lock another process holds")
     assert f"pid {child.pid}:" in str(raised.value) and str(lock) in str(raised.value)
 
 
