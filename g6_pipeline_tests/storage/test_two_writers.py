@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
-from datetime import datetime
+from datetime import datetime, timedelta
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
-import pandas as pd
-
 from g6_pipeline.collection.components import Collector
-from g6_pipeline.collection.cycle import analytics_step, fetch_step, write_step
+from g6_pipeline.collection.cycle import CycleState, analytics_step, fetch_step, write_step
 from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_chain, load_overview
 from g6_pipeline.settings import load_settings
@@ -18,26 +16,32 @@ from g6_pipeline.storage.parquet import ROW_KEY
 from g6_pipeline_tests.fakes.config import make_config
 
 MINUTE = datetime(2026, 11, 23, 10, 15, tzinfo=IST)
+MINUTES = 4
 SPAWN = multiprocessing.get_context("spawn")
 
 
-def collect_and_write(config: str, minute: str, start_writing: Barrier) -> None:
-    """Child process: collect the minute, wait for the other writer to be ready too, then write it."""
+def collect(config: str, minute: datetime) -> tuple[Collector, CycleState]:
     collector = Collector.from_settings(load_settings(Path(config), environ={}))
     collector.publishers = []
-    state = analytics_step(collector, fetch_step(collector, datetime.fromisoformat(minute)))
-    start_writing.wait(300)
-    write_step(collector, state)
-    assert all(s.error is None for s in state.sinks), state.sinks
+    return collector, analytics_step(collector, fetch_step(collector, minute))
+
+
+def collect_and_write(config: str, start_writing: Barrier) -> None:
+    """Child process: collect each minute, wait for the other writer to be ready too, then write it."""
+    for k in range(1, MINUTES):
+        collector, state = collect(config, MINUTE + timedelta(minutes=k))
+        start_writing.wait(300)
+        write_step(collector, state)
+        assert all(s.error is None for s in state.sinks), state.sinks
 
 
 def test_two_writers_of_one_minute_store_it_once(tmp_path: Path) -> None:
     data = tmp_path / "data"
     config = make_config(tmp_path / "config", data, collection={"late_grace_seconds": None})
+    first, state = collect(str(config), MINUTE)  # the files exist: later minutes are appended
+    write_step(first, state)
     barrier = SPAWN.Barrier(2)
-    writers = [
-        SPAWN.Process(target=collect_and_write, args=(str(config), MINUTE.isoformat(), barrier)) for _ in range(2)
-    ]
+    writers = [SPAWN.Process(target=collect_and_write, args=(str(config), barrier)) for _ in range(2)]
     for writer in writers:
         writer.start()
     for writer in writers:
@@ -46,9 +50,9 @@ def test_two_writers_of_one_minute_store_it_once(tmp_path: Path) -> None:
 
     for index in ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"):
         chain = load_chain(MINUTE.date(), index, data_dir=str(data))
-        assert set(chain["timestamp"]) == {pd.Timestamp(MINUTE)} and not chain.duplicated(list(ROW_KEY)).any()
-        assert len(load_overview(MINUTE.date(), index, data_dir=str(data))) == 1
+        assert chain["timestamp"].nunique() == MINUTES and not chain.duplicated(list(ROW_KEY)).any()
+        assert len(load_overview(MINUTE.date(), index, data_dir=str(data))) == MINUTES
     files = sorted((data / "g6_data").rglob("*.csv"))
     assert len(files) > 100
-    twice = [str(f.relative_to(data)) for f in files if len(f.read_text().splitlines()) != 2]
-    assert twice == []
+    not_once = [str(f.relative_to(data)) for f in files if len(f.read_text().splitlines()) != 1 + MINUTES]
+    assert not_once == []
