@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 from datetime import datetime, timedelta
-from multiprocessing.synchronize import Barrier
+from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
 
 from g6_pipeline.collection.components import Collector
@@ -13,6 +13,7 @@ from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_chain, load_overview
 from g6_pipeline.settings import load_settings
 from g6_pipeline.storage.parquet import ROW_KEY
+from g6_pipeline.util.lock import exclusive_lock
 from g6_pipeline_tests.fakes.config import make_config
 
 MINUTE = datetime(2026, 11, 23, 10, 15, tzinfo=IST)
@@ -54,5 +55,34 @@ def test_two_writers_of_one_minute_store_it_once(tmp_path: Path) -> None:
         assert len(load_overview(MINUTE.date(), index, data_dir=str(data))) == MINUTES
     files = sorted((data / "g6_data").rglob("*.csv"))
     assert len(files) > 100
-    not_once = [str(f.relative_to(data)) for f in files if len(f.read_text().splitlines()) != 1 + MINUTES]
-    assert not_once == []
+    stamps = {str(f.relative_to(data)): [ln.split(",")[0] for ln in f.read_text().splitlines()[1:]] for f in files}
+    twice = [name for name, minutes in stamps.items() if len(set(minutes)) != len(minutes)]
+    assert twice == []
+    assert sum(len(m) == MINUTES for m in stamps.values()) > 100  # most series have every minute, once
+
+
+def hold_lock(path: str, held: Event, release: Event) -> None:
+    """Child process: hold the writer lock, as a long write would, until told to let go."""
+    with exclusive_lock(path, timeout=60):
+        held.set()
+        release.wait(300)
+
+
+def test_a_writer_that_cannot_get_the_lock_writes_nothing_and_names_the_holder(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    config = make_config(
+        tmp_path / "config", data, collection={"late_grace_seconds": None, "writer_lock_seconds": 0}
+    )
+    collector, state = collect(str(config), MINUTE)
+    held, release = SPAWN.Event(), SPAWN.Event()
+    holder = SPAWN.Process(target=hold_lock, args=(str(collector.location.writer_lock_file().path), held, release))
+    holder.start()
+    try:
+        assert held.wait(120)
+        write_step(collector, state)
+    finally:
+        release.set()
+        holder.join(120)
+    assert [s.sink for s in state.sinks] == ["parquet", "classic_csv"]
+    assert all(s.error and f"pid {holder.pid}:" in s.error for s in state.sinks)
+    assert not (data / "parquet").exists() and not (data / "g6_data").exists()
