@@ -7,20 +7,28 @@ missing, and a sink that could not write as failed, while the others carry on.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
+
+from upath import UPath
 
 from g6_pipeline.analytics import enrich, enrich_many
 from g6_pipeline.collection.components import Collector
 from g6_pipeline.collection.reference import ReferenceCache
 from g6_pipeline.core.clock import IST, floor_minute, now_ist
 from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
-from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain
+from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain, SessionReference
 from g6_pipeline.providers import CircuitOpenError, ProviderError, TokenExpiredError
+from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.util.lock import LockTimeoutError, exclusive_lock
 
 log = logging.getLogger(__name__)
+UNREADABLE_RETRY = timedelta(minutes=15)
+"""How long a day reference that could not be read is not tried again (per index and day)."""
 
 
 @dataclass
@@ -40,10 +48,21 @@ class CycleState:
 
 
 def fetch_step(collector: Collector, now: datetime | None = None) -> CycleState:
-    """Ask the provider for every enabled index's chain at `now` (default: the current minute)."""
+    """Ask the provider for every enabled index's chain at `now` (default: the current minute).
+
+    A run that would fetch the minute's quotes later than `collection.late_grace_seconds` after the minute
+    (a re-executed old run, a run that waited in a queue) fetches nothing: the minute stays as it is stored
+    (or a gap), and the state says why.
+    """
     at = (now or now_ist()).astimezone(IST)
     state = CycleState(minute=floor_minute(at), started_at=now_ist(), provider=collector.provider.name)
     indices = collector.settings.enabled_indices
+    grace = collector.settings.collection.late_grace_seconds
+    if grace is not None and (late := _lateness(state.minute, state.started_at, grace)):
+        state.error = late
+        state.failures = {name: late for name in indices}
+        log.error("cycle %s: %s", state.minute.strftime("%H:%M"), late)
+        return state
     try:
         result = collector.provider.fetch(indices, at)
     except TokenExpiredError as exc:
@@ -59,6 +78,8 @@ def fetch_step(collector: Collector, now: datetime | None = None) -> CycleState:
         state.snapshots = dict(result.snapshots)
         state.failures = dict(result.failures)
     state.stats = collector.provider.stats
+    if grace is not None:
+        _drop_late(state, grace)
     for name, snap in state.snapshots.items():
         state.expected_legs[name] = snap.legs_requested
     if state.error:
@@ -69,13 +90,38 @@ def fetch_step(collector: Collector, now: datetime | None = None) -> CycleState:
     return state
 
 
+def _lateness(minute: datetime, fetched_at: datetime, grace: float) -> str | None:
+    """Why quotes fetched at `fetched_at` may not be stored as `minute`, or None when they are in time."""
+    delay = (fetched_at - minute).total_seconds()
+    if delay <= grace:
+        return None
+    return (
+        f"minute {minute.strftime('%Y-%m-%d %H:%M')} not written: its quotes would be fetched at "
+        f"{fetched_at.astimezone(IST).strftime('%H:%M:%S')}, {delay:.0f} s after the minute (grace {grace:g} s); "
+        "a re-executed or queued run leaves the minute as it is stored"
+    )
+
+
+def _drop_late(state: CycleState, grace: float) -> None:
+    """Drop the snapshots whose quotes arrived too late for their minute (a slow fetch), with the reason."""
+    late = ""
+    for name, snap in list(state.snapshots.items()):
+        reason = _lateness(state.minute, snap.fetched_at, grace)
+        if reason:
+            late = reason
+            del state.snapshots[name]
+            state.failures[name] = reason
+    if late and not state.snapshots:
+        state.error = late
+
+
 def analytics_step(collector: Collector, state: CycleState, references: ReferenceCache | None = None) -> CycleState:
     """Compute IV, Greeks and chain analytics for every fetched snapshot (all indices in one pass)."""
     refs = references or ReferenceCache(collector.location, collector.calendar)
     rate = collector.settings.analytics.risk_free_rate
     min_sessions = collector.settings.analytics.iv_rank_min_sessions
     snapshots = list(state.snapshots.values())
-    by_index = {s.index: refs.get(s.index, s.timestamp.date(), s.expiries) for s in snapshots}
+    by_index = {s.index: day_reference(refs, s.index, s.timestamp.date(), s.expiries) for s in snapshots}
     try:
         chains = enrich_many(snapshots, rate, by_index, min_sessions)
     except Exception:  # find the index that fails, so the others' data is not lost with it
@@ -92,11 +138,73 @@ def analytics_step(collector: Collector, state: CycleState, references: Referenc
     return state
 
 
+def day_reference(
+    refs: ReferenceCache, index: str, day: date, expiries: Mapping[str, date] | None = None
+) -> SessionReference:
+    """`refs.get`, or an empty reference (no changes) when the stored data it needs cannot be read.
+
+    The failure is noted beside the reference cache, so the next minutes (new processes) do not read the
+    broken file again for `UNREADABLE_RETRY`; the warning names the file.
+    """
+    location = refs.location
+    marker = location.reference_failure_file(index, day)
+    noted = _noted_failure(location, marker)
+    if noted is not None:
+        log.debug("%s %s: day reference skipped: %s", index, day, noted)
+        return SessionReference()
+    try:
+        return refs.get(index, day, expiries)
+    except Exception as exc:  # a corrupt or unreadable stored file must not stop this index, or the others
+        reason = f"{type(exc).__name__}: {exc}"
+        log.warning("%s %s: day reference unreadable, changes left empty: %s", index, day, reason)
+        retry = (now_ist() + UNREADABLE_RETRY).isoformat()
+        try:
+            location.write_atomic(marker, json.dumps({"error": reason, "retry_after": retry}).encode(), durable=False)
+        except OSError as write_error:
+            log.warning("could not note the unreadable reference at %s: %s", marker, write_error)
+        return SessionReference()
+
+
+def _noted_failure(location: DataLocation, marker: UPath) -> str | None:
+    """The noted reason while a noted reference failure is recent, else None."""
+    try:
+        noted = json.loads(location.read_bytes(marker))
+        if datetime.fromisoformat(noted["retry_after"]) > now_ist():
+            return str(noted["error"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return None
+
+
 def write_step(collector: Collector, state: CycleState) -> CycleState:
-    """Hand the enriched chains to every sink; one failing sink never stops the others."""
+    """Hand the enriched chains to every sink, holding the data directory's writer lock.
+
+    One failing sink never stops the others. Two writers of one data directory (a `g6 collect --once`
+    beside the scheduled run) take turns; one that cannot get the lock in `collection.writer_lock_seconds`
+    writes nothing and every sink reports who holds it.
+    """
     chains = list(state.chains.values())
     if not chains:
         return state
+    location = collector.location
+    if not location.is_local:  # object stores have no file locks; each put is atomic there
+        _write_sinks(collector, state, chains)
+        return state
+    lock_file = location.writer_lock_file().path
+    try:
+        with exclusive_lock(
+            lock_file,
+            collector.settings.collection.writer_lock_seconds,
+            on_wait=lambda who: log.warning("waiting for the data directory writer lock held by %s", who),
+        ):
+            _write_sinks(collector, state, chains)
+    except LockTimeoutError as exc:
+        log.error("cycle %s: nothing written: %s", state.minute.strftime("%H:%M"), exc)
+        state.sinks.extend(SinkOutcome(sink=s.name, error=f"not written: {exc}") for s in collector.sinks)
+    return state
+
+
+def _write_sinks(collector: Collector, state: CycleState, chains: list[EnrichedChain]) -> None:
     for sink in collector.sinks:
         started = time.perf_counter()
         try:
@@ -116,7 +224,6 @@ def write_step(collector: Collector, state: CycleState) -> CycleState:
         if outcome.error:
             log.error("sink %s failed: %s", outcome.sink, outcome.error)
         state.sinks.append(outcome)
-    return state
 
 
 def build_report(state: CycleState) -> CycleReport:

@@ -142,7 +142,10 @@ class ReferenceCache:
         self._cache[(index, day)] = reference
         path = self.location.reference_file(index, day)
         text = json.dumps(reference.document(), sort_keys=True)
-        self.location.write_atomic(path, text.encode(), durable=False)
+        try:
+            self.location.write_atomic(path, text.encode(), durable=False)
+        except OSError as exc:  # a read-only or full disk: the reference is used, just not kept
+            log.warning("could not keep the reference at %s: %s", path, exc)
 
     def _open_expiries(self, index: str, day: date) -> dict[str, date]:
         today = read_edge_minute(self.location, OVERVIEW, day, index, last=False)

@@ -90,6 +90,14 @@ class CollectionSettings(_Strict):
         default=None,
         description="Collect only during the session. Unset: on for kite, off for synthetic and mock.",
     )
+    late_grace_seconds: float | None = Field(
+        default=45.0,
+        ge=0,
+        description="A run fetching a minute's quotes later than this after the minute writes nothing (null: off).",
+    )
+    writer_lock_seconds: float = Field(
+        default=20.0, ge=0, description="How long a write waits for another G6 writer of the data directory."
+    )
 
 
 class AnalyticsSettings(_Strict):

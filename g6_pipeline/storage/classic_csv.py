@@ -7,7 +7,9 @@
   touched, so a crash cannot damage them);
 - a re-written minute has its line replaced; a new file, a minute inserted out of order, a re-written first
   minute (the base of the day change) or a file whose last line was cut short is rebuilt whole; either way
-  the file is replaced atomically (temporary file, then rename), so no minute appears twice.
+  the file is replaced atomically (temporary file, then rename), so no minute appears twice;
+- a line cut by a crash (no newline at the end, or fewer fields than the header) is rebuilt from the Parquet
+  store, with any other minute the file lacks (the Parquet sink writes first).
 
 `tp_day_change` is tp minus the first tp of the day in that file; `tp_net_change` is tp minus the last tp of
 the previous day's file of the same series (empty when unknown, never 0).
@@ -46,7 +48,8 @@ from g6_pipeline.storage.classic_format import (
     sort_key,
 )
 from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.parquet import StorageError
+from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, StorageError
+from g6_pipeline.storage.reader import read_day_table
 from g6_pipeline.util.numeric import finite_float
 
 _NET = CLASSIC_COLUMNS.index("tp_net_change")
@@ -58,7 +61,7 @@ class _Plan:
     """What to do with one series file this minute."""
 
     path: UPath
-    mode: str  # "append", "create" or "rebuild"
+    mode: str  # "append", "create", "rebuild" or "repair" (a rebuild that restores cut lines from Parquet)
     first_tp: float = np.nan
     prev_tp: float = np.nan
     last_key: bytes = b""
@@ -168,10 +171,13 @@ class ClassicCsvSink:
         if not head.startswith(header):
             raise StorageError(f"{path}: unexpected header, the file is left as it is")
         lines = head[len(header) :].split(b"\n")
-        if len(lines) < 2 or not tail.endswith(b"\n"):
+        last_line = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        if not tail.endswith(b"\n") or (len(lines) >= 2 and last_line.count(b",") != header.count(b",")):
+            return _Plan(path, "repair")
+        if len(lines) < 2:
             return _Plan(path, "rebuild")
         first_line = lines[0]
-        last_key = line_key(tail.rstrip(b"\n").rsplit(b"\n", 1)[-1])
+        last_key = line_key(last_line)
         if overview:
             return _Plan(path, "append", last_key=last_key)
         first_tp = field_float(first_line, TP_FIELD)
@@ -195,25 +201,44 @@ class ClassicCsvSink:
                 return loc.write_atomic(
                     plan.path, existing[: at + 1] + line + existing[end + 1 :], durable=False
                 )
-        return self._rebuild(plan.path, [line], header, rebuild_changes, day)
+        stored = self._stored_lines(plan.path, line, day, header) if plan.mode == "repair" else []
+        return self._rebuild(plan.path, [*stored, line], header, rebuild_changes, day)
 
     def _rebuild(
         self, path: UPath, new_lines: list[bytes], header: bytes, rebuild_changes: bool, day: date
     ) -> int:
-        """Merge new lines into a file by timestamp (new wins), drop a cut-short last line, replace atomically."""
+        """Merge new lines into a file by timestamp (new wins), drop cut-short lines, replace atomically."""
         loc = self.location
         existing = loc.read_bytes(path) if loc.exists(path) else header
         if not existing.startswith(header):
             raise StorageError(f"{path}: unexpected header, the file is left as it is")
         body = existing[len(header) :]
         complete = body if body.endswith(b"\n") or not body else body[: body.rfind(b"\n") + 1]
-        by_key = {line_key(ln): ln + b"\n" for ln in complete.split(b"\n") if ln}
+        fields = header.count(b",")
+        by_key = {line_key(ln): ln + b"\n" for ln in complete.split(b"\n") if ln and ln.count(b",") == fields}
         for line in new_lines:
             by_key[line_key(line)] = line
         ordered = [by_key[k] for k in sorted(by_key, key=sort_key)]
         if rebuild_changes:
             ordered = self._recompute_changes(ordered, self._prev_tp(path, day))
         return loc.write_atomic(path, header + b"".join(ordered), durable=False)
+
+    def _stored_lines(self, path: UPath, line: bytes, day: date, header: bytes) -> list[bytes]:
+        """The lines of a damaged file's series as the Parquet store holds them (none when it holds nothing)."""
+        fields = line.split(b",")
+        index = fields[1].decode()
+        try:
+            if header == OVERVIEW_CSV_HEADER:
+                overview = read_day_table(self.location, OVERVIEW, day, index).to_pandas()
+                return format_lines(overview_columns(overview), OVERVIEW_CSV_COLUMNS)
+            options = read_day_table(self.location, OPTIONS, day, index).to_pandas()
+        except FileNotFoundError:
+            return []
+        tag, offset = path.parent.parent.name, int(path.parent.name)
+        rows = option_rows(options[(options["expiry_tag"] == tag) & (options["offset"] == offset)])
+        tp = rows["tp"].to_numpy(float)
+        nan = np.full(len(tp), np.nan)
+        return format_lines(classic_columns(rows, changes(tp, nan, nan)), CLASSIC_COLUMNS)
 
     @staticmethod
     def _recompute_changes(lines: list[bytes], prev_tp: float) -> list[bytes]:

@@ -163,6 +163,11 @@ class DataLocation:
         """`_reference/<INDEX>/<YYYY-MM-DD>.json`: the kept session reference of one index and day."""
         return self.root.joinpath("_reference", index, f"{day.isoformat()}.json")
 
+    def reference_failure_file(self, index: str, day: date) -> UPath:
+        """`_reference/<INDEX>/.<YYYY-MM-DD>.unreadable.json`: why the day's reference could not be read, and
+        when to try again (so a broken file is not re-read every minute)."""
+        return self.root.joinpath("_reference", index, f".{day.isoformat()}.unreadable.json")
+
     def daily_closes_file(self, index: str) -> UPath:
         """`_reference/<INDEX>/daily_closes.json`: each stored day's closing ATM IV per tag (for IV rank)."""
         return self.root.joinpath("_reference", index, "daily_closes.json")
@@ -186,6 +191,10 @@ class DataLocation:
     def probe_file(self) -> UPath:
         """`.g6-diagnose-probe`: the hidden file `g6 diagnose` writes and removes to prove the directory writable."""
         return self.root / PROBE_NAME
+
+    def writer_lock_file(self) -> UPath:
+        """`.g6-writer.lock`: the hidden lock file one writer of the data directory holds while it writes."""
+        return self.root / ".g6-writer.lock"
 
     # ---- listings of the layout ------------------------------------------------------------------------
 

@@ -98,9 +98,11 @@ def table_bytes(table: pa.Table, compression: str = "zstd") -> bytes:
 def read_table(location: DataLocation, path: UPath, columns: Sequence[str] | None = None) -> pa.Table:
     """Read one Parquet file written by G6 (optionally only some columns)."""
     data = location.read_bytes(path)
-    return conform(
-        pq.read_table(pa.BufferReader(data), columns=list(columns) if columns is not None else None)
-    )
+    try:
+        table = pq.read_table(pa.BufferReader(data), columns=list(columns) if columns is not None else None)
+    except (pa.ArrowException, OSError) as exc:  # name the file: Arrow only says '<Buffer>'
+        raise StorageError(f"{path}: unreadable Parquet file: {exc}") from exc
+    return conform(table)
 
 
 def read_tables(

@@ -21,9 +21,12 @@ def make_config(folder: Path, data_dir: Path, **platform: object) -> Path:
 
 @pytest.fixture
 def g6_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Path]]:
-    """(config dir, data dir) for the synthetic provider, exported as G6_CONFIG_DIR."""
+    """(config dir, data dir) for the synthetic provider, exported as G6_CONFIG_DIR.
+
+    Tests replay past minutes of the simulated market, so the late-run check is off here.
+    """
     data = tmp_path / "data"
-    config = make_config(tmp_path / "config", data)
+    config = make_config(tmp_path / "config", data, collection={"late_grace_seconds": None})
     monkeypatch.setenv("G6_CONFIG_DIR", str(config))
     for var in ("G6_DATA_DIR", "G6_PROVIDER", "G6_PUSHGATEWAY_URL", "G6_INFLUX_URL"):
         monkeypatch.delenv(var, raising=False)

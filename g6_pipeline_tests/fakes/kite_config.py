@@ -18,6 +18,7 @@ def write_kite_config(root: Path, server_url: str, strikes: int = 3) -> Path:
     """`root/config` for NIFTY and SENSEX (this week, ATM ± `strikes`) through `server_url`; data in `root/data`.
 
     The stored token was issued an hour ago by the real clock, which is what the provider judges it by.
+    Tests replay past minutes, so the late-run check is off.
     """
     config = root / "config"
     config.mkdir(parents=True, exist_ok=True)
@@ -26,6 +27,7 @@ def write_kite_config(root: Path, server_url: str, strikes: int = 3) -> Path:
     (config / "platform_config.json").write_text(json.dumps({
         "provider": "kite",
         "data_dir": str(root / "data"),
+        "collection": {"late_grace_seconds": None},
         "kite": {"api_key": API_KEY, "root_url": server_url, "token_file": str(token_file),
                  "requests_per_second": 10, "timeout_seconds": 2, "max_retries": 1},
     }))

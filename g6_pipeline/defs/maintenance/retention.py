@@ -1,10 +1,13 @@
-"""Retention: prune old collection runs from the Dagster instance and old raw minute slices from disk.
+"""Retention: prune old collection runs from the Dagster instance, old raw minute slices and stale temporary files.
 
 Dagster keeps every run's event log forever (one SQLite file per run on the embedded instance: ~15 GB a
-year of minute runs). Sealed Parquet, classic CSV and the weekday master are never touched.
+year of minute runs). Sealed Parquet, classic CSV and the weekday master are never touched; temporary files
+(`.<name>.tmp-<hex>`, left by a process killed while writing) are removed once they are a day old.
 """
 
-
+import os
+import re
+import time
 from datetime import timedelta
 
 import dagster as dg
@@ -12,9 +15,12 @@ import dagster as dg
 from g6_pipeline.collection.run_tags import COLLECTION_TAGS, DAILY_TAGS
 from g6_pipeline.core.clock import MARKET_TZ_NAME, now_ist
 from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.seal import prune_raw
 
 _BATCH = 500
+TEMPORARY_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]+$")
+"""The name `util.atomic_file.write_atomic` gives its temporary file beside the target."""
 
 
 def delete_old_collection_runs(instance: dg.DagsterInstance, older_than_days: int) -> int:
@@ -37,16 +43,45 @@ def delete_old_collection_runs(instance: dg.DagsterInstance, older_than_days: in
         deleted += len(records)
 
 
-@dg.op(description="Delete old collection runs and raw minute slices of sealed days, per the settings.")
+def remove_stale_temporary_files(location: DataLocation, older_than: timedelta = timedelta(days=1)) -> int:
+    """Delete the temporary files of interrupted writes last modified more than `older_than` ago; return how many.
+
+    Only a local data directory has them (an object store's put leaves no temporary file).
+    """
+    if not location.is_local:
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for folder, _, names in os.walk(location.root.path):
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                if TEMPORARY_NAME.match(name) and os.stat(path).st_mtime < cutoff:
+                    os.unlink(path)
+                    removed += 1
+            except FileNotFoundError:  # finished or removed meanwhile
+                continue
+    return removed
+
+
+@dg.op(description="Delete old collection runs, raw minute slices of sealed days and stale temporary files.")
 def prune(context: dg.OpExecutionContext, g6: G6Resource) -> None:
     """Apply `storage.run_retention_days` and `storage.raw_retention_days`."""
     storage = g6.loaded().settings.storage
     runs = delete_old_collection_runs(context.instance, storage.run_retention_days)
     cutoff_day = now_ist().date() - timedelta(days=storage.raw_retention_days)
     pruned = prune_raw(g6.location(), older_than=cutoff_day)
-    context.log.info(f"deleted {runs} collection runs, {pruned.files_removed} raw slice files")
+    temporary = remove_stale_temporary_files(g6.location())
+    context.log.info(
+        f"deleted {runs} collection runs, {pruned.files_removed} raw slice files, {temporary} temporary files"
+    )
     context.add_output_metadata(
-        {"runs_deleted": runs, "raw_files_removed": pruned.files_removed, "raw_bytes_removed": pruned.bytes_removed}
+        {
+            "runs_deleted": runs,
+            "raw_files_removed": pruned.files_removed,
+            "raw_bytes_removed": pruned.bytes_removed,
+            "temporary_files_removed": temporary,
+        }
     )
 
 

@@ -1,0 +1,90 @@
+"""The writer lock: one holder at a time across processes, a waiter that says who holds it, none left by a crash."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.synchronize import Event
+from pathlib import Path
+
+import pytest
+
+from g6_pipeline.util.lock import LockTimeoutError, exclusive_lock
+
+SPAWN = multiprocessing.get_context("spawn")
+
+
+def hold(path: str, held: Event, release: Event) -> None:
+    """Child process: hold the lock until told to let go."""
+    with exclusive_lock(path, timeout=60):
+        held.set()
+        release.wait(120)
+
+
+def hold_until_killed(path: str, held: Event) -> None:
+    """Child process: hold the lock and never let go (it is killed)."""
+    with exclusive_lock(path, timeout=60):
+        held.set()
+        while True:
+            time.sleep(1)
+
+
+@contextmanager
+def holder_process(path: Path) -> Iterator[tuple[multiprocessing.process.BaseProcess, Event]]:
+    held, release = SPAWN.Event(), SPAWN.Event()
+    child = SPAWN.Process(target=hold, args=(str(path), held, release))
+    child.start()
+    try:
+        assert held.wait(120), "the child never got the lock"
+        yield child, release
+    finally:
+        release.set()
+        child.join(120)
+        if child.is_alive():
+            child.kill()
+
+
+def test_a_second_writer_gives_up_naming_the_holder(tmp_path: Path) -> None:
+    lock = tmp_path / "data" / ".g6-writer.lock"
+    with (
+        holder_process(lock) as (child, _),
+        pytest.raises(LockTimeoutError) as raised,
+        exclusive_lock(lock, timeout=0),
+    ):
+        pytest.fail("got a lock another process holds")
+    assert f"pid {child.pid}:" in str(raised.value) and str(lock) in str(raised.value)
+
+
+def test_a_second_writer_waits_for_the_first(tmp_path: Path) -> None:
+    lock = tmp_path / ".g6-writer.lock"
+    seen: list[str] = []
+    with holder_process(lock) as (child, release):
+
+        def waiting(who: str) -> None:
+            seen.append(who)
+            release.set()  # the holder finishes while this writer waits
+
+        with exclusive_lock(lock, timeout=120, on_wait=waiting):
+            assert lock.read_text().startswith(f"pid {os.getpid()}:")
+    assert seen and seen[0].startswith(f"pid {child.pid}:")
+
+
+def test_a_killed_holder_leaves_no_lock(tmp_path: Path) -> None:
+    lock = tmp_path / ".g6-writer.lock"
+    held = SPAWN.Event()
+    child = SPAWN.Process(target=hold_until_killed, args=(str(lock), held))
+    child.start()
+    try:
+        assert held.wait(120), "the child never got the lock"
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(120)
+        with exclusive_lock(lock, timeout=120):
+            assert lock.read_text().startswith(f"pid {os.getpid()}:")
+    finally:
+        if child.is_alive():
+            child.kill()
