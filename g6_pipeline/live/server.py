@@ -229,7 +229,7 @@ def is_loopback(host: str) -> bool:
 
 
 def effective_token(token: str | None) -> str | None:
-    """The token that guards the server: None when unset or blank (an empty token never means 'no auth')."""
+    """The token that guards the server: None when unset or blank (a blank token is no token, never a password)."""
     return token if token is not None and token.strip() else None
 
 
