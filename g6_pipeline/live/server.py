@@ -5,18 +5,26 @@ Routes: `GET /` (the page), `GET /static/<file>` (its script and style), `GET /e
 `GET /health` and the chain screen's JSON (`/api/chain`, `/api/smile`, `/api/oi`, `/api/intraday`, see
 `chain_api`). With an auth token configured, `/events` and the `/api/` routes need it in the `X-API-Token`
 header or the `token` query parameter. Request lines are never logged, so a token in a URL never reaches a log.
+
+Hardening: a request whose `Host` is not an allowed name gets 421 (DNS rebinding); connections wait in the
+`gate` until their headers are complete (idle and request timeouts) and are then served by a fixed pool of
+workers; an empty token counts as no token, and a host reachable from other machines needs one.
 """
 
 from __future__ import annotations
 
 import hmac
+import io
+import ipaddress
 import json
 import logging
 import queue
+import socket
 import threading
+from collections.abc import Iterable
 from datetime import datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 from g6_pipeline.core.clock import IST
 from g6_pipeline.live import chain_api
 from g6_pipeline.live.events import Client, Hub, encode_event, heartbeat_frame
+from g6_pipeline.live.gate import Gate, Request
 from g6_pipeline.live.jsonfile import local_dir
 from g6_pipeline.storage.location import DataLocation
 
@@ -58,6 +67,24 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     routes: ClassVar[dict[str, str]] = {"/": "index.html", "/index.html": "index.html"}
 
+    def __init__(self, request: Request, server: _Server) -> None:
+        self.head = request.head
+        super().__init__(request.sock, request.address, server)
+
+    def setup(self) -> None:
+        """Read the header block the gate collected; write straight to the socket."""
+        self.connection = self.request
+        self.rfile = io.BytesIO(self.head)
+        self.wfile = _SocketWriter(self.connection)
+
+    def handle(self) -> None:
+        """Serve exactly one request (the gate takes a keep-alive connection back)."""
+        self.close_connection = True
+        self.handle_one_request()
+        headers = getattr(self, "headers", None)
+        if headers is not None and (headers.get("Content-Length", "0") != "0" or "Transfer-Encoding" in headers):
+            self.close_connection = True  # a body is never read, so the connection cannot be reused
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Log the route and status only (never the query string, which may hold a token)."""
         log.debug("%s %s %s", self.command, urlsplit(self.path).path, code)
@@ -67,6 +94,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         """Serve one GET."""
+        if not self.server.live.host_allowed(self.headers.get_all("Host") or []):
+            self.close_connection = True
+            self._send_json(HTTPStatus.MISDIRECTED_REQUEST, {"error": "unknown host"})
+            return
         url = urlsplit(self.path)
         path = url.path
         if path in self.routes or path.startswith("/static/"):
@@ -151,14 +182,73 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
+class _SocketWriter(io.BufferedIOBase):
+    """A write-only file over a socket that sends everything at once (as `socketserver` does)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+
+    def writable(self) -> bool:
+        """Always writable."""
+        return True
+
+    def write(self, data: Any) -> int:
+        """Send all of `data`."""
+        self._sock.sendall(data)
+        return len(memoryview(data))
+
+
+class _Server(HTTPServer):
+    """Accepts connections (backlog 128) and hands each to the gate; no thread per connection."""
+
+    request_queue_size = 128
     live: LiveServer
+
+    def __init__(self, address: tuple[str, int], live: LiveServer) -> None:
+        self.live = live
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        super().__init__(address, _Handler)  # type: ignore[arg-type]  # built with the gate's Request
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Let the gate wait for the request headers."""
+        self.live.gate.add(request, client_address)
+
+
+class InsecureBindError(ValueError):
+    """A host reachable from other machines was asked for without an auth token."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def effective_token(token: str | None) -> str | None:
+    """The token that guards the server: None when unset or blank (a blank token is no token, never a password)."""
+    return token if token is not None and token.strip() else None
+
+
+def _host_name(value: str) -> str:
+    """The name part of a Host header, lower-case, without the port or brackets."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:value.find("]")] if "]" in value else value
+    name, colon, port = value.rpartition(":")
+    return name.rstrip(".") if colon and port.isdigit() and ":" not in name else value.rstrip(".")
 
 
 class LiveServer:
-    """The dashboard server over one data folder; `start()` runs it in background threads, `stop()` ends it."""
+    """The dashboard server over one data folder; `start()` runs it in background threads, `stop()` ends it.
+
+    `allowed_hosts` are the names (besides the bound host, localhost and IP addresses) a `Host` header may carry.
+    Raises `InsecureBindError` for a host reachable from other machines without a token, `OSError` when the
+    address cannot be bound.
+    """
 
     def __init__(
         self,
@@ -172,18 +262,44 @@ class LiveServer:
         poll_seconds: float = 0.5,
         queue_size: int = 64,
         write_timeout: float = 10.0,
+        allowed_hosts: Iterable[str] = (),
+        idle_timeout: float = 5.0,
+        request_timeout: float = 10.0,
     ) -> None:
+        self.auth_token = effective_token(auth_token)
+        if self.auth_token is None and not is_loopback(host):
+            raise InsecureBindError(f"{host} is reachable from other machines: an auth token is required")
         self.hub = Hub(local_dir(data_dir), max_clients=max_clients, queue_size=queue_size)
         self.location = DataLocation(data_dir)
-        self.auth_token = auth_token or None
         self.stale_after_seconds = stale_after_seconds
         self.heartbeat_seconds = heartbeat_seconds
         self.poll_seconds = poll_seconds
         self.write_timeout = write_timeout
+        self.allowed_hosts = frozenset(_host_name(name) for name in (host, "localhost", *allowed_hosts))
         self.stopping = threading.Event()
-        self._httpd = _Server((host, port), _Handler)
-        self._httpd.live = self
+        self._httpd = _Server((host, port), self)
+        self.gate = Gate(self._serve, workers=max_clients + 8, idle_timeout=idle_timeout,
+                         request_timeout=request_timeout, write_timeout=write_timeout)
         self._threads: list[threading.Thread] = []
+
+    def host_allowed(self, values: list[str]) -> bool:
+        """Whether a request's `Host` headers name this server (absent is fine; two are not)."""
+        if not values:
+            return True
+        if len(values) > 1:
+            return False
+        name = _host_name(values[0])
+        if name in self.allowed_hosts:
+            return True
+        try:
+            ipaddress.ip_address(name)  # an address literal cannot be a rebinding name
+        except ValueError:
+            return False
+        return True
+
+    def _serve(self, request: Request) -> bool:
+        handler = _Handler(request, self._httpd)
+        return not handler.close_connection
 
     @property
     def address(self) -> tuple[str, int]:
@@ -219,6 +335,7 @@ class LiveServer:
         server = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.2},
                                   name="g6-live-http", daemon=True)
         self._threads = [watcher, server]
+        self.gate.start()
         for thread in self._threads:
             thread.start()
 
@@ -228,6 +345,7 @@ class LiveServer:
         self.hub.close_all()
         self._httpd.shutdown()
         self._httpd.server_close()
+        self.gate.stop()
         for thread in self._threads:
             thread.join(timeout=5)
 

@@ -159,6 +159,7 @@ class LiveSettings(_Strict):
     port: int = Field(default=9320, ge=1, le=65535)
     auth_token: SecretStr | None = None
     max_clients: int = Field(default=32, ge=1, le=1000)
+    allowed_hosts: list[str] = Field(default_factory=list, description="Host names the page may be reached by.")
 
 
 class AlertSettings(_Strict):

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 class SSEReader:
     """One `/events` connection; `next()` returns (event, data) pairs as they arrive."""
 
-    def __init__(self, url: str, headers: dict[str, str] | None = None, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, headers: dict[str, str] | None = None, timeout: float = 30.0) -> None:
         parts = urlsplit(url)
         self.conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -42,7 +42,7 @@ class SSEReader:
             elif field == "data":
                 data.append(value)
 
-    def until(self, name: str, limit: float = 5.0) -> Any:
+    def until(self, name: str, limit: float = 30.0) -> Any:
         """Data of the next event called `name`, skipping others."""
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
