@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from datetime import date
 from typing import Any
 
@@ -19,6 +18,7 @@ import pyarrow.compute as pc
 from g6_pipeline.core.schema import EXPIRY_TAGS
 from g6_pipeline.storage.location import SEALED_NAME, DataLocation
 from g6_pipeline.storage.parquet import OVERVIEW, read_table
+from g6_pipeline.util.numeric import finite_or_none
 
 log = logging.getLogger(__name__)
 _COLUMNS = ["timestamp", *[f"atm_iv_{tag}" for tag in EXPIRY_TAGS]]
@@ -74,7 +74,7 @@ class DailyCloses:
         if not rows:
             return None
         latest = max(rows, key=lambda t: t.column("timestamp")[0].as_py())
-        values = {tag: _finite(latest.column(f"atm_iv_{tag}")[0].as_py()) for tag in EXPIRY_TAGS}
+        values = {tag: finite_or_none(latest.column(f"atm_iv_{tag}")[0].as_py()) for tag in EXPIRY_TAGS}
         return {tag: v for tag, v in values.items() if v is not None}
 
     def _path(self, index: str) -> Any:
@@ -95,8 +95,10 @@ class DailyCloses:
 
     def _save(self, index: str, kept: dict[str, dict[str, float]]) -> None:
         document = json.dumps(dict(sorted(kept.items())), sort_keys=True).encode()
-        self.location.write_atomic(self._path(index), document, durable=False)
+        try:
+            self.location.write_atomic(self._path(index), document, durable=False)
+        except OSError as exc:  # a read-only or full disk: the closes are used, just not kept
+            log.warning("could not keep the daily closes at %s: %s", self._path(index), exc)
 
 
-def _finite(value: Any) -> float | None:
-    return float(value) if value is not None and math.isfinite(float(value)) else None
+

@@ -53,7 +53,7 @@ def test_a_stored_minute_is_never_replaced_by_later_quotes(tmp_path: Path) -> No
     with dg.instance_for_test() as instance:
         assert run_minute(replay, instance).success  # the minute as it was collected
         before = stored_files(data)
-        assert any(name.endswith("minute=1656.parquet") for name in before)
+        assert any(name.endswith("1656.parquet") for name in before)
         late = run_minute(live, instance)
     assert not late.success
     assert "a re-executed or queued run leaves the minute as it is stored" in failure_text(late)
