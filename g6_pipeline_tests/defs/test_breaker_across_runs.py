@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 import urllib.request
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -18,6 +20,7 @@ from g6_pipeline.defs.collection.job import COLLECTION_RESOURCES, collection_job
 from g6_pipeline.defs.collection.sensor import minute_request, minute_sensor
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.providers.synthetic import SyntheticMarket
+from g6_pipeline.storage.location import DataLocation
 from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, write_kite_config
 from g6_pipeline_tests.fakes.kite_server import KiteServerHandle, kite_server
 from g6_pipeline_tests.fakes.servers import Server
@@ -74,7 +77,7 @@ def pushed_circuit(pushgateway: Server) -> set[str]:
 
 def age_state(data: Path, seconds: float) -> None:
     """Move the kept breaker's opening `seconds` into the past, as if that much time had gone by."""
-    path = data / "_state" / "provider.json"
+    path = Path(DataLocation(data).provider_state_file().path)
     state = json.loads(path.read_text())
     state["breaker"]["opened_at"] -= seconds
     path.write_text(json.dumps(state))
@@ -132,3 +135,25 @@ def test_outage_opens_the_circuit_across_runs_and_the_sensor_waits(
     assert launch(config, fifth.run_requests[0]).success
     assert circuit_in_status(data) == "closed"
     assert pushed_circuit(pushgateway) == {"closed"}
+
+
+@pytest.mark.parametrize(("opened_ago", "requested"), [(10.0, False), (RESET_SECONDS + 1, True), (None, True)])
+def test_the_sensor_reads_the_kept_circuit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, opened_ago: float | None, requested: bool
+) -> None:
+    config = write_kite_config(tmp_path, "http://127.0.0.1:9")
+    platform = json.loads((config / "platform_config.json").read_text())
+    platform["kite"].update(circuit_breaker_failures=FAILURES_TO_OPEN, circuit_breaker_reset_seconds=RESET_SECONDS)
+    (config / "platform_config.json").write_text(json.dumps(platform))
+    opened = None if opened_ago is None else time.time() - opened_ago
+    state = {"schema": "g6.provider_state.v1", "provider": "kite", "centres": [],
+             "breaker": {"failures": FAILURES_TO_OPEN if opened else 2, "opened_at": opened}}
+    path = Path(DataLocation(tmp_path / "data").provider_state_file().path)
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(state))
+    result = tick(config, FIRST, None, monkeypatch)
+    if requested:
+        assert isinstance(result, dg.SensorResult) and result.run_requests
+    else:
+        assert isinstance(result, dg.SkipReason)
+        assert re.search(r"provider circuit open after 3 consecutive failures; next try in 5\d\d s", result.skip_message or "")
