@@ -45,7 +45,7 @@ class MinuteRun:
 
     minute: float
     created: float
-    dequeued: float | None
+    starting: float | None
     started: float
     finished: float
     on_disk: float | None
@@ -124,10 +124,10 @@ def finished_runs(home: Path, data: Path) -> list[MinuteRun]:
             minute = datetime.fromisoformat(record.dagster_run.tags[MINUTE_TAG])
             if record.start_time is None or record.end_time is None:
                 continue
-            dequeued = instance.all_logs(record.dagster_run.run_id, of_type=dg.DagsterEventType.RUN_DEQUEUED)
+            starting = instance.all_logs(record.dagster_run.run_id, of_type=dg.DagsterEventType.RUN_STARTING)
             out.append(MinuteRun(
                 minute.timestamp(), record.create_timestamp.timestamp(),
-                dequeued[0].timestamp if dequeued else None, record.start_time, record.end_time,
+                starting[0].timestamp if starting else None, record.start_time, record.end_time,
                 on_disk_at(data, minute),
             ))
     return out
@@ -169,11 +169,14 @@ def median(values: list[float]) -> str:
 
 def report(done: list[MinuteRun], env: dict[str, str]) -> None:
     """Print the four medians and the import-time ratio."""
+    for r in done:
+        print(f"  run of {datetime.fromtimestamp(r.minute):%H:%M}: created +{r.created - r.minute:.2f} s, "
+              f"START +{r.started - r.minute:.2f} s, finished +{r.finished - r.minute:.2f} s", file=sys.stderr)
     print(f"sensor-launched minute runs measured: {len(done)}")
     print(f"minute start → run created : {median([r.created - r.minute for r in done])}")
     print(f"run created  → START       : {median([r.started - r.created for r in done])}")
-    print(f"  created    → dequeued    : {median([r.dequeued - r.created for r in done if r.dequeued])}")
-    print(f"  dequeued   → START       : {median([r.started - r.dequeued for r in done if r.dequeued])}")
+    print(f"  created    → STARTING    : {median([r.starting - r.created for r in done if r.starting])}")
+    print(f"  STARTING   → START       : {median([r.started - r.starting for r in done if r.starting])}")
     print(f"START        → finished    : {median([r.finished - r.started for r in done])}")
     print(f"run created  → finished    : {median([r.finished - r.created for r in done])}")
     print(f"minute start → Parquet     : {median([r.on_disk - r.minute for r in done if r.on_disk])}")

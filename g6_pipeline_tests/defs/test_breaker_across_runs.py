@@ -44,11 +44,15 @@ def outage(tmp_path: Path, pushgateway: Server) -> Iterator[tuple[Path, KiteServ
         yield config, server
 
 
-def tick(config: Path, now: datetime, cursor: str | None, monkeypatch: pytest.MonkeyPatch):
+def tick(
+    config: Path, now: datetime, cursor: str | None, monkeypatch: pytest.MonkeyPatch
+) -> dg.SensorResult | dg.SkipReason:
     """One evaluation of the minute sensor at `now`, as the daemon would make it."""
     monkeypatch.setattr(sensor_module, "now_ist", lambda: now)
     context = dg.build_sensor_context(cursor=cursor, resources={"g6": G6Resource(config_dir=str(config))})
-    return minute_sensor(context)
+    result = minute_sensor(context)
+    assert isinstance(result, (dg.SensorResult, dg.SkipReason))
+    return result
 
 
 def launch(config: Path, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
