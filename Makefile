@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: run materialize test test-fast lint system-deps bench clean
+.PHONY: run materialize test test-fast lint system-deps bench bench-latency clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -52,6 +52,10 @@ test-fast: $(VENV)/.installed-dev lint
 
 bench: $(VENV)/.installed-dev
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; PYTHONPATH=. $(BIN)/python "$$script" || exit 1; done
+
+# sensor-launched minute runs under `dagster dev` as `make run` starts it: four latency medians (~7 minutes)
+bench-latency: $(VENV)/.installed
+	PYTHONPATH=. $(BIN)/python benchmarks/bench_minute_latency.py --runs 5
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -3,23 +3,34 @@
 `ProcessSetup` is what every G6 process needs (settings, market calendar, data location, sinks); a
 `Collector` adds the provider and the publishers of a collection process. A process builds its setup once
 (the Dagster resource, a CLI command, a backfill worker) and passes it to everything it calls.
+
+Every minute run is a process of its own, so what the configured provider learns across minutes (its
+circuit breaker and the strike-window centre per index and expiry) is kept in
+`DataLocation.provider_state_file()`: loaded when the collector is built, saved after every cycle.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.report import CycleReport
-from g6_pipeline.providers import Provider, make_provider
+from g6_pipeline.providers import ChainProvider, Provider, make_provider
+from g6_pipeline.providers.resilience import CircuitBreaker
 from g6_pipeline.settings import LoadedSettings, Settings
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.sink import Sink
 
+log = logging.getLogger(__name__)
 Publisher = Callable[[CycleReport], None]
+PROVIDER_STATE_SCHEMA = "g6.provider_state.v1"
 
 
 @dataclass(frozen=True)
@@ -56,12 +67,21 @@ class Collector:
 
     @classmethod
     def from_setup(cls, setup: ProcessSetup, *, provider: Provider | None = None) -> Collector:
-        """Add the configured provider (or the given one) and the publishers to a process's setup."""
+        """Add the configured provider (or the given one) and the publishers to a process's setup.
+
+        The configured provider starts from the state the last run kept, and keeps its own after every cycle;
+        a given provider (a test's, a backfill's) neither reads nor writes that state.
+        """
         settings = setup.settings
-        chosen = provider or make_provider(
-            settings, cache_dir=instrument_cache_dir(setup.location), calendar=setup.calendar
-        )
-        return cls(setup=setup, provider=chosen, publishers=build_publishers(settings))
+        if provider is not None:
+            return cls(setup=setup, provider=provider, publishers=build_publishers(settings))
+        chosen = make_provider(settings, cache_dir=instrument_cache_dir(setup.location), calendar=setup.calendar)
+        load_provider_state(chosen, setup.location)
+
+        def keep_state(report: CycleReport) -> None:
+            save_provider_state(chosen, setup.location, report.minute.date())
+
+        return cls(setup=setup, provider=chosen, publishers=[("provider state", keep_state), *build_publishers(settings)])
 
     @classmethod
     def from_settings(cls, loaded: LoadedSettings, *, provider: Provider | None = None) -> Collector:
@@ -125,3 +145,70 @@ def build_publishers(settings: Settings) -> list[tuple[str, Publisher]]:
         publish(report, settings)
 
     return [("metrics", metrics), ("live status", live_status)]
+
+
+def breaker_of(provider: Provider) -> CircuitBreaker | None:
+    """The circuit breaker of a provider's quote source, when it has one (Kite does; the simulations do not)."""
+    breaker = getattr(getattr(provider, "source", None), "breaker", None)
+    return breaker if isinstance(breaker, CircuitBreaker) else None
+
+
+def read_provider_state(location: DataLocation, provider: str) -> dict[str, Any]:
+    """The state the last run of `provider` kept; empty when there is none, it is unreadable, or of another provider."""
+    path = location.provider_state_file()
+    try:
+        saved = json.loads(location.read_bytes(path))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring the unreadable provider state %s: %s", path, exc)
+        return {}
+    if not isinstance(saved, dict) or saved.get("schema") != PROVIDER_STATE_SCHEMA or saved.get("provider") != provider:
+        return {}
+    return saved
+
+
+def load_provider_state(provider: Provider, location: DataLocation) -> None:
+    """Start the provider's breaker and strike-window centres from the state its last run kept."""
+    saved = read_provider_state(location, provider.name)
+    breaker = breaker_of(provider)
+    if breaker is not None and isinstance(saved.get("breaker"), dict):
+        breaker.restore(saved["breaker"])
+    if isinstance(provider, ChainProvider):
+        centres = {}
+        for item in saved.get("centres") or []:
+            try:
+                centres[(str(item["index"]), date.fromisoformat(item["expiry"]))] = float(item["centre"])
+            except (KeyError, TypeError, ValueError):
+                continue
+        provider.restore_centres(centres)
+
+
+def save_provider_state(provider: Provider, location: DataLocation, today: date) -> None:
+    """Keep the provider's breaker and the centres of expiries from `today` on, atomically, for the next run."""
+    breaker = breaker_of(provider)
+    centres = provider.centres() if isinstance(provider, ChainProvider) else {}
+    state = {
+        "schema": PROVIDER_STATE_SCHEMA,
+        "provider": provider.name,
+        "saved_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "breaker": breaker.export() if breaker is not None else None,
+        "centres": [
+            {"index": index, "expiry": expiry.isoformat(), "centre": centre}
+            for (index, expiry), centre in sorted(centres.items())
+            if expiry >= today
+        ],
+    }
+    location.write_atomic(location.provider_state_file(), json.dumps(state, indent=1).encode(), durable=False)
+
+
+def saved_circuit(setup: ProcessSetup) -> CircuitBreaker | None:
+    """The configured provider's circuit breaker as its last run left it (Kite only), for the minute sensor."""
+    if setup.settings.provider != "kite":
+        return None
+    saved = read_provider_state(setup.location, "kite").get("breaker")
+    kite = setup.settings.kite
+    breaker = CircuitBreaker(kite.circuit_breaker_failures, kite.circuit_breaker_reset_seconds)
+    if isinstance(saved, dict):
+        breaker.restore(saved)
+    return breaker

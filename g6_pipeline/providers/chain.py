@@ -357,3 +357,11 @@ class ChainProvider:
             fwd = strike_window_centre(both, price[calls[ci[at_c]]], price[puts[pi[at_p]]])
             if math.isfinite(fwd):
                 self._centres[(name, exp)] = fwd
+
+    def centres(self) -> dict[tuple[str, date], float]:
+        """The strike-window centre per (index, expiry) the next fetch starts from (kept between runs by callers)."""
+        return dict(self._centres)
+
+    def restore_centres(self, centres: Mapping[tuple[str, date], float]) -> None:
+        """Start the strike windows from the centres an earlier process kept (`centres`)."""
+        self._centres.update(centres)

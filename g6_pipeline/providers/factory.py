@@ -8,7 +8,6 @@ from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.instruments import InstrumentCache
 from g6_pipeline.providers.base import Provider
 from g6_pipeline.providers.chain import ChainProvider
-from g6_pipeline.providers.kite import KiteSource
 from g6_pipeline.providers.kite_token import TokenStore
 from g6_pipeline.providers.sources import MockSource, SyntheticSource
 from g6_pipeline.providers.synthetic import SyntheticMarket
@@ -28,6 +27,8 @@ def make_provider(settings: Settings, cache_dir: Path, calendar: MarketCalendar)
     if settings.provider == "mock":
         return ChainProvider("mock", MockSource())
     if settings.provider == "kite":
+        from g6_pipeline.providers.kite import KiteSource  # kiteconnect (and twisted) only when Kite is used
+
         source = KiteSource(settings.kite, TokenStore(settings.kite.token_file))
         return ChainProvider("kite", source, cache=InstrumentCache(cache_dir))
     raise ValueError(f"unknown provider {settings.provider!r}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from g6_pipeline.core.report import CircuitState
 from g6_pipeline.providers.base import CircuitOpenError
@@ -20,10 +21,17 @@ def backoff_delay(attempt: int, base: float, cap: float = 30.0, rng: random.Rand
 class CircuitBreaker:
     """Opens after `threshold` consecutive failures; after `reset_seconds` lets one trial call through."""
 
-    def __init__(self, threshold: int, reset_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        threshold: int,
+        reset_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
         self.threshold = threshold
         self.reset_seconds = reset_seconds
         self._clock = clock
+        self._wall = wall
         self.failures = 0
         self._opened_at: float | None = None
 
@@ -37,11 +45,7 @@ class CircuitBreaker:
     def check(self, what: str = "provider") -> None:
         """Raise `CircuitOpenError` while the breaker is open."""
         if self.state == "open":
-            assert self._opened_at is not None
-            left = self.reset_seconds - (self._clock() - self._opened_at)
-            raise CircuitOpenError(
-                f"{what} circuit open after {self.failures} consecutive failures; next try in {left:.0f} s"
-            )
+            raise CircuitOpenError(f"{what} {self.describe()}")
 
     def success(self) -> None:
         """A call succeeded: close the breaker."""
@@ -54,3 +58,29 @@ class CircuitBreaker:
         self.failures += 1
         if trial or self.failures >= self.threshold:
             self._opened_at = self._clock()
+
+    def export(self) -> dict[str, Any]:
+        """The consecutive failures and when the breaker opened (epoch seconds, or None), for a later process."""
+        opened = None if self._opened_at is None else self._wall() - (self._clock() - self._opened_at)
+        return {"failures": self.failures, "opened_at": opened}
+
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        """Take over the counters of `export` from an earlier process (an opening in the future is taken as now)."""
+        failures, opened = saved.get("failures"), saved.get("opened_at")
+        self.failures = failures if isinstance(failures, int) and failures >= 0 else 0
+        if isinstance(opened, (int, float)) and not isinstance(opened, bool):
+            age = max(0.0, self._wall() - float(opened))
+            self._opened_at = self._clock() - age
+        else:
+            self._opened_at = None
+
+    def describe(self) -> str:
+        """One line for a user: the state, the failures behind it and, while open, when the next try comes."""
+        state = self.state
+        if state == "closed":
+            return f"circuit closed ({self.failures} consecutive failures)"
+        assert self._opened_at is not None
+        if state == "half_open":
+            return f"circuit half-open after {self.failures} consecutive failures; the next call is a trial"
+        left = self.reset_seconds - (self._clock() - self._opened_at)
+        return f"circuit open after {self.failures} consecutive failures; next try in {left:.0f} s"

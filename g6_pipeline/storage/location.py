@@ -188,6 +188,10 @@ class DataLocation:
         """`runtime_status.json`: the live status of the last collection cycle (local data directory only)."""
         return self.root / "runtime_status.json"
 
+    def provider_state_file(self) -> UPath:
+        """`_state/provider.json`: the provider's circuit breaker and strike-window centres, kept between runs."""
+        return self.root.joinpath("_state", "provider.json")
+
     def probe_file(self) -> UPath:
         """`.g6-diagnose-probe`: the hidden file `g6 diagnose` writes and removes to prove the directory writable."""
         return self.root / PROBE_NAME

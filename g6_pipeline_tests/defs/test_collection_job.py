@@ -38,7 +38,7 @@ def test_definitions_load() -> None:
     assert {"collection_job", "seal_day_job", "weekday_master_job", "retention_job"} <= {
         job.name for job in repo.get_all_jobs()
     }
-    assert repo.get_sensor_def("minute_sensor").minimum_interval_seconds == 15
+    assert repo.get_sensor_def("minute_sensor").minimum_interval_seconds == 5
     assert {key.to_user_string() for key in repo.asset_graph.get_all_asset_keys()} >= {
         "option_chain_daily", "overview_daily", "weekday_master"
     }
