@@ -77,7 +77,7 @@ def test_sensor_runs_and_weekday_master_backfill_through_graphql(tmp_path: Path)
     data = tmp_path / "data"
     config = make_config(tmp_path / "config", data)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("G6_", "KITE_", "DAGSTER_"))}
-    env.update(DAGSTER_HOME=str(home), G6_CONFIG_DIR=str(config), PYTHONPATH=str(REPO))
+    env.update(DAGSTER_HOME=str(home), G6_CONFIG_DIR=str(config), PYTHONPATH=str(REPO), G6_HISTORY_START=BACKFILL_DAYS[0])
     workspace = REPO / "workspace.yaml"
     logs = [tmp_path / "daemon.log", tmp_path / "webserver.log"]
 
