@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 import requests
 
@@ -77,10 +78,12 @@ def test_sensor_runs_and_weekday_master_backfill_through_graphql(tmp_path: Path)
     data = tmp_path / "data"
     config = make_config(tmp_path / "config", data)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("G6_", "KITE_", "DAGSTER_"))}
-    env.update(DAGSTER_HOME=str(home), G6_CONFIG_DIR=str(config), PYTHONPATH=str(REPO))
+    env.update(DAGSTER_HOME=str(home), G6_CONFIG_DIR=str(config), PYTHONPATH=str(REPO), G6_HISTORY_START=BACKFILL_DAYS[0])
     workspace = REPO / "workspace.yaml"
     logs = [tmp_path / "daemon.log", tmp_path / "webserver.log"]
 
+    with dg.DagsterInstance.from_config(str(home)):
+        pass  # create the SQLite storage once, so the daemon and the webserver do not race to create it
     with daemon(workspace, env, logs[0]), webserver(workspace, env, logs[1]) as url:
         def collection_runs() -> list[dict[str, Any]]:
             results = graphql(url, RUNS)["runsOrError"]["results"]

@@ -1,6 +1,6 @@
 """The minute collection job: fetch → analytics → write → publish, in one process, one run per minute."""
 
-
+import logging
 from datetime import datetime
 
 import dagster as dg
@@ -14,7 +14,10 @@ from g6_pipeline.collection.cycle import (
     write_step,
 )
 from g6_pipeline.collection.run_tags import COLLECTION_RUN_TAGS
+from g6_pipeline.defs.daily.minutes import minute_materializations
 from g6_pipeline.defs.resources import G6Resource
+
+log = logging.getLogger(__name__)
 
 CYCLE_STATE_IO = "cycle_state_io_manager"
 """The ops hand the cycle state to each other in memory (a run is one process), never pickled to storage."""
@@ -52,10 +55,16 @@ def compute_analytics(context: dg.OpExecutionContext, state: CycleState, g6: G6R
     return state
 
 
-@dg.op(out=IN_MEMORY, description="Write Parquet, classic CSV and (when configured) InfluxDB.")
+@dg.op(
+    out=IN_MEMORY,
+    description="Write Parquet, classic CSV and (when configured) InfluxDB; report the minute partitions written.",
+)
 def write_sinks(context: dg.OpExecutionContext, state: CycleState, g6: G6Resource) -> CycleState:
-    """Write step."""
-    state = write_step(g6.collector(), state)
+    """Write step; reports an `option_chain_minutes` materialization per (day, index) written to Parquet."""
+    collector = g6.collector()
+    state = write_step(collector, state)
+    for materialization in minute_materializations(state, collector.location, collector.calendar):
+        context.log_event(materialization)
     context.add_output_metadata(
         {s.sink: dg.MetadataValue.text(s.error or f"{s.rows} rows, {s.bytes} bytes") for s in state.sinks}
     )
@@ -75,6 +84,12 @@ def publish_cycle(context: dg.OpExecutionContext, state: CycleState, g6: G6Resou
                  for n, o in report.indices.items()}
             ),
         }
+    )
+    collected = [n for n, o in report.indices.items() if o.status != "failed"]
+    log.info(
+        "minute %s: %d of %d indices collected (%s) in %.2f s",
+        report.minute.strftime("%H:%M"), len(collected), len(report.indices), ", ".join(collected) or "none",
+        report.duration_seconds,
     )
     if report.error or (report.indices and report.success_rate == 0.0):
         raise dg.Failure(description=report.error or "no index could be collected", allow_retries=False)

@@ -3,6 +3,7 @@
 
 from collections import Counter
 from datetime import date
+from typing import Any
 
 import dagster as dg
 
@@ -12,51 +13,72 @@ from g6_pipeline.collection.backfill import (
     generate_synthetic_day,
     has_stored_day,
 )
-from g6_pipeline.daily.quality import CheckResult, completeness, duplicates, iv_coverage, static_arbitrage
+from g6_pipeline.collection.components import ProcessSetup
+from g6_pipeline.defs.daily.checks import (
+    CHAIN_CHECK_SPECS,
+    MASTER_CHECK_SPECS,
+    chain_check_results,
+    master_check_result,
+    quality_checks,
+)
+from g6_pipeline.defs.daily.metadata import (
+    OPTION_TABLE_SCHEMA,
+    OVERVIEW_TABLE_SCHEMA,
+    OWNERS,
+    TAGS,
+    close_of_day,
+    closing_chain_preview,
+    table_metadata,
+)
+from g6_pipeline.defs.daily.minutes import option_chain_minutes
 from g6_pipeline.defs.daily.partitions import DATE_DIMENSION, DAY_BY_INDEX, TRADING_DAYS, day_and_index
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.metrics import push_asset_check, push_weekday_master
-from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.reader import read_chain
 from g6_pipeline.storage.seal import seal_day, seal_overview
 
-QUALITY_CHECKS = {
-    "completeness": "Every session minute was collected.",
-    "no_duplicates": "No (minute, instrument) row appears twice.",
-    "iv_coverage": "At least 90% of quoted legs have a finite implied volatility.",
-    "static_arbitrage": "No call-spread, butterfly or put-call-parity violation beyond the quoted spread.",
-}
-CHECK_SPECS = [
-    dg.AssetCheckSpec(name=name, asset="option_chain_daily", description=description)
-    for name, description in QUALITY_CHECKS.items()
-]
+
+def require_stored_day(setup: ProcessSetup, day: date, index: str) -> None:
+    """Fail at once, before any work, when (day, index) has no stored data and the provider cannot make it."""
+    provider = setup.settings.provider
+    if provider == "synthetic" or has_stored_day(setup.location, day, index):
+        return
+    raise dg.Failure(
+        description=(
+            f"{index} {day:%a %Y-%m-%d}: no option data is stored for this day, and provider '{provider}' "
+            "cannot generate it (it collects live minutes only; only the synthetic provider generates past "
+            "days). Collect the day during its session, or set storage.history_start after it."
+        ),
+        allow_retries=False,
+    )
 
 
-def quality_checks(location: DataLocation, day: date, index: str, expected: int, rate: float) -> dict[str, CheckResult]:
-    """Run the four data-quality checks over the sealed day."""
-    options = read_chain(location, day, index)
-    return {
-        "completeness": completeness(options, expected),
-        "no_duplicates": duplicates(options),
-        "iv_coverage": iv_coverage(options),
-        "static_arbitrage": static_arbitrage(options, rate),
-    }
+def _close_metadata(setup: ProcessSetup, day: date, index: str) -> dict[str, Any]:
+    """Close-of-day numbers of the index's nearest configured expiry tag."""
+    tag = setup.settings.indices[index].expiry_tags[0]  # type: ignore[index]
+    return close_of_day(setup.location, day, index, tag)
 
 
 @dg.asset(
     partitions_def=DAY_BY_INDEX,
-    check_specs=CHECK_SPECS,
+    deps=[option_chain_minutes],
+    check_specs=CHAIN_CHECK_SPECS,
     group_name="daily",
     kinds={"parquet"},
+    owners=OWNERS,
+    tags=TAGS,
+    metadata={"dagster/column_schema": OPTION_TABLE_SCHEMA},
     description=(
-        "One trading day of one index's option chain: the minute slices compacted into the day's Parquet "
-        "file and verified. With the synthetic provider a day with no slices is generated whole."
+        "One trading day of one index's option chain, sealed: the day's minute slices compacted into one "
+        "verified Parquet file. One row per option leg (expiry, strike, CE/PE) per session minute, with "
+        "quote, OI, implied volatility and Greeks. With the synthetic provider a day with no slices is "
+        "generated whole; with Kite a day that was not collected cannot be materialized."
     ),
 )
 def option_chain_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.MaterializeResult:
     """Seal (day, index); report completeness, duplicates, IV coverage and static-arbitrage checks."""
     day, index = day_and_index(context.partition_key)
     setup = g6.setup()
+    require_stored_day(setup, day, index)
     location, settings = setup.location, setup.settings
     if settings.provider == "synthetic" and not has_stored_day(location, day, index):
         generate_synthetic_day(setup, day, [index])
@@ -66,8 +88,10 @@ def option_chain_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.
     checks = quality_checks(location, day, index, expected, settings.analytics.risk_free_rate)
     for name, result in checks.items():
         push_asset_check(name, index, result.passed, settings)
+    tag = settings.indices[index].expiry_tags[0]  # type: ignore[index]
     return dg.MaterializeResult(
         metadata={
+            **table_metadata(report.rows, OPTION_TABLE_SCHEMA),
             "rows": report.rows,
             "minutes_collected": report.minutes_collected,
             "minutes_expected": report.minutes_expected,
@@ -76,17 +100,10 @@ def option_chain_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.
             "slices_merged": report.slices_merged,
             "sources": ", ".join(report.sources),
             "path": dg.MetadataValue.path(report.path),
+            **_close_metadata(setup, day, index),
+            "closing_chain": closing_chain_preview(location, day, index, tag),
         },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name=name,
-                passed=result.passed,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=result.description,
-                metadata={"value": float(result.value), **{k: float(v) for k, v in result.details.items()}},
-            )
-            for name, result in checks.items()
-        ],
+        check_results=chain_check_results(checks),
     )
 
 
@@ -95,21 +112,32 @@ def option_chain_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.
     deps=[option_chain_daily],
     group_name="daily",
     kinds={"parquet"},
-    description="One trading day of one index's per-minute overview (PCR, max pain, straddle, ATM IV, masks).",
+    owners=OWNERS,
+    tags=TAGS,
+    metadata={"dagster/column_schema": OVERVIEW_TABLE_SCHEMA},
+    description=(
+        "One trading day of one index's overview, sealed: one row per session minute with the index price, "
+        "and per expiry tag the PCR, max pain, ATM straddle, ATM IV, 25-delta risk reversal and butterfly, "
+        "plus which expiries and legs were collected."
+    ),
 )
 def overview_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.MaterializeResult:
     """Compact the overview slices of (day, index)."""
     day, index = day_and_index(context.partition_key)
-    expected = len(g6.calendar().session_minutes(day))
-    compression = g6.loaded().settings.storage.parquet_compression
-    report = seal_overview(g6.location(), day, index, expected_minutes=expected, compression=compression)
+    setup = g6.setup()
+    require_stored_day(setup, day, index)
+    expected = len(setup.calendar.session_minutes(day))
+    compression = setup.settings.storage.parquet_compression
+    report = seal_overview(setup.location, day, index, expected_minutes=expected, compression=compression)
     return dg.MaterializeResult(
         metadata={
+            **table_metadata(report.rows, OVERVIEW_TABLE_SCHEMA),
             "rows": report.rows,
             "minutes_expected": expected,
             "missing_legs": report.missing_legs_total if report.missing_legs_total is not None else -1,
             "file_bytes": report.file_bytes,
             "path": dg.MetadataValue.path(report.path),
+            **_close_metadata(setup, day, index),
         }
     )
 
@@ -122,13 +150,17 @@ def overview_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.Mate
             partition_mapping=dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name=DATE_DIMENSION),
         )
     ],
+    check_specs=MASTER_CHECK_SPECS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="daily",
     kinds={"csv"},
+    owners=OWNERS,
+    tags=TAGS,
     description=(
         "Per-weekday, per-time-of-day running means and EMAs of every series (the original's weekday master), "
-        "for all enabled indices. Idempotent: any set of days, in any order, gives the same files. With the "
-        "synthetic provider, days with no stored data are generated whole first."
+        "for all enabled indices: one CSV per (index, expiry tag, strike offset, weekday), one row per time "
+        "of day. Idempotent: any set of days, in any order, gives the same files. With the synthetic "
+        "provider, days with no stored data are generated whole first."
     ),
 )
 def weekday_master(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.MaterializeResult:
@@ -146,18 +178,19 @@ def weekday_master(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.Mate
     for index, index_reports in by_index.items():
         severities: Counter[str] = Counter()
         for report in index_reports:
-            reports.append(report.as_dict())
+            reports.append(report)
             day_severities: Counter[str] = Counter(issue.severity for issue in report.issues)
             severities.update(day_severities)
             summary: dict[str, object] = {"rows": report.rows, "days_folded": len(report.days_folded)}
             summary.update(day_severities)
             per_index.setdefault(index, {})[report.day.isoformat()] = summary
         push_weekday_master(index, sum(r.rows for r in index_reports), severities, settings)
-    critical = sum(1 for r in reports if not r["ok"])
     return dg.MaterializeResult(
         metadata={
             "days": dg.MetadataValue.json([d.isoformat() for d in days]),
-            "partitions_with_critical_issues": critical,
+            "partitions_with_critical_issues": sum(1 for r in reports if not r.ok),
+            "master_rows": sum(r.master_rows for r in reports),
             "quality": dg.MetadataValue.json(per_index),
-        }
+        },
+        check_results=[master_check_result(reports)],
     )

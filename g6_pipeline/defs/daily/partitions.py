@@ -1,4 +1,4 @@
-"""Daily partitions: one per trading day (Asia/Kolkata) from the holiday file, times one per index."""
+"""Daily partitions: one per trading day (Asia/Kolkata) from `storage.history_start` to today, times one per index."""
 
 from __future__ import annotations
 
@@ -6,19 +6,30 @@ from datetime import date, datetime, timedelta
 
 import dagster as dg
 
+from g6_pipeline.collection.components import ProcessSetup
 from g6_pipeline.core.calendar import MarketCalendar
-from g6_pipeline.core.clock import IST, MARKET_TZ_NAME
+from g6_pipeline.core.clock import IST, MARKET_TZ_NAME, now_ist
 from g6_pipeline.defs.resources import process_setup
 from g6_pipeline.settings.model import default_indices
+from g6_pipeline.storage.parquet import OPTIONS
 
-PARTITION_START = date(2025, 1, 1)
 INDEX_DIMENSION = "index"
 DATE_DIMENSION = "date"
 
 
-def trading_day_partitions(calendar: MarketCalendar) -> dg.DailyPartitionsDefinition:
-    """Every trading day the holiday file covers, today included (the day is sealed after the close)."""
-    first = max(PARTITION_START, date(min(calendar.years), 1, 1))
+def history_start(setup: ProcessSetup, today: date | None = None) -> date:
+    """The first daily partition: `storage.history_start`, else the first trading day with stored option data,
+    else today, so that a new installation shows only days that can exist."""
+    configured = setup.settings.storage.history_start
+    if configured is not None:
+        return configured
+    stored = [d for d in setup.location.table_days(OPTIONS) if setup.calendar.is_trading_day(d)]
+    return stored[0] if stored else (today or now_ist().date())
+
+
+def trading_day_partitions(calendar: MarketCalendar, start: date) -> dg.DailyPartitionsDefinition:
+    """Every trading day from `start` that the holiday file covers, today included (sealed after the close)."""
+    first = max(start, date(min(calendar.years), 1, 1))
     last = date(max(calendar.years), 12, 31)
     exclusions = []
     day = first
@@ -38,7 +49,7 @@ def trading_day_partitions(calendar: MarketCalendar) -> dg.DailyPartitionsDefini
 def _load() -> tuple[dg.DailyPartitionsDefinition, list[str]]:
     setup = process_setup()
     names = list(setup.settings.enabled_indices) or list(default_indices())
-    return trading_day_partitions(setup.calendar), names
+    return trading_day_partitions(setup.calendar, history_start(setup)), names
 
 
 TRADING_DAYS, INDEX_NAMES = _load()
@@ -50,6 +61,11 @@ def day_and_index(key: dg.MultiPartitionKey | str) -> tuple[date, str]:
     """The (trading day, index) of a `date|index` partition key."""
     keys = key.keys_by_dimension if isinstance(key, dg.MultiPartitionKey) else _split(key)
     return date.fromisoformat(keys[DATE_DIMENSION]), keys[INDEX_DIMENSION]
+
+
+def partition_of(day: date, index: str) -> dg.MultiPartitionKey:
+    """The `date|index` partition key of (trading day, index)."""
+    return dg.MultiPartitionKey({DATE_DIMENSION: day.isoformat(), INDEX_DIMENSION: index})
 
 
 def _split(key: str) -> dict[str, str]:

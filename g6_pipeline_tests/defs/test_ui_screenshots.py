@@ -1,0 +1,111 @@
+"""The Dagster UI as a user sees it, in headless Chromium against a real dagster-webserver: the asset graph with
+the minute asset, a daily asset's plotted metadata, and a minute run's event log with G6's own lines.
+
+Screenshots are saved under `test-artifacts/`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from playwright.sync_api import sync_playwright
+
+from g6_pipeline.core.clock import IST
+from g6_pipeline.defs.collection.job import COLLECTION_RESOURCES, MinuteConfig, collection_job
+from g6_pipeline.defs.daily.assets import option_chain_daily
+from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline_tests.defs.test_weekday_master_asset import small_config
+from g6_pipeline_tests.deploy.services import webserver
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path(os.environ.get("G6_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+MINUTE = datetime(2026, 11, 23, 10, 15, tzinfo=IST)
+DAYS = ["2026-11-18", "2026-11-19", "2026-11-20"]
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: run scripts/install-browser.sh (as root) to install Debian chromium")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def populate(home: Path, g6: G6Resource) -> str:
+    """Three minute runs and three sealed days in the instance at `home`; the last minute run's id."""
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run_id = ""
+        for k in range(3):
+            result = collection_job.execute_in_process(
+                run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=(MINUTE + timedelta(minutes=k))
+                                                                          .isoformat())}),
+                instance=instance, resources={"g6": g6, **COLLECTION_RESOURCES},
+            )
+            assert result.success
+            run_id = result.run_id
+        for day in DAYS:
+            key = dg.MultiPartitionKey({"date": day, "index": "NIFTY"})
+            assert dg.materialize([option_chain_daily], instance=instance, resources={"g6": g6},
+                                  partition_key=key).success
+    return run_id
+
+
+def shoot(page: Any, url: str | None, name: str, text: str) -> str:
+    """Open `url` (None: stay), wait until `text` is shown, save a full-page screenshot; return the page's text."""
+    if url is not None:
+        page.goto(url)
+    try:
+        page.get_by_text(text).first.wait_for(timeout=60_000)
+        page.wait_for_timeout(3_000)  # let the graph layout and plots settle before the picture
+    finally:
+        page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    return str(page.inner_text("body"))
+
+
+def test_asset_graph_plots_and_run_logs_in_chromium(tmp_path: Path, browser: Any) -> None:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    g6, _ = small_config(tmp_path)
+    config = Path(g6.config_dir)
+    run_id = populate(home, g6)
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("G6_", "KITE_", "DAGSTER_"))}
+    env.update(DAGSTER_HOME=str(home), G6_CONFIG_DIR=str(config), PYTHONPATH=str(REPO),
+               G6_HISTORY_START=DAYS[0])
+    ARTIFACTS.mkdir(exist_ok=True)
+    with webserver(REPO / "workspace.yaml", env, tmp_path / "webserver.log") as url:
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.goto(f"{url}/runs")
+        skip = page.get_by_role("button", name="Skip")  # the first visit's newsletter dialog
+        skip.wait_for(timeout=60_000)
+        skip.click()
+        graph = shoot(page, f"{url}/assets/option_chain_daily?view=lineage", "dagster-asset-graph.png",
+                      "option_chain_minutes")
+        assert all(name in graph for name in ("option_chain_daily", "overview_daily", "weekday_master"))
+        page.set_viewport_size({"width": 1600, "height": 2400})
+        page.goto(f"{url}/assets/option_chain_daily?view=overview")
+        page.get_by_role("button", name="Plots").first.click(timeout=60_000)
+        page.get_by_role("button", name="Partitions").first.click(timeout=60_000)
+        plots = shoot(page, None, "dagster-asset-plots.png", "close_straddle")
+        assert "close_pcr" in plots and "close_atm_iv" in plots and "close_max_pain" in plots
+        page.set_viewport_size({"width": 1600, "height": 1000})
+        logs = shoot(page, f"{url}/runs/{run_id}", "dagster-run-event-log.png", "indices collected")
+        assert "minute 10:17: 1 of 1 indices collected (NIFTY)" in logs
+    for name in ("dagster-asset-graph.png", "dagster-asset-plots.png", "dagster-run-event-log.png"):
+        assert (ARTIFACTS / name).stat().st_size > 10_000
