@@ -168,6 +168,10 @@ def read_provider_state(location: DataLocation, provider: str) -> dict[str, Any]
     return saved
 
 
+WINDOW_FIELDS = ("centre", "total_vol")
+"""What the provider state keeps per (index, expiry) for the next run's strike windows."""
+
+
 def load_provider_state(provider: Provider, location: DataLocation) -> None:
     """Start the provider's breaker and strike-window centres from the state its last run kept."""
     saved = read_provider_state(location, provider.name)
@@ -175,27 +179,32 @@ def load_provider_state(provider: Provider, location: DataLocation) -> None:
     if breaker is not None and isinstance(saved.get("breaker"), dict):
         breaker.restore(saved["breaker"])
     if isinstance(provider, ChainProvider):
-        centres = {}
+        state: dict[str, dict[tuple[str, date], float]] = {name: {} for name in WINDOW_FIELDS}
         for item in saved.get("centres") or []:
             try:
-                centres[(str(item["index"]), date.fromisoformat(item["expiry"]))] = float(item["centre"])
+                key = (str(item["index"]), date.fromisoformat(item["expiry"]))
+                for name in WINDOW_FIELDS:
+                    if item.get(name) is not None:
+                        state[name][key] = float(item[name])
             except (KeyError, TypeError, ValueError):
                 continue
-        provider.restore_centres(centres)
+        provider.restore_window_state(state)
 
 
 def save_provider_state(provider: Provider, location: DataLocation, today: date) -> None:
     """Keep the provider's breaker and the centres of expiries from `today` on, atomically, for the next run."""
     breaker = breaker_of(provider)
-    centres = provider.centres() if isinstance(provider, ChainProvider) else {}
+    window = provider.window_state() if isinstance(provider, ChainProvider) else {}
+    keys = sorted({key for values in window.values() for key in values})
     state = {
         "schema": PROVIDER_STATE_SCHEMA,
         "provider": provider.name,
         "saved_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "breaker": breaker.export() if breaker is not None else None,
         "centres": [
-            {"index": index, "expiry": expiry.isoformat(), "centre": centre}
-            for (index, expiry), centre in sorted(centres.items())
+            {"index": index, "expiry": expiry.isoformat(),
+             **{name: window[name][(index, expiry)] for name in WINDOW_FIELDS if (index, expiry) in window.get(name, {})}}
+            for index, expiry in keys
             if expiry >= today
         ],
     }

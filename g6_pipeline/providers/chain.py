@@ -358,10 +358,12 @@ class ChainProvider:
             if math.isfinite(fwd):
                 self._centres[(name, exp)] = fwd
 
-    def centres(self) -> dict[tuple[str, date], float]:
-        """The strike-window centre per (index, expiry) the next fetch starts from (kept between runs by callers)."""
-        return dict(self._centres)
+    def window_state(self) -> dict[str, dict[tuple[str, date], float]]:
+        """What the next fetch's strike windows start from, per (index, expiry): the window centre and the
+        total volatility that sets how far the window reaches (kept between runs by callers)."""
+        return {"centre": dict(self._centres), "total_vol": dict(self._total_vols)}
 
-    def restore_centres(self, centres: Mapping[tuple[str, date], float]) -> None:
-        """Start the strike windows from the centres an earlier process kept (`centres`)."""
-        self._centres.update(centres)
+    def restore_window_state(self, state: Mapping[str, Mapping[tuple[str, date], float]]) -> None:
+        """Start the strike windows from the state an earlier process kept (`window_state`)."""
+        self._centres.update(state.get("centre", {}))
+        self._total_vols.update(state.get("total_vol", {}))
