@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from g6_pipeline.analytics import enrich, enrich_many
 from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.outcome import chain_status, priced_legs
 from g6_pipeline.collection.reference import ReferenceCache
 from g6_pipeline.core.clock import IST, floor_minute, now_ist
 from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
@@ -135,12 +136,12 @@ def build_report(state: CycleState) -> CycleReport:
             continue
         assert snap is not None
         collected = len(snap.legs)
-        partial = bool(snap.missing)
+        status, why = chain_status(snap.legs_requested, collected, priced_legs(snap.legs))
         outcomes[name] = IndexOutcome(
             index=name,
-            status="partial" if partial else "ok",
+            status=status,
             chain=chain,
-            error=f"{len(snap.missing)} legs not quoted" if partial else None,
+            error=why,
             legs_expected=snap.legs_requested,
             legs_collected=collected,
         )
@@ -158,6 +159,7 @@ def build_report(state: CycleState) -> CycleReport:
 
 def publish_step(collector: Collector, report: CycleReport) -> None:
     """Record metrics (and push them when a Pushgateway is configured) and write the live status files."""
+    report = replace(report, calendar_covered_until=collector.calendar.covered_until)
     for name, publisher in collector.publishers:
         try:
             publisher(report)

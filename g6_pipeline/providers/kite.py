@@ -121,7 +121,7 @@ class KiteSource:
         stats.circuit = self.breaker.state
         self.breaker.check("Kite")
         self.client()
-        stats.token_state = "valid"
+        stats.token_state = "unchecked"  # "valid" only once Kite has answered a call with it
 
     def _call(self, endpoint: str, fn: Callable[[KiteConnect], Any], limited: bool) -> Any:
         attempts = self.settings.max_retries + 1
@@ -153,9 +153,11 @@ class KiteSource:
                 self.breaker.check("Kite")
                 break
             self._record(endpoint, "ok", started)
+            self.stats.token_state = "valid"
             self.breaker.success()
             self.stats.circuit = "closed"
             return out
+        self.stats.last_error = f"Kite {endpoint}: {last}"
         raise ProviderError(f"Kite {endpoint} failed after {attempt + 1} attempt(s): {last}")
 
     def _record(self, endpoint: str, result: str, started: float) -> None:

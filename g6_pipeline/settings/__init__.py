@@ -1,7 +1,7 @@
 """Typed configuration: the model, the loader and the errors it raises."""
 
+from g6_pipeline.settings.environment import ENV_OVERRIDES, REPLACED_FLAGS
 from g6_pipeline.settings.loader import (
-    ENV_OVERRIDES,
     ConfigError,
     LoadedSettings,
     load_settings,
@@ -22,6 +22,7 @@ __all__ = [
     "IndexSettings",
     "LoadedSettings",
     "ProviderName",
+    "REPLACED_FLAGS",
     "Settings",
     "load_settings",
 ]
