@@ -17,12 +17,12 @@ from g6_pipeline.settings.model import (
 __all__ = [
     "ENV_OVERRIDES",
     "EXPIRY_TAGS",
+    "REPLACED_FLAGS",
     "ConfigError",
     "ExpiryTag",
     "IndexSettings",
     "LoadedSettings",
     "ProviderName",
-    "REPLACED_FLAGS",
     "Settings",
     "load_settings",
 ]

@@ -33,23 +33,23 @@ OTHER_KNOWN = frozenset({"G6_CONFIG_DIR"})
 """`G6_*` variables read outside the overrides."""
 
 REPLACED_FLAGS: dict[str, str] = {
-    "G6_COLLECTION_INTERVAL": "nothing: G6 collects once per session minute (the Dagster minute sensor)",
-    "G6_INFLUX_ENABLED": "influx.url / G6_INFLUX_URL (the InfluxDB sink is on exactly when a URL is set)",
-    "G6_ENABLE_METRIC_GROUPS": "metrics.groups in platform_config.json (the groups recorded)",
-    "G6_DISABLE_METRIC_GROUPS": "metrics.groups in platform_config.json (list only the groups to record)",
-    "G6_CSV_RETENTION_DAYS": "storage.raw_retention_days in platform_config.json (classic CSV is kept)",
-    "G6_METRICS_ENABLED": "metrics.pushgateway_url / G6_PUSHGATEWAY_URL (metrics are pushed when it is set)",
-    "G6_METRICS_PORT": "metrics.pushgateway_url (G6 pushes to a Pushgateway, it serves no metrics port)",
-    "G6_MARKET_HOURS_GATING": "G6_MARKET_HOURS_GATE (true/false/1/0) or collection.market_hours_gate",
-    "G6_CSV_DIR": "data_dir / G6_DATA_DIR (the classic CSV files live under it)",
-    "G6_ENV": "nothing: one configuration folder per environment (G6_CONFIG_DIR)",
-    "G6_ENABLE_GREEKS": "nothing: IV and Greeks are always computed",
-    "G6_ENABLE_IV": "nothing: IV and Greeks are always computed",
-    "G6_VOL_SURFACE": "nothing: G6 has no volatility-surface series",
-    "G6_ENABLE_PANELS": "nothing: the panels are always written",
-    "G6_ENABLE_SSE": "`g6 serve` (live.host, live.port)",
-    "G6_SSE_PORT": "live.port in platform_config.json (`g6 serve`)",
-    "G6_ADAPTIVE_CONTROLLER": "nothing: G6 has no adaptive controller",
+    "G6_COLLECTION_INTERVAL": "not needed: G6 collects once per session minute (the Dagster minute sensor)",
+    "G6_INFLUX_ENABLED": "use influx.url / G6_INFLUX_URL (the InfluxDB sink is on exactly when a URL is set)",
+    "G6_ENABLE_METRIC_GROUPS": "use metrics.groups in platform_config.json (the groups recorded)",
+    "G6_DISABLE_METRIC_GROUPS": "use metrics.groups in platform_config.json (list only the groups to record)",
+    "G6_CSV_RETENTION_DAYS": "use storage.raw_retention_days in platform_config.json (classic CSV is kept)",
+    "G6_METRICS_ENABLED": "use metrics.pushgateway_url / G6_PUSHGATEWAY_URL (metrics are pushed when it is set)",
+    "G6_METRICS_PORT": "use metrics.pushgateway_url (G6 pushes to a Pushgateway, it serves no metrics port)",
+    "G6_MARKET_HOURS_GATING": "use G6_MARKET_HOURS_GATE (true/false/1/0) or collection.market_hours_gate",
+    "G6_CSV_DIR": "use data_dir / G6_DATA_DIR (the classic CSV files live under it)",
+    "G6_ENV": "use one configuration folder per environment (G6_CONFIG_DIR)",
+    "G6_ENABLE_GREEKS": "not needed: IV and Greeks are always computed",
+    "G6_ENABLE_IV": "not needed: IV and Greeks are always computed",
+    "G6_VOL_SURFACE": "not needed: G6 has no volatility-surface series",
+    "G6_ENABLE_PANELS": "not needed: the panels are always written",
+    "G6_ENABLE_SSE": "use `g6 serve` (live.host, live.port)",
+    "G6_SSE_PORT": "use live.port in platform_config.json (`g6 serve`)",
+    "G6_ADAPTIVE_CONTROLLER": "not needed: G6 has no adaptive controller",
 }
 """The original platform's well-known flags that G6 does not read, and what to use instead."""
 
@@ -68,7 +68,7 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
         if not name.startswith("G6_") or name in ENV_OVERRIDES or name in OTHER_KNOWN:
             continue
         instead = REPLACED_FLAGS.get(name)
-        hint = f"; use {instead}" if instead else ""
+        hint = f"; {instead}" if instead else ""
         out.append(f"environment variable {name} is not used by G6 and has no effect{hint}")
     return out
 

@@ -19,7 +19,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from g6_pipeline.settings.environment import ENV_OVERRIDES, EnvValueError, field_kind, parse_env, unknown_variables
+from g6_pipeline.settings.environment import (
+    ENV_OVERRIDES,
+    EnvValueError,
+    field_kind,
+    parse_env,
+    unknown_variables,
+)
 from g6_pipeline.settings.model import Settings
 from g6_pipeline.util.redact import MASK, mask_secrets
 
