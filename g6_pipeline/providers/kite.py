@@ -146,6 +146,7 @@ class KiteSource:
                 self.breaker.failure()
                 self.stats.circuit = self.breaker.state
                 last = self._describe(exc)
+                self.stats.last_error = f"Kite {endpoint}: {last}"
                 if attempt + 1 < attempts and self.breaker.state != "open":
                     self.stats.retries += 1
                     self._sleep(backoff_delay(attempt, self.backoff_base))
@@ -157,7 +158,6 @@ class KiteSource:
             self.breaker.success()
             self.stats.circuit = "closed"
             return out
-        self.stats.last_error = f"Kite {endpoint}: {last}"
         raise ProviderError(f"Kite {endpoint} failed after {attempt + 1} attempt(s): {last}")
 
     def _record(self, endpoint: str, result: str, started: float) -> None:
