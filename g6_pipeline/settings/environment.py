@@ -29,8 +29,9 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
 }
 """Environment variable → configuration key. `G6_CONFIG_DIR` (where the files are) is read separately."""
 
-OTHER_KNOWN = frozenset({"G6_CONFIG_DIR"})
-"""`G6_*` variables read outside the overrides."""
+OTHER_KNOWN = frozenset({"G6_CONFIG_DIR", "G6_OBSERVABILITY_DIR"})
+"""`G6_*` variables read outside the overrides (`G6_OBSERVABILITY_DIR`: where scripts/install-observability.sh
+puts Prometheus and its tools)."""
 
 REPLACED_FLAGS: dict[str, str] = {
     "G6_COLLECTION_INTERVAL": "not needed: G6 collects once per session minute (the Dagster minute sensor)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +22,13 @@ REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 LAST_CLOSE = datetime(2026, 12, 31, 15, 30, 5, tzinfo=IST)
 """The close of the last day the holiday file covers: the next open is in the uncovered 2027."""
 OPEN = datetime(2026, 11, 23, 11, 30, 20, tzinfo=IST)
+
+
+@pytest.fixture(autouse=True)
+def _no_stray_g6_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The warnings these tests count come from the variables they set, not from the caller's shell."""
+    for name in [n for n in os.environ if n.startswith("G6_")]:
+        monkeypatch.delenv(name)
 
 
 def _clock(monkeypatch: pytest.MonkeyPatch, module: object, now: datetime) -> None:
