@@ -23,7 +23,9 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Exit 0 when every index was collected, 1 when the gate refused the minute or the cycle failed."""
+    """Exit 0 when every index was collected in full and every sink wrote; 1 when an index failed or was
+    degraded, a sink failed, or the gate refused the minute (market closed, no token); 2 when the holiday
+    file does not cover the minute (one line naming the file and the year)."""
     from g6_pipeline.collection.components import Collector, ProcessSetup
     from g6_pipeline.collection.cycle import run_cycle
     from g6_pipeline.collection.gate import decide_minute
@@ -40,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if not decision.collect:
         hint = " (use --ignore-market-hours to collect anyway)" if decision.cause == "market_closed" else ""
         print(f"g6 collect: {decision.reason}{hint}", file=sys.stderr)
-        return 1
+        return 2 if decision.cause == "calendar" else 1
     report = run_cycle(Collector.from_setup(setup), now)
     print(render_report(report))
     if report.error:

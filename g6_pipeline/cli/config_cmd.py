@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
+from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.clock import now_ist
 from g6_pipeline.settings.loader import SECRET_KEYS, LoadedSettings, load_settings
 from g6_pipeline.util.redact import MASK, mask_secrets
 
@@ -17,7 +20,9 @@ def register(commands: Any) -> None:
     show = sub.add_parser("show", help="print the effective configuration, secrets masked, with each source")
     show.add_argument("--json", action="store_true", help="print JSON (values only) instead of a table")
     show.set_defaults(handler=run_show)
-    check = sub.add_parser("check", help="validate the configuration; exit 2 with the reason when invalid")
+    check = sub.add_parser(
+        "check", help="validate the configuration and the holiday file's coverage; exit 2 with the reason when invalid"
+    )
     check.set_defaults(handler=run_check)
 
 
@@ -54,8 +59,20 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Validate; `main` turns a ConfigError into exit code 2."""
+    """Validate the configuration and the calendar's coverage of today; warnings go to stderr.
+
+    Exit 0 when usable (warnings included), 2 when invalid or when the holiday file misses the current year.
+    """
     loaded = load_settings()
+    for warning in loaded.warnings:
+        print(f"g6 config check: warning: {warning}", file=sys.stderr)
+    coverage = MarketCalendar.load(loaded.config_dir).coverage(now_ist().date())
+    if coverage.level == "fail":
+        print(f"g6 config check: {coverage.message}", file=sys.stderr)
+        return 2
+    if coverage.level == "warn":
+        print(f"g6 config check: warning: {coverage.message}", file=sys.stderr)
     enabled = ", ".join(loaded.settings.enabled_indices)
-    print(f"configuration OK ({loaded.config_dir}): provider {loaded.settings.provider}, indices {enabled}")
+    print(f"configuration OK ({loaded.config_dir}): provider {loaded.settings.provider}, indices {enabled}; "
+          f"calendar until {coverage.covered_until}")
     return 0

@@ -1,9 +1,9 @@
 """`g6 diagnose`: check everything a running G6 needs and say, for each part, what is wrong.
 
-Checks, in order: configuration (and the market calendar), Kite token, provider reachability, the Dagster
+Checks, in order: configuration (and unknown `G6_*` variables), the market calendar's coverage, Kite token, provider reachability, the Dagster
 instance's storage, the data location (writable, disk space), Pushgateway, Prometheus and InfluxDB when
 configured, and the integrity of the published panels. A check that cannot run because an earlier one failed
-is skipped, and says why. No message ever carries a secret: known secret values and URL passwords are masked.
+is skipped, and says why; a warning (`warn`) does not fail the run. No message ever carries a secret: known secret values and URL passwords are masked.
 
 The instance check is the one place outside the Dagster layer that opens a Dagster instance (imported on use),
 because the question it answers is whether Dagster itself can open its storage.
@@ -30,7 +30,7 @@ from g6_pipeline.settings import ConfigError, LoadedSettings, Settings, load_set
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.util.redact import mask_secrets
 
-Status = Literal["ok", "fail", "skip"]
+Status = Literal["ok", "warn", "fail", "skip"]
 GIB = 1024**3
 DEFAULT_MIN_FREE_BYTES = 2 * GIB
 
@@ -95,7 +95,18 @@ def check_config(ctx: DiagnoseContext) -> Finding:
         return Finding("config", "fail", f"market calendar in {loaded.config_dir}: {exc}")
     s = loaded.settings
     indices = ", ".join(s.enabled_indices)
-    return Finding("config", "ok", f"{loaded.config_dir}: provider {s.provider}, indices {indices}")
+    detail = f"{loaded.config_dir}: provider {s.provider}, indices {indices}"
+    if loaded.warnings:
+        return Finding("config", "warn", f"{detail}; " + "; ".join(loaded.warnings))
+    return Finding("config", "ok", detail)
+
+
+def check_calendar(ctx: DiagnoseContext) -> Finding:
+    """The holiday file covers today and does not end within 30 days (a warning when it does)."""
+    if ctx.calendar is None:
+        return Finding("calendar", "skip", "skipped: the market calendar did not load")
+    coverage = ctx.calendar.coverage(ctx.now.date())
+    return Finding("calendar", coverage.level, coverage.message)
 
 
 def check_token(ctx: DiagnoseContext) -> Finding:
@@ -326,9 +337,10 @@ def _existing(folder: Path) -> Path:
     return path
 
 
-NEEDS_CONFIG = frozenset({"token", "provider", "data", "pushgateway", "influx", "panels"})
+NEEDS_CONFIG = frozenset({"calendar", "token", "provider", "data", "pushgateway", "influx", "panels"})
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("config", check_config),
+    ("calendar", check_calendar),
     ("token", check_token),
     ("provider", check_provider),
     ("instance", check_instance),
@@ -367,7 +379,7 @@ def default_context(
     )
 
 
-LABELS: Mapping[Status, str] = {"ok": " ok ", "fail": "FAIL", "skip": "skip"}
+LABELS: Mapping[Status, str] = {"ok": " ok ", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
 
 
 def render(results: Sequence[Finding]) -> str:
@@ -375,8 +387,11 @@ def render(results: Sequence[Finding]) -> str:
     width = max(len(r.name) for r in results)
     lines = [f"[{LABELS[r.status]}] {r.name:<{width}}  {r.detail}" for r in results]
     failed = [r.name for r in results if r.status == "fail"]
+    warned = [r.name for r in results if r.status == "warn"]
     lines.append("")
     lines.append(f"{len(failed)} check(s) failed: {', '.join(failed)}" if failed else "all checks passed")
+    if warned:
+        lines.append(f"{len(warned)} warning(s): {', '.join(warned)}")
     return "\n".join(lines)
 
 

@@ -1,8 +1,12 @@
-"""Entry point of the `g6` command: builds the parser from the command modules and runs one command."""
+"""Entry point of the `g6` command: builds the parser from the command modules and runs one command.
+
+Every error reaches the terminal as one line on stderr with a documented exit code, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -19,12 +23,33 @@ from g6_pipeline.cli import (
     summary_cmd,
     token_cmd,
 )
+from g6_pipeline.core.calendar import CalendarError
+from g6_pipeline.providers.kite_token import TokenStoreError
 from g6_pipeline.settings import ConfigError
+from g6_pipeline.util.redact import clean_text, describe_error, mask_secrets
 
 COMMAND_MODULES = (
     config_cmd, collect_cmd, backfill_cmd, token_cmd, summary_cmd, serve_cmd, chain_cmd, diagnose_cmd, migrate_cmd,
     repair_cmd,
 )
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0    success
+  1    the command ran and found a problem: a diagnose check failed, `collect` had an index
+       failed or degraded, a sink failed or the minute was skipped (market closed, no token),
+       `token status` found no valid token, or an unexpected error (one line)
+  2    G6 cannot run as configured: invalid configuration, a holiday file that does not
+       cover the date, an unreadable token file or another file-system error, wrong arguments
+  130  interrupted (Ctrl-C)
+"""
+
+log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="g6",
         description="G6: option-chain collection and analytics for NIFTY, BANKNIFTY, FINNIFTY and SENSEX.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"g6 {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -40,20 +67,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: str) -> str:
+    return mask_secrets(clean_text(" ".join(str(text).split())))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one `g6` command and return its exit code (2 for configuration errors)."""
+    """Run one `g6` command and return its exit code (see `EXIT_CODES_HELP`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         code: int = args.handler(args)
-    except ConfigError as exc:
-        print(f"g6: {exc}", file=sys.stderr)
-        return 2
+    except (ConfigError, CalendarError, TokenStoreError) as exc:
+        print(f"g6: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
-        return 0
+        return EXIT_OK
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"g6: {_one_line(where + (exc.strerror or str(exc)))}", file=sys.stderr)
+        return EXIT_CONFIG
+    except Exception as exc:  # the last line of defence: one line, the details in the debug log
+        log.debug("g6 %s failed", args.command, exc_info=True)
+        print(f"g6: unexpected error in `g6 {args.command}`: {describe_error(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     return code
 
 

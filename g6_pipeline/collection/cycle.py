@@ -11,13 +11,14 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from upath import UPath
 
 from g6_pipeline.analytics import enrich, enrich_many
 from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.outcome import chain_status, priced_legs
 from g6_pipeline.collection.reference import ReferenceCache
 from g6_pipeline.core.clock import IST, floor_minute, now_ist
 from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
@@ -243,12 +244,12 @@ def build_report(state: CycleState) -> CycleReport:
             continue
         assert snap is not None
         collected = len(snap.legs)
-        partial = bool(snap.missing)
+        status, why = chain_status(snap.legs_requested, collected, priced_legs(snap.legs))
         outcomes[name] = IndexOutcome(
             index=name,
-            status="partial" if partial else "ok",
+            status=status,
             chain=chain,
-            error=f"{len(snap.missing)} legs not quoted" if partial else None,
+            error=why,
             legs_expected=snap.legs_requested,
             legs_collected=collected,
         )
@@ -266,6 +267,7 @@ def build_report(state: CycleState) -> CycleReport:
 
 def publish_step(collector: Collector, report: CycleReport) -> None:
     """Record metrics (and push them when a Pushgateway is configured) and write the live status files."""
+    report = replace(report, calendar_covered_until=collector.calendar.covered_until)
     for name, publisher in collector.publishers:
         try:
             publisher(report)

@@ -1,4 +1,5 @@
-"""Whether a minute should be collected: the session gate, holidays, the token, and duplicate minutes.
+"""Whether a minute should be collected: the calendar's coverage, the session gate, holidays, the token, and
+duplicate minutes.
 
 Pure decision logic for the minute sensor (and `g6 collect`), free of Dagster so it can be tested alone.
 """
@@ -9,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.calendar import CalendarError, MarketCalendar
 from g6_pipeline.core.clock import floor_minute, to_ist
-from g6_pipeline.providers.kite_token import TokenStore
+from g6_pipeline.providers.kite_token import TokenStore, TokenStoreError
 from g6_pipeline.settings import Settings
 
-Cause = Literal["collect", "already_requested", "market_closed", "token"]
+Cause = Literal["collect", "already_requested", "calendar", "market_closed", "token"]
 """Which part of the gate decided."""
 
 
@@ -34,7 +35,10 @@ def token_problem(settings: Settings, now: datetime) -> str | None:
         return None
     if settings.kite.access_token is not None:
         return None  # given explicitly (KITE_ACCESS_TOKEN); the server is the judge
-    stored = TokenStore(settings.kite.token_file).load()
+    try:
+        stored = TokenStore(settings.kite.token_file).load()
+    except TokenStoreError as exc:
+        return str(exc)  # names the file and the fix, never its content
     if stored is None:
         return f"no Kite access token: run `g6 token login` (token store {settings.kite.token_file})"
     if stored.is_expired(now):
@@ -52,9 +56,13 @@ def decide_minute(
     minute = floor_minute(to_ist(now))
     if last_minute is not None and floor_minute(last_minute) >= minute:
         return MinuteDecision(minute, False, f"minute {minute:%H:%M} already requested", "already_requested")
-    if settings.market_hours_gate and not calendar.is_open(now):
-        day = minute.date()
+    try:  # the session and the next open must both be known; past the holiday file's end they are not
+        is_open = calendar.is_open(now)
         nxt = calendar.next_open(now)
+    except CalendarError as exc:
+        return MinuteDecision(minute, False, str(exc), "calendar")
+    if settings.market_hours_gate and not is_open:
+        day = minute.date()
         if not calendar.is_trading_day(day):
             what = "weekend" if day.weekday() >= 5 else "market holiday"
             reason = f"{what} {day:%a %Y-%m-%d}; next session opens {nxt:%a %Y-%m-%d %H:%M} IST"

@@ -1,6 +1,8 @@
-"""The NSE/BSE trading calendar in Asia/Kolkata: sessions, holidays and special sessions from `config/holidays.json`.
+"""The NSE/BSE trading calendar in Asia/Kolkata: sessions, holidays and special sessions from a holiday file.
 
-A year the file does not cover is an error (`CalendarError`), never a silent "no holidays". A normal day
+The file is `<config folder>/holidays.json` when there is one, else the copy shipped inside the package
+(`g6_pipeline/core/holidays.json`). A year the file does not cover is an error (`CalendarError`), never a
+silent "no holidays"; `coverage` says how many days are left before the file ends. A normal day
 trades 09:15–15:30 IST (15:30 itself is closed); a special session (Muhurat trading) replaces the day's
 hours and may fall on a holiday or a weekend. Every method takes timezone-aware datetimes only.
 """
@@ -10,14 +12,31 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from g6_pipeline.core.clock import IST, floor_minute, to_ist
 
-__all__ = ["IST", "CalendarError", "MarketCalendar", "Session", "floor_minute"]
+__all__ = ["IST", "CalendarError", "Coverage", "MarketCalendar", "Session", "floor_minute", "packaged_holidays"]
 
 HOLIDAYS_FILE = "holidays.json"
+COVERAGE_WARN_DAYS = 30
+"""A holiday file that ends within this many days raises a warning (config check, diagnose, status, alert)."""
+
+
+def packaged_holidays() -> Path:
+    """The holiday file shipped inside the package: the default when the config folder has none."""
+    return Path(str(resources.files("g6_pipeline.core").joinpath(HOLIDAYS_FILE)))
+
+
+def holidays_path(config_dir: Path | None) -> Path:
+    """`<config_dir>/holidays.json` when it exists (it overrides the packaged file), else the packaged file."""
+    if config_dir is not None:
+        candidate = Path(config_dir) / HOLIDAYS_FILE
+        if candidate.exists():
+            return candidate
+    return packaged_holidays()
 
 
 class CalendarError(ValueError):
@@ -59,6 +78,16 @@ def _day(text: str, where: str) -> date:
         raise CalendarError(f"{where}: invalid date {text!r} (want YYYY-MM-DD)") from None
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """How far the holiday file reaches from one day: `level` fail / warn / ok and a message naming the file."""
+
+    level: Literal["ok", "warn", "fail"]
+    covered_until: date | None
+    days_left: int | None
+    message: str
+
+
 class MarketCalendar:
     """Trading days and session minutes for the years listed in the holiday file."""
 
@@ -79,15 +108,21 @@ class MarketCalendar:
         self.source = source
 
     @classmethod
-    def load(cls, config_dir: Path) -> MarketCalendar:
-        """Read `<config_dir>/holidays.json`; raise `CalendarError` naming the file on any problem."""
-        path = Path(config_dir) / HOLIDAYS_FILE
+    def load(cls, config_dir: Path | None = None) -> MarketCalendar:
+        """Read the holiday file of `config_dir` (else the packaged one); raise `CalendarError` naming the file."""
+        return cls.load_file(holidays_path(config_dir))
+
+    @classmethod
+    def load_file(cls, path: Path) -> MarketCalendar:
+        """Read one holiday file; raise `CalendarError` naming the file on any problem."""
         try:
             raw: Any = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise CalendarError(f"{path}: holiday file not found; the market calendar needs it") from None
         except json.JSONDecodeError as exc:
             raise CalendarError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        except OSError as exc:
+            raise CalendarError(f"{path}: cannot read the holiday file: {exc.strerror}") from None
         if not isinstance(raw, dict) or not isinstance(raw.get("years"), dict):
             raise CalendarError(f"{path}: expected an object with a 'years' mapping")
         session = raw.get("session", {})
@@ -122,6 +157,24 @@ class MarketCalendar:
     def years(self) -> frozenset[int]:
         """Years the holiday file covers."""
         return self._years
+
+    @property
+    def covered_until(self) -> date | None:
+        """The last day the file covers (31 December of its last year), None when it lists no year."""
+        return date(max(self._years), 12, 31) if self._years else None
+
+    def coverage(self, today: date, warn_days: int = COVERAGE_WARN_DAYS) -> Coverage:
+        """Whether the file covers `today` and how long it lasts: fail (year missing), warn (ends soon), ok."""
+        end = self.covered_until
+        if today.year not in self._years or end is None:
+            covered = ", ".join(str(y) for y in sorted(self._years)) or "none"
+            return Coverage("fail", end, None, f"{self.source}: year {today.year} is not covered "
+                            f"(covered: {covered}); add its holidays to the file")
+        days_left = (end - today).days
+        if days_left <= warn_days:
+            return Coverage("warn", end, days_left, f"{self.source}: covers trading days up to {end} "
+                            f"({days_left} days left); add {end.year + 1}'s holidays before then")
+        return Coverage("ok", end, days_left, f"{self.source}: covers up to {end} ({days_left} days left)")
 
     def _check(self, d: date) -> None:
         if d.year not in self._years:

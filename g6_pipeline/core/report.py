@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from g6_pipeline.core.snapshot import EnrichedChain
 
 IndexStatus = Literal["ok", "partial", "failed"]
-TokenState = Literal["valid", "expired", "missing", "not_required"]
+TokenState = Literal["valid", "unchecked", "expired", "missing", "not_required"]
+"""`valid` only when Kite answered a call with the token; `unchecked` when it is there but not yet confirmed."""
 CircuitState = Literal["closed", "open", "half_open"]
 
 
@@ -30,6 +31,8 @@ class ProviderStats:
     retries: int = 0
     circuit: CircuitState = "closed"
     token_state: TokenState = "not_required"
+    last_error: str | None = None
+    """The provider's last error in this cycle, cleaned and masked (e.g. the connection error of a call)."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class CycleReport:
     provider_stats: ProviderStats = field(default_factory=ProviderStats)
     error: str | None = None
     """Set when the whole cycle could not run (token expired, provider circuit open, ...)."""
+    calendar_covered_until: date | None = None
+    """The last day the holiday file covers (set when the report is published), None when unknown."""
 
     @property
     def duration_seconds(self) -> float:

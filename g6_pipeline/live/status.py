@@ -1,7 +1,7 @@
 """`runtime_status.json`: the state of the last collection cycle, rewritten atomically after every cycle.
 
 It carries what a glance needs: when, which cycle, how long it took, the provider and its health, the token
-state, per index (status, LTP, age of the last good data, legs, near-expiry PCR / ATM IV / max pain), the
+state ("valid" only once Kite confirmed it), the provider's last error (kept until a newer one), per index (status, LTP, age of the last good data, legs, near-expiry PCR / ATM IV / max pain), the
 success rate, options per minute and the alerts. No secret is ever written.
 """
 
@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from g6_pipeline.core.calendar import COVERAGE_WARN_DAYS
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import CycleReport, IndexOutcome
-from g6_pipeline.live.alerts import build_alerts
+from g6_pipeline.live.alerts import alert, build_alerts
 from g6_pipeline.live.figures import collected_tags, index_figures, tag_figures, tags_for
 from g6_pipeline.live.jsonfile import local_dir, parse_time, read_json_object, write_json_atomic
 from g6_pipeline.settings.model import Settings
@@ -65,15 +66,34 @@ def build_status(
         "duration_seconds": report.duration_seconds,
         "ok": report.ok,
         "error": report.error or None,
-        "provider": _provider(report),
+        "provider": _provider(report, _mapping(previous.get("provider"))),
         "indices": indices,
         "index_order": list(indices),
         "success_rate": report.success_rate,
         "options_last_cycle": options,
         "options_per_minute": throughput["per_minute"],
         "recent_cycles": throughput["recent"],
-        "alerts": build_alerts(report, last_good, near_pcr, settings.alerts),
+        "alerts": build_alerts(report, last_good, near_pcr, settings.alerts) + calendar_alerts(report),
     }
+
+
+def calendar_alerts(report: CycleReport) -> list[dict[str, Any]]:
+    """A warning when the holiday file ends within 30 days of the minute, critical once it has ended."""
+    end = report.calendar_covered_until
+    if end is None:
+        return []
+    days_left = (end - report.minute.astimezone(IST).date()).days
+    if days_left > COVERAGE_WARN_DAYS:
+        return []
+    if days_left < 0:
+        return [alert("critical", "calendar_ended", f"the market holiday file ended on {end}: add "
+                      f"{end.year + 1}'s holidays to config/holidays.json")]
+    return [alert("warning", "calendar_ending", f"the market holiday file ends on {end} ({days_left} days "
+                  f"left): add {end.year + 1}'s holidays to config/holidays.json")]
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _index_entry(
@@ -110,17 +130,24 @@ def _index_entry(
     return entry
 
 
-def _provider(report: CycleReport) -> dict[str, Any]:
-    """The provider's name, health, token and circuit state, and its call statistics of this cycle."""
+def _provider(report: CycleReport, previous: dict[str, Any]) -> dict[str, Any]:
+    """The provider's name, health, token and circuit state, its last error (this cycle's, else the one
+    `previous` carried) and its call statistics of this cycle."""
     stats = report.provider_stats
     calls_ok = sum(n for (_, result), n in stats.calls.items() if result == "ok")
     calls_all = sum(stats.calls.values())
     latencies = [seconds for _, seconds in stats.latencies]
+    last_error: str | None = stats.last_error
+    last_error_at: Any = report.finished_at.astimezone(IST).isoformat()
+    if not last_error and previous.get("name") == report.provider and isinstance(previous.get("last_error"), str):
+        last_error, last_error_at = previous["last_error"], previous.get("last_error_at")
     return {
         "name": report.provider,
         "health": _provider_health(report),
         "token_state": stats.token_state,
         "circuit": stats.circuit,
+        "last_error": last_error or None,
+        "last_error_at": last_error_at if last_error else None,
         "calls": calls_all,
         "calls_failed": calls_all - calls_ok,
         "api_success_rate": calls_ok / calls_all if calls_all else None,

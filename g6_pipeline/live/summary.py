@@ -31,8 +31,10 @@ from g6_pipeline.live.view_state import (
     load_state,
     sparkline,
 )
+from g6_pipeline.util.redact import clean_text, mask_secrets
 
 _STATUS_STYLE = {"ok": "green", "partial": "yellow", "failed": "bold red"}
+"""Index statuses: `partial` is a degraded chain (legs missing or unpriced), `failed` has no priced leg."""
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -46,7 +48,7 @@ def _header_words(state: ViewState, now: datetime, stale_after: float) -> tuple[
             f"cycle {status.get('cycle', DASH)}",
             f"provider {provider.get('name', DASH)} ({provider.get('health', DASH)})",
             f"token {provider.get('token_state', DASH)}",
-            f"circuit {provider.get('circuit', DASH)}",
+            f"circuit {provider.get('circuit', DASH)}" + _last_error(provider),
         ]
     if state.problem and state.status is not None:
         parts.append(f"showing last good read: {state.problem}")
@@ -55,6 +57,16 @@ def _header_words(state: ViewState, now: datetime, stale_after: float) -> tuple[
 
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _last_error(provider: dict[str, Any]) -> str:
+    """` (last error HH:MM: text)` next to the circuit state when the provider reported one, else ''."""
+    text = provider.get("last_error")
+    if not isinstance(text, str) or not text:
+        return ""
+    when = provider.get("last_error_at")
+    stamp = f" {when[11:16]}" if isinstance(when, str) and len(when) >= 16 else ""
+    return f" (last error{stamp}: {mask_secrets(clean_text(text, 160))})"
 
 
 def _alerts(state: ViewState) -> list[dict[str, Any]]:

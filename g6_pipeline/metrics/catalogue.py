@@ -80,6 +80,8 @@ CATALOGUE: tuple[MetricSpec, ...] = (
         _c("g6_collection_runs_total", ("result",), "Collection cycles by result (ok, partial, failed)."),
         _h("g6_collection_duration_seconds", (), "Wall time of a collection cycle.", DURATION_BUCKETS),
         _g("g6_collection_last_run_timestamp_seconds", (), "Unix time the latest collection cycle finished."),
+        _g("g6_calendar_days_left", (),
+           "Days from the collected minute to the last day the holiday file covers (0 on that day)."),
         _c("g6_index_collections_total", ("index", "status"),
            "Per-index collections by status (ok, partial, failed)."),
         _g("g6_collection_last_success_timestamp_seconds", IX,
@@ -108,7 +110,7 @@ CATALOGUE: tuple[MetricSpec, ...] = (
         _g("g6_provider_circuit_state", ("state",),
            "1 for the provider circuit breaker's current state (closed, open, half_open)."),
         _g("g6_provider_token_state", ("state",),
-           "1 for the access token's current state (valid, expired, missing, not_required)."),
+           "1 for the access token's current state (valid, unchecked, expired, missing, not_required)."),
     ),
     # analytics: what traders watch
     *_section(

@@ -28,7 +28,7 @@ from g6_pipeline.settings.model import Settings
 from g6_pipeline.util.numeric import finite_float
 
 CIRCUIT_STATES = ("closed", "open", "half_open")
-TOKEN_STATES = ("valid", "expired", "missing", "not_required")
+TOKEN_STATES = ("valid", "unchecked", "expired", "missing", "not_required")
 ANALYTICS_FIELDS = (
     ("pcr", "g6_pcr"),
     ("pcr_volume", "g6_pcr_volume"),
@@ -73,6 +73,8 @@ def record_cycle(report: CycleReport, settings: Settings) -> list[PushGroup]:
         cycle.inc("g6_collection_runs_total", float(each == result), result=each)
     cycle.observe("g6_collection_duration_seconds", report.duration_seconds)
     cycle.set("g6_collection_last_run_timestamp_seconds", report.finished_at.timestamp())
+    if report.calendar_covered_until is not None:
+        cycle.set("g6_calendar_days_left", (report.calendar_covered_until - report.minute.date()).days)
     _record_provider(cycle, report.provider_stats)
     for sink in report.sinks:
         _record_sink(cycle, sink)

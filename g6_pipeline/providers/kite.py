@@ -138,7 +138,7 @@ class KiteSource:
         stats.circuit = self.breaker.state
         self.breaker.check("Kite")
         self.client()
-        stats.token_state = "valid"
+        stats.token_state = "unchecked"  # "valid" only once Kite has answered a call with it
 
     def _call(
         self, endpoint: str, fn: Callable[[KiteConnect], Any], limited: bool, bucket: TokenBucket | None = None
@@ -168,6 +168,7 @@ class KiteSource:
                 self.breaker.failure()
                 self.stats.circuit = self.breaker.state
                 last = self._describe(exc)
+                self.stats.last_error = f"Kite {endpoint}: {last}"
                 if attempt + 1 < attempts and self.breaker.state != "open":
                     self.stats.retries += 1
                     self._sleep(backoff_delay(attempt, self.backoff_base))
@@ -175,6 +176,7 @@ class KiteSource:
                 self.breaker.check("Kite")
                 break
             self._record(endpoint, "ok", started)
+            self.stats.token_state = "valid"
             self.breaker.success()
             self.stats.circuit = "closed"
             return out

@@ -1,7 +1,7 @@
 """Typed configuration: the model, the loader and the errors it raises."""
 
+from g6_pipeline.settings.environment import ENV_OVERRIDES, REPLACED_FLAGS
 from g6_pipeline.settings.loader import (
-    ENV_OVERRIDES,
     ConfigError,
     LoadedSettings,
     load_settings,
@@ -17,6 +17,7 @@ from g6_pipeline.settings.model import (
 __all__ = [
     "ENV_OVERRIDES",
     "EXPIRY_TAGS",
+    "REPLACED_FLAGS",
     "ConfigError",
     "ExpiryTag",
     "IndexSettings",

@@ -1,12 +1,16 @@
 """Load the configuration: embedded defaults, then `config/*.json`, then a short list of environment overrides.
 
 Every value remembers where it came from (`g6 config show` prints it). Any problem raises `ConfigError`
-with one message that names the file (or variable), the key and the offending value.
+with one message that names the file (or variable), the key and the offending value. Values are checked
+strictly: `"no"` is not a boolean and `"3"` is not a number. Relative paths are resolved against the
+configuration folder (`kite.token_file`) and its parent (`data_dir`); with no configuration folder, against
+the current directory. `G6_*` variables that G6 does not read become warnings (`LoadedSettings.warnings`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,30 +19,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from g6_pipeline.settings.environment import (
+    ENV_OVERRIDES,
+    EnvValueError,
+    field_kind,
+    parse_env,
+    unknown_variables,
+)
 from g6_pipeline.settings.model import Settings
 from g6_pipeline.util.redact import MASK, mask_secrets
 
 PLATFORM_FILE = "platform_config.json"
 INDICES_FILE = "indices_config.json"
 DEFAULT_CONFIG_DIR = "config"
-
-ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
-    "G6_DATA_DIR": ("data_dir",),
-    "G6_PROVIDER": ("provider",),
-    "G6_LOG_LEVEL": ("log_level",),
-    "G6_PUSHGATEWAY_URL": ("metrics", "pushgateway_url"),
-    "G6_INFLUX_URL": ("influx", "url"),
-    "G6_INFLUX_ORG": ("influx", "org"),
-    "G6_INFLUX_BUCKET": ("influx", "bucket"),
-    "G6_INFLUX_TOKEN": ("influx", "token"),
-    "G6_KITE_ROOT_URL": ("kite", "root_url"),
-    "G6_LIVE_AUTH_TOKEN": ("live", "auth_token"),
-    "G6_HISTORY_START": ("storage", "history_start"),
-    "KITE_API_KEY": ("kite", "api_key"),
-    "KITE_API_SECRET": ("kite", "api_secret"),
-    "KITE_ACCESS_TOKEN": ("kite", "access_token"),
-}
-"""Environment variable → configuration key. `G6_CONFIG_DIR` (where the files are) is read separately."""
+log = logging.getLogger(__name__)
 
 SECRET_KEYS = frozenset({"kite.api_secret", "kite.access_token", "influx.token", "live.auth_token"})
 
@@ -54,6 +48,8 @@ class LoadedSettings:
     settings: Settings
     config_dir: Path
     sources: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    """Problems that do not stop G6: unknown `G6_*` environment variables."""
 
     def source_of(self, dotted_key: str) -> str:
         """Where a key's value came from: a file path, an environment variable, or 'default'."""
@@ -93,6 +89,20 @@ def load_settings(config_dir: Path | None = None, environ: Mapping[str, str] | N
         raw["indices"] = indices
         _record_sources(indices, ("indices",), str(indices_path), sources)
 
+    _apply_env(env, raw, sources)
+    try:
+        settings = Settings.model_validate_json(json.dumps(raw, default=str), strict=True)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, sources, platform_path)) from None
+    resolve_paths(settings, folder, folder.is_dir())
+    warnings = tuple(unknown_variables(env))
+    for warning in warnings:
+        log.warning("%s", warning)
+    return LoadedSettings(settings=settings, config_dir=folder, sources=sources, warnings=warnings)
+
+
+def _apply_env(env: Mapping[str, str], raw: dict[str, Any], sources: dict[str, str]) -> None:
+    """Put every set override into `raw`, parsed for its key's type, and record its source."""
     for var, key_path in ENV_OVERRIDES.items():
         value = env.get(var)
         if value is None or value == "":
@@ -106,14 +116,22 @@ def load_settings(config_dir: Path | None = None, environ: Mapping[str, str] | N
                 raise ConfigError(f"{sources.get(part, 'config')}: key '{part}' must be an object")
             section[part] = existing
             section = existing
-        section[key_path[-1]] = value
+        try:
+            section[key_path[-1]] = parse_env(var, value, field_kind(Settings, key_path))
+        except EnvValueError as exc:
+            raise ConfigError(str(exc)) from None
         sources[".".join(key_path)] = f"env {var}"
 
-    try:
-        settings = Settings.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc, sources, platform_path)) from None
-    return LoadedSettings(settings=settings, config_dir=folder, sources=sources)
+
+def resolve_paths(settings: Settings, folder: Path, folder_exists: bool) -> None:
+    """Make relative paths absolute: `kite.token_file` against the configuration folder, a local `data_dir`
+    against the folder's parent; with no configuration folder, both against the current directory."""
+    home = folder.absolute() if folder_exists else Path.cwd()
+    base = home.parent if folder_exists else home
+    if not settings.kite.token_file.is_absolute():
+        settings.kite.token_file = home / settings.kite.token_file
+    if "://" not in settings.data_dir and not Path(settings.data_dir).is_absolute():
+        settings.data_dir = str(base / settings.data_dir)
 
 
 def _read_json_object(path: Path) -> dict[str, Any] | None:
@@ -148,7 +166,7 @@ def _describe(exc: ValidationError, sources: Mapping[str, str], default_file: Pa
         shown = MASK if masked else _short(err.get("input"))
         reason = err["msg"].removeprefix("Value error, ")
         lines.append(f"{origin}: key '{key}' = {shown}: {reason}")
-    return "invalid configuration:\n  " + "\n  ".join(lines)
+    return "invalid configuration: " + "; ".join(lines)
 
 
 def _origin(loc: list[str], sources: Mapping[str, str], default_file: Path) -> str:

@@ -48,10 +48,10 @@ def test_invalid_config_names_file_and_skips_what_needs_it(tmp_path: Path) -> No
     assert results["panels"].status == "skip" and "configuration" in results["panels"].detail
 
 
-def test_missing_calendar_is_a_config_failure(tmp_path: Path) -> None:
+def test_invalid_calendar_is_a_config_failure(tmp_path: Path) -> None:
     ctx = context(tmp_path)
     assert ctx.config_dir is not None
-    (ctx.config_dir / "holidays.json").unlink()
+    (ctx.config_dir / "holidays.json").write_text("{not json")
     result = by_name(ctx)["config"]
     assert result.status == "fail" and "holidays.json" in result.detail
 

@@ -59,8 +59,8 @@ def test_uncovered_year_names_file_and_year(calendar: MarketCalendar) -> None:
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(CalendarError, match=r"holidays\.json"):
-        MarketCalendar.load(tmp_path)
+    with pytest.raises(CalendarError, match=r"holidays\.json: holiday file not found"):
+        MarketCalendar.load_file(tmp_path / "holidays.json")
 
 
 def test_year_counts(calendar: MarketCalendar) -> None:
