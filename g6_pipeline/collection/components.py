@@ -43,7 +43,10 @@ class ProcessSetup:
 
     @classmethod
     def load(cls, loaded: LoadedSettings) -> ProcessSetup:
-        """Read the market calendar of the configuration folder and open the data location."""
+        """Read the market calendar of the configuration folder and open the data location; log the
+        configuration's warnings (unknown `G6_*` variables) once for the process."""
+        for warning in loaded.warnings:
+            log.warning("%s", warning)
         return cls(loaded, MarketCalendar.load(loaded.config_dir), DataLocation(loaded.settings.data_dir))
 
     @property

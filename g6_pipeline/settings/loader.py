@@ -95,9 +95,7 @@ def load_settings(config_dir: Path | None = None, environ: Mapping[str, str] | N
     except ValidationError as exc:
         raise ConfigError(_describe(exc, sources, platform_path)) from None
     resolve_paths(settings, folder, folder.is_dir())
-    warnings = tuple(unknown_variables(env))
-    for warning in warnings:
-        log.warning("%s", warning)
+    warnings = tuple(unknown_variables(env))  # reported once by the process that uses them (its setup)
     return LoadedSettings(settings=settings, config_dir=folder, sources=sources, warnings=warnings)
 
 

@@ -164,7 +164,8 @@ def test_the_readme_snippets_read_the_lake(
     data = lake.root.path
     assert Path(data) == tmp_path / "data"  # the snippets' `data/`
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("G6_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "config").mkdir()  # a config folder beside the data: `data/` resolves next to it
+    monkeypatch.setenv("G6_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("G6_DATA_DIR", raising=False)
     names: dict[str, Any] = {}
     exec(_readme_block("import duckdb"), names)
