@@ -2,6 +2,7 @@
 
 import os
 
+from g6_pipeline_tests.fakes.browser import browser
 from g6_pipeline_tests.fakes.config import g6_env
 from g6_pipeline_tests.fakes.cycles import report_factory
 from g6_pipeline_tests.fakes.location import location
@@ -13,6 +14,7 @@ from g6_pipeline_tests.fakes.servers import prometheus, pushgateway, victoria_me
 os.environ.setdefault("G6_HISTORY_START", "2025-01-01")
 
 __all__ = [
+    "browser",
     "calendar",
     "g6_env",
     "location",

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
-from playwright.sync_api import sync_playwright
 
 from g6_pipeline.core.clock import IST
 from g6_pipeline.defs.collection.job import COLLECTION_RESOURCES, MinuteConfig, collection_job
@@ -23,27 +21,14 @@ from g6_pipeline.defs.daily.assets import option_chain_daily
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline_tests.defs.test_weekday_master_asset import small_config
 from g6_pipeline_tests.deploy.services import webserver
+from g6_pipeline_tests.fakes.browser import ARTIFACTS
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = Path(os.environ.get("G6_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 MINUTE = datetime(2026, 11, 23, 10, 15, tzinfo=IST)
 DAYS = ["2026-11-18", "2026-11-19", "2026-11-20"]
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: run scripts/install-browser.sh (as root) to install Debian chromium")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def populate(home: Path, g6: G6Resource) -> str:

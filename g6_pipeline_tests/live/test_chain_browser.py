@@ -12,12 +12,11 @@ from playwright.sync_api import Page, expect
 
 from g6_pipeline.live import publish
 from g6_pipeline.live.server import LiveServer
+from g6_pipeline_tests.fakes.browser import ARTIFACTS
 from g6_pipeline_tests.live.builders import make_report, make_settings
 from g6_pipeline_tests.live.chain_days import INDICES, IST, LAST, at_minute, backfill, legs, stored_rows
-from g6_pipeline_tests.live.test_dashboard_browser import ARTIFACTS, browser
 
 pytestmark = pytest.mark.slow
-__all__ = ["browser"]
 FULL = {**INDICES, "NIFTY": {**INDICES["NIFTY"], "strikes_below": 10, "strikes_above": 10,
                              "expiry_tags": ["this_week", "next_week", "this_month", "next_month"]}}  # fmt: skip
 NEXT_DAY = date(2026, 11, 23)

@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import IndexOutcome
 from g6_pipeline.live import publish
 from g6_pipeline.live.server import LiveServer
+from g6_pipeline_tests.fakes.browser import ARTIFACTS
 from g6_pipeline_tests.live.builders import SPOTS, make_report, make_settings, ok_outcome, tag_values
 
 pytestmark = pytest.mark.slow
-CHROMIUM = Path(os.environ.get("G6_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HOSTILE = '<script>window.__g6_xss = 1</script><img src=x onerror="window.__g6_xss = 2">'
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} not found: run scripts/install-browser.sh (as root) to install Debian chromium")
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def _cycle(data_dir: Path, minute: datetime, nifty_spot: float, straddle: float, error: str | None = None) -> None:
