@@ -16,6 +16,7 @@ from typing import Any
 from g6_pipeline.cli.diagnose_checks import DiagnoseContext
 from g6_pipeline.core.clock import IST
 from g6_pipeline.live.panels import PANEL_NAMES, write_panels
+from g6_pipeline_tests.fakes.config import REPLAY
 
 REPO = Path(__file__).resolve().parents[2]
 SESSION_MOMENT = datetime(2026, 11, 25, 11, 0, tzinfo=IST)
@@ -30,7 +31,9 @@ def config_folder(root: Path, platform: dict[str, Any] | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("holidays.json", "indices_config.json"):
         shutil.copy(REPO / "config" / name, folder / name)
-    (folder / "platform_config.json").write_text(json.dumps(platform or {}))
+    document = dict(platform or {})
+    document["collection"] = {**REPLAY, **document.get("collection", {})}
+    (folder / "platform_config.json").write_text(json.dumps(document))
     return folder
 
 

@@ -22,7 +22,7 @@ TODAY = datetime(2026, 11, 23, 10, 15, tzinfo=IST)
 
 
 def collector(tmp_path: Path) -> Collector:
-    config = make_config(tmp_path / "config", tmp_path / "data", collection={"late_grace_seconds": None})
+    config = make_config(tmp_path / "config", tmp_path / "data")
     made = Collector.from_settings(load_settings(config, environ={}))
     made.publishers = []
     return made

@@ -47,8 +47,7 @@ def test_a_new_run_centres_its_strike_window_as_one_long_process_would(g6_env: t
     assert all(c["expiry"] >= MINUTE_1.date().isoformat() for c in saved["centres"])
 
     # the same two minutes in one process that lives through both (another data directory)
-    long_lived = collector(make_config(tmp_path / "other_config", tmp_path / "other_data",
-                                      collection={"late_grace_seconds": None}))
+    long_lived = collector(make_config(tmp_path / "other_config", tmp_path / "other_data"))
     run_cycle(long_lived, MINUTE_1)
     assert strikes(collector(config), MINUTE_2) == strikes(long_lived, MINUTE_2)
 

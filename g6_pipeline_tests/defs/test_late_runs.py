@@ -36,7 +36,7 @@ def failure_text(result: dg.ExecuteInProcessResult) -> str:
 
 def test_a_late_run_of_a_past_minute_writes_nothing_and_says_why(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    config = make_config(tmp_path / "config", data)  # the default grace
+    config = make_config(tmp_path / "config", data, collection={"late_grace_seconds": 45})  # the default grace
     with dg.instance_for_test() as instance:
         result = run_minute(config, instance)
     assert not result.success
@@ -48,8 +48,8 @@ def test_a_late_run_of_a_past_minute_writes_nothing_and_says_why(tmp_path: Path)
 
 def test_a_stored_minute_is_never_replaced_by_later_quotes(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    replay = make_config(tmp_path / "replay", data, collection={"late_grace_seconds": None})
-    live = make_config(tmp_path / "live", data)
+    replay = make_config(tmp_path / "replay", data)
+    live = make_config(tmp_path / "live", data, collection={"late_grace_seconds": 45})
     with dg.instance_for_test() as instance:
         assert run_minute(replay, instance).success  # the minute as it was collected
         before = stored_files(data)

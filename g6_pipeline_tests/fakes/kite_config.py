@@ -8,6 +8,7 @@ from pathlib import Path
 
 from g6_pipeline.core.clock import IST
 from g6_pipeline.providers.kite_token import TokenStore
+from g6_pipeline_tests.fakes.config import REPLAY
 from g6_pipeline_tests.fakes.kite_server import ACCESS_TOKEN
 
 REPO_CONFIG = Path(__file__).parents[2] / "config"
@@ -27,7 +28,7 @@ def write_kite_config(root: Path, server_url: str, strikes: int = 3) -> Path:
     (config / "platform_config.json").write_text(json.dumps({
         "provider": "kite",
         "data_dir": str(root / "data"),
-        "collection": {"late_grace_seconds": None},
+        "collection": REPLAY,
         "kite": {"api_key": API_KEY, "root_url": server_url, "token_file": str(token_file),
                  "requests_per_second": 10, "timeout_seconds": 2, "max_retries": 1},
     }))

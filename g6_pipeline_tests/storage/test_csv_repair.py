@@ -20,7 +20,7 @@ SERIES = [f"g6_data/NIFTY/this_week/+50/{DAY}.csv", f"g6_data/overview/NIFTY/{DA
 
 @pytest.fixture
 def collect(tmp_path: Path) -> Collector:
-    config = make_config(tmp_path / "config", tmp_path / "data", collection={"late_grace_seconds": None})
+    config = make_config(tmp_path / "config", tmp_path / "data")
     collector = Collector.from_settings(load_settings(config, environ={}))
     collector.publishers = []
     return collector

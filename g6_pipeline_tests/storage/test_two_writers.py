@@ -38,7 +38,7 @@ def collect_and_write(config: str, start_writing: Barrier) -> None:
 
 def test_two_writers_of_one_minute_store_it_once(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    config = make_config(tmp_path / "config", data, collection={"late_grace_seconds": None})
+    config = make_config(tmp_path / "config", data)
     first, state = collect(str(config), MINUTE)  # the files exist: later minutes are appended
     write_step(first, state)
     barrier = SPAWN.Barrier(2)
@@ -71,7 +71,7 @@ def hold_lock(path: str, held: Event, release: Event) -> None:
 def test_a_writer_that_cannot_get_the_lock_writes_nothing_and_names_the_holder(tmp_path: Path) -> None:
     data = tmp_path / "data"
     config = make_config(
-        tmp_path / "config", data, collection={"late_grace_seconds": None, "writer_lock_seconds": 0}
+        tmp_path / "config", data, collection={"writer_lock_seconds": 0}
     )
     collector, state = collect(str(config), MINUTE)
     held, release = SPAWN.Event(), SPAWN.Event()
