@@ -9,15 +9,14 @@ daily partitions show as materialized in the UI.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from g6_pipeline.cli.instance import dagster_home
 from g6_pipeline.core.clock import now_ist
 from g6_pipeline.settings import LoadedSettings, load_settings
 from g6_pipeline.util.logs import configure_logging
@@ -131,15 +130,6 @@ def _progress(total: int) -> Iterator[ProgressSink]:
                 bar.console.print(f"{outcome.line()}")
 
         yield advance
-
-
-def dagster_home(loaded: LoadedSettings) -> Path | None:
-    """`DAGSTER_HOME`, else the project's `.dagster_home` next to the configuration folder when it exists."""
-    configured = os.environ.get("DAGSTER_HOME")
-    if configured:
-        return Path(configured)
-    candidate = Path(loaded.config_dir).resolve().parent / ".dagster_home"
-    return candidate if candidate.is_dir() else None
 
 
 def record_backfill(report: BackfillReport, loaded: LoadedSettings) -> str:

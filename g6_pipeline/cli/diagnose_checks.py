@@ -23,6 +23,7 @@ from typing import Any, Literal
 import requests
 import yaml
 
+from g6_pipeline.cli.instance import dagster_home
 from g6_pipeline.collection.run_tags import COLLECTION, RUN_KIND_TAG
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import now_ist
@@ -163,14 +164,16 @@ def check_provider(ctx: DiagnoseContext) -> Finding:
 
 
 def check_instance(ctx: DiagnoseContext) -> Finding:
-    """Dagster can open the instance in DAGSTER_HOME, and its run queue keeps minute runs apart."""
-    home = ctx.environ.get("DAGSTER_HOME", "")
+    """Dagster can open the project's instance (DAGSTER_HOME, else the `.dagster_home` that `make run` uses),
+    and its run queue keeps minute runs apart."""
+    found = dagster_home(ctx.loaded, ctx.environ) if ctx.loaded is not None else None
+    home = str(found) if found is not None else ""
     if not home:
         return Finding(
             "instance",
             "fail",
-            "DAGSTER_HOME is not set: Dagster would keep runs in a temporary instance "
-            "(set it to the folder holding dagster.yaml; `make run` uses .dagster_home)",
+            "no Dagster instance: DAGSTER_HOME is not set and there is no .dagster_home beside the config "
+            "folder (`make run` creates it)",
         )
     if not (Path(home) / "dagster.yaml").is_file():
         return Finding(

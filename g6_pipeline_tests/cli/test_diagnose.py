@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -123,11 +124,21 @@ def test_kite_unreachable(tmp_path: Path) -> None:
     assert result.status == "fail" and "unreachable" in result.detail and root in result.detail
 
 
-def test_dagster_home_unset(tmp_path: Path) -> None:
+def test_dagster_home_unset_and_no_project_instance(tmp_path: Path) -> None:
     ctx = context(tmp_path)
     ctx.environ = {}
     result = by_name(ctx)["instance"]
     assert result.status == "fail" and "DAGSTER_HOME is not set" in result.detail
+
+
+def test_dagster_home_unset_finds_the_instance_make_run_uses(tmp_path: Path) -> None:
+    ctx = context(tmp_path)
+    ctx.environ = {}
+    project_home = tmp_path / ".dagster_home"  # beside the config folder, as `make run` creates it
+    shutil.copytree(embedded_home(tmp_path), project_home)
+    result = by_name(ctx)["instance"]
+    assert result.status == "ok", result.detail
+    assert str(project_home) in result.detail
 
 
 def test_dagster_home_without_dagster_yaml(tmp_path: Path) -> None:
