@@ -26,7 +26,7 @@ from pathlib import Path
 from scipy.stats import norm
 
 from g6_pipeline.collection.backfill import backfill_synthetic
-from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.components import Collector, ProcessSetup
 from g6_pipeline.collection.cycle import analytics_step, build_report, fetch_step, publish_step, write_step
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
@@ -40,7 +40,8 @@ def make_config(folder: Path, strikes: int) -> Path:
     """A configuration with ±`strikes` strikes and every expiry tag for every index."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "holidays.json").write_text((REPO / "config" / "holidays.json").read_text())
-    (folder / "platform_config.json").write_text(json.dumps({"data_dir": str(folder.parent / "data")}))
+    platform = {"data_dir": str(folder.parent / "data"), "collection": {"late_grace_seconds": None}}  # replayed minutes
+    (folder / "platform_config.json").write_text(json.dumps(platform))
     defaults = json.loads((REPO / "config" / "indices_config.json").read_text())
     for spec in defaults.values():
         spec.update(strikes_below=strikes, strikes_above=strikes, expiry_tags=ALL_TAGS)
@@ -117,7 +118,7 @@ def bench_backfill(root: Path, days: int) -> None:
     end = date(2026, 11, 20)
     trading = [d for d in calendar.trading_days(end - timedelta(days=60), end)][-days:]
     t0 = time.perf_counter()
-    report = backfill_synthetic(loaded, trading[0], trading[-1])
+    report = backfill_synthetic(ProcessSetup.load(loaded), trading[0], trading[-1])
     elapsed = time.perf_counter() - t0
     print(f"backfill: {len(report.days)} trading days × {len(loaded.settings.enabled_indices)} indices, "
           f"{report.rows:,} option rows, weekday master included: {elapsed:.1f} s")
