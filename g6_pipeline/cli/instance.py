@@ -13,9 +13,10 @@ PROJECT_HOME = ".dagster_home"
 
 
 def dagster_home(loaded: LoadedSettings, environ: Mapping[str, str] | None = None) -> Path | None:
-    """`DAGSTER_HOME`, else the project's `.dagster_home` next to the configuration folder when it exists."""
+    """`DAGSTER_HOME` when it is a folder, else the project's `.dagster_home` next to the configuration folder
+    when it exists (None: no instance to record in)."""
     configured = (os.environ if environ is None else environ).get("DAGSTER_HOME")
     if configured:
-        return Path(configured)
+        return Path(configured) if Path(configured).is_dir() else None
     candidate = Path(loaded.config_dir).resolve().parent / PROJECT_HOME
     return candidate if candidate.is_dir() else None

@@ -32,6 +32,7 @@ def g6_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pa
     data = tmp_path / "data"
     config = make_config(tmp_path / "config", data)
     monkeypatch.setenv("G6_CONFIG_DIR", str(config))
-    for var in ("G6_DATA_DIR", "G6_PROVIDER", "G6_PUSHGATEWAY_URL", "G6_INFLUX_URL"):
+    # DAGSTER_HOME too: `make test` exports the project's instance, which no test may write into
+    for var in ("G6_DATA_DIR", "G6_PROVIDER", "G6_PUSHGATEWAY_URL", "G6_INFLUX_URL", "DAGSTER_HOME"):
         monkeypatch.delenv(var, raising=False)
     yield config, data
