@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
 from g6_pipeline.analytics.black import FloatArray
-from g6_pipeline.core.clock import IST
+from g6_pipeline.core.clock import EXPIRY_TIME, IST
 
-EXPIRY_TIME = time(15, 30)
-"""Index options on NSE and BSE expire at the close, 15:30 IST."""
 SECONDS_PER_YEAR = 365.0 * 86400.0
 
 

@@ -27,6 +27,7 @@ from g6_pipeline.cli.instance import dagster_home
 from g6_pipeline.collection.run_tags import COLLECTION, RUN_KIND_TAG
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import now_ist
+from g6_pipeline.metrics.pusher import split_credentials
 from g6_pipeline.settings import ConfigError, LoadedSettings, Settings, load_settings
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.util.redact import mask_secrets
@@ -312,12 +313,15 @@ def check_panels(ctx: DiagnoseContext) -> Finding:
 
 
 def _probe_if_set(ctx: DiagnoseContext, name: str, url: str | None, path: str, unset: str) -> Finding:
-    """Skip, saying `unset`, when no URL is set; else GET `url` + `path` and report what answered."""
+    """Skip, saying `unset`, when no URL is set; else GET `url` + `path` (user info sent as basic auth, as a
+    push sends it) and report what answered."""
     if url is None:
         return Finding(name, "skip", unset)
     shown = ctx.redact(url)
+    bare, credentials = split_credentials(url)
+    auth = (credentials.username, credentials.password) if credentials else None
     try:
-        answer = requests.get(url.rstrip("/") + path, timeout=ctx.timeout_seconds)
+        answer = requests.get(bare.rstrip("/") + path, timeout=ctx.timeout_seconds, auth=auth)
     except requests.RequestException as exc:
         return Finding(name, "fail", f"{shown} unreachable: {_reason(exc)}")
     if answer.status_code >= 400:

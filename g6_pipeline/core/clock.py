@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 MARKET_TZ_NAME = "Asia/Kolkata"
 """The market timezone, by name (for Arrow types and text); `IST` is the same zone as an object."""
 IST = ZoneInfo(MARKET_TZ_NAME)
+EXPIRY_TIME = time(15, 30)
+"""Index options on NSE and BSE expire at the close, 15:30 IST."""
 
 
 def now_ist() -> datetime:

@@ -18,6 +18,7 @@ from g6_pipeline.instruments.universe import (
     strike_step,
     strike_window,
     strike_window_centre,
+    tag_day,
 )
 from g6_pipeline.instruments.wings import total_vol_from_straddle, wing_levels, wing_window
 
@@ -38,6 +39,7 @@ __all__ = [
     "strike_step",
     "strike_window",
     "strike_window_centre",
+    "tag_day",
     "total_vol_from_straddle",
     "wing_levels",
     "wing_window",

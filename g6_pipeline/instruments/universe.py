@@ -3,7 +3,9 @@
 Expiry tags follow the original: `this_week` is the nearest listed expiry, `next_week` the second nearest,
 `this_month` the last expiry in the month of the nearest one, `next_month` the last expiry of the month
 after. An index with no weekly contracts (one listed expiry per month) has no week tags. Expiries come
-from the dump, never from weekday rules, so holiday-moved expiries are tagged as listed.
+from the dump, never from weekday rules, so holiday-moved expiries are tagged as listed. A contract has
+expired from 15:30 IST of its expiry date (`EXPIRY_TIME`): after the close on an expiry day the tags of a
+minute (`tag_day`) roll to the next expiry.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
+from g6_pipeline.core.clock import EXPIRY_TIME, to_ist
 from g6_pipeline.instruments.dump import OPTION_SEGMENTS
 
 CONTRACT_COLUMNS: tuple[str, ...] = ("instrument_token", "tradingsymbol", "expiry", "strike", "side", "lot_size")
@@ -45,6 +48,16 @@ def has_weeklies(expiries: Sequence[date]) -> bool:
     """Whether any month lists two or more expiries (a weekly contract exists)."""
     months = [(d.year, d.month) for d in expiries]
     return len(set(months)) < len(months)
+
+
+def tag_day(now: datetime) -> date:
+    """The first day whose contracts are still live at `now` (tz-aware), the `today` of `resolve_expiry_tags`.
+
+    The IST date of `now` until the expiry time, the day after from it: a contract expiring that day has
+    expired, so the tags resolve from the next expiry on.
+    """
+    local = to_ist(now)
+    return local.date() if local.time() < EXPIRY_TIME else local.date() + timedelta(days=1)
 
 
 def resolve_expiry_tags(expiries: Sequence[date], today: date) -> dict[str, date]:

@@ -4,18 +4,22 @@ Each push replaces its group (grouping key: job plus index, never a run id). Bef
 gateway already holds for the group are read back and added to this run's counters and histograms, so that
 `rate()` and `increase()` work although every run is a new process; gauges marked `keep_last` keep their
 previous value when this run did not set them. A failed push is logged and counted, never raised.
+User info in the gateway URL (`http://user:password@host:9091`) is taken off the URL and sent as HTTP basic
+auth (`split_credentials`), on the read-back and on every push.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import math
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from prometheus_client import push_to_gateway
+from prometheus_client.exposition import basic_auth_handler, default_handler
 from prometheus_client.parser import text_string_to_metric_families
 
 from g6_pipeline.metrics.catalogue import SPECS
@@ -28,6 +32,45 @@ PUSH_TIMEOUT_SECONDS = 5.0
 _GATEWAY_LABELS = frozenset({"job", "instance"})
 
 Sample = tuple[str, dict[str, str], float]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """HTTP basic-auth user name and password taken from a URL's user info."""
+
+    username: str
+    password: str = ""
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, password='***')"
+
+    def header(self) -> str:
+        """The `Authorization` header value."""
+        token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode("ascii")
+        return f"Basic {token}"
+
+    def handler(self) -> Callable[..., Callable[[], None]]:
+        """A `push_to_gateway` handler that sends these credentials."""
+
+        def handle(url: str, method: str, timeout: float | None, headers: list[tuple[str, str]], data: bytes,
+                   ) -> Callable[[], None]:
+            return basic_auth_handler(url, method, timeout, headers, data, self.username, self.password)
+
+        return handle
+
+
+def split_credentials(url: str) -> tuple[str, Credentials | None]:
+    """`url` without its user info, and the user info as basic-auth credentials (None when there is none).
+
+    User name and password are percent-decoded (`p%40ss` is `p@ss`); host, port, path and query are kept.
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    bare = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    return bare, Credentials(unquote(user), unquote(password))
 
 
 @dataclass(frozen=True)
@@ -54,6 +97,8 @@ def push_groups(url: str, groups: Sequence[PushGroup], timeout: float = PUSH_TIM
     failed so far is added to `g6_metrics_push_failures_total` of every later group that declares it.
     """
     where = redact_url(url)
+    bare, credentials = split_credentials(url)
+    handler: Callable[..., Callable[[], None]] = credentials.handler() if credentials else default_handler
     try:
         current = read_gateway(url, timeout)
     except Exception as exc:  # any failure to reach or parse the gateway is a failed push, never a failed run
@@ -69,11 +114,12 @@ def push_groups(url: str, groups: Sequence[PushGroup], timeout: float = PUSH_TIM
         merge_previous(values, _samples_of(current, group))
         try:
             push_to_gateway(
-                url,
+                bare,
                 job=group.job,
                 registry=values.registry(),
                 grouping_key=dict(group.labels),
                 timeout=timeout,
+                handler=handler,
             )
             pushed += 1
         except Exception as exc:  # network, HTTP 4xx/5xx: logged and counted
@@ -84,8 +130,14 @@ def push_groups(url: str, groups: Sequence[PushGroup], timeout: float = PUSH_TIM
 
 
 def read_gateway(url: str, timeout: float = PUSH_TIMEOUT_SECONDS) -> list[Sample]:
-    """Every catalogued sample the gateway holds: (sample name, labels including grouping labels, value)."""
-    request = urllib.request.Request(url.rstrip("/") + "/metrics", headers={"Accept": "text/plain"})
+    """Every catalogued sample the gateway holds: (sample name, labels including grouping labels, value).
+
+    User info in `url` is sent as basic auth (`split_credentials`)."""
+    bare, credentials = split_credentials(url)
+    headers = {"Accept": "text/plain"}
+    if credentials is not None:
+        headers["Authorization"] = credentials.header()
+    request = urllib.request.Request(bare.rstrip("/") + "/metrics", headers=headers)
     with urllib.request.urlopen(request, timeout=timeout) as response:
         text = response.read().decode("utf-8")
     samples: list[Sample] = []

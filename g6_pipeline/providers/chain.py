@@ -32,6 +32,7 @@ from g6_pipeline.instruments import (
     build_universe,
     dump_day,
     strike_window_centre,
+    tag_day,
     wing_window,
 )
 from g6_pipeline.providers.base import CircuitOpenError, FetchResult, ProviderError, TokenExpiredError
@@ -127,13 +128,15 @@ class ChainProvider:
         return self._dumps[key]
 
     def _universe(self, name: str, ix: IndexSettings, minute: datetime) -> IndexUniverse:
-        """`build_universe` of the index, reused while the dump, the index settings and the day are the same."""
+        """`build_universe` of the index, reused while the dump, the index settings and the `tag_day` are the
+        same (after the close on an expiry day the tags roll to the next expiry)."""
         day = dump_day(minute)
         dump = self._dump(ix.exchange, day)
-        key = (ix.exchange, day, name, ix.spot_key, tuple(ix.expiry_tags), minute.date())
+        live_from = tag_day(minute)
+        key = (ix.exchange, day, name, ix.spot_key, tuple(ix.expiry_tags), live_from)
         uni = self._universes.get(key)
         if uni is None:
-            uni = build_universe(dump, name, ix.exchange, ix.spot_key, ix.expiry_tags, minute.date())
+            uni = build_universe(dump, name, ix.exchange, ix.spot_key, ix.expiry_tags, live_from)
             self._universes[key] = uni
             if uni.unresolved:
                 log.warning(

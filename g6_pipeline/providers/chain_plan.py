@@ -20,17 +20,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 
-from g6_pipeline.core.clock import IST
+from g6_pipeline.core.clock import EXPIRY_TIME, IST
 from g6_pipeline.core.snapshot import CHAIN_COLUMNS
 from g6_pipeline.instruments import IndexUniverse, total_vol_from_straddle
 from g6_pipeline.providers.quotes import QuoteTable
 
-EXPIRY_TIME = time(15, 30)
 QUOTE_SECONDS_PER_MINUTE = 20.0
 """Seconds of rate-limited quote calls a minute may spend (at Kite's 1 request/s: 20 calls, 10,000 instruments),
 leaving the rest of the minute for analytics, storage and a retry or two."""

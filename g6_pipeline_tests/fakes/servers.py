@@ -7,13 +7,14 @@ are absent the test fails (never skips) and says how to install them.
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +58,11 @@ class Server:
 
 
 @contextmanager
-def run_server(args: Sequence[str], url: str, ready_path: str, workdir: Path, timeout: float = 20.0) -> Iterator[Server]:
-    """Start `args`, wait until `url + ready_path` answers 200, yield the server, then stop it."""
+def run_server(
+    args: Sequence[str], url: str, ready_path: str, workdir: Path, timeout: float = 20.0,
+    headers: Mapping[str, str] | None = None,
+) -> Iterator[Server]:
+    """Start `args`, wait until `url + ready_path` answers 200 (asked with `headers`), yield the server, then stop it."""
     log = workdir / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(list(args), cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
@@ -68,7 +72,8 @@ def run_server(args: Sequence[str], url: str, ready_path: str, workdir: Path, ti
             if process.poll() is not None:
                 pytest.fail(f"{args[0]} exited with {process.returncode}:\n{_tail(log)}", pytrace=False)
             try:
-                with urllib.request.urlopen(url + ready_path, timeout=1) as response:
+                with urllib.request.urlopen(urllib.request.Request(url + ready_path, headers=dict(headers or {})),
+                                            timeout=1) as response:
                     if response.status == 200:
                         break
             except (urllib.error.URLError, OSError):
@@ -91,12 +96,23 @@ def _tail(log: Path, lines: int = 20) -> str:
 
 
 @contextmanager
-def start_pushgateway(workdir: Path) -> Iterator[Server]:
-    """A Pushgateway with no persistence."""
+def start_pushgateway(workdir: Path, users: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """A Pushgateway with no persistence; with `users` (name → password) every request needs HTTP basic auth
+    (its `--web.config.file` with bcrypt hashes)."""
     port = free_port()
     args = [str(binary("prometheus-pushgateway")), f"--web.listen-address=127.0.0.1:{port}"]
     workdir.mkdir(parents=True, exist_ok=True)
-    with run_server(args, f"http://127.0.0.1:{port}", "/-/ready", workdir) as server:
+    headers: dict[str, str] = {}
+    if users:
+        import bcrypt  # a dev dependency, needed only here
+
+        hashes = {u: bcrypt.hashpw(p.encode(), bcrypt.gensalt(rounds=4)).decode() for u, p in users.items()}
+        config = workdir / "web-config.yml"
+        config.write_text(yaml.safe_dump({"basic_auth_users": hashes}))
+        args.append(f"--web.config.file={config}")
+        user, password = next(iter(users.items()))
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    with run_server(args, f"http://127.0.0.1:{port}", "/-/ready", workdir, headers=headers) as server:
         yield server
 
 
