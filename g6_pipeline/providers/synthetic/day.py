@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 
 from g6_pipeline.core.calendar import MarketCalendar
-from g6_pipeline.core.clock import IST
+from g6_pipeline.core.clock import EXPIRY_TIME, IST
 from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot
 from g6_pipeline.instruments.universe import IndexUniverse, build_universe
 from g6_pipeline.providers.quotes import QUOTE_FIELDS
 from g6_pipeline.providers.synthetic.contracts import SPECS, IndexSpec
-from g6_pipeline.providers.synthetic.fields import EXPIRY_CLOSE, option_fields
+from g6_pipeline.providers.synthetic.fields import option_fields
 from g6_pipeline.providers.synthetic.paths import DailyModel, DayPath, day_path, epoch_seconds
 from g6_pipeline.providers.synthetic.pricing import DIVIDEND_YIELD, RATE, SECONDS_PER_YEAR, term_atm
 from g6_pipeline.settings.model import IndexSettings
@@ -83,7 +83,7 @@ def _expiry_columns(
     c = uni.contracts.loc[uni.contracts["expiry"] == expiry].sort_values(["strike", "side"])
     if len(c) != 2 * len(ks) or not (c["side"].to_numpy()[::2] == "CE").all():
         raise ValueError(f"{spec.name} {expiry}: the synthetic dump lacks a CE/PE pair at some strike")
-    exp_epoch = epoch_seconds(datetime.combine(expiry, EXPIRY_CLOSE, IST))
+    exp_epoch = epoch_seconds(datetime.combine(expiry, EXPIRY_TIME, IST))
     t = np.maximum(exp_epoch - s.epochs, 60) / SECONDS_PER_YEAR
     fwd = spot * np.exp((RATE - DIVIDEND_YIELD) * t)
     offsets = np.arange(-ix.strikes_below, ix.strikes_above + 1)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import time
 
 import numpy as np
 from scipy.special import ndtr
@@ -29,7 +28,6 @@ from g6_pipeline.providers.synthetic.pricing import (
     to_tick,
 )
 
-EXPIRY_CLOSE = time(15, 30)
 SERIES_DAYS = 7.0
 """An expiry's total OI τ days before expiry is 1 / (1 + τ / SERIES_DAYS) of its level on the eve of expiry."""
 VOLUME_DAYS = 2.0

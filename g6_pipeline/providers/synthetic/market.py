@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from g6_pipeline.core.calendar import CalendarError, MarketCalendar, floor_minute
-from g6_pipeline.core.clock import IST
+from g6_pipeline.core.clock import EXPIRY_TIME, IST
 from g6_pipeline.core.snapshot import ChainSnapshot
 from g6_pipeline.instruments.cache import dump_day
 from g6_pipeline.instruments.dump import dump_to_csv
@@ -39,7 +39,7 @@ from g6_pipeline.providers.synthetic.contracts import (
     option_rows,
 )
 from g6_pipeline.providers.synthetic.day import build_day
-from g6_pipeline.providers.synthetic.fields import EXPIRY_CLOSE, option_fields
+from g6_pipeline.providers.synthetic.fields import option_fields
 from g6_pipeline.providers.synthetic.items import index_item, option_columns, option_items
 from g6_pipeline.providers.synthetic.paths import DailyModel, day_path, epoch_seconds, night_path
 from g6_pipeline.providers.synthetic.pricing import term_atm
@@ -182,7 +182,7 @@ class SyntheticMarket:
     @lru_cache(maxsize=4)  # noqa: B019
     def _book(self, day: date) -> _OptionBook:
         cat = self._catalog(day)
-        epochs = {e: epoch_seconds(datetime.combine(e, EXPIRY_CLOSE, IST)) for e in cat["expiry"].unique()}
+        epochs = {e: epoch_seconds(datetime.combine(e, EXPIRY_TIME, IST)) for e in cat["expiry"].unique()}
         names = cat["name"].astype(str).to_numpy(object)
         specs = sorted(set(names))
         keys = [str(k) for k in cat.index]
