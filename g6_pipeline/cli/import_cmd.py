@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Import and print rows read, imported and refused; 1 when a file was refused whole."""
     if not args.folder.is_dir():
-        print(f"g6 import-classic: {args.folder}: not a folder")
+        print(f"g6 import-classic: {args.folder}: not a folder", file=sys.stderr)
         return 2
     location = DataLocation(args.data_dir or load_settings().settings.data_dir)
     report = import_classic(args.folder, location)
