@@ -1,6 +1,6 @@
 """Storage speed: one minute's write (Parquet + classic CSV), reading one full day and a range of days.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_storage.py [--repeat 5] [--range-only]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_storage.py [--repeat 5] [--range-only] [--footprint-only]
 
 Data: 4 indices × 4 expiry tags × ATM ± 20 strikes × CE/PE (1,312 legs a minute). The minute is written into
 a day that already holds 374 minutes (the largest files of the day). Baselines, in the same run:
@@ -9,12 +9,16 @@ a day that already holds 374 minutes (the largest files of the day). Baselines, 
 - read: `pandas.read_parquet` of the day's 375 minute slices one by one, then `pandas.concat`;
 - weekday master: `update_weekday_master` day by day in date order vs `update_range` over all days at once;
 - range read: `load_chain_range` over 20 sealed days × 4 indices, 5 columns, vs a loop of `load_chain` calls
-  and vs DuckDB's `read_parquet(.../**/*.parquet, hive_partitioning = true)` on the same files, both to pandas.
+  and vs DuckDB's `read_parquet(.../**/*.parquet, hive_partitioning = true)` on the same files, both to pandas;
+- footprint: bytes on disk per trading day of each store after `g6 backfill` of a few synthetic days with the
+  repository's configuration (`config/`), and per year of 250 trading days.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -26,6 +30,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from g6_pipeline.cli.main import main as g6_main
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.daily.weekday_master import update_range, update_weekday_master
@@ -41,7 +46,9 @@ DAY = date(2026, 11, 23)
 INDICES = ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX")
 TAGS = ("this_week", "next_week", "this_month", "next_month")
 MINUTES = 375
-CALENDAR = MarketCalendar.load(Path(__file__).resolve().parents[1] / "config")
+REPO_CONFIG = Path(__file__).resolve().parents[1] / "config"
+CALENDAR = MarketCalendar.load(REPO_CONFIG)
+TRADING_DAYS_A_YEAR = 250
 
 
 def _shifted(chain: EnrichedChain, k: int) -> tuple[pd.DataFrame, dict[str, object]]:
@@ -214,15 +221,68 @@ def print_range(result: dict[str, float], days: int, repeat: int) -> None:
           f"ratio {result['duckdb_arrow'] / g6:.2f}x")  # fmt: skip
 
 
+def _tree_bytes(folder: Path, skip: tuple[str, ...] = ()) -> int:
+    return sum(
+        p.stat().st_size for p in folder.rglob("*") if p.is_file() and not any(s in p.parts for s in skip)
+    )
+
+
+def bench_footprint(root: Path, days: int) -> tuple[list[date], dict[str, int]]:
+    """Bytes of each store after `g6 backfill` of the last `days` trading days before DAY (repository config)."""
+    config, data = root / "footprint-config", root / "footprint-data"
+    shutil.copytree(REPO_CONFIG, config)
+    (config / "platform_config.json").write_text(f'{{"data_dir": "{data}"}}')
+    trading = CALENDAR.trading_days(DAY - timedelta(days=3 * days + 10), DAY - timedelta(days=1))[-days:]
+    saved = {k: os.environ.pop(k) for k in ("G6_DATA_DIR", "G6_PROVIDER", "DAGSTER_HOME") if k in os.environ}
+    os.environ["G6_CONFIG_DIR"] = str(config)
+    try:
+        assert g6_main(["backfill", "--start", trading[0].isoformat(), "--end", trading[-1].isoformat()]) == 0
+    finally:
+        os.environ.pop("G6_CONFIG_DIR")
+        os.environ.update(saved)
+    master = data / "weekday_master"
+    sizes = {
+        "option Parquet": _tree_bytes(data / "parquet" / "options"),
+        "overview Parquet": _tree_bytes(data / "parquet" / "overview"),
+        "classic CSV (per-strike + overview)": _tree_bytes(data / "g6_data"),
+        "weekday master day aggregates (_days/)": _tree_bytes(master / "_days"),
+        "weekday master quality reports": _tree_bytes(master / "_quality"),
+        "weekday master CSV": _tree_bytes(master, skip=("_days", "_quality")),
+    }
+    return trading, sizes
+
+
+def print_footprint(trading: list[date], sizes: dict[str, int]) -> None:
+    """Print the footprint table (Markdown): per trading day and per year for what grows, the master once."""
+    days = len(trading)
+    print(f"footprint, `g6 backfill --start {trading[0]} --end {trading[-1]}` ({days} trading days, config/):\n")
+    print("| store | per trading day | per year (250 days) |")
+    print("|---|---:|---:|")
+    growing = {k: v for k, v in sizes.items() if k != "weekday master CSV"}
+    for name, size in growing.items():
+        per_day = size / days
+        print(f"| {name} | {per_day / 1e6:.1f} MB | {per_day * TRADING_DAYS_A_YEAR / 1e9:.2f} GB |")
+    total = sum(growing.values()) / days
+    print(f"| **all that grows** | **{total / 1e6:.1f} MB** | **{total * TRADING_DAYS_A_YEAR / 1e9:.2f} GB** |")
+    master = sizes["weekday master CSV"] / 1e6
+    print(f"| weekday master CSV (one file per series and weekday: full after a week, then constant) "
+          f"| {master:.0f} MB in all | {master:.0f} MB in all |")  # fmt: skip
+
+
 def main() -> None:
     """Run the benchmarks and print times and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--days", type=int, default=20, help="trading days of the weekday master and the range")
     parser.add_argument("--range-only", action="store_true", help="only the range read")
+    parser.add_argument("--footprint-only", action="store_true", help="only the bytes on disk per day")
+    parser.add_argument("--footprint-days", type=int, default=5, help="trading days backfilled for the footprint")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="g6-bench-") as tmp:
         root = Path(tmp)
+        print_footprint(*bench_footprint(root, args.footprint_days))
+        if args.footprint_only:
+            return
         print_range(bench_range(root, args.days, args.repeat), args.days, args.repeat)
         if args.range_only:
             return

@@ -17,6 +17,7 @@ from g6_pipeline.cli import (
     collect_cmd,
     config_cmd,
     diagnose_cmd,
+    import_cmd,
     migrate_cmd,
     repair_cmd,
     serve_cmd,
@@ -30,7 +31,7 @@ from g6_pipeline.util.redact import clean_text, describe_error, mask_secrets
 
 COMMAND_MODULES = (
     config_cmd, collect_cmd, backfill_cmd, token_cmd, summary_cmd, serve_cmd, chain_cmd, diagnose_cmd, migrate_cmd,
-    repair_cmd,
+    repair_cmd, import_cmd,
 )
 
 EXIT_OK = 0

@@ -38,9 +38,10 @@ from g6_pipeline.storage.migrate import (
 OPTIONS = "options"
 OVERVIEW = "overview"
 SCHEMAS: dict[str, pa.Schema] = {OPTIONS: OPTION_SCHEMA, OVERVIEW: OVERVIEW_SCHEMA}
-ROW_KEY: tuple[str, ...] = ("timestamp", "expiry_tag", "tradingsymbol")
-"""What identifies an option row. An instrument serves two tags when their expiries coincide (next_week and
-this_month in a month's last week), so the tag is part of the key."""
+ROW_KEY: tuple[str, ...] = ("timestamp", "expiry_tag", "expiry", "strike", "side")
+"""What identifies an option row (the contract by its terms: imported rows have no tradingsymbol). An instrument
+serves two tags when their expiries coincide (next_week and this_month in a month's last week), so the tag is
+part of the key."""
 SORT_KEYS: dict[str, list[tuple[str, str]]] = {
     OPTIONS: [
         ("timestamp", "ascending"),
