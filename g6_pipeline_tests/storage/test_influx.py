@@ -13,8 +13,8 @@ import socket
 import time
 import urllib.parse
 import urllib.request
-from datetime import datetime, timedelta
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
