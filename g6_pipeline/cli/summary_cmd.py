@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import Any
 
 from g6_pipeline.live.summary import run_summary
 from g6_pipeline.settings import load_settings
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _positive(text: str) -> float:
@@ -37,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the summary until interrupted (or once)."""
     settings = load_settings().settings
     rich = not args.no_rich and sys.stdout.isatty()
+    # Ctrl-C and SIGTERM end it cleanly, even where SIGINT was inherited as ignored (`cmd &`, nohup)
+    previous = {signum: signal.signal(signum, signal.default_int_handler) for signum in STOP_SIGNALS}
     try:
         return run_summary(
             settings.data_dir,
@@ -47,3 +52,6 @@ def run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         return 0
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

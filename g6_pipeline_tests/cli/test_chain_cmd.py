@@ -113,6 +113,6 @@ def test_watch_prints_the_latest_minute(dirs: tuple[Path, Path]) -> None:
         first = proc.stdout.readline()
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=120)
     last = max(stored_rows(dirs[1], "options", LAST, "NIFTY").column("timestamp").to_pylist())
     assert f"{LAST.isoformat()} {last:%H:%M} IST" in first

@@ -13,6 +13,7 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 from dagster._cli.job import execute_launch_command
 from dagster._cli.workspace.cli_target import WorkspaceOpts
 
+from g6_pipeline_tests.deploy.queue_jobs import MINUTE_STARTED
 from g6_pipeline_tests.deploy.services import code_server, daemon, grpc_workspace
 
 JOBS_FILE = Path(__file__).with_name("queue_jobs.py")
@@ -55,7 +56,7 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
 def test_minute_runs_never_overlap_and_backfills_leave_collection_a_slot(
     production_instance: DagsterInstance, production_home: Path, tmp_path: Path
 ) -> None:
-    env = dict(os.environ)
+    env = {**os.environ, MINUTE_STARTED: str(tmp_path / "minute-started")}
     with code_server(["-f", str(JOBS_FILE)], env, tmp_path / "code_server.log") as port:
         workspace = grpc_workspace(tmp_path / "workspace.yaml", port)
         # everything is queued before the daemon starts, so all of it is "requested together"
@@ -67,7 +68,7 @@ def test_minute_runs_never_overlap_and_backfills_leave_collection_a_slot(
         queued = production_instance.get_run_records(filters=RunsFilter(statuses=[DagsterRunStatus.QUEUED]))
         assert len(queued) == 4
         with daemon(workspace, env, tmp_path / "daemon.log"):
-            windows = _windows(production_instance, backfill + minute, timeout=180)
+            windows = _windows(production_instance, backfill + minute, timeout=240)
 
     assert not _overlap(windows[minute[0]], windows[minute[1]]), "two minute runs ran at the same time"
     assert not _overlap(windows[backfill[0]], windows[backfill[1]]), "two backfill runs ran at the same time"

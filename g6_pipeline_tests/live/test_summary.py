@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -112,8 +113,14 @@ def test_plain_refresh_prints_a_block_only_when_the_status_changes(tmp_path: Pat
     assert out.getvalue().count("INDEX ") == 1
 
 
+def _ignore_sigint() -> None:
+    """What a shell does to the children of `cmd &` (and so of `nohup make test &`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.slow
-def test_rich_summary_in_a_real_terminal(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", ["ctrl-c", "SIGTERM"])
+def test_rich_summary_in_a_real_terminal(tmp_path: Path, stop: str) -> None:
     settings = make_settings(str(tmp_path))
     now = datetime.now(IST)
     minute = now.replace(second=0, microsecond=0)
@@ -122,8 +129,10 @@ def test_rich_summary_in_a_real_terminal(tmp_path: Path) -> None:
     config_dir.mkdir()
     env = {**os.environ, "G6_CONFIG_DIR": str(config_dir), "G6_DATA_DIR": str(tmp_path),
            "PYTHONPATH": str(REPO), "TERM": "xterm-256color"}
+    # started as a background shell starts it (SIGINT ignored): Ctrl-C must still end it
     child = pexpect.spawn(sys.executable, ["-m", "g6_pipeline.cli.main", "summary", "--refresh", "0.3"], env=env,
-                          cwd=str(tmp_path), dimensions=(60, 150), encoding="utf-8", timeout=20)
+                          cwd=str(tmp_path), dimensions=(60, 150), encoding="utf-8", timeout=120,
+                          preexec_fn=_ignore_sigint)
     try:
         child.expect("Indices")
         for name in SPOTS:
@@ -134,8 +143,12 @@ def test_rich_summary_in_a_real_terminal(tmp_path: Path) -> None:
         publish(make_report(minute + timedelta(minutes=1), outcomes), settings, now=datetime.now(IST))
         child.expect("22,512.75")
         child.expect("cycle 2")
-        child.sendintr()
+        if stop == "ctrl-c":
+            child.sendintr()
+        else:
+            child.kill(signal.SIGTERM)
         child.expect(pexpect.EOF)
+        child.wait()
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
