@@ -197,29 +197,17 @@ def build_history(
     generate: GenerateMode = "missing",
     workers: int | None = None,
     progress: Progress | None = None,
-) -> tuple[int, dict[str, list[WeekdayMasterReport]]]:
+    fold: FoldMode = "all",
+) -> tuple[list[DayOutcome], dict[str, list[WeekdayMasterReport]]]:
     """Generate synthetic days (those with nothing stored, also simulated ones to replace, or none), then fold
-    them into the weekday master; return (option rows written, weekday-master reports per index).
+    them into the weekday master; return every (day, index) outcome and the weekday-master reports per index.
 
     `progress` hears one `DayOutcome` per (day, index) as it is done. Indices are independent (each day's
     reference is the same index's previous day), so they are split across up to `workers` processes (default:
-    one per core, at most two), each building its own setup; days run in order within each.
+    one per core, at most two), each building its own setup; days run in order within each. `fold="written"`
+    leaves the weekday master of days this run did not write untouched (a refused day's files stay byte for
+    byte as they were).
     """
-    outcomes, reports = run_history(setup, days, indices, generate, workers, progress)
-    return sum(o.rows for o in outcomes), reports
-
-
-def run_history(
-    setup: ProcessSetup,
-    days: Sequence[date],
-    indices: Sequence[str],
-    generate: GenerateMode = "missing",
-    workers: int | None = None,
-    progress: Progress | None = None,
-    fold: FoldMode = "all",
-) -> tuple[list[DayOutcome], dict[str, list[WeekdayMasterReport]]]:
-    """`build_history`, returning every (day, index) outcome; `fold="written"` leaves the weekday master of
-    days this run did not write untouched (a refused day's files stay byte for byte as they were)."""
     ordered = sorted(set(days))
     notify = progress or (lambda _outcome: None)
     count = workers or min(2, os.cpu_count() or 1)
@@ -340,7 +328,7 @@ def backfill_synthetic(
     names = list(indices) if indices else list(setup.settings.enabled_indices)
     report = BackfillReport(days=setup.calendar.trading_days(start, end))
     mode: GenerateMode = "replace" if replace else "missing"
-    report.outcomes, report.weekday_master = run_history(
+    report.outcomes, report.weekday_master = build_history(
         setup, report.days, names, mode, progress=progress, fold="written"
     )
     report.rows = sum(o.rows for o in report.outcomes)

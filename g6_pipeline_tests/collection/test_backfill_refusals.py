@@ -62,7 +62,8 @@ def test_a_day_collected_through_kite_is_never_overwritten(tmp_path: Path) -> No
 
     # the Dagster path (weekday_master generating missing days) leaves the collected rows alone too
     parquet = {k: v for k, v in before.items() if k.startswith("parquet")}
-    rows, reports = build_history(setup_of(config), [DAY], ["NIFTY", "SENSEX"], generate="missing", workers=1)
+    outcomes, reports = build_history(setup_of(config), [DAY], ["NIFTY", "SENSEX"], generate="missing", workers=1)
+    rows = sum(o.rows for o in outcomes)
     assert rows == 0 and {k: v for k, v in file_hashes(data).items() if k.startswith("parquet")} == parquet
     assert reports["NIFTY"][0].family == "collected"
 

@@ -170,7 +170,8 @@ def weekday_master(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.Mate
     days = [d for d in setup.calendar.trading_days(window.start.date(), window.end.date()) if d < window.end.date()]
     settings = setup.settings
     generate: GenerateMode = "missing" if settings.provider == "synthetic" else "none"
-    rows, by_index = build_history(setup, days, list(settings.enabled_indices), generate=generate)
+    outcomes, by_index = build_history(setup, days, list(settings.enabled_indices), generate=generate)
+    rows = sum(o.rows for o in outcomes)
     if rows:
         context.log.info(f"generated {rows:,} synthetic option rows for days with no stored data")
     per_index: dict[str, dict[str, object]] = {}
