@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if report.error:
         print(f"g6 collect: {report.error}", file=sys.stderr)
         return 1
-    return 0 if report.success_rate == 1.0 and all(s.error is None for s in report.sinks) else 1
+    return 0 if report.ok else 1
 
 
 def _fmt(value: float, digits: int = 2, pct: bool = False) -> str:

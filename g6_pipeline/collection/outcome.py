@@ -1,6 +1,6 @@
 """The status of one index's chain in one cycle, decided from what was quoted and what carried a price.
 
-`failed` when no leg has a price (whatever was quoted), `partial` (degraded) when some legs are missing or
+`failed` when no leg has a price (whatever was quoted), `degraded` when some legs are missing or
 unpriced, `ok` when every requested leg was quoted with a price. Pure, so the rule is tested on its own.
 """
 
@@ -34,4 +34,4 @@ def chain_status(requested: int, quoted: int, priced: int) -> tuple[IndexStatus,
         return "ok", None
     parts = [f"{missing} legs not quoted"] if missing else []
     parts += [f"{unpriced} legs without a price"] if unpriced else []
-    return "partial", ", ".join(parts)
+    return "degraded", ", ".join(parts)

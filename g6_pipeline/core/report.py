@@ -9,14 +9,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from g6_pipeline.core.snapshot import EnrichedChain
 
-IndexStatus = Literal["ok", "partial", "failed"]
+IndexStatus = Literal["ok", "degraded", "failed"]
+"""`degraded`: some legs missing or unpriced, the rest stored; `failed`: no priced leg, nothing stored."""
+INDEX_STATUSES: tuple[IndexStatus, ...] = get_args(IndexStatus)
 TokenState = Literal["valid", "unchecked", "expired", "missing", "not_required"]
 """`valid` only when Kite answered a call with the token; `unchecked` when it is there but not yet confirmed."""
 CircuitState = Literal["closed", "open", "half_open"]
+TOKEN_STATES: tuple[TokenState, ...] = get_args(TokenState)
+CIRCUIT_STATES: tuple[CircuitState, ...] = get_args(CircuitState)
 
 
 @dataclass
@@ -43,7 +47,7 @@ class IndexOutcome:
     status: IndexStatus
     chain: EnrichedChain | None = None
     error: str | None = None
-    """Why the index failed or is partial, in words a trader can read."""
+    """Why the index failed or is degraded, in words a trader can read."""
     legs_expected: int = 0
     legs_collected: int = 0
 
@@ -98,7 +102,7 @@ class CycleReport:
 
     @property
     def success_rate(self) -> float:
-        """Share of indices collected (ok or partial), 0.0 when nothing was attempted."""
+        """Share of indices collected (ok or degraded), 0.0 when nothing was attempted."""
         if not self.indices:
             return 0.0
         good = sum(1 for o in self.indices.values() if o.status != "failed")

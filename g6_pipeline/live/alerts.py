@@ -34,7 +34,7 @@ def build_alerts(
 ) -> list[dict[str, Any]]:
     """Every alert for this cycle, most severe first.
 
-    `last_good_at`: per index, when its last good (ok or partial) data was fetched, None if never.
+    `last_good_at`: per index, when its last good (ok or degraded) data was fetched, None if never.
     `near_pcr`: per index, the near-expiry PCR of this cycle (None when unknown).
     """
     alerts = _provider_alerts(report)
@@ -77,15 +77,15 @@ def _stale_alerts(
 
 
 def _outcome_alerts(name: str, outcome: IndexOutcome) -> list[dict[str, Any]]:
-    """A failed or partial collection of one index."""
+    """A failed or degraded collection of one index."""
     if outcome.status == "failed":
         reason = outcome.error or "no reason given"
         return [alert("warning", "index_failed", f"{name}: collection failed: {reason}", index=name)]
-    if outcome.status == "partial":
+    if outcome.status == "degraded":
         detail = f"{outcome.legs_missing} of {outcome.legs_expected} legs missing"
         if outcome.error:
             detail += f" ({outcome.error})"
-        return [alert("info", "index_partial", f"{name}: partial chain, {detail}", index=name)]
+        return [alert("info", "index_degraded", f"{name}: degraded chain, {detail}", index=name)]
     return []
 
 

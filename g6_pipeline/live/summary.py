@@ -33,8 +33,8 @@ from g6_pipeline.live.view_state import (
 )
 from g6_pipeline.util.redact import clean_text, mask_secrets
 
-_STATUS_STYLE = {"ok": "green", "partial": "yellow", "failed": "bold red"}
-"""Index statuses: `partial` is a degraded chain (legs missing or unpriced), `failed` has no priced leg."""
+_STATUS_STYLE = {"ok": "green", "degraded": "yellow", "failed": "bold red"}
+"""Index statuses: `degraded` is a chain with legs missing or unpriced, `failed` has no priced leg."""
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 

@@ -77,15 +77,15 @@ CATALOGUE: tuple[MetricSpec, ...] = (
     # core: is collection running, and what did it see
     *_section(
         "core",
-        _c("g6_collection_runs_total", ("result",), "Collection cycles by result (ok, partial, failed)."),
+        _c("g6_collection_runs_total", ("result",), "Collection cycles by result (ok, degraded, failed)."),
         _h("g6_collection_duration_seconds", (), "Wall time of a collection cycle.", DURATION_BUCKETS),
         _g("g6_collection_last_run_timestamp_seconds", (), "Unix time the latest collection cycle finished."),
         _g("g6_calendar_days_left", (),
            "Days from the collected minute to the last day the holiday file covers (0 on that day)."),
         _c("g6_index_collections_total", ("index", "status"),
-           "Per-index collections by status (ok, partial, failed)."),
+           "Per-index collections by status (ok, degraded, failed)."),
         _g("g6_collection_last_success_timestamp_seconds", IX,
-           "Unix time of the latest minute collected (ok or partial) for the index.", keep_last=True),
+           "Unix time of the latest minute collected (ok or degraded) for the index.", keep_last=True),
         _g("g6_legs_expected", IX, "Option legs requested in the latest cycle."),
         _g("g6_legs_missing", IX, "Option legs requested but not quoted in the latest cycle."),
         _g("g6_legs_collected", IX_TAG, "Option legs quoted in the latest cycle, per expiry."),

@@ -14,7 +14,15 @@ from typing import Any
 
 import pandas as pd
 
-from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
+from g6_pipeline.core.report import (
+    CIRCUIT_STATES,
+    INDEX_STATUSES,
+    TOKEN_STATES,
+    CycleReport,
+    IndexOutcome,
+    ProviderStats,
+    SinkOutcome,
+)
 from g6_pipeline.core.schema import EXPIRY_TAGS, IV_STATUSES, PCR_SCOPES, TAG_BITS
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.metrics.catalogue import (
@@ -27,8 +35,6 @@ from g6_pipeline.metrics.values import MetricValues, PushGroup
 from g6_pipeline.settings.model import Settings
 from g6_pipeline.util.numeric import finite_float
 
-CIRCUIT_STATES = ("closed", "open", "half_open")
-TOKEN_STATES = ("valid", "unchecked", "expired", "missing", "not_required")
 ANALYTICS_FIELDS = (
     ("pcr", "g6_pcr"),
     ("pcr_volume", "g6_pcr_volume"),
@@ -69,7 +75,7 @@ def record_cycle(report: CycleReport, settings: Settings) -> list[PushGroup]:
     groups = metrics.groups
     cycle = MetricValues(groups)
     result = _cycle_result(report)
-    for each in ("ok", "partial", "failed"):  # every result present, so that ratios of increases exist
+    for each in INDEX_STATUSES:  # every result present, so that ratios of increases exist
         cycle.inc("g6_collection_runs_total", float(each == result), result=each)
     cycle.observe("g6_collection_duration_seconds", report.duration_seconds)
     cycle.set("g6_collection_last_run_timestamp_seconds", report.finished_at.timestamp())
@@ -98,7 +104,7 @@ def _cycle_result(report: CycleReport) -> str:
     if report.ok:
         return "ok"
     if report.error is None and report.success_rate > 0:
-        return "partial"
+        return "degraded"
     return "failed"
 
 
@@ -109,10 +115,10 @@ def _record_provider(values: MetricValues, stats: ProviderStats) -> None:
         values.observe("g6_provider_latency_seconds", seconds, endpoint=endpoint)
     values.inc("g6_provider_rate_limit_wait_seconds_total", stats.rate_limit_wait_seconds)
     values.inc("g6_provider_retries_total", stats.retries)
-    for state in CIRCUIT_STATES:
-        values.set("g6_provider_circuit_state", float(stats.circuit == state), state=state)
-    for state in TOKEN_STATES:
-        values.set("g6_provider_token_state", float(stats.token_state == state), state=state)
+    for circuit in CIRCUIT_STATES:
+        values.set("g6_provider_circuit_state", float(stats.circuit == circuit), state=circuit)
+    for token in TOKEN_STATES:
+        values.set("g6_provider_token_state", float(stats.token_state == token), state=token)
 
 
 def _record_sink(values: MetricValues, sink: SinkOutcome) -> None:
@@ -124,7 +130,7 @@ def _record_sink(values: MetricValues, sink: SinkOutcome) -> None:
 
 
 def _record_index(values: MetricValues, name: str, outcome: IndexOutcome) -> None:
-    for status in ("ok", "partial", "failed"):
+    for status in INDEX_STATUSES:
         values.inc("g6_index_collections_total", float(status == outcome.status), index=name, status=status)
     if outcome.status != "failed" and outcome.chain is not None:
         values.set(

@@ -104,3 +104,19 @@ def test_provider_outage_fails_with_a_reason_and_no_rows(
     captured = capsys.readouterr()
     assert "failed" in captured.out + captured.err
     assert not (root / "data" / "parquet").exists()
+
+
+@pytest.mark.slow
+def test_chain_with_legs_missing_is_degraded_exit_1_and_keeps_what_was_quoted(
+    kite_env: tuple[Path, KiteServerHandle], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, server = kite_env
+    server.fail_next("/quote", "none")  # the spot call is answered whole
+    server.fail_next("/quote", "missing_keys", times=1, drop_keys=2)  # the option batch: two option keys left out
+    assert main(["collect", "--once"]) == 1
+    out = capsys.readouterr().out
+    degraded = [row for row in out.splitlines() if " degraded " in row]
+    assert len(degraded) == 1 and "2 legs not quoted" in out
+    index = degraded[0].split()[0]
+    stored = load_chain(OPEN.date(), index, data_dir=str(root / "data"))
+    assert len(stored) and stored["last_price"].notna().all()  # the quoted legs are kept, none invented

@@ -1,4 +1,4 @@
-"""An index's status: failed with no priced leg, partial (degraded) when legs are missing or unpriced."""
+"""An index's status: failed with no priced leg, degraded when legs are missing or unpriced."""
 
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ MINUTE = datetime(2026, 11, 23, 11, 30, tzinfo=IST)
         (28, 28, 0, "failed", "no leg priced: 28 of 28 legs quoted, none with a price"),
         (28, 0, 0, "failed", "no leg priced: 0 of 28 legs quoted"),
         (0, 0, 0, "failed", "no leg priced"),
-        (28, 26, 26, "partial", "2 legs not quoted"),
-        (28, 28, 25, "partial", "3 legs without a price"),
-        (28, 26, 20, "partial", "2 legs not quoted, 6 legs without a price"),
+        (28, 26, 26, "degraded", "2 legs not quoted"),
+        (28, 28, 25, "degraded", "3 legs without a price"),
+        (28, 26, 20, "degraded", "2 legs not quoted, 6 legs without a price"),
     ],
 )
 def test_chain_status(requested: int, quoted: int, priced: int, status: str, words: str | None) -> None:
@@ -64,4 +64,4 @@ def test_some_unpriced_legs_degrade_the_chain() -> None:
     legs.loc[legs.index[:3], "last_price"] = math.nan
     state.snapshots["NIFTY"] = dataclasses.replace(snap, legs=legs)
     outcome = build_report(state).indices["NIFTY"]
-    assert outcome.status == "partial" and outcome.error == "3 legs without a price"
+    assert outcome.status == "degraded" and outcome.error == "3 legs without a price"

@@ -54,7 +54,7 @@ def test_groups_are_job_and_index_and_counters_add_up_across_runs(pushgateway: S
     assert all(set(lab) <= {"job", "index", "instance", "expiry_tag", "status", "reason", "result", "endpoint",
                             "state", "sink", "le"} for _, lab, _ in samples)  # no run id, no stray label
     assert _value(samples, "g6_collection_runs_total", result="ok") == 1
-    assert _value(samples, "g6_collection_runs_total", result="partial") == 1
+    assert _value(samples, "g6_collection_runs_total", result="degraded") == 1
     assert _value(samples, "g6_provider_calls_total", endpoint="quote", result="ok") == 12
     assert _value(samples, "g6_provider_latency_seconds_count", endpoint="quote") == 6
     assert _value(samples, "g6_collection_duration_seconds_count") == 2

@@ -62,7 +62,7 @@ def test_values_the_report_lacks_stay_absent_never_zero() -> None:
     assert bank.get("g6_index_price", index="BANKNIFTY") is None
     assert bank.get("g6_collection_last_success_timestamp_seconds", index="BANKNIFTY") is None
     assert bank.get("g6_index_collections_total", index="BANKNIFTY", status="failed") == 1
-    assert groups["all"].get("g6_collection_runs_total", result="partial") == 1
+    assert groups["all"].get("g6_collection_runs_total", result="degraded") == 1
 
 
 def test_disabled_groups_record_nothing() -> None:
