@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from g6_pipeline.cli.diagnose_checks import (
     DEFAULT_MIN_FREE_BYTES,
     GIB,
+    Finding,
+    Status,
     default_context,
     diagnose,
-    failed,
-    render,
 )
 
 
@@ -47,3 +48,24 @@ def run(args: argparse.Namespace) -> int:
     results = diagnose(ctx)
     print(render(results))
     return 1 if failed(results) else 0
+
+
+LABELS: Mapping[Status, str] = {"ok": " ok ", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
+
+
+def render(results: Sequence[Finding]) -> str:
+    """A readable report: one line per check and a closing verdict."""
+    width = max(len(r.name) for r in results)
+    lines = [f"[{LABELS[r.status]}] {r.name:<{width}}  {r.detail}" for r in results]
+    failed = [r.name for r in results if r.status == "fail"]
+    warned = [r.name for r in results if r.status == "warn"]
+    lines.append("")
+    lines.append(f"{len(failed)} check(s) failed: {', '.join(failed)}" if failed else "all checks passed")
+    if warned:
+        lines.append(f"{len(warned)} warning(s): {', '.join(warned)}")
+    return "\n".join(lines)
+
+
+def failed(results: Sequence[Finding]) -> bool:
+    """Whether any check failed."""
+    return any(r.status == "fail" for r in results)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from g6_pipeline.cli.diagnose_checks import DiagnoseContext, Finding, diagnose, failed, render
+from g6_pipeline.cli.diagnose_checks import DiagnoseContext, Finding, diagnose
+from g6_pipeline.cli.diagnose_cmd import failed, render
 from g6_pipeline.cli.main import main
 from g6_pipeline.providers.kite_token import TokenStore
 from g6_pipeline_tests.cli.diagnose_setup import (

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from g6_pipeline.cli.diagnose_checks import diagnose, failed, render
+from g6_pipeline.cli.diagnose_checks import diagnose
+from g6_pipeline.cli.diagnose_cmd import failed, render
 from g6_pipeline.core.clock import IST
 from g6_pipeline_tests.cli.diagnose_setup import context
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from g6_pipeline.cli.diagnose_checks import diagnose, render
+from g6_pipeline.cli.diagnose_checks import diagnose
+from g6_pipeline.cli.diagnose_cmd import render
 from g6_pipeline.metrics import push_cycle
 from g6_pipeline.settings.model import Settings
 from g6_pipeline_tests.cli.diagnose_setup import context

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from g6_pipeline.cli.diagnose_checks import diagnose, failed, render
+from g6_pipeline.cli.diagnose_checks import diagnose
+from g6_pipeline.cli.diagnose_cmd import failed, render
 from g6_pipeline_tests.cli.diagnose_setup import SESSION_MOMENT, context, publish_panels
 from g6_pipeline_tests.fakes.postgres import PostgresServer
 from g6_pipeline_tests.fakes.servers import start_prometheus, start_pushgateway, start_victoria_metrics
