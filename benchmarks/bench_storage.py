@@ -1,6 +1,7 @@
 """Storage speed: one minute's write (Parquet + classic CSV), reading one full day and a range of days.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_storage.py [--repeat 5] [--range-only] [--footprint-only]
+                                                              [--fold-only --fold-weeks 50]
 
 Data: 4 indices × 4 expiry tags × ATM ± 20 strikes × CE/PE (1,312 legs a minute). The minute is written into
 a day that already holds 374 minutes (the largest files of the day). Baselines, in the same run:
@@ -10,6 +11,8 @@ a day that already holds 374 minutes (the largest files of the day). Baselines, 
 - weekday master: `update_weekday_master` day by day in date order vs `update_range` over all days at once;
 - range read: `load_chain_range` over 20 sealed days × 4 indices, 5 columns, vs a loop of `load_chain` calls
   and vs DuckDB's `read_parquet(.../**/*.parquet, hive_partitioning = true)` on the same files, both to pandas;
+- weekday master fold: materialising one day of a weekday that has `--fold-weeks` sealed days (each day's
+  aggregate is computed from its sealed file at fold time);
 - footprint: bytes on disk per trading day of each store after `g6 backfill` of a few synthetic days with the
   repository's configuration (`config/`), and per year of 250 trading days.
 """
@@ -166,6 +169,26 @@ def bench_weekday_master(root: Path, days: int) -> tuple[float, float, float]:
     return write_s, range_s, step_s
 
 
+def bench_weekday_fold(root: Path, weeks: int, repeat: int) -> tuple[float, float]:
+    """(update_range s over `weeks` Mondays of NIFTY, then s (median) to materialise the last Monday again):
+    a weekday of about a year, every day's aggregate read from its sealed file."""
+    chain = make_chain("NIFTY", minute(DAY, "0915"), tags=TAGS, half_width=20)
+    options, overview = _day_frames(chain, MINUTES)
+    monday = DAY - timedelta(days=DAY.weekday())
+    mondays = sorted(monday - timedelta(weeks=k) for k in range(weeks))
+    location = DataLocation(root / "wm-fold")
+    for d in mondays:
+        shift = pd.Timedelta(days=(d - DAY).days)
+        ParquetSink(location).write_day_frames(
+            options.assign(timestamp=options["timestamp"] + shift),
+            overview.assign(timestamp=overview["timestamp"] + shift),
+        )
+    start = time.perf_counter()
+    update_range(location, mondays, "NIFTY", 0.5, CALENDAR)
+    range_s = time.perf_counter() - start
+    return range_s, _median(lambda: update_weekday_master(location, mondays[-1], "NIFTY", 0.5, CALENDAR), repeat)
+
+
 RANGE_COLUMNS = ["timestamp", "strike", "side", "iv", "last_price"]
 
 
@@ -245,11 +268,16 @@ def bench_footprint(root: Path, days: int) -> tuple[list[date], dict[str, int]]:
         "option Parquet": _tree_bytes(data / "parquet" / "options"),
         "overview Parquet": _tree_bytes(data / "parquet" / "overview"),
         "classic CSV (per-strike + overview)": _tree_bytes(data / "g6_data"),
-        "weekday master day aggregates (_days/)": _tree_bytes(master / "_days"),
+        "weekday master day records (_days/)": _tree_bytes(master / "_days"),
         "weekday master quality reports": _tree_bytes(master / "_quality"),
         "weekday master CSV": _tree_bytes(master, skip=("_days", "_quality")),
     }
     return trading, sizes
+
+
+def _megabytes(size: float) -> str:
+    """`13.8 MB`, or `0.3 kB` below 0.1 MB."""
+    return f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} kB"
 
 
 def print_footprint(trading: list[date], sizes: dict[str, int]) -> None:
@@ -261,7 +289,7 @@ def print_footprint(trading: list[date], sizes: dict[str, int]) -> None:
     growing = {k: v for k, v in sizes.items() if k != "weekday master CSV"}
     for name, size in growing.items():
         per_day = size / days
-        print(f"| {name} | {per_day / 1e6:.1f} MB | {per_day * TRADING_DAYS_A_YEAR / 1e9:.2f} GB |")
+        print(f"| {name} | {_megabytes(per_day)} | {per_day * TRADING_DAYS_A_YEAR / 1e9:.2f} GB |")
     total = sum(growing.values()) / days
     print(f"| **all that grows** | **{total / 1e6:.1f} MB** | **{total * TRADING_DAYS_A_YEAR / 1e9:.2f} GB** |")
     master = sizes["weekday master CSV"] / 1e6
@@ -277,9 +305,17 @@ def main() -> None:
     parser.add_argument("--range-only", action="store_true", help="only the range read")
     parser.add_argument("--footprint-only", action="store_true", help="only the bytes on disk per day")
     parser.add_argument("--footprint-days", type=int, default=5, help="trading days backfilled for the footprint")
+    parser.add_argument("--fold-only", action="store_true", help="only the weekday master fold of --fold-weeks")
+    parser.add_argument("--fold-weeks", type=int, default=50, help="days of one weekday folded (--fold-only)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="g6-bench-") as tmp:
         root = Path(tmp)
+        if args.fold_only:
+            range_s, day_s = bench_weekday_fold(root, args.fold_weeks, args.repeat)
+            print(f"weekday master fold, {args.fold_weeks} Mondays of NIFTY (164 series × 375 minutes a day):")
+            print(f"  update_range, all of them            {range_s:7.2f} s")
+            print(f"  materialise the last Monday again    {day_s:7.2f} s   (median of {args.repeat})")
+            return
         print_footprint(*bench_footprint(root, args.footprint_days))
         if args.footprint_only:
             return

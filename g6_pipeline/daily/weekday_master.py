@@ -1,16 +1,18 @@
 """The weekday master: for each series and time of day, the mean and the EMA of the straddle and the per-side
 metrics over every stored day with the same weekday.
 
-Key: (index, expiry tag, offset, weekday, time of day). Each day is first reduced to a small aggregate file
-(`weekday_master/_days/<INDEX>/<YYYY-MM-DD>.parquet`, rows at the same time averaged, stored compactly and
-losslessly by `aggregate_bytes`), read from the day's
-sealed Parquet and kept to the calendar's regular session hours (open to close, both included). A weekday's master files are then rebuilt from all stored aggregates of that weekday in date
-order: `counter += 1; mean += (x − mean)/counter; ema = α·x + (1 − α)·ema` (the first day sets both). So
-materialising a day twice, or days in any order, writes byte-identical files. A value missing on a day
-(NaN) leaves that metric's mean and EMA as they were; it is never counted as zero.
+Key: (index, expiry tag, offset, weekday, time of day). Each day is reduced to an aggregate (rows at the same time
+averaged), read from the day's sealed Parquet, the source of truth, and kept to the calendar's regular session
+hours (open to close, both included). Materialising a day records it under
+`weekday_master/_days/<INDEX>/<YYYY-MM-DD>.json` (a few bytes: the day and its sources); the aggregates
+themselves are not stored but computed again from the sealed days whenever a weekday is rebuilt. A weekday's master
+files are rebuilt from all recorded days of that weekday in date order: `counter += 1; mean += (x − mean)/counter;
+ema = α·x + (1 − α)·ema` (the first day sets both). So materialising a day twice, or days in any order, writes
+byte-identical files. A value missing on a day (NaN) leaves that metric's mean and EMA as they were; it is never
+counted as zero.
 
-Each aggregate records the sources of its day's rows (file metadata `g6_sources`). A master folds the days of
-one source family only, simulated (`SIMULATED_SOURCES`) or collected (every other source): a day of the other
+Each record keeps the sources of its day's rows (`g6_sources`, read again from the sealed day). A master folds
+the days of one source family only, simulated (`SIMULATED_SOURCES`) or collected (every other source): a day of the other
 family, or one mixing both, is left out with a warning, never folded in silently.
 
 Output: `weekday_master/<INDEX>/<expiry_tag>/<offset>/<WEEKDAY>.csv` with the original's columns, and a
@@ -23,6 +25,7 @@ import io
 import itertools
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, time
 from typing import Literal
@@ -36,9 +39,9 @@ import pyarrow.parquet as pq
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.core.schema import SIMULATED_SOURCES
-from g6_pipeline.storage.classic_format import SIDE_METRICS, option_rows
+from g6_pipeline.storage.classic_format import OPTION_ROW_COLUMNS, SIDE_METRICS, option_rows
 from g6_pipeline.storage.location import WEEKDAY_NAMES, DataLocation, format_offset
-from g6_pipeline.storage.parquet import OPTIONS, read_table
+from g6_pipeline.storage.parquet import OPTIONS, conform
 
 METRICS: tuple[str, ...] = ("tp", "avg_tp", *[f"{side}_{m}" for m in SIDE_METRICS for side in ("ce", "pe")])
 MASTER_COLUMNS: tuple[str, ...] = (
@@ -54,7 +57,9 @@ KEY = ["expiry_tag", "offset", "time"]
 
 Severity = Literal["critical", "warning", "info"]
 Family = Literal["simulated", "collected"]
-SOURCES_KEY = b"g6_sources"
+SOURCES_KEY = "g6_sources"
+READ_THREADS = 2
+"""Sealed days read and reduced at once while a weekday is rebuilt."""
 
 
 def family_of_provider(setting: str, provider: str) -> Family:
@@ -142,19 +147,34 @@ def _hms(moment: time) -> str:
     return moment.strftime("%H:%M:%S")
 
 
-def _store_aggregate(
+def _sealed_aggregate(
     location: DataLocation, day: date, index: str, calendar: MarketCalendar
-) -> tuple[int, list[Issue], tuple[str, ...]]:
-    """Read the day's sealed file, write its aggregate over the regular session hours; (rows, issues, sources)."""
+) -> tuple[pd.DataFrame, tuple[str, ...]] | Issue:
+    """The day's aggregate over the regular session hours and its sources, from its sealed file (or why not)."""
     sealed = location.sealed_file(OPTIONS, day, index)
     if not location.exists(sealed):
-        return 0, [Issue("critical", f"no sealed option file for {index} on {day.isoformat()}: {sealed}")], ()
+        return Issue("critical", f"no sealed option file for {index} on {day.isoformat()}: {sealed}")
     try:
-        options = read_table(location, sealed).to_pandas()
+        data = location.read_bytes(sealed)
+        present = set(pq.read_schema(pa.BufferReader(data)).names)
+        wanted = [c for c in (*OPTION_ROW_COLUMNS, "source") if c in present]
+        options = conform(pq.read_table(pa.BufferReader(data), columns=wanted)).to_pandas()
+        options = options.reindex(columns=[*OPTION_ROW_COLUMNS, *wanted[len(OPTION_ROW_COLUMNS) :]])
     except Exception as exc:
-        return 0, [Issue("critical", f"cannot read {sealed}: {exc}")], ()
-    sources = _sources_of(options)
-    agg = day_aggregate(options, calendar.open_time, calendar.close_time)
+        return Issue("critical", f"cannot read {sealed}: {exc}")
+    return day_aggregate(options, calendar.open_time, calendar.close_time), _sources_of(options)
+
+
+Found = tuple[pd.DataFrame, tuple[str, ...]] | Issue
+
+
+def _record_day(
+    location: DataLocation, day: date, index: str, found: Found, calendar: MarketCalendar
+) -> tuple[int, list[Issue], tuple[str, ...]]:
+    """Record that the day is folded (with its sources), or report why it cannot be; (rows, issues, sources)."""
+    if isinstance(found, Issue):
+        return 0, [found], ()
+    agg, sources = found
     issues: list[Issue] = []
     if agg.empty:
         issues.append(
@@ -163,36 +183,15 @@ def _store_aggregate(
     missing_tp = int(agg["tp"].isna().sum())
     if missing_tp:
         issues.append(Issue("warning", f"{missing_tp} of {len(agg)} rows lack tp (a CE or PE leg missing)"))
-    location.write_atomic(location.weekday_day_aggregate(index, day), aggregate_bytes(agg, sources))
+    _write_record(location, day, index, sources)
     return len(agg), issues, sources
 
 
-def aggregate_bytes(agg: pd.DataFrame, sources: tuple[str, ...]) -> bytes:
-    """A day aggregate as compact, lossless Parquet: the repeated keys dictionary-encoded, `offset` int32, a
-    metric whose values are all whole numbers (volume, OI) as int64, every other metric float64 split by byte
-    (`BYTE_STREAM_SPLIT`), all zstd. Every value reads back exactly, so the masters folded from it are the same
-    to the byte as from full float64 files."""
-    columns: dict[str, pa.Array] = {
-        "expiry_tag": pa.array(agg["expiry_tag"].astype(str).tolist(), type=pa.string()),
-        "offset": pa.array(agg["offset"].to_numpy(np.int32)),
-        "time": pa.array(agg["time"].astype(str).tolist(), type=pa.string()),
-    }
-    split = []
-    for name in METRICS:
-        values = agg[name].to_numpy(float)
-        finite = values[~np.isnan(values)]
-        if np.array_equal(finite, np.round(finite)) and np.all(np.abs(finite) < 2**53):
-            columns[name] = pa.array(values, from_pandas=True).cast(pa.int64())
-        else:
-            columns[name] = pa.array(values, from_pandas=True)
-            split.append(name)
-    table = pa.table(columns).replace_schema_metadata({SOURCES_KEY: json.dumps(list(sources)).encode()})
-    sink = pa.BufferOutputStream()
-    pq.write_table(
-        table, sink, compression="zstd", use_dictionary=["expiry_tag", "time"],
-        column_encoding=dict.fromkeys(split, "BYTE_STREAM_SPLIT"),
-    )  # fmt: skip
-    return bytes(sink.getvalue().to_pybytes())
+def _write_record(location: DataLocation, day: date, index: str, sources: tuple[str, ...]) -> None:
+    """The day's record (it replaces a stored aggregate of an earlier version)."""
+    record = {"day": day.isoformat(), "index": index, SOURCES_KEY: list(sources)}
+    location.write_atomic(location.weekday_day_record(index, day), (json.dumps(record) + "\n").encode())
+    location.remove(location.weekday_day_aggregate(index, day))
 
 
 def _sources_of(options: pd.DataFrame) -> tuple[str, ...]:
@@ -200,20 +199,6 @@ def _sources_of(options: pd.DataFrame) -> tuple[str, ...]:
     if "source" not in options:
         return ("unknown",)
     return tuple(sorted(options["source"].fillna("unknown").astype(str).unique()))
-
-
-def _aggregate(location: DataLocation, index: str, day: date) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """A stored aggregate and its day's sources (from its metadata, else from the sealed day)."""
-    table = read_table(location, location.weekday_day_aggregate(index, day))
-    frame = table.to_pandas().astype({"offset": "int64"})  # compact files store it as int32
-    kept = (table.schema.metadata or {}).get(SOURCES_KEY)
-    if kept is not None:
-        return frame, tuple(json.loads(kept))
-    sealed = location.sealed_file(OPTIONS, day, index)
-    sources = (
-        _sources_of(read_table(location, sealed, ["source"]).to_pandas()) if location.exists(sealed) else ()
-    )
-    return table.to_pandas(), sources
 
 
 def fold(aggregates: list[pd.DataFrame], alpha: float) -> pd.DataFrame:
@@ -263,15 +248,34 @@ def _master_lines(master: pd.DataFrame, index: str) -> list[bytes]:
 
 
 def rebuild_weekday(
-    location: DataLocation, index: str, weekday: int, alpha: float, family: Family | None = None
+    location: DataLocation,
+    index: str,
+    weekday: int,
+    alpha: float,
+    calendar: MarketCalendar,
+    family: Family | None = None,
+    known: dict[date, Found] | None = None,
 ) -> tuple[int, int, list[tuple[date, tuple[str, ...]]]]:
-    """Rewrite every master file of one index and weekday from the stored aggregates of one source family
-    (None: every day of a single family); returns (rows, files, [(day folded, its sources)])."""
+    """Rewrite every master file of one index and weekday from the sealed days recorded for it, of one source
+    family (None: every day of a single family); `known` holds aggregates already read. Returns (rows, files,
+    [(day folded, its sources)])."""
     if not 0 < alpha <= 1:
         raise ValueError(f"weekday master alpha must be in (0, 1], got {alpha}")
+    known = dict(known or {})
     days = [d for d in location.weekday_aggregate_days(index) if d.weekday() == weekday]
-    stored = [(d, *_aggregate(location, index, d)) for d in days]
-    kept = [(d, frame, sources) for d, frame, sources in stored if in_family(sources, family)]
+    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
+        unread = [d for d in days if d not in known]
+        read = pool.map(lambda d: _sealed_aggregate(location, d, index, calendar), unread)
+        known.update(zip(unread, read, strict=True))
+    kept: list[tuple[date, pd.DataFrame, tuple[str, ...]]] = []
+    for d in days:
+        found = known[d]
+        if isinstance(found, Issue):
+            continue  # reported when that day is materialised; its record stays until the day is back
+        if not location.exists(location.weekday_day_record(index, d)):
+            _write_record(location, d, index, found[1])
+        if in_family(found[1], family):
+            kept.append((d, *found))
     master = fold([frame for _, frame, _ in kept], alpha)
     name = WEEKDAY_NAMES[weekday]
     written: set[tuple[str, int]] = set()
@@ -329,10 +333,11 @@ def update_range(
     Rows count from the calendar's regular open to its close, both included.
     """
     wanted = sorted(set(days))
-    found = {d: _store_aggregate(location, d, index, calendar) for d in wanted}
+    known = {d: _sealed_aggregate(location, d, index, calendar) for d in wanted}
+    found = {d: _record_day(location, d, index, known[d], calendar) for d in wanted}
     rebuilt: dict[int, tuple[int, int, list[tuple[date, tuple[str, ...]]]]] = {}
     for weekday in sorted({d.weekday() for d in wanted}):
-        rebuilt[weekday] = rebuild_weekday(location, index, weekday, alpha, family)
+        rebuilt[weekday] = rebuild_weekday(location, index, weekday, alpha, calendar, family, known)
     reports = []
     for d in wanted:
         rows, issues, sources = found[d]

@@ -12,14 +12,17 @@
   store, with any other minute the file lacks (the Parquet sink writes first).
 
 `tp_day_change` is tp minus the first tp of the day in that file; `tp_net_change` is tp minus the last tp of
-the previous day's file of the same series (empty when unknown, never 0).
+the same contract (same expiry date) in the previous day's files at that offset: the series' own file, or, the
+day after an expiry when the tags have rolled, the file of the tag that named the contract then (`this_week`
+takes the former `next_week`'s). Where no same-contract base exists the change is empty, never 0 and never a
+jump against the expired contract (as the Parquet analytics, `collection.reference`).
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,7 +32,7 @@ from upath import UPath
 
 from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.core.report import SinkOutcome
-from g6_pipeline.core.schema import OVERVIEW_COLUMNS
+from g6_pipeline.core.schema import EXPIRY_TAGS, OVERVIEW_COLUMNS
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.storage.classic_format import (
     CHANGE_COLUMNS,
@@ -53,6 +56,7 @@ from g6_pipeline.storage.reader import read_day_table
 from g6_pipeline.util.numeric import finite_float
 
 _NET = CLASSIC_COLUMNS.index("tp_net_change")
+_EXPIRY = CLASSIC_COLUMNS.index("expiry_date")
 _KEEP = len(CLASSIC_COLUMNS) - len(CHANGE_COLUMNS)
 
 
@@ -133,9 +137,10 @@ class ClassicCsvSink:
         errors: dict[str, list[str]] = {}
         indices = rows["index"].astype(str).tolist()
         plans: list[_Plan | None] = []
-        for ix, tag, off in zip(indices, rows["expiry_tag"].tolist(), rows["offset"].tolist(), strict=True):
+        series = zip(indices, rows["expiry_tag"].tolist(), rows["offset"].tolist(), _expiries(rows), strict=True)
+        for ix, tag, off, expiry in series:
             try:
-                plans.append(self._plan(loc.classic_csv(ix, str(tag), int(off), day_of[ix]), day_of[ix]))
+                plans.append(self._plan(loc.classic_csv(ix, str(tag), int(off), day_of[ix]), day_of[ix], expiry))
             except Exception as exc:
                 errors.setdefault(ix, []).append(str(exc))
                 plans.append(None)
@@ -162,10 +167,10 @@ class ClassicCsvSink:
                 errors.setdefault(chain.index, []).append(str(exc))
         return written, size, errors
 
-    def _plan(self, path: UPath, day: date, overview: bool = False) -> _Plan:
+    def _plan(self, path: UPath, day: date, expiry: bytes = b"", overview: bool = False) -> _Plan:
         ends = self.location.read_ends(path)
         if ends is None:
-            return _Plan(path, "create", prev_tp=np.nan if overview else self._prev_tp(path, day))
+            return _Plan(path, "create", prev_tp=np.nan if overview else self._prev_tp(path, day, expiry))
         head, tail, _ = ends
         header = OVERVIEW_CSV_HEADER if overview else CLASSIC_HEADER
         if not head.startswith(header):
@@ -184,7 +189,9 @@ class ClassicCsvSink:
         first_net = field_float(first_line, _NET)
         if np.isnan(first_tp):
             return _Plan(path, "rebuild")
-        prev = first_tp - first_net if not np.isnan(first_net) else self._prev_tp(path, day)
+        same_contract = first_line.split(b",")[_EXPIRY] == expiry
+        known = same_contract and not np.isnan(first_net)
+        prev = first_tp - first_net if known else self._prev_tp(path, day, expiry)
         return _Plan(path, "append", first_tp=first_tp, prev_tp=prev, last_key=last_key)
 
     def _apply(self, plan: _Plan, line: bytes, header: bytes, rebuild_changes: bool, day: date) -> int:
@@ -220,7 +227,7 @@ class ClassicCsvSink:
             by_key[line_key(line)] = line
         ordered = [by_key[k] for k in sorted(by_key, key=sort_key)]
         if rebuild_changes:
-            ordered = self._recompute_changes(ordered, self._prev_tp(path, day))
+            ordered = self._recompute_changes(ordered, lambda expiry: self._prev_tp(path, day, expiry))
         return loc.write_atomic(path, header + b"".join(ordered), durable=False)
 
     def _stored_lines(self, path: UPath, line: bytes, day: date, header: bytes) -> list[bytes]:
@@ -241,28 +248,44 @@ class ClassicCsvSink:
         return format_lines(classic_columns(rows, changes(tp, nan, nan)), CLASSIC_COLUMNS)
 
     @staticmethod
-    def _recompute_changes(lines: list[bytes], prev_tp: float) -> list[bytes]:
+    def _recompute_changes(lines: list[bytes], prev_of: Callable[[bytes], float]) -> list[bytes]:
+        """The change columns of a day's lines again; `prev_of(expiry date)` is the contract's previous tp."""
         fields = [ln.rstrip(b"\n").split(b",") for ln in lines]
         tp = np.array([finite_float(f[TP_FIELD]) for f in fields])
         known = tp[~np.isnan(tp)]
         first = np.full(len(tp), known[0] if len(known) else np.nan)
-        tails = format_lines(changes(tp, first, np.full(len(tp), prev_tp)), CHANGE_COLUMNS)
+        bases = {e: prev_of(e) for e in {f[_EXPIRY] for f in fields}}
+        prev = np.array([bases[f[_EXPIRY]] for f in fields], dtype=float)
+        tails = format_lines(changes(tp, first, prev), CHANGE_COLUMNS)
         return [b",".join(f[:_KEEP]) + b"," + t for f, t in zip(fields, tails, strict=True)]
 
-    def _prev_tp(self, path: UPath, day: date) -> float:
-        """Last known tp in the latest earlier day's file of the same series (NaN when there is none)."""
+    def _prev_tp(self, path: UPath, day: date, expiry: bytes) -> float:
+        """Last known tp of the contract expiring on `expiry` (`YYYY-MM-DD`) in the latest earlier day's file of
+        the series, else in that day's file of another tag at the same offset that held the contract (the tags
+        roll the day after an expiry); NaN when there is none."""
         loc = self.location
         folder = path.parent
         today = f"{day.isoformat()}.csv"
         earlier = [n for n in loc.list_names(folder) if n.endswith(".csv") and n < today]
         if not earlier:
             return np.nan
-        ends = loc.read_ends(folder / earlier[-1], 8192)
+        own_tag, index_dir = folder.parent.name, folder.parent.parent
+        others = [index_dir.joinpath(t, folder.name, earlier[-1]) for t in EXPIRY_TAGS if t != own_tag]
+        for candidate in (folder / earlier[-1], *others):
+            tp = self._last_tp(candidate, expiry)
+            if not np.isnan(tp):
+                return tp
+        return np.nan
+
+    def _last_tp(self, path: UPath, expiry: bytes) -> float:
+        """The last known tp of a file's lines of one expiry date (NaN when the file holds none)."""
+        ends = self.location.read_ends(path, 8192)
         if ends is None:
             return np.nan
         for line in reversed(ends[1].split(b"\n")):
-            if line.count(b",") == len(CLASSIC_COLUMNS) - 1 and not line.startswith(b"timestamp,"):
-                tp = field_float(line, TP_FIELD)
+            fields = line.split(b",")
+            if len(fields) == len(CLASSIC_COLUMNS) and fields[0] != b"timestamp" and fields[_EXPIRY] == expiry:
+                tp = finite_float(fields[TP_FIELD])
                 if not np.isnan(tp):
                     return tp
         return np.nan
@@ -295,13 +318,15 @@ class ClassicCsvSink:
         prev = np.empty(len(rows))
         paths = []
         tags, offsets = rows["expiry_tag"].astype(str).tolist(), rows["offset"].astype(int).tolist()
+        expiries = _expiries(rows)
         for a, b in itertools.pairwise(bounds):
             path = loc.classic_csv(index, tags[a], offsets[a], day)
             paths.append(path)
             seg = tp[a:b]
             known = seg[~np.isnan(seg)]
             first[a:b] = known[0] if len(known) else np.nan
-            prev[a:b] = self._prev_tp(path, day)
+            bases = {e: self._prev_tp(path, day, e) for e in set(expiries[a:b])}
+            prev[a:b] = [bases[e] for e in expiries[a:b]]
         lines = format_lines(classic_columns(rows, changes(tp, first, prev)), CLASSIC_COLUMNS)
         size = 0
         for path, (a, b) in zip(paths, itertools.pairwise(bounds), strict=True):
@@ -312,3 +337,8 @@ class ClassicCsvSink:
             loc.overview_csv(index, day), OVERVIEW_CSV_HEADER + b"".join(over_lines), durable=False
         )
         return len(lines), size
+
+
+def _expiries(rows: pd.DataFrame) -> list[bytes]:
+    """Each row's expiry date as its CSV field holds it (`YYYY-MM-DD`, empty when unknown)."""
+    return [e.encode() if isinstance(e, str) else b"" for e in rows["expiry_date"].tolist()]

@@ -54,6 +54,8 @@ _INTEGERS = frozenset(
      "collected_mask", "missing_mask"}
 )  # fmt: skip
 KEY_COLUMNS = ["timestamp", "index", "expiry_tag", "expiry", "offset", "strike", "index_price", "atm"]
+OPTION_ROW_COLUMNS: tuple[str, ...] = (*KEY_COLUMNS, "side", "last_price", "average_price", *_SOURCE.values())
+"""The option columns `option_rows` reads."""
 
 
 def classic_timestamp(stamps: pd.Series) -> pd.Series:
@@ -66,7 +68,7 @@ def classic_timestamp(stamps: pd.Series) -> pd.Series:
 def option_rows(options: pd.DataFrame) -> pd.DataFrame:
     """One row per (minute, expiry tag, offset) with CE and PE side by side (a missing leg leaves NaN)."""
     legs = options.drop_duplicates(subset=[*KEY_COLUMNS, "side"], keep="last")
-    wanted = ["last_price", "average_price", *_SOURCE.values()]
+    wanted = list(OPTION_ROW_COLUMNS[len(KEY_COLUMNS) + 1 :])
     sides = {}
     for side in ("CE", "PE"):
         part = legs.loc[legs["side"] == side, [*KEY_COLUMNS, *wanted]]

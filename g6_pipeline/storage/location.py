@@ -146,11 +146,17 @@ class DataLocation:
         return self.weekday_master_root().joinpath(index, expiry_tag, format_offset(offset), f"{weekday}.csv")
 
     def weekday_aggregate_dir(self, index: str) -> UPath:
-        """`weekday_master/_days/<INDEX>/`: the per-day aggregates of one index."""
+        """`weekday_master/_days/<INDEX>/`: the records of the days folded into one index's weekday master."""
         return self.weekday_master_root().joinpath("_days", index)
 
+    def weekday_day_record(self, index: str, day: date) -> UPath:
+        """`weekday_master/_days/<INDEX>/<YYYY-MM-DD>.json`: that the day is folded into its weekday master, and
+        its sources (the values are read from the sealed day)."""
+        return self.weekday_aggregate_dir(index) / f"{day.isoformat()}.json"
+
     def weekday_day_aggregate(self, index: str, day: date) -> UPath:
-        """`weekday_master/_days/<INDEX>/<YYYY-MM-DD>.parquet`: the aggregate the weekday master is rebuilt from."""
+        """`weekday_master/_days/<INDEX>/<YYYY-MM-DD>.parquet`: a stored day aggregate of earlier versions (replaced
+        by the day's record when its weekday is next rebuilt)."""
         return self.weekday_aggregate_dir(index) / f"{day.isoformat()}.parquet"
 
     def weekday_quality_file(self, index: str, day: date) -> UPath:
@@ -227,9 +233,10 @@ class DataLocation:
         return found
 
     def weekday_aggregate_days(self, index: str) -> list[date]:
-        """The days of one index that have a weekday-master aggregate, in date order."""
+        """The days of one index folded into its weekday master (a record or an earlier aggregate), in date order."""
         names = self.list_names(self.weekday_aggregate_dir(index))
-        return _dates(n.removesuffix(".parquet") for n in names if n.endswith(".parquet"))
+        stems = {n.rsplit(".", 1)[0] for n in names if n.endswith((".json", ".parquet"))}
+        return _dates(stems)
 
     def weekday_master_series(self, index: str) -> list[tuple[str, int]]:
         """The (expiry tag, offset) series that have a weekday-master folder for one index."""

@@ -6,7 +6,6 @@ import json
 from datetime import date
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from g6_pipeline.core.calendar import MarketCalendar
@@ -53,8 +52,8 @@ def test_simulated_master_folds_only_simulated_days(stored: DataLocation, calend
     reports = update_range(stored, [KITE_DAY, SYNTHETIC_DAY, MIXED_DAY], "NIFTY", 0.5, calendar, family="simulated")
     assert {r.days_folded for r in reports} == {(SYNTHETIC_DAY,)}
     assert reports[1].sources_folded == (("synthetic",),)
-    aggregate = pq.read_schema(stored.weekday_day_aggregate("NIFTY", MIXED_DAY).path)
-    assert json.loads(aggregate.metadata[b"g6_sources"]) == ["kite", "synthetic"]
+    record = json.loads(Path(stored.weekday_day_record("NIFTY", MIXED_DAY).path).read_text())
+    assert record["g6_sources"] == ["kite", "synthetic"]
 
 
 @pytest.mark.parametrize(

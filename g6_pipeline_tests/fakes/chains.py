@@ -37,10 +37,30 @@ def minute(day: date, hhmm: str) -> datetime:
     return datetime(day.year, day.month, day.day, int(hhmm[:2]), int(hhmm[2:]), tzinfo=IST)
 
 
+EXPIRY_WEEKDAY = 1
+"""Tuesday: the weekly expiry of the test chains (holidays are not moved around)."""
+
+
+def _last_expiry_weekday(year: int, month: int) -> date:
+    last = (date(year, month + 1, 1) if month < 12 else date(year + 1, 1, 1)) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - EXPIRY_WEEKDAY) % 7)
+
+
 def expiries(day: date, tags: Sequence[str]) -> dict[str, date]:
-    """Distinct future expiries per tag (weekly one and two weeks out, monthly four and eight)."""
-    weeks = {"this_week": 1, "next_week": 2, "this_month": 4, "next_month": 8}
-    return {tag: day + timedelta(weeks=weeks[tag]) for tag in tags}
+    """Fixed expiry dates, distinct per tag, as a calendar has them: `this_week` the first Tuesday on or after
+    `day` (the expiry day itself included), `next_week` the one after, `this_month` the first month's last
+    Tuesday later than `next_week`, `next_month` the month after's. So the tags roll the day after an expiry:
+    then `this_week` is the former `next_week`."""
+    this_week = day + timedelta(days=(EXPIRY_WEEKDAY - day.weekday()) % 7)
+    next_week = this_week + timedelta(weeks=1)
+    year, month = next_week.year, next_week.month
+    this_month = _last_expiry_weekday(year, month)
+    if this_month <= next_week:
+        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+        this_month = _last_expiry_weekday(year, month)
+    next_month = _last_expiry_weekday(*((year, month + 1) if month < 12 else (year + 1, 1)))
+    found = {"this_week": this_week, "next_week": next_week, "this_month": this_month, "next_month": next_month}
+    return {tag: found[tag] for tag in tags}
 
 
 def black_scholes(spot: float, strikes: np.ndarray, t: float, sigma: np.ndarray | float, call: bool) -> np.ndarray:
@@ -83,7 +103,7 @@ def make_chain(
     rows: list[dict[str, Any]] = []
     for tag in tags:
         close = datetime(exp[tag].year, exp[tag].month, exp[tag].day, 15, 30, tzinfo=IST)
-        t = (close - moment).total_seconds() / (365 * 86400)
+        t = max((close - moment).total_seconds(), 60.0) / (365 * 86400)  # at an expiry's close: a minute left
         for i in range(-half_width, half_width + 1):
             for side in ("CE", "PE"):
                 if (tag, i * step, side) in drop:

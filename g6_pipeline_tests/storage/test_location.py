@@ -31,6 +31,7 @@ def test_every_path_follows_the_documented_layout(location: DataLocation) -> Non
         location.overview_csv("NIFTY", DAY): "g6_data/overview/NIFTY/2026-11-23.csv",
         location.weekday_master_file("NIFTY", "next_month", 50, "MONDAY"):
             "weekday_master/NIFTY/next_month/+50/MONDAY.csv",
+        location.weekday_day_record("NIFTY", DAY): "weekday_master/_days/NIFTY/2026-11-23.json",
         location.weekday_day_aggregate("NIFTY", DAY): "weekday_master/_days/NIFTY/2026-11-23.parquet",
         location.weekday_quality_file("NIFTY", DAY):
             "weekday_master/_quality/NIFTY/overlay_quality_2026-11-23.json",
@@ -49,7 +50,8 @@ def test_listings_read_the_layout_back(location: DataLocation) -> None:
     other = date(2026, 11, 20)
     for day, index in ((DAY, "NIFTY"), (other, "SENSEX"), (DAY, "BANKNIFTY")):
         location.write_atomic(location.minute_slice("options", day, index, datetime(2026, 1, 1, 9, 16)), b"x")
-        location.write_atomic(location.weekday_day_aggregate(index, day), b"x")
+        location.write_atomic(location.weekday_day_record(index, day), b"x")
+    location.write_atomic(location.weekday_day_aggregate("SENSEX", date(2026, 11, 19)), b"x")  # an earlier format
     location.write_atomic(location.table_dir("options", DAY, "NIFTY") / "0915.parquet", b"x")
     location.write_atomic(location.table_dir("options", DAY, "NIFTY") / "notes.txt", b"x")
     location.write_atomic(location.table_root("options") / "date=someday" / "x", b"x")
@@ -58,7 +60,7 @@ def test_listings_read_the_layout_back(location: DataLocation) -> None:
     assert location.table_indices("options", DAY) == ["BANKNIFTY", "NIFTY"]
     folder = location.table_dir("options", DAY, "NIFTY")
     assert location.minute_slice_names(folder) == ["0915.parquet", "0916.parquet"]
-    assert location.weekday_aggregate_days("SENSEX") == [other]
+    assert location.weekday_aggregate_days("SENSEX") == [date(2026, 11, 19), other]
     for tag, offset in (("this_week", 0), ("this_week", -50), ("next_week", 100)):
         location.write_atomic(location.weekday_master_file("NIFTY", tag, offset, "MONDAY"), b"x")
     assert sorted(location.weekday_master_series("NIFTY")) == [
