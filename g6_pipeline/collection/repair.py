@@ -37,6 +37,8 @@ from g6_pipeline.providers.kite import PermissionDeniedError
 from g6_pipeline.settings.model import IndexSettings
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 from g6_pipeline.storage.reader import read_day_table
+from g6_pipeline.storage.writer import writer_lock
+from g6_pipeline.util.lock import LockTimeoutError
 
 SOURCE = "kite_historical"
 CONTRACT_COLUMNS = ("instrument_token", "tradingsymbol", "expiry", "expiry_tag", "strike", "side", "lot_size",
@@ -319,7 +321,13 @@ class _Repairer:
                     continue
                 chain = enrich_many([snapshot], settings.analytics.risk_free_rate, refs,
                                     settings.analytics.iv_rank_min_sessions)[0]
-                failed = _write_chain(self.setup, chain)
+                try:
+                    with writer_lock(self.setup.location):  # one minute per turn: a live minute never waits long
+                        if minute in stored_minutes(self.setup, self.day, name):  # collected meanwhile
+                            continue
+                        failed = _write_chain(self.setup, chain)
+                except LockTimeoutError as exc:
+                    failed = str(exc)
                 if failed:
                     result.missing[minute] = f"write failed: {failed}"
                 else:
