@@ -30,6 +30,7 @@ from g6_pipeline.analytics import enrich_many
 from g6_pipeline.collection.components import ProcessSetup
 from g6_pipeline.collection.reference import ReferenceCache
 from g6_pipeline.core.clock import IST, floor_minute, now_ist
+from g6_pipeline.core.schema import REPAIR_SOURCE
 from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot, EnrichedChain
 from g6_pipeline.instruments import DumpError, InstrumentCache, dump_day
 from g6_pipeline.providers.base import CircuitOpenError, ProviderError, TokenExpiredError
@@ -40,7 +41,7 @@ from g6_pipeline.storage.reader import read_day_table
 from g6_pipeline.storage.writer import writer_lock
 from g6_pipeline.util.lock import LockTimeoutError
 
-SOURCE = "kite_historical"
+SOURCE = REPAIR_SOURCE
 CONTRACT_COLUMNS = ("instrument_token", "tradingsymbol", "expiry", "expiry_tag", "strike", "side", "lot_size",
                     "prev_close")
 """What a repaired leg takes from the stored live minute it copies its contracts from."""

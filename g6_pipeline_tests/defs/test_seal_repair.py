@@ -3,6 +3,7 @@ server and the real client), and the seal's metadata says how many were repaired
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from g6_pipeline.collection import gaps as gaps_module
 from g6_pipeline.collection.components import Collector
@@ -24,6 +26,7 @@ from g6_pipeline.providers.synthetic import SPECS, SyntheticMarket
 from g6_pipeline.settings import load_settings
 from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, write_kite_config
 from g6_pipeline_tests.fakes.kite_server import KiteServerHandle, kite_server
+from g6_pipeline_tests.fakes.servers import Server
 
 pytestmark = pytest.mark.slow
 
@@ -69,7 +72,12 @@ def seal(day: KiteDay, at: datetime, monkeypatch: pytest.MonkeyPatch) -> dict[st
                                 resources={"g6": G6Resource(config_dir=str(day.config))})
     assert result.success
     (event,) = result.get_asset_materialization_events()
-    return {k: v.value for k, v in event.materialization.metadata.items()}
+    (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "completeness"]
+    kinds = ("minutes_live", "minutes_repaired", "minutes_missing")
+    checked = {k: v.value for k, v in check.metadata.items() if k in kinds}
+    metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+    assert checked == {k: metadata[k] for k in kinds}  # the asset check counts as the seal reports
+    return metadata
 
 
 def sources_by_minute(data: Path) -> pd.Series:
@@ -78,24 +86,37 @@ def sources_by_minute(data: Path) -> pd.Series:
     return rows.assign(minute=stamps).groupby("minute")["source"].agg(lambda s: ",".join(sorted(set(s))))
 
 
-def test_the_seal_repairs_what_the_candles_cover(kite_day: KiteDay, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_seal_repairs_what_the_candles_cover(
+    kite_day: KiteDay, monkeypatch: pytest.MonkeyPatch, pushgateway: Server
+) -> None:
+    monkeypatch.setenv("G6_PUSHGATEWAY_URL", pushgateway.url)
     metadata = seal(kite_day, OPEN.replace(hour=15, minute=45), monkeypatch)
-    assert metadata["minutes_repaired"] == 3
+    assert metadata["minutes_repaired_at_seal"] == 3
     assert metadata["repair"] == (
         "3 minutes repaired from Kite's historical candles; still missing 09:23-15:29 (367): no index candle"
     )
     assert metadata["minutes_collected"] == 8
+    assert (metadata["minutes_live"], metadata["minutes_repaired"], metadata["minutes_missing"]) == (5, 3, 367)
     by_minute = sources_by_minute(kite_day.data)
     assert by_minute.to_dict() == {**dict.fromkeys(LIVE, "kite"), **dict.fromkeys(HOLE, "kite_historical")}
     sealed = kite_day.data / "parquet" / "options" / "date=2026-11-23" / "NIFTY"
     assert [p.name for p in sealed.iterdir()] == ["day.parquet"]
+
+    slots = "g6_day_minute_slots"
+    with urllib.request.urlopen(pushgateway.url + "/metrics", timeout=5) as response:
+        pushed = {(s.name, s.labels.get("kind", "")): s.value
+                  for family in text_string_to_metric_families(response.read().decode())
+                  for s in family.samples if s.name.startswith(slots) and s.labels.get("index") == "NIFTY"}
+    assert pushed == {(slots, "live"): 5, (slots, "repaired"): 3, (slots, "missing"): 367,
+                      (f"{slots}_day_timestamp_seconds", ""): OPEN.timestamp()}
 
 
 def test_contracts_no_longer_listed_leave_the_gaps_with_the_reason(
     kite_day: KiteDay, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     metadata = seal(kite_day, datetime(2026, 12, 1, 16, 0, tzinfo=IST), monkeypatch)  # the weekly has expired
-    assert metadata["minutes_repaired"] == 0
+    assert metadata["minutes_repaired_at_seal"] == 0
+    assert (metadata["minutes_live"], metadata["minutes_repaired"], metadata["minutes_missing"]) == (5, 0, 370)
     assert metadata["repair"] == (
         "0 minutes repaired from Kite's historical candles; "
         "still missing 09:18-09:20, 09:23-15:29 (370): contracts not listed any more"
