@@ -30,12 +30,9 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when the repair ran (gaps left are listed with their reason), 1 when Kite stopped it, 2 on bad input."""
-    from g6_pipeline.collection.components import ProcessSetup, instrument_cache_dir
-    from g6_pipeline.collection.repair import repair_day
+    from g6_pipeline.collection.components import ProcessSetup
+    from g6_pipeline.collection.gaps import repair_with_kite
     from g6_pipeline.core.calendar import CalendarError
-    from g6_pipeline.instruments import InstrumentCache
-    from g6_pipeline.providers.kite import KiteSource
-    from g6_pipeline.providers.kite_token import TokenStore
     try:
         day = date.fromisoformat(args.day)
     except ValueError:
@@ -58,9 +55,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     if not trading:
         return _fail(f"{day.isoformat()} is not a trading day")
-    source = KiteSource(settings.kite, TokenStore(settings.kite.token_file))
-    cache = InstrumentCache(instrument_cache_dir(setup.location))
-    report = repair_day(setup, source, day, args.index, now=now, cache=cache)
+    report = repair_with_kite(setup, day, args.index, now=now)
     print(render(report))
     if report.stopped:
         print(f"g6 repair: stopped: {report.stopped}", file=sys.stderr)

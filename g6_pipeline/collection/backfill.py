@@ -37,6 +37,7 @@ from g6_pipeline.settings.model import AnalyticsSettings
 from g6_pipeline.storage.classic_csv import ClassicCsvSink
 from g6_pipeline.storage.location import SEALED_NAME, DataLocation
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, ParquetSink, read_table, read_tables
+from g6_pipeline.storage.writer import writes_data
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ def remove_simulated_day(location: DataLocation, day: date, index: str) -> None:
             location.remove(path)
 
 
+@writes_data
 def generate_synthetic_day(setup: ProcessSetup, day: date, indices: Iterable[str] | None = None) -> int:
     """Generate, enrich and write one synthetic trading day through the day-writing sinks; return the option rows.
 
@@ -290,6 +292,7 @@ def _history_of(
     }
 
 
+@writes_data
 def _backfill_one(setup: ProcessSetup, day: date, name: str, replace: bool, today: date) -> DayOutcome:
     """Generate one (day, index) unless it must be kept or refused; a failure is an outcome, not an exception."""
     location = setup.location

@@ -25,7 +25,8 @@ from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, Si
 from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain, SessionReference
 from g6_pipeline.providers import CircuitOpenError, ProviderError, TokenExpiredError
 from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.util.lock import LockTimeoutError, exclusive_lock
+from g6_pipeline.storage.writer import writer_lock
+from g6_pipeline.util.lock import LockTimeoutError
 
 log = logging.getLogger(__name__)
 UNREADABLE_RETRY = timedelta(minutes=15)
@@ -187,17 +188,8 @@ def write_step(collector: Collector, state: CycleState) -> CycleState:
     chains = list(state.chains.values())
     if not chains:
         return state
-    location = collector.location
-    if not location.is_local:  # object stores have no file locks; each put is atomic there
-        _write_sinks(collector, state, chains)
-        return state
-    lock_file = location.writer_lock_file().path
     try:
-        with exclusive_lock(
-            lock_file,
-            collector.settings.collection.writer_lock_seconds,
-            on_wait=lambda who: log.warning("waiting for the data directory writer lock held by %s", who),
-        ):
+        with writer_lock(collector.location, collector.settings.collection.writer_lock_seconds):
             _write_sinks(collector, state, chains)
     except LockTimeoutError as exc:
         log.error("cycle %s: nothing written: %s", state.minute.strftime("%H:%M"), exc)

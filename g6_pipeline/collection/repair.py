@@ -30,6 +30,7 @@ from g6_pipeline.analytics import enrich_many
 from g6_pipeline.collection.components import ProcessSetup
 from g6_pipeline.collection.reference import ReferenceCache
 from g6_pipeline.core.clock import IST, floor_minute, now_ist
+from g6_pipeline.core.schema import REPAIR_SOURCE
 from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot, EnrichedChain
 from g6_pipeline.instruments import DumpError, InstrumentCache, dump_day
 from g6_pipeline.providers.base import CircuitOpenError, ProviderError, TokenExpiredError
@@ -37,8 +38,10 @@ from g6_pipeline.providers.kite import PermissionDeniedError
 from g6_pipeline.settings.model import IndexSettings
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 from g6_pipeline.storage.reader import read_day_table
+from g6_pipeline.storage.writer import writer_lock
+from g6_pipeline.util.lock import LockTimeoutError
 
-SOURCE = "kite_historical"
+SOURCE = REPAIR_SOURCE
 CONTRACT_COLUMNS = ("instrument_token", "tradingsymbol", "expiry", "expiry_tag", "strike", "side", "lot_size",
                     "prev_close")
 """What a repaired leg takes from the stored live minute it copies its contracts from."""
@@ -319,7 +322,13 @@ class _Repairer:
                     continue
                 chain = enrich_many([snapshot], settings.analytics.risk_free_rate, refs,
                                     settings.analytics.iv_rank_min_sessions)[0]
-                failed = _write_chain(self.setup, chain)
+                try:
+                    with writer_lock(self.setup.location):  # one minute per turn: a live minute never waits long
+                        if minute in stored_minutes(self.setup, self.day, name):  # collected meanwhile
+                            continue
+                        failed = _write_chain(self.setup, chain)
+                except LockTimeoutError as exc:
+                    failed = str(exc)
                 if failed:
                     result.missing[minute] = f"write failed: {failed}"
                 else:

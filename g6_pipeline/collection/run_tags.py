@@ -11,6 +11,8 @@ RUN_KIND_TAG = "g6/run_kind"
 """What a run is: `collection` (one minute) or `daily` (sealing, weekday master, retention)."""
 MINUTE_TAG = "g6/minute"
 """The minute (ISO 8601) a collection run collects."""
+REPAIR_DAY_TAG = "g6/repair_day"
+"""The day (YYYY-MM-DD) a gap-repair run refills."""
 MAX_RUNTIME_TAG = "dagster/max_runtime"
 """Dagster run monitoring fails a run still going after this many seconds."""
 

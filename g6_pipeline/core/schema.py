@@ -22,6 +22,12 @@ SOURCES: tuple[str, ...] = ("kite", "synthetic", "mock", "kite_historical", "cla
 """Where a row came from: a live provider, Kite's historical candles (a repaired gap), or the original G6's CSV."""
 SIMULATED_SOURCES: frozenset[str] = frozenset({"synthetic", "mock"})
 """Sources that are simulated data, never to be mixed with (or allowed to overwrite) collected data."""
+REPAIR_SOURCE = "kite_historical"
+"""The source of a minute refilled after the fact from Kite's historical candles (gap repair)."""
+REPAIRED_SOURCES: frozenset[str] = frozenset({REPAIR_SOURCE})
+"""Sources of repaired minutes: a day's minutes are counted live (any other source), repaired, or missing."""
+MINUTE_KINDS: tuple[str, ...] = ("live", "repaired", "missing")
+"""How a day's session minutes are counted: collected as they happened, repaired afterwards, or missing."""
 
 ExpiryTag = Literal["this_week", "next_week", "this_month", "next_month"]
 EXPIRY_TAGS: tuple[ExpiryTag, ...] = ("this_week", "next_week", "this_month", "next_month")

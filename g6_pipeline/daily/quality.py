@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from g6_pipeline.core.schema import SIMULATED_SOURCES
+from g6_pipeline.core.schema import MINUTE_KINDS, REPAIRED_SOURCES, SIMULATED_SOURCES
 
 TICK = 0.05
 
@@ -26,29 +26,50 @@ class CheckResult:
 
 
 def completeness(options: pd.DataFrame, expected_minutes: int) -> CheckResult:
-    """Minutes collected (distinct timestamps) vs the session's expected minutes, counted per source too;
-    passes when none is missing and the day does not mix simulated and collected minutes."""
-    collected = int(options["timestamp"].nunique()) if len(options) else 0
+    """Minutes collected (distinct timestamps) vs the session's expected minutes, counted live, repaired and
+    missing (`minute_kinds`) and per source; passes when none is missing and the day does not mix simulated and
+    collected minutes. Repaired minutes count as collected: a day repaired whole passes."""
+    kinds = minute_kinds(options, expected_minutes)
+    collected = kinds["live"] + kinds["repaired"]
     share = collected / expected_minutes if expected_minutes > 0 else float("nan")
-    missing = max(expected_minutes - collected, 0)
     per_source = minutes_per_source(options)
     mixed = len({source in SIMULATED_SOURCES for source in per_source}) > 1
     sources = ", ".join(f"{n} {source}" for source, n in per_source.items())
     return CheckResult(
-        passed=missing == 0 and not mixed,
+        passed=kinds["missing"] == 0 and not mixed,
         value=share,
         description=(
-            f"{collected} of {expected_minutes} session minutes collected ({missing} missing)"
+            f"{collected} of {expected_minutes} session minutes collected ({kinds['live']} live, "
+            f"{kinds['repaired']} repaired, {kinds['missing']} missing)"
             + (f"; by source: {sources}" if sources else "")
             + ("; the day mixes simulated and collected minutes" if mixed else "")
         ),
         details={
             "minutes_collected": collected,
             "minutes_expected": expected_minutes,
-            "minutes_missing": missing,
+            **{f"minutes_{kind}": n for kind, n in kinds.items()},
             **{f"minutes_{source}": n for source, n in per_source.items()},
         },
     )
+
+
+def minute_kinds(options: pd.DataFrame, expected_minutes: int) -> dict[str, int]:
+    """The day's minutes by kind (`MINUTE_KINDS`): live (a row of any source but a repaired one), repaired
+    (only `REPAIRED_SOURCES` rows) and missing (expected minutes with no row)."""
+    if len(options):
+        source = options["source"].astype(object) if "source" in options else pd.Series(None, index=options.index)
+        repaired = source.isin(REPAIRED_SOURCES)
+        live = int(options.loc[~repaired, "timestamp"].nunique())
+        both = int(options["timestamp"].nunique())
+    else:
+        live = both = 0
+    counts = {"live": live, "repaired": both - live, "missing": max(expected_minutes - both, 0)}
+    return {kind: counts[kind] for kind in MINUTE_KINDS}
+
+
+def kinds_of(result: CheckResult) -> dict[str, int]:
+    """The minutes by kind that a `completeness` result counted."""
+    return {kind: int(result.details[f"minutes_{kind}"]) for kind in MINUTE_KINDS}
 
 
 def minutes_per_source(options: pd.DataFrame) -> dict[str, int]:

@@ -18,6 +18,7 @@ MetricKind = Literal["counter", "gauge", "histogram"]
 JOB_COLLECTION = "g6_collection"
 JOB_WEEKDAY_MASTER = "g6_weekday_master"
 JOB_ASSET_CHECKS = "g6_asset_checks"
+JOB_DAY_MINUTES = "g6_sealed_days"
 CYCLE_GROUP_INDEX = "all"
 """The `index` grouping label of cycle-wide series (runs, provider, sinks), which belong to no one index."""
 
@@ -170,6 +171,15 @@ CATALOGUE: tuple[MetricSpec, ...] = (
         _g("g6_asset_check_last_run_timestamp_seconds", CHECK,
            "Unix time of the latest evaluation of the asset check."),
         job=JOB_ASSET_CHECKS,
+    ),
+    *_section(
+        "core",
+        _g("g6_day_minute_slots", ("index", "kind"),
+           "Session minutes of the latest sealed day by kind: live (collected at the minute), repaired (refilled "
+           "from Kite's historical candles) and missing."),
+        _g("g6_day_minute_slots_day_timestamp_seconds", IX,
+           "Unix time of the session open of the day g6_day_minute_slots counts."),
+        job=JOB_DAY_MINUTES,
     ),
 )
 

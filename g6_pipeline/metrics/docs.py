@@ -16,8 +16,8 @@ Generated from `g6_pipeline/metrics/catalogue.py` by `python -m g6_pipeline.metr
 Every collection run pushes its metrics to a Prometheus Pushgateway (`metrics.pushgateway_url` or
 `G6_PUSHGATEWAY_URL`; unset: nothing is pushed). Groups are pushed under the grouping key `job` + `index`:
 job `{JOB_COLLECTION}` has one group per index and one with `index="{CYCLE_GROUP_INDEX}"` for cycle-wide series
-(runs, provider, sinks); the weekday master and the asset checks push under their own jobs. Prometheus scrapes
-the Pushgateway with `honor_labels: true`, so every series also carries `job` and `index`.
+(runs, provider, sinks); the weekday master, the asset checks and the sealed days' minutes push under their own
+jobs. Prometheus scrapes the Pushgateway with `honor_labels: true`, so every series also carries `job` and `index`.
 
 Counters and histograms add up across runs (each push adds the values the Pushgateway already holds), so
 `rate()` and `increase()` work; gauges describe the latest run. A value the run did not produce (an index that

@@ -11,7 +11,12 @@ from datetime import UTC, datetime
 
 from g6_pipeline.core.report import CycleReport
 from g6_pipeline.metrics.pusher import PushGroup, PushOutcome, push_groups
-from g6_pipeline.metrics.recorder import record_asset_check, record_cycle, record_weekday_master
+from g6_pipeline.metrics.recorder import (
+    record_asset_check,
+    record_cycle,
+    record_day_minutes,
+    record_weekday_master,
+)
 from g6_pipeline.settings.model import Settings
 
 
@@ -46,3 +51,8 @@ def push_asset_check(
     """Push the outcome of one asset-check evaluation (job `g6_asset_checks`, grouped by index and check)."""
     at = finished_at or datetime.now(UTC)
     return _push(settings, lambda: [record_asset_check(check, index, passed, at, settings)])
+
+
+def push_day_minutes(index: str, day_open: datetime, minutes: Mapping[str, int], settings: Settings) -> PushOutcome:
+    """Push the minutes of one sealed day of one index, live, repaired and missing (job `g6_sealed_days`)."""
+    return _push(settings, lambda: [record_day_minutes(index, day_open, minutes, settings)])

@@ -23,12 +23,13 @@ from g6_pipeline.core.report import (
     ProviderStats,
     SinkOutcome,
 )
-from g6_pipeline.core.schema import EXPIRY_TAGS, IV_STATUSES, PCR_SCOPES, TAG_BITS
+from g6_pipeline.core.schema import EXPIRY_TAGS, IV_STATUSES, MINUTE_KINDS, PCR_SCOPES, TAG_BITS
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.metrics.catalogue import (
     CYCLE_GROUP_INDEX,
     JOB_ASSET_CHECKS,
     JOB_COLLECTION,
+    JOB_DAY_MINUTES,
     JOB_WEEKDAY_MASTER,
 )
 from g6_pipeline.metrics.values import MetricValues, PushGroup
@@ -234,3 +235,12 @@ def record_asset_check(
     values.set("g6_asset_check_passed", float(passed), index=index, check=check)
     values.set("g6_asset_check_last_run_timestamp_seconds", finished_at.timestamp(), index=index, check=check)
     return PushGroup(JOB_ASSET_CHECKS, (("index", index), ("check", check)), values)
+
+
+def record_day_minutes(index: str, day_open: datetime, minutes: Mapping[str, int], settings: Settings) -> PushGroup:
+    """The minutes of one sealed day of one index by kind (`schema.MINUTE_KINDS`; a kind not given is 0)."""
+    values = MetricValues(settings.metrics.groups)
+    for kind in MINUTE_KINDS:
+        values.set("g6_day_minute_slots", minutes.get(kind, 0), index=index, kind=kind)
+    values.set("g6_day_minute_slots_day_timestamp_seconds", day_open.timestamp(), index=index)
+    return PushGroup(JOB_DAY_MINUTES, (("index", index),), values)

@@ -31,6 +31,7 @@ from g6_pipeline.storage.parquet import (
     options_table,
     overview_table,
 )
+from g6_pipeline.storage.writer import writer_lock
 
 SOURCE = "classic_import"
 CLASSIC_HEADERS: tuple[tuple[str, ...], ...] = (CLASSIC_COLUMNS[:32], CLASSIC_COLUMNS)
@@ -111,8 +112,12 @@ def _import_table(
         stored = options_table(_option_rows(unique))
     else:
         stored = overview_table(_overview_rows(unique))
-    ensure_layout(location)
-    commit_day(location, table, day, index, stored)
+    with writer_lock(location):
+        if _holds_rows(location, table, day, index):  # written while the files were read
+            report.skipped.append((table, day, index))
+            return
+        ensure_layout(location)
+        commit_day(location, table, day, index, stored)
     report.rows_imported += len(unique)
     if (day, index) not in report.days:
         report.days.append((day, index))

@@ -34,6 +34,7 @@ from g6_pipeline.storage.migrate import (
     old_partitions,
     partitions_with_slices_and_sealed,
 )
+from g6_pipeline.storage.writer import writes_data
 
 OPTIONS = "options"
 OVERVIEW = "overview"
@@ -291,12 +292,14 @@ class MigrationReport:
         return bool(self.moved.files_moved or self.moved.files_dropped or self.folded or self.resumed)
 
 
+@writes_data
 def migrate_layout(location: DataLocation) -> MigrationReport:
     """Bring a data directory to the current Parquet layout; idempotent and safe to re-run after a crash.
 
     Moves the first layout's files (`storage.migrate`), finishes commits a crash interrupted (their staged
     file wins over the partition), folds the partitions that hold both a sealed file and minute slices (the
-    slice wins, as `load_chain` read it), and writes the layout marker.
+    slice wins, as `load_chain` read it), and writes the layout marker. Holds the writer lock throughout (a
+    one-time step: on a large directory of the first layout it keeps the minute collection waiting).
     """
     moved = move_old_layout(location)
     resumed = []
@@ -320,7 +323,7 @@ _CHECKED: set[str] = set()
 def ensure_layout(location: DataLocation) -> None:
     """Migrate the data directory on its first use in this process unless its layout marker says it is current."""
     key = str(location.root)
-    if key in _CHECKED:
+    if key in _CHECKED or not location.exists(location.parquet_root()):  # nothing stored: nothing to migrate
         return
     if not location.exists(location.layout_marker()):
         try:

@@ -28,6 +28,7 @@ from g6_pipeline.storage.parquet import (
     read_tables,
     verify_table,
 )
+from g6_pipeline.storage.writer import writer_lock, writes_data
 
 __all__ = ["PruneReport", "SealError", "SealReport", "prune_raw", "seal_day", "seal_overview"]
 
@@ -120,8 +121,9 @@ def _seal(
     location: DataLocation, table_name: str, day: date, index: str, expected_minutes: int, compression: str
 ) -> SealReport:
     """Seal one table and report it; the missing legs are summed over the day's overview rows."""
-    ensure_layout(location)
-    table, size, merged = _seal_table(location, table_name, day, index, compression)
+    with writer_lock(location):  # the read-merge-write of the day must not interleave with a minute's
+        ensure_layout(location)
+        table, size, merged = _seal_table(location, table_name, day, index, compression)
     if table_name == OPTIONS:
         minutes = len(pc.unique(table.column("timestamp")))
         overview = _overview_rows(location, day, index)
@@ -169,14 +171,22 @@ def prune_raw(location: DataLocation, older_than: date) -> PruneReport:
             if day >= older_than:
                 continue
             for index in location.table_indices(table_name, day):
-                if not location.exists(location.sealed_file(table_name, day, index)):
-                    continue
-                raw_dir = location.raw_dir(table_name, day, index)
-                names = location.minute_slice_names(raw_dir)
-                for name in names:
-                    size += location.size(raw_dir / name)
-                    location.remove(raw_dir / name)
-                    removed += 1
+                names, freed = _prune_partition(location, table_name, day, index)
+                removed, size = removed + len(names), size + freed
                 if names and (day, index) not in days:
                     days.append((day, index))
     return PruneReport(files_removed=removed, bytes_removed=size, days=tuple(sorted(days)))
+
+
+@writes_data
+def _prune_partition(location: DataLocation, table_name: str, day: date, index: str) -> tuple[list[str], int]:
+    """Remove the kept raw slices of one sealed (table, day, index); (names removed, bytes freed)."""
+    if not location.exists(location.sealed_file(table_name, day, index)):
+        return [], 0
+    raw_dir = location.raw_dir(table_name, day, index)
+    names = location.minute_slice_names(raw_dir)
+    size = 0
+    for name in names:
+        size += location.size(raw_dir / name)
+        location.remove(raw_dir / name)
+    return names, size

@@ -67,7 +67,26 @@ def test_completeness_counts_minutes_per_source() -> None:
     result = quality.completeness(frame, 3)
     assert result.passed
     assert result.details["minutes_kite"] == 2 and result.details["minutes_kite_historical"] == 1
-    assert result.description == "3 of 3 session minutes collected (0 missing); by source: 2 kite, 1 kite_historical"
+    assert result.description == (
+        "3 of 3 session minutes collected (2 live, 1 repaired, 0 missing); by source: 2 kite, 1 kite_historical"
+    )
     frame["source"] = np.where(frame["timestamp"] == frame["timestamp"].min(), "synthetic", "kite")
     mixed = quality.completeness(frame, 3)
     assert not mixed.passed and "mixes simulated and collected" in mixed.description
+
+
+def test_completeness_counts_minutes_live_repaired_and_missing() -> None:
+    chains = make_day("NIFTY", DAY, ["0915", "0916", "0917", "0918", "0919", "0922"], half_width=2)
+    frame = pd.concat([c.options for c in chains], ignore_index=True)
+    minute = frame["timestamp"].dt.strftime("%H%M")
+    frame["source"] = np.where(minute.isin(["0917", "0918"]), "kite_historical", "kite")
+    result = quality.completeness(frame, 8)  # 09:15-09:22: 09:20 and 09:21 were never stored
+    assert not result.passed and result.value == 6 / 8
+    assert {k: result.details[k] for k in ("minutes_live", "minutes_repaired", "minutes_missing")} == {
+        "minutes_live": 4, "minutes_repaired": 2, "minutes_missing": 2
+    }
+    assert result.description.startswith("6 of 8 session minutes collected (4 live, 2 repaired, 2 missing)")
+    assert quality.minute_kinds(frame.iloc[:0], 375) == {"live": 0, "repaired": 0, "missing": 375}
+    frame["source"] = "kite_historical"  # a day repaired whole: complete, every minute repaired
+    assert quality.minute_kinds(frame, 6) == {"live": 0, "repaired": 6, "missing": 0}
+    assert quality.completeness(frame, 6).passed

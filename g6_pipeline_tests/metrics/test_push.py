@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from g6_pipeline.metrics import push_asset_check, push_cycle, push_weekday_master
+from g6_pipeline.metrics import push_asset_check, push_cycle, push_day_minutes, push_weekday_master
 from g6_pipeline.settings.model import Settings
 from g6_pipeline_tests.fakes.servers import Server, free_port
 from g6_pipeline_tests.metrics.chains import MINUTE, make_report
@@ -81,6 +81,18 @@ def test_daily_jobs_push_under_their_own_jobs(pushgateway: Server) -> None:
     assert _value(samples, "g6_asset_check_runs_total", result="passed", **check) == 1
     assert _value(samples, "g6_asset_check_runs_total", result="failed", **check) == 1
     assert _value(samples, "g6_asset_check_passed", check="legs_complete") == 1
+
+
+def test_a_sealed_days_minutes_are_pushed_live_repaired_and_missing(pushgateway: Server) -> None:
+    settings = _settings(pushgateway.url)
+    day_open = MINUTE.replace(hour=9, minute=15)
+    assert push_day_minutes("NIFTY", day_open, {"live": 360, "repaired": 12}, settings).ok
+    samples = _gateway_samples(pushgateway)
+    day = {"job": "g6_sealed_days", "index": "NIFTY"}
+    assert _value(samples, "g6_day_minute_slots", kind="live", **day) == 360
+    assert _value(samples, "g6_day_minute_slots", kind="repaired", **day) == 12
+    assert _value(samples, "g6_day_minute_slots", kind="missing", **day) == 0  # a kind not given is 0, not absent
+    assert _value(samples, "g6_day_minute_slots_day_timestamp_seconds", **day) == day_open.timestamp()
 
 
 def test_no_gateway_configured_pushes_nothing() -> None:

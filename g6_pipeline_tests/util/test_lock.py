@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.synchronize import Event
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from g6_pipeline.util.lock import LockTimeoutError, exclusive_lock
+from g6_pipeline.util.lock import LockTimeoutError, exclusive_lock, held_here
 
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -88,3 +89,41 @@ def test_a_killed_holder_leaves_no_lock(tmp_path: Path) -> None:
     finally:
         if child.is_alive():
             child.kill()
+
+
+def test_a_thread_holding_the_lock_gets_it_again_at_once(tmp_path: Path) -> None:
+    lock = tmp_path / ".g6-writer.lock"
+    with exclusive_lock(lock, timeout=0):
+        with exclusive_lock(lock, timeout=0):  # a writer calling another writer
+            assert held_here(lock)
+        assert held_here(lock) and lock.read_text().startswith(f"pid {os.getpid()}:")
+    assert not held_here(lock)
+    with holder_process(lock), pytest.raises(LockTimeoutError), exclusive_lock(lock, timeout=0):
+        pytest.fail("the outer block did not let the lock go")  # another process holds it now
+
+
+def hold_twice(path: str, held: Event, other_waits: Event, other_had_it: Event, turn: Any) -> None:
+    """Child process: hold the lock until the other writer waits for it, then let go and ask again at once."""
+    with exclusive_lock(path, timeout=120):
+        held.set()
+        assert other_waits.wait(120)
+    with exclusive_lock(path, timeout=120):
+        turn.value = 1 if other_had_it.is_set() else 2
+
+
+def test_a_waiter_gets_the_next_turn_before_a_holder_asking_again(tmp_path: Path) -> None:
+    lock = tmp_path / ".g6-writer.lock"
+    held, waits, had_it = SPAWN.Event(), SPAWN.Event(), SPAWN.Event()
+    turn = SPAWN.Value("i", 0)
+    child = SPAWN.Process(target=hold_twice, args=(str(lock), held, waits, had_it, turn))
+    child.start()
+    try:
+        assert held.wait(120)
+        with exclusive_lock(lock, timeout=120, on_wait=lambda _who: waits.set()):
+            had_it.set()
+        child.join(120)
+    finally:
+        if child.is_alive():
+            child.kill()
+    assert child.exitcode == 0
+    assert turn.value == 1  # the waiter had its turn before the holder's second one

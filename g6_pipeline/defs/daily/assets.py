@@ -14,6 +14,8 @@ from g6_pipeline.collection.backfill import (
     has_stored_day,
 )
 from g6_pipeline.collection.components import ProcessSetup
+from g6_pipeline.collection.gaps import describe_minutes, repair_with_kite
+from g6_pipeline.daily.quality import kinds_of
 from g6_pipeline.defs.daily.checks import (
     CHAIN_CHECK_SPECS,
     MASTER_CHECK_SPECS,
@@ -33,8 +35,9 @@ from g6_pipeline.defs.daily.metadata import (
 from g6_pipeline.defs.daily.minutes import option_chain_minutes
 from g6_pipeline.defs.daily.partitions import DATE_DIMENSION, DAY_BY_INDEX, TRADING_DAYS, day_and_index
 from g6_pipeline.defs.resources import G6Resource
-from g6_pipeline.metrics import push_asset_check, push_weekday_master
+from g6_pipeline.metrics import push_asset_check, push_day_minutes, push_weekday_master
 from g6_pipeline.storage.seal import seal_day, seal_overview
+from g6_pipeline.util.redact import describe_error
 
 
 def require_stored_day(setup: ProcessSetup, day: date, index: str) -> None:
@@ -50,6 +53,33 @@ def require_stored_day(setup: ProcessSetup, day: date, index: str) -> None:
         ),
         allow_retries=False,
     )
+
+
+def repair_before_seal(
+    context: dg.AssetExecutionContext, setup: ProcessSetup, day: date, index: str
+) -> dict[str, Any]:
+    """With Kite: refill the day's missing minutes from the historical candles before the seal.
+
+    What cannot be repaired (contracts no longer listed, no candle, no historical subscription) stays a gap
+    with its reason; a repair that cannot run at all leaves the day as stored and the seal goes on. Returns
+    the seal's metadata about it (nothing for the other providers).
+    """
+    if setup.settings.provider != "kite":
+        return {}
+    try:
+        result = repair_with_kite(setup, day, [index]).indices[index]
+    except Exception as exc:  # the stored day is sealed as it is
+        reason = describe_error(exc, setup.settings.secret_values())
+        context.log.warning(f"{index} {day}: no gap repair before the seal: {reason}")
+        return {"minutes_repaired_at_seal": 0, "repair": f"not run: {reason}"}
+    reasons = "; ".join(f"{describe_minutes(m)} ({len(m)}): {why}" for why, m in result.reasons().items())
+    if result.repaired:
+        context.log.info(f"{index} {day}: {len(result.repaired)} missing minutes repaired before the seal")
+    return {
+        "minutes_repaired_at_seal": len(result.repaired),
+        "repair": (f"{len(result.repaired)} minutes repaired from Kite's historical candles"
+                   + (f"; still missing {reasons}" if reasons else "")),
+    }
 
 
 def _close_metadata(setup: ProcessSetup, day: date, index: str) -> dict[str, Any]:
@@ -82,12 +112,16 @@ def option_chain_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.
     location, settings = setup.location, setup.settings
     if settings.provider == "synthetic" and not has_stored_day(location, day, index):
         generate_synthetic_day(setup, day, [index])
-    expected = len(setup.calendar.session_minutes(day))
+    repaired = repair_before_seal(context, setup, day, index)
+    session = setup.calendar.session_minutes(day)
+    expected = len(session)
     compression = settings.storage.parquet_compression
     report = seal_day(location, day, index, expected_minutes=expected, compression=compression)
     checks = quality_checks(location, day, index, expected, settings.analytics.risk_free_rate)
     for name, result in checks.items():
         push_asset_check(name, index, result.passed, settings)
+    kinds = kinds_of(checks["completeness"])
+    push_day_minutes(index, session[0], kinds, settings)
     tag = settings.indices[index].expiry_tags[0]  # type: ignore[index]
     return dg.MaterializeResult(
         metadata={
@@ -95,10 +129,12 @@ def option_chain_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.
             "rows": report.rows,
             "minutes_collected": report.minutes_collected,
             "minutes_expected": report.minutes_expected,
+            **{f"minutes_{kind}": n for kind, n in kinds.items()},
             "missing_legs": report.missing_legs_total if report.missing_legs_total is not None else -1,
             "file_bytes": report.file_bytes,
             "slices_merged": report.slices_merged,
             "sources": ", ".join(report.sources),
+            **repaired,
             "path": dg.MetadataValue.path(report.path),
             **_close_metadata(setup, day, index),
             "closing_chain": closing_chain_preview(location, day, index, tag),
