@@ -88,14 +88,16 @@ def unasked(uni: IndexUniverse, expiry: date, asked: set[str]) -> tuple[str, ...
 
 
 def chain_table(
-    tag: np.ndarray, strike: np.ndarray, side: np.ndarray, oi: np.ndarray, volume: np.ndarray
+    tag: np.ndarray | pd.Series, strike: np.ndarray, side: np.ndarray | pd.Series, oi: np.ndarray, volume: np.ndarray
 ) -> pd.DataFrame:
-    """`CHAIN_COLUMNS` from aligned per-contract arrays (one row per tag and contract)."""
-    return pd.DataFrame({
-        "expiry_tag": pd.Series(tag, dtype="str"), "strike": np.asarray(strike, dtype="float64"),
-        "side": pd.Series(side, dtype="str"), "oi": np.asarray(oi, dtype="float64"),
+    """`CHAIN_COLUMNS` from aligned per-contract arrays (one row per tag and contract); `tag` and `side` may
+    already be `str` Series (the same for every minute of a day)."""
+    columns = {
+        "expiry_tag": pd.Series(tag, dtype="str", copy=False), "strike": np.asarray(strike, dtype="float64"),
+        "side": pd.Series(side, dtype="str", copy=False), "oi": np.asarray(oi, dtype="float64"),
         "volume": np.asarray(volume, dtype="float64"),
-    }).loc[:, list(CHAIN_COLUMNS)]
+    }
+    return pd.DataFrame({name: columns[name] for name in CHAIN_COLUMNS}, copy=False)
 
 
 def chain_frame(uni: IndexUniverse, full: Iterable[date], table: QuoteTable) -> pd.DataFrame | None:

@@ -188,9 +188,9 @@ def _chains(uni: IndexUniverse, s: _Session, priced: Mapping[date, _Expiry]) -> 
     quote budget, so every expiry's whole chain is quoted)."""
     tags = list(uni.expiries.items())
     width = {e: 2 * p.strikes.size for e, p in priced.items()}
-    tag = np.concatenate([np.full(width[e], t, dtype=object) for t, e in tags])
+    tag = pd.Series(np.concatenate([np.full(width[e], t, dtype=object) for t, e in tags]), dtype="str")
     strike = np.concatenate([np.repeat(priced[e].strikes, 2) for _, e in tags])
-    side = np.concatenate([np.tile(_SIDES.astype(object), width[e] // 2) for _, e in tags])
+    side = pd.Series(np.concatenate([np.tile(_SIDES.astype(object), width[e] // 2) for _, e in tags]), dtype="str")
     oi = np.concatenate([priced[e].quotes["oi"].reshape(s.minutes, -1) for _, e in tags], axis=1)
     volume = np.concatenate([priced[e].quotes["volume"].reshape(s.minutes, -1) for _, e in tags], axis=1)
     return [chain_table(tag, strike, side, oi[m], volume[m]) for m in range(s.minutes)]
