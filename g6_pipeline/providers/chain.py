@@ -4,7 +4,7 @@ A `QuoteSource` only downloads dumps and answers Kite-format `/quote` calls; thi
 same way for the kite, synthetic and mock sources. The strike window of each expiry is centred on the
 previous minute's `strike_window_centre` (K + C − P where |C − P| is smallest) or, before there is one, on
 spot, and reaches at least the configured strikes on each side and out to the expiry's 25-delta wings
-(`instruments.wings`). Within the per-minute call budget the rest of each expiry's listed chain is quoted too,
+(`providers.window`, which a backfilled day follows too). Within the per-minute call budget the rest of each expiry's listed chain is quoted too,
 for the full-chain PCR and max pain (`ChainSnapshot.chain`); `chain_plan` says which calls a minute makes.
 """
 
@@ -33,7 +33,6 @@ from g6_pipeline.instruments import (
     dump_day,
     strike_window_centre,
     tag_day,
-    wing_window,
 )
 from g6_pipeline.providers.base import CircuitOpenError, FetchResult, ProviderError, TokenExpiredError
 from g6_pipeline.providers.chain_plan import (
@@ -43,12 +42,11 @@ from g6_pipeline.providers.chain_plan import (
     calls_for,
     chain_frame,
     choose_full_chains,
-    guess_total_vol,
-    quoted_total_vol,
     unasked,
     window_keys,
 )
 from g6_pipeline.providers.quotes import QUOTE_FIELDS, VIX_KEY, QuoteTable, TableQuoteSource, parse_quote
+from g6_pipeline.providers.window import expiry_window, leg_price, quoted_total_vol
 from g6_pipeline.settings.model import IndexSettings
 from g6_pipeline.util.numeric import finite_float
 
@@ -205,12 +203,10 @@ class ChainProvider:
         self, name: str, uni: IndexUniverse, ix: IndexSettings, centres: Mapping[date, float], vix: float,
         minute: datetime,
     ) -> dict[date, np.ndarray]:
-        """Each expiry's stored window: the configured strikes, widened out to its wings (`guess_total_vol`)."""
+        """Each expiry's stored window (`window.expiry_window`)."""
         return {
-            e: wing_window(
-                uni.strikes[e], centre, guess_total_vol(self._total_vols.get((name, e)), vix, e, minute),
-                ix.strikes_below, ix.strikes_above,
-            )
+            e: expiry_window(uni.strikes[e], centre, self._total_vols.get((name, e)), vix, e, minute,
+                             ix.strikes_below, ix.strikes_above)
             for e, centre in centres.items()
         }
 
@@ -348,8 +344,7 @@ class ChainProvider:
         strike = np.asarray(legs["strike"], dtype="float64")
         side = np.asarray(legs["side"], dtype=object)
         is_call, is_put = side == "CE", side == "PE"
-        mids = (legs["bid"] + legs["ask"]) / 2
-        price = np.where(np.isnan(mids), legs["last_price"], mids)
+        price = leg_price(legs["bid"], legs["ask"], legs["last_price"])
         for exp in set(uni.expiries.values()):
             sel = np.flatnonzero(expiry == exp)
             calls, puts = sel[is_call[sel]], sel[is_put[sel]]

@@ -4,7 +4,7 @@ per-minute call budget, the rest of its listed chain for the full-chain PCR and 
 A minute's quote calls, in order:
 1. the index prices and the India VIX;
 2. each expiry's stored window: the configured strikes around its centre, widened out to its wings
-   (`instruments.wings`) by `guess_total_vol`, decided before any option is quoted;
+   (`instruments.wings`) by `window.guess_total_vol`, decided before any option is quoted;
 3. every other listed contract of the expiries chosen for the full chain (OI and volume are kept).
 
 The budget is ⌊requests per second × `QUOTE_SECONDS_PER_MINUTE`⌋ calls of at most 500 instruments, shared by
@@ -20,14 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from g6_pipeline.core.clock import EXPIRY_TIME, IST
 from g6_pipeline.core.snapshot import CHAIN_COLUMNS
-from g6_pipeline.instruments import IndexUniverse, total_vol_from_straddle
+from g6_pipeline.instruments import IndexUniverse
 from g6_pipeline.providers.quotes import QuoteTable
 
 QUOTE_SECONDS_PER_MINUTE = 20.0
@@ -73,28 +72,6 @@ def choose_full_chains(
     return chosen
 
 
-VIX_GUESS_FACTOR = 1.5
-"""Without a straddle seen yet, an expiry's volatility is guessed as this multiple of the India VIX (the
-30-day implied volatility of NIFTY; the other indices run somewhat above it): generous, so that the first
-window reaches the wings."""
-FALLBACK_VOL = 0.30
-"""The guess when the VIX was not quoted either."""
-
-
-def guess_total_vol(seen: float | None, vix: float, expiry: date, minute: datetime) -> float:
-    """σ√t to size an expiry's window by: the last straddle's (`seen`), else `VIX_GUESS_FACTOR` × VIX.
-
-    Time runs ACT/365 to 15:30 IST of the expiry date, at least one day (near the close of an expiry day
-    the configured strikes reach the wings anyway).
-    """
-    if seen is not None and math.isfinite(seen) and seen > 0:
-        return seen
-    vol = VIX_GUESS_FACTOR * vix / 100 if math.isfinite(vix) and vix > 0 else FALLBACK_VOL
-    close = datetime.combine(expiry, EXPIRY_TIME, tzinfo=IST)
-    years = max((close - minute.astimezone(IST)).total_seconds() / (365 * 86400), 1 / 365)
-    return vol * math.sqrt(years)
-
-
 def window_keys(uni: IndexUniverse, windows: Mapping[date, np.ndarray]) -> list[str]:
     """Quote keys of the contracts of each expiry whose strike is in its window."""
     keys: list[str] = []
@@ -110,21 +87,17 @@ def unasked(uni: IndexUniverse, expiry: date, asked: set[str]) -> tuple[str, ...
     return tuple(k for k in uni.quote_keys[rows].tolist() if k not in asked)
 
 
-def quoted_total_vol(uni: IndexUniverse, expiry: date, centre: float, table: QuoteTable) -> float:
-    """σ√t from this minute's straddle (mid, else last price) at the listed strike nearest `centre`, for the
-    next minute's window; NaN when a leg of it was not quoted."""
-    rows, strikes = uni.rows_of(expiry)
-    if rows.size == 0 or not math.isfinite(centre):
-        return math.nan
-    listed = np.unique(strikes)
-    k = listed[int(np.argmin(np.abs(listed - centre)))]
-    at = rows[strikes == k]
-    found = table.lookup(uni.quote_keys[at].tolist())
-    if (found < 0).any() or at.size != 2:
-        return math.nan
-    mid = (table.fields["bid"][found] + table.fields["ask"][found]) / 2
-    price = np.where(np.isnan(mid), table.fields["last_price"][found], mid)
-    return total_vol_from_straddle(float(price.sum()), centre)
+def chain_table(
+    tag: np.ndarray | pd.Series, strike: np.ndarray, side: np.ndarray | pd.Series, oi: np.ndarray, volume: np.ndarray
+) -> pd.DataFrame:
+    """`CHAIN_COLUMNS` from aligned per-contract arrays (one row per tag and contract); `tag` and `side` may
+    already be `str` Series (the same for every minute of a day)."""
+    columns = {
+        "expiry_tag": pd.Series(tag, dtype="str", copy=False), "strike": np.asarray(strike, dtype="float64"),
+        "side": pd.Series(side, dtype="str", copy=False), "oi": np.asarray(oi, dtype="float64"),
+        "volume": np.asarray(volume, dtype="float64"),
+    }
+    return pd.DataFrame({name: columns[name] for name in CHAIN_COLUMNS}, copy=False)
 
 
 def chain_frame(uni: IndexUniverse, full: Iterable[date], table: QuoteTable) -> pd.DataFrame | None:
@@ -135,18 +108,16 @@ def chain_frame(uni: IndexUniverse, full: Iterable[date], table: QuoteTable) -> 
         return None
     strike = uni.contracts["strike"].to_numpy("float64")
     side = uni.contracts["side"].to_numpy(object)
-    parts = []
+    parts: dict[str, list[np.ndarray]] = {"tag": [], "strike": [], "side": [], "oi": [], "volume": []}
     for tag, expiry in tags:
         rows, _ = uni.rows_of(expiry)
         found = table.lookup(uni.quote_keys[rows].tolist())
         quoted = found >= 0
-        values = {}
+        parts["tag"].append(np.full(rows.size, tag, dtype=object))
+        parts["strike"].append(strike[rows])
+        parts["side"].append(side[rows])
         for name in ("oi", "volume"):
-            values[name] = np.full(rows.size, np.nan)
-            values[name][quoted] = table.fields[name][found[quoted]]
-        parts.append(pd.DataFrame({
-            "expiry_tag": pd.Series([tag] * rows.size, dtype="str"), "strike": strike[rows],
-            "side": pd.Series(side[rows], dtype="str"), "oi": values["oi"], "volume": values["volume"],
-        }))
-    frame = pd.concat(parts, ignore_index=True)
-    return frame.loc[:, list(CHAIN_COLUMNS)]
+            values = np.full(rows.size, np.nan)
+            values[quoted] = table.fields[name][found[quoted]]
+            parts[name].append(values)
+    return chain_table(*(np.concatenate(parts[k]) for k in ("tag", "strike", "side", "oi", "volume")))

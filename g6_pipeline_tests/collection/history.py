@@ -6,6 +6,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from g6_pipeline.collection.components import ProcessSetup
 from g6_pipeline.settings import load_settings
 from g6_pipeline_tests.fakes.config import make_config
@@ -38,3 +40,12 @@ def file_hashes(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+WALL_CLOCK = ["fetched_at"]
+"""Stored columns that say when a minute was received, not what it holds (a backfill stamps the minute)."""
+
+
+def stored_rows(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """`frame` without the `WALL_CLOCK` columns, sorted by `key` and renumbered, to compare two stores' rows."""
+    return frame.drop(columns=WALL_CLOCK).sort_values(key, kind="stable", ignore_index=True)

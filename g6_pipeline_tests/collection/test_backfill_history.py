@@ -1,4 +1,5 @@
-"""A backfilled day is the day the minute cycle would have collected, and a second run writes the same bytes.
+"""A backfilled day is the day the minute cycle would have collected, row for row and column for column, and a
+second run writes the same bytes.
 
 Changes are like-for-like: the day after a weekly expiry `this_week` is compared with the same contract's
 previous close (yesterday's `next_week`), never with the expired one, and a leg's OI change with the same
@@ -17,10 +18,11 @@ import pytest
 from g6_pipeline.collection.backfill import backfill_synthetic
 from g6_pipeline.collection.components import Collector
 from g6_pipeline.collection.cycle import run_cycle
+from g6_pipeline.providers.factory import synthetic_market
 from g6_pipeline.storage.reader import read_chain, read_overview
-from g6_pipeline_tests.collection.history import file_hashes, setup_of, small_config
+from g6_pipeline_tests.collection.history import file_hashes, setup_of, small_config, stored_rows
 
-OPTION_KEY = ["timestamp", "expiry_tag", "tradingsymbol"]
+OPTION_KEY = ["timestamp", "expiry_tag", "expiry", "strike", "side"]
 
 
 def test_second_run_writes_the_same_bytes_and_day_changes_are_filled(tmp_path: Path) -> None:
@@ -56,10 +58,6 @@ def _collect_by_cycle(config: Path, day: date) -> None:
         run_cycle(collector, minute)
 
 
-def _sorted(frame: pd.DataFrame, key: list[str]) -> pd.DataFrame:
-    return frame.drop(columns=["fetched_at"]).sort_values(key, kind="stable", ignore_index=True)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("index", "previous", "day"),
@@ -77,21 +75,34 @@ def test_backfilled_day_equals_the_day_collected_by_the_cycle(
     _collect_by_cycle(collected, day)
 
     a, b = setup_of(backfilled).location, setup_of(collected).location
-    # the synthetic provider may centre a minute's strike window one strike away from the day block, and live
-    # collection widens its window to the 25-delta wings while a backfill keeps the configured window: the
-    # analytics are compared on every leg both stored (nearly every backfilled leg), and on the overview's
-    # change columns
-    ours, theirs = read_chain(a, day, index), read_chain(b, day, index)
-    common = ours.merge(theirs, on=OPTION_KEY, suffixes=("", "_cycle"))
-    assert len(common) >= 0.9 * len(ours) and theirs["timestamp"].nunique() == 375
-    for column in ("oi_change", "buildup", "iv", "delta", "forward", "atm", "source"):
-        pd.testing.assert_series_equal(common[column], common[f"{column}_cycle"], check_names=False)
-    changes = ["index_net_change", "index_day_change", *[
-        f"{name}_{tag}" for tag in ("this_week", "next_week")
-        for name in ("straddle", "straddle_day_change", "straddle_net_change")
-    ]]
-    pd.testing.assert_frame_equal(_sorted(read_overview(a, day, index), ["timestamp"])[changes],
-                                  _sorted(read_overview(b, day, index), ["timestamp"])[changes])
+    # every row and every column: the same strikes each minute (the live window, out to the wings), the same
+    # quotes, analytics and full-chain PCR / max pain; only the wall-clock fetch time differs
+    ours, theirs = stored_rows(read_chain(a, day, index), OPTION_KEY), stored_rows(read_chain(b, day, index), OPTION_KEY)
+    assert theirs["timestamp"].nunique() == 375
+    pd.testing.assert_frame_equal(ours[OPTION_KEY], theirs[OPTION_KEY])
+    pd.testing.assert_frame_equal(ours, theirs)
+    overview, collected_overview = (stored_rows(read_overview(x, day, index), ["timestamp"]) for x in (a, b))
+    pd.testing.assert_frame_equal(overview, collected_overview)
+    full_chain = [f"{name}_{tag}" for tag in ("this_week", "next_week")
+                  for name in ("chain_pcr", "chain_pcr_volume", "chain_max_pain", "pcr_scope")]
+    assert set(full_chain) <= set(overview.columns)
+    assert (overview[[f"pcr_scope_{tag}" for tag in ("this_week", "next_week")]] == "full").all().all()
+    assert overview[[c for c in full_chain if "scope" not in c]].notna().all().all()
+    # the wings: more strikes than the configured ATM ± 2 on every minute
+    assert (ours.groupby(["timestamp", "expiry_tag"]).size() > 2 * 5).all()
+    # full chain: ΣPE OI ÷ ΣCE OI over every listed contract of the expiry, from the market's own quotes
+    row = overview.iloc[100]
+    listed = synthetic_market(setup_of(backfilled).settings, setup_of(backfilled).calendar)
+    exchange = setup_of(backfilled).settings.indices[index].exchange
+    dump = listed.instruments(exchange, day)
+    chain = dump[(dump["name"] == index) & (dump["expiry"] == row["expiry_this_week"])
+                 & dump["instrument_type"].isin(["CE", "PE"])]
+    quotes = listed.quote([f"{exchange}:{s}" for s in chain["tradingsymbol"]], row["timestamp"].to_pydatetime())
+    oi = {side: sum(quotes[f"{exchange}:{s}"]["oi"] for s in chain.loc[chain["instrument_type"] == side, "tradingsymbol"])
+          for side in ("CE", "PE")}
+    assert row["chain_pcr_this_week"] == pytest.approx(oi["PE"] / oi["CE"], rel=1e-12)
+    stored = ours[(ours["timestamp"] == row["timestamp"]) & (ours["expiry_tag"] == "this_week")]
+    assert len(chain) > len(stored), "the chain is wider than the window"
 
     before, today = read_overview(a, previous, index), read_overview(a, day, index)
     assert before["expiry_this_week"].iloc[-1] == previous, "the previous day is a weekly expiry"

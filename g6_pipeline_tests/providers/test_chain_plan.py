@@ -8,7 +8,8 @@ from datetime import date, datetime
 import pytest
 
 from g6_pipeline.core.clock import IST
-from g6_pipeline.providers.chain_plan import ExpiryChain, budget_calls, choose_full_chains, guess_total_vol
+from g6_pipeline.providers.chain_plan import ExpiryChain, budget_calls, choose_full_chains
+from g6_pipeline.providers.window import guess_total_vol
 
 
 def chain(index: str, day: int, n: int) -> ExpiryChain:

@@ -98,6 +98,13 @@ def _one_file(folder: Path) -> Path:
     return sorted(folder.glob("SENSEX/this_week/0/*.csv"))[0]
 
 
+def _rows(folder: Path, day: str = "*", overview: bool = True) -> int:
+    """Data lines of the CSV files of `day` (every day by default; per-strike and, with `overview`, overview
+    files), counted from the files: how many strikes a minute stores follows each minute's wings."""
+    files = [*folder.glob(f"SENSEX/*/*/{day}.csv"), *(folder.glob(f"overview/SENSEX/{day}.csv") if overview else [])]
+    return sum(p.read_bytes().count(b"\n") - 1 for p in files)
+
+
 def test_a_cut_last_line_is_refused_and_the_rest_imported(
     original: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -118,7 +125,7 @@ def test_a_file_with_another_header_is_refused_by_name(original: tuple[Path, Pat
     report = import_classic(folder, DataLocation(fresh))
     assert report.files_refused == [f"{path}: not a classic per-strike header"]
     lines = path.read_bytes().count(b"\n") - 1
-    assert report.rows_read == 4500 - lines and report.rows_imported == report.rows_read
+    assert report.rows_read == _rows(original[1]) - lines and report.rows_imported == report.rows_read
     assert main(["import-classic", str(folder), "--data-dir", str(tmp_path / "again")]) == 1
 
 
@@ -130,7 +137,7 @@ def test_the_classic_header_without_pct_columns_is_accepted(
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     frame.iloc[:, :32].to_csv(path, index=False)
     report = import_classic(folder, DataLocation(tmp_path / "fresh"))
-    assert report.files_refused == [] and report.rows_imported == report.rows_read == 4500
+    assert report.files_refused == [] and report.rows_imported == report.rows_read == _rows(original[1])
 
 
 def test_rows_with_bad_numbers_are_refused(original: tuple[Path, Path], tmp_path: Path) -> None:
@@ -147,10 +154,10 @@ def test_rows_with_bad_numbers_are_refused(original: tuple[Path, Path], tmp_path
     fresh = DataLocation(tmp_path / "fresh")
     report = import_classic(folder, fresh)
     assert report.rows_refused == {"bad numbers": 2}
-    assert report.rows_imported == 4500 - 2
+    assert report.rows_imported == _rows(original[1]) - 2
     day = path.stem
     chain = load_chain(day, "SENSEX", data_dir=str(fresh.root))
-    assert len(chain) == 2 * (1875 - 2)
+    assert len(chain) == 2 * (_rows(original[1], day, overview=False) - 2)
 
 
 def test_days_the_lake_holds_are_left_alone(original: tuple[Path, Path], tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ from g6_pipeline.providers.synthetic.day import build_day
 from g6_pipeline.providers.synthetic.fields import option_fields
 from g6_pipeline.providers.synthetic.items import index_item, option_columns, option_items
 from g6_pipeline.providers.synthetic.paths import DailyModel, day_path, epoch_seconds, night_path
-from g6_pipeline.providers.synthetic.pricing import term_atm
+from g6_pipeline.providers.synthetic.pricing import vix_level
 from g6_pipeline.settings.model import IndexSettings
 
 
@@ -234,8 +234,7 @@ class SyntheticMarket:
                 out[key] = index_item(spot_specs[key].spot_token, st.spot, stamp, ohlc)
             elif key == VIX_KEY:
                 st = self._state_at(SPECS["NIFTY"], ts)
-                vix = round(100.0 * float(term_atm(np.array(st.vol), SPECS["NIFTY"].base_vol, np.array(30 / 365))), 2)
-                out[key] = index_item(VIX_TOKEN, vix, stamp)
+                out[key] = index_item(VIX_TOKEN, vix_level(st.vol, SPECS["NIFTY"].base_vol), stamp)
         for names, tokens, f in self._option_blocks(keys, ts):
             out.update(option_items(names.tolist(), tokens, f, stamp))
         return out

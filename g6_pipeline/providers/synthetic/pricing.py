@@ -46,3 +46,8 @@ def quote_band(fair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     bid = np.floor((fair - half) / TICK + 1e-9) * TICK
     ask = np.ceil((fair + half) / TICK - 1e-9) * TICK
     return np.round(np.maximum(bid, 0.0), 2), np.round(np.maximum(ask, TICK), 2)
+
+
+def vix_level(state_vol: float, base_vol: float) -> float:
+    """The India VIX the market quotes for NIFTY's vol state: its 30-day ATM vol in percent, 2 decimals."""
+    return round(100.0 * float(term_atm(np.array(state_vol), base_vol, np.array(30 / 365))), 2)
