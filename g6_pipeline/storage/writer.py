@@ -29,7 +29,9 @@ log = logging.getLogger(__name__)
 WRITER_WAIT_SECONDS = 300.0
 """How long a writer other than the minute collection waits for the lock before it fails."""
 WAITING = "waiting for the data directory writer lock held by %s"
-"""What a writer logs (once) when it has to wait for the lock."""
+"""What a writer logs (once) when it has waited `NOTICE_AFTER_SECONDS` for the lock."""
+NOTICE_AFTER_SECONDS = 2.0
+"""Writers taking turns (the backfill's workers) wait well under this; a longer wait is worth a warning."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -45,7 +47,12 @@ def writer_lock(location: DataLocation, timeout: float = WRITER_WAIT_SECONDS) ->
     if not location.is_local:
         yield
         return
-    with exclusive_lock(location.writer_lock_file().path, timeout, on_wait=lambda who: log.warning(WAITING, who)):
+    with exclusive_lock(
+        location.writer_lock_file().path,
+        timeout,
+        on_wait=lambda who: log.warning(WAITING, who),
+        notice_after=NOTICE_AFTER_SECONDS,
+    ):
         yield
 
 

@@ -60,11 +60,13 @@ def exclusive_lock(
     *,
     poll: float = 0.05,
     on_wait: Callable[[str], None] | None = None,
+    notice_after: float = 0.0,
 ) -> Iterator[None]:
     """Hold an exclusive lock on `path` for the `with` block, waiting up to `timeout` seconds for it.
 
     Raises `LockTimeoutError` naming the holder when the lock is not free in time. `on_wait` is called once,
-    with the holder, when the lock is not free at the first try. Re-entrant within a thread.
+    with the holder, when the lock is still not free `notice_after` seconds after the first try (at once by
+    default). Re-entrant within a thread.
     """
     target, key = os.fspath(path), os.path.realpath(path)
     depths = _depths()
@@ -78,7 +80,7 @@ def exclusive_lock(
     os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
     fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        _acquire(fd, target, timeout, poll, on_wait)
+        _acquire(fd, target, _Wait(timeout, poll, on_wait, notice_after))
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}: {' '.join(sys.argv) or sys.executable}\n".encode(), 0)
         depths[key] = 1
@@ -100,23 +102,33 @@ def _try(fd: int) -> bool:
     return True
 
 
-def _acquire(fd: int, target: str, timeout: float, poll: float, on_wait: Callable[[str], None] | None) -> None:
+class _Wait:
+    """How one caller waits: its deadline, poll interval, and the notice it gives once when the wait is long."""
+
+    def __init__(self, timeout: float, poll: float, on_wait: Callable[[str], None] | None, notice_after: float):
+        start = time.monotonic()
+        self.timeout, self.poll, self.on_wait = timeout, poll, on_wait
+        self.deadline, self.notice_at = start + timeout, start + notice_after
+
+    def tick(self, target: str) -> None:
+        """Give the notice when it is due, fail past the deadline, else sleep one poll interval."""
+        now = time.monotonic()
+        if self.on_wait is not None and now >= self.notice_at:
+            self.on_wait(holder(target))
+            self.on_wait = None
+        if now >= self.deadline:
+            raise LockTimeoutError(f"{target} is held by {holder(target)}; gave up after {self.timeout:g} s")
+        time.sleep(self.poll)
+
+
+def _acquire(fd: int, target: str, wait: _Wait) -> None:
     """Take the lock on `fd`: at once when nobody holds or queues for it, else in turn through the queue file."""
     queue = os.open(target + QUEUE_SUFFIX, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         if _try(queue) and _try(fd):
             return
-        if on_wait is not None:
-            on_wait(holder(target))
-        deadline = time.monotonic() + timeout
-        _wait_for(queue, target, deadline, poll, timeout)
-        _wait_for(fd, target, deadline, poll, timeout)
+        for each in (queue, fd):
+            while not _try(each):
+                wait.tick(target)
     finally:
         os.close(queue)  # lets the queue go (the lock itself stays held on `fd`)
-
-
-def _wait_for(fd: int, target: str, deadline: float, poll: float, timeout: float) -> None:
-    while not _try(fd):
-        if time.monotonic() >= deadline:
-            raise LockTimeoutError(f"{target} is held by {holder(target)}; gave up after {timeout:g} s")
-        time.sleep(poll)

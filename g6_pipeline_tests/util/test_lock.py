@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -127,3 +129,46 @@ def test_a_waiter_gets_the_next_turn_before_a_holder_asking_again(tmp_path: Path
             child.kill()
     assert child.exitcode == 0
     assert turn.value == 1  # the waiter had its turn before the holder's second one
+
+
+
+def _queue_taken(lock: Path) -> bool:
+    """Whether someone holds the queue file beside `lock`, i.e. a waiter is waiting."""
+    with open(str(lock) + ".queue", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def _wait_in_thread(lock: Path, notices: list[str], notice_after: float) -> threading.Thread:
+    def take() -> None:
+        with exclusive_lock(lock, 120, on_wait=notices.append, notice_after=notice_after):
+            pass
+
+    waiter = threading.Thread(target=take)
+    waiter.start()
+    return waiter
+
+
+def test_a_short_turn_is_not_announced_a_long_wait_names_the_holder(tmp_path: Path) -> None:
+    lock = tmp_path / "data" / ".g6-writer.lock"
+    quiet: list[str] = []
+    with holder_process(lock) as (_, release):
+        waiter = _wait_in_thread(lock, quiet, notice_after=3600)
+        while not _queue_taken(lock):  # until the waiter is waiting
+            time.sleep(0.01)
+        release.set()
+        waiter.join(120)
+    assert not waiter.is_alive() and quiet == []  # its turn came before the notice was due
+
+    announced: list[str] = []
+    with holder_process(lock) as (child, release):
+        waiter = _wait_in_thread(lock, announced, notice_after=0.0)
+        while not announced:  # the notice comes while the holder still holds the lock
+            time.sleep(0.01)
+        release.set()
+        waiter.join(120)
+    assert len(announced) == 1 and announced[0].startswith(f"pid {child.pid}:")
