@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 def render(report: RepairReport) -> str:
     """Per index: minutes expected / present / repaired / still missing, then the gaps by reason."""
     from g6_pipeline.collection.repair import minute_span
-    lines = []
+    lines = [f"quarantined {q}" for q in report.quarantined]
     for name, result in report.indices.items():
         lines.append(
             f"{name} {report.day.isoformat()}: {result.expected} minutes expected, {result.present} present, "

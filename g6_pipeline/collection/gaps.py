@@ -3,9 +3,9 @@
 `day_gaps` is what the gap-repair sensor asks on every tick: the session minutes of a day that have no
 stored minute slice before the latest one that has, per index, from the names of the slices alone (the
 partition's and the kept raw copies: a directory listing, no file is read). Minutes after the latest stored
-one are an outage still going on, not a gap yet. `repair_with_kite` runs `repair.repair_day` with the
-configured Kite account and instrument cache, for `g6 repair`, the repair run the sensor launches and the
-seal.
+one are an outage still going on, not a gap yet. `repair_with_kite` first moves unreadable slices to
+the quarantine folder (their minutes become gaps), then runs `repair.repair_day` with the configured Kite
+account and instrument cache, for `g6 repair`, the repair run the sensor launches and the seal.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from g6_pipeline.providers.kite import KiteSource
 from g6_pipeline.providers.kite_token import TokenStore
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OVERVIEW
+from g6_pipeline.storage.quarantine import quarantine_unreadable
 
 Gaps = dict[str, list[datetime]]
 """Per index, the missing minutes in time order."""
@@ -79,4 +80,8 @@ def repair_with_kite(
     kite = setup.settings.kite
     source = KiteSource(kite, TokenStore(kite.token_file))
     cache = InstrumentCache(instrument_cache_dir(setup.location))
-    return repair_day(setup, source, day, indices, now=now or now_ist(), cache=cache)
+    names = list(indices) if indices else list(setup.settings.enabled_indices)
+    quarantined = [q.describe() for name in names for q in quarantine_unreadable(setup.location, day, name)]
+    report = repair_day(setup, source, day, names, now=now or now_ist(), cache=cache)
+    report.quarantined = quarantined
+    return report

@@ -89,6 +89,8 @@ class RepairReport:
     stopped: str | None = None
     """Why the repair stopped early (a rejected token, an open circuit), if it did."""
     not_subscribed: bool = False
+    quarantined: list[str] = field(default_factory=list)
+    """Unreadable slices moved to the quarantine folder first (their minutes become gaps to repair)."""
 
 
 @dataclass

@@ -5,6 +5,7 @@ Each returns a `CheckResult` (passed, value, description, details) that the Dags
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,10 +26,11 @@ class CheckResult:
     details: dict[str, float] = field(default_factory=dict)
 
 
-def completeness(options: pd.DataFrame, expected_minutes: int) -> CheckResult:
+def completeness(options: pd.DataFrame, expected_minutes: int, quarantined: Sequence[str] = ()) -> CheckResult:
     """Minutes collected (distinct timestamps) vs the session's expected minutes, counted live, repaired and
     missing (`minute_kinds`) and per source; passes when none is missing and the day does not mix simulated and
-    collected minutes. Repaired minutes count as collected: a day repaired whole passes."""
+    collected minutes. Repaired minutes count as collected: a day repaired whole passes. `quarantined` names
+    the day's unreadable slices moved aside (their minutes are missing unless repaired)."""
     kinds = minute_kinds(options, expected_minutes)
     collected = kinds["live"] + kinds["repaired"]
     share = collected / expected_minutes if expected_minutes > 0 else float("nan")
@@ -43,12 +45,14 @@ def completeness(options: pd.DataFrame, expected_minutes: int) -> CheckResult:
             f"{kinds['repaired']} repaired, {kinds['missing']} missing)"
             + (f"; by source: {sources}" if sources else "")
             + ("; the day mixes simulated and collected minutes" if mixed else "")
+            + (f"; quarantined (unreadable, moved aside): {', '.join(quarantined)}" if quarantined else "")
         ),
         details={
             "minutes_collected": collected,
             "minutes_expected": expected_minutes,
             **{f"minutes_{kind}": n for kind, n in kinds.items()},
             **{f"minutes_{source}": n for source, n in per_source.items()},
+            "files_quarantined": len(quarantined),
         },
     )
 

@@ -29,6 +29,7 @@ LOCAL_PROTOCOLS = frozenset({"", "file", "local"})
 SEALED_NAME = "day.parquet"
 RAW_DIR = "_raw"
 STAGING_DIR = "_staging"
+QUARANTINE_DIR = "_quarantine"
 DAY_PREFIX = "date="
 LAYOUT_MARKER = "_layout.json"
 PROBE_NAME = ".g6-diagnose-probe"
@@ -116,6 +117,11 @@ class DataLocation:
         Outside the partition tree, so no reader of `parquet/<table>/` ever sees them.
         """
         return self.parquet_root().joinpath(RAW_DIR, table, day.isoformat(), index)
+
+    def quarantine_dir(self, table: str, day: date, index: str) -> UPath:
+        """`parquet/_quarantine/<table>/<YYYY-MM-DD>/<INDEX>/`: minute slices that could not be read, moved out of
+        the partition tree by the seal or a repair and kept for inspection."""
+        return self.parquet_root().joinpath(QUARANTINE_DIR, table, day.isoformat(), index)
 
     def staged_file(self, table: str, day: date, index: str) -> UPath:
         """`parquet/_staging/<table>/<YYYY-MM-DD>/<INDEX>/day.parquet`: a sealed file not yet in the tree."""

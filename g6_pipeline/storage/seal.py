@@ -5,7 +5,8 @@ else the kept raw slices) with the minute slices in the day's partition (a slice
 of the older data) and commits the result through `parquet.commit_day`: verified in memory, written to the
 staging area, read back and verified, then the slices move out of the partition tree to
 `parquet/_raw/...` and the sealed file takes their place. `prune_raw` removes the kept slices later.
-Running it again gives the same file.
+Running it again gives the same file. A minute whose slice cannot be read is first moved to the quarantine
+folder (`storage.quarantine`) and named in the report; the rest of the day is sealed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from g6_pipeline.storage.parquet import (
     read_tables,
     verify_table,
 )
+from g6_pipeline.storage.quarantine import quarantine_unreadable
 from g6_pipeline.storage.writer import writer_lock, writes_data
 
 __all__ = ["PruneReport", "SealError", "SealReport", "prune_raw", "seal_day", "seal_overview"]
@@ -51,6 +53,8 @@ class SealReport:
     """Minute slices folded in by this run (0 when the day was already sealed and nothing new arrived)."""
     sources: tuple[str, ...] = ()
     """The sources of the day's rows, sorted (more than one: the day mixes them)."""
+    quarantined: tuple[str, ...] = ()
+    """The unreadable slices this seal moved to the quarantine folder, each naming its file and the reason."""
 
     @property
     def complete(self) -> bool:
@@ -123,6 +127,7 @@ def _seal(
     """Seal one table and report it; the missing legs are summed over the day's overview rows."""
     with writer_lock(location):  # the read-merge-write of the day must not interleave with a minute's
         ensure_layout(location)
+        quarantined = quarantine_unreadable(location, day, index)
         table, size, merged = _seal_table(location, table_name, day, index, compression)
     if table_name == OPTIONS:
         minutes = len(pc.unique(table.column("timestamp")))
@@ -145,6 +150,7 @@ def _seal(
         file_bytes=size,
         slices_merged=merged,
         sources=tuple(sorted(str(s) for s in pc.unique(table.column("source")).to_pylist() if s is not None)),
+        quarantined=tuple(q.describe() for q in quarantined),
     )
 
 

@@ -123,3 +123,23 @@ def test_contracts_no_longer_listed_leave_the_gaps_with_the_reason(
     )
     assert sources_by_minute(kite_day.data).to_dict() == dict.fromkeys(LIVE, "kite")
     assert not any(r[2].startswith("/instruments/historical/") for r in kite_day.server.requests)
+
+
+def test_a_corrupt_slice_is_quarantined_named_and_its_minute_repaired(
+    kite_day: KiteDay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    part = kite_day.data / "parquet" / "options" / "date=2026-11-23" / "NIFTY" / "0916.parquet"
+    whole = part.read_bytes()
+    part.write_bytes(whole[: len(whole) // 2])  # cut by a crash: no footer
+    metadata = seal(kite_day, OPEN.replace(hour=15, minute=45), monkeypatch)
+    quarantine = kite_day.data / "parquet" / "_quarantine"
+    moved = quarantine / "options" / "2026-11-23" / "NIFTY" / "0916.parquet"
+    assert moved.read_bytes() == whole[: len(whole) // 2]  # kept as it was, for inspection
+    assert (quarantine / "overview" / "2026-11-23" / "NIFTY" / "0916.parquet").exists()  # the minute moves whole
+    (named,) = metadata["quarantined"]  # type: ignore[misc]
+    assert str(part) in named and "unreadable Parquet file" in named
+    # 09:16 is a gap like 09:18-09:20 and is refilled from the candles with them
+    assert metadata["minutes_repaired_at_seal"] == 4
+    assert (metadata["minutes_live"], metadata["minutes_repaired"], metadata["minutes_missing"]) == (4, 4, 367)
+    by_minute = sources_by_minute(kite_day.data)
+    assert by_minute[SESSION[1]] == "kite_historical" and by_minute[SESSION[0]] == "kite"

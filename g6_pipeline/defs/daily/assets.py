@@ -36,6 +36,7 @@ from g6_pipeline.defs.daily.minutes import option_chain_minutes
 from g6_pipeline.defs.daily.partitions import DATE_DIMENSION, DAY_BY_INDEX, TRADING_DAYS, day_and_index
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.metrics import push_asset_check, push_day_minutes, push_weekday_master
+from g6_pipeline.storage.quarantine import quarantine_unreadable
 from g6_pipeline.storage.seal import seal_day, seal_overview
 from g6_pipeline.util.redact import describe_error
 
@@ -112,11 +113,15 @@ def option_chain_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.
     location, settings = setup.location, setup.settings
     if settings.provider == "synthetic" and not has_stored_day(location, day, index):
         generate_synthetic_day(setup, day, [index])
+    quarantined = [q.describe() for q in quarantine_unreadable(location, day, index)]  # gaps, then repaired
     repaired = repair_before_seal(context, setup, day, index)
     session = setup.calendar.session_minutes(day)
     expected = len(session)
     compression = settings.storage.parquet_compression
     report = seal_day(location, day, index, expected_minutes=expected, compression=compression)
+    quarantined += report.quarantined
+    for each in quarantined:
+        context.log.warning(f"{index} {day}: unreadable slice quarantined: {each}")
     checks = quality_checks(location, day, index, expected, settings.analytics.risk_free_rate)
     for name, result in checks.items():
         push_asset_check(name, index, result.passed, settings)
@@ -134,6 +139,7 @@ def option_chain_daily(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.
             "file_bytes": report.file_bytes,
             "slices_merged": report.slices_merged,
             "sources": ", ".join(report.sources),
+            "quarantined": dg.MetadataValue.json(quarantined),
             **repaired,
             "path": dg.MetadataValue.path(report.path),
             **_close_metadata(setup, day, index),

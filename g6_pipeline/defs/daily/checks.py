@@ -11,6 +11,7 @@ import dagster as dg
 from g6_pipeline.daily.quality import CheckResult, completeness, duplicates, iv_coverage, static_arbitrage
 from g6_pipeline.daily.weekday_master import WeekdayMasterReport
 from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.quarantine import quarantined_files
 from g6_pipeline.storage.reader import read_chain
 
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
@@ -47,10 +48,10 @@ MASTER_CHECK_SPECS = [
 
 
 def quality_checks(location: DataLocation, day: date, index: str, expected: int, rate: float) -> dict[str, CheckResult]:
-    """Run the four data-quality checks over the sealed day."""
+    """Run the four data-quality checks over the sealed day (completeness names its quarantined slices)."""
     options = read_chain(location, day, index)
     return {
-        "completeness": completeness(options, expected),
+        "completeness": completeness(options, expected, quarantined_files(location, day, index)),
         "no_duplicates": duplicates(options),
         "iv_coverage": iv_coverage(options),
         "static_arbitrage": static_arbitrage(options, rate),
