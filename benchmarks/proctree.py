@@ -18,6 +18,7 @@ KINDS = (
     ("dagster._daemon", "daemon"),
     ("dagster_webserver", "webserver"),
     ("api grpc", "code server"),
+    ("code-server start", "code server"),
     ("dagster dev", "dagster dev"),
 )
 
@@ -126,12 +127,13 @@ class TreeSampler:
             self._stop.wait(self.interval)
 
     def by_kind(self) -> dict[str, dict[str, Any]]:
-        """Per kind: processes seen, the highest VmHWM of one of them in MiB, and a command line."""
+        """Per kind: processes seen, the highest VmHWM of one of them in MiB, and that one's command line."""
         out: dict[str, dict[str, Any]] = {}
         for peak in self.peaks.values():
             if peak.hwm_kb == 0:
                 continue
             entry = out.setdefault(peak.kind, {"processes": 0, "peak_mib": 0.0, "example": peak.command})
             entry["processes"] += 1
-            entry["peak_mib"] = max(entry["peak_mib"], round(peak.hwm_kb / 1024, 1))
+            if peak.hwm_kb / 1024 > entry["peak_mib"]:
+                entry["peak_mib"], entry["example"] = round(peak.hwm_kb / 1024, 1), peak.command
         return out
