@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: run materialize test test-fast lint system-deps bench bench-latency clean
+.PHONY: run materialize test test-fast lint system-deps bench bench-latency soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -56,6 +56,11 @@ bench: $(VENV)/.installed-dev
 # sensor-launched minute runs under `dagster dev` as `make run` starts it: four latency medians (~7 minutes)
 bench-latency: $(VENV)/.installed
 	PYTHONPATH=. $(BIN)/python benchmarks/bench_minute_latency.py --runs 5
+
+# the real daemon through a scripted bad day against the loopback Kite server (MINUTES + ~6 minutes)
+MINUTES ?= 30
+soak: $(VENV)/.installed-dev system-deps
+	PYTHONPATH=. $(BIN)/python benchmarks/soak.py --minutes $(MINUTES)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -14,17 +14,12 @@ the instance give, per run, in medians:
 
 It also prints `python -X importtime` of `import g6_pipeline.definitions` against `import dagster` alone.
 
-    .venv/bin/python benchmarks/bench_minute_latency.py [--runs 5] [--timeout 600]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_minute_latency.py [--runs 5] [--timeout 600]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,10 +28,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-MINUTE_TAG = "g6/minute"
+from benchmarks.daemon import REPO, free_port, prepare, start_dagster_dev, stop_group
+from g6_pipeline.collection.run_tags import MINUTE_TAG
 
 
 @dataclass(frozen=True)
@@ -51,52 +46,13 @@ class MinuteRun:
     on_disk: float | None
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def prepare(root: Path) -> dict[str, str]:
-    """DAGSTER_HOME with the repository's dagster.yaml, a configuration folder and the environment of the UI."""
-    home, config, data = root / "dagster_home", root / "config", root / "data"
-    home.mkdir()
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-    shutil.copytree(REPO / "config", config)
-    platform = json.loads((config / "platform_config.json").read_text())
-    platform["data_dir"] = str(data)
+def _gate_off(platform: dict[str, Any]) -> None:
+    """The market-hours gate off, so that the sensor requests a run every minute, at any hour."""
     platform.setdefault("collection", {})["market_hours_gate"] = False
-    (config / "platform_config.json").write_text(json.dumps(platform, indent=2))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("G6_", "KITE_", "DAGSTER_"))}
-    env.update(DAGSTER_HOME=str(home), G6_CONFIG_DIR=str(config), PYTHONPATH=str(REPO))
-    return env
-
-
-def start_dagster_dev(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    """`dagster dev --host 127.0.0.1 --port PORT` from the repository root, as `make run`, in its own group."""
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [str(BIN / "dagster"), "dev", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-
-def stop_group(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    """SIGTERM to the process group, then SIGKILL to it if it is still there after `timeout` seconds."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
 
 
 def on_disk_at(data: Path, minute: datetime) -> float | None:
     """When the minute's options slices of every enabled index were all on disk (newest mtime), else None."""
-    sys.path.insert(0, str(REPO))
     from g6_pipeline.settings import load_settings
     from g6_pipeline.storage.location import DataLocation
 
@@ -193,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="g6-bench-latency-") as tmp:
         root = Path(tmp)
-        env = prepare(root)
+        env = prepare(root, _gate_off)
         process = start_dagster_dev(env, free_port(), root / "dagster_dev.log")
         try:
             done = wait_for_runs(process, root, args.runs, args.timeout)

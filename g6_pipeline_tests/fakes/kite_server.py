@@ -3,7 +3,10 @@
 Use `start_kite_server(market, clock=...)` (returns a handle with `.url`, `.requests`, `.fail_next(...)`,
 `.stop()`), or the context manager `kite_server(...)` from any test package. Faults are queued per route
 prefix and consumed one per request: 429, 403 TokenException, 403 PermissionException, 502 HTML page, slow
-responses, dropped connections, and responses with missing quote keys.
+responses, dropped connections, and responses with missing quote keys. `fail_during(route, kind, start, end)`
+fails every request of the route while the server's clock is in [start, end) (an outage); the accepted access
+token can be changed (`handle.access_token = ...`): the old one is then refused with 403 TokenException, and
+`/session/token` hands out the new one.
 
 `/instruments/historical/{token}/minute` serves minute candles derived from the market's minute states: the
 close is the market's last price of that minute, the open the previous minute's, the volume the growth of the
@@ -45,6 +48,16 @@ class Fault:
     drop_keys: int = 1
 
 
+@dataclass(frozen=True)
+class FaultWindow:
+    """A fault served to every request of `route` while the server's clock is in [start, end)."""
+
+    route: str
+    fault: Fault
+    start: datetime
+    end: datetime
+
+
 @dataclass
 class KiteServerHandle:
     """A running loopback Kite server."""
@@ -58,6 +71,10 @@ class KiteServerHandle:
     lock: threading.Lock = field(default_factory=threading.Lock)
     omitted: dict[int, set[datetime]] = field(default_factory=dict)
     """Per instrument token, the minutes whose historical candle is left out."""
+    clock: Callable[[], datetime] = lambda: datetime.now(IST)
+    access_token: str = ACCESS_TOKEN
+    """The one access token the server accepts (and `/session/token` issues)."""
+    windows: list[FaultWindow] = field(default_factory=list)
 
     def omit_candles(self, token: int, minutes: Iterable[datetime]) -> None:
         """Serve no historical candle of `token` at these minutes (tz-aware)."""
@@ -69,12 +86,22 @@ class KiteServerHandle:
         with self.lock:
             self.faults.setdefault(route, deque()).extend(Fault(kind, seconds, drop_keys) for _ in range(times))
 
+    def fail_during(self, route: str, kind: str, start: datetime, end: datetime) -> None:
+        """Fail every request whose path starts with `route` while the server's clock is in [start, end)."""
+        with self.lock:
+            self.windows.append(FaultWindow(route, Fault(kind), start, end))
+
     def take_fault(self, path: str) -> Fault | None:
-        """Pop the next fault queued for `path`, if any."""
+        """Pop the next fault queued for `path`, else the fault of a window open now, if any."""
         with self.lock:
             for route, queue in self.faults.items():
                 if path.startswith(route) and queue:
                     return queue.popleft()
+            if self.windows:
+                now = self.clock()
+                for window in self.windows:
+                    if path.startswith(window.route) and window.start <= now < window.end:
+                        return window.fault
         return None
 
     def count(self, route: str) -> int:
@@ -148,7 +175,7 @@ def start_kite_server(
                 return self._session(form)
             if self.headers.get("X-Kite-Version") != "3":
                 return self._json(400, _error("InputException", "X-Kite-Version header missing"))
-            if self.headers.get("Authorization") != f"token {API_KEY}:{access_token}":
+            if self.headers.get("Authorization") != f"token {API_KEY}:{h.access_token}":
                 return self._json(403, _error("TokenException", "Incorrect `api_key` or `access_token`."))
             if parts.path == "/user/profile":
                 return self._json(200, {"status": "success", "data": {"user_id": "AB1234", "user_name": "Test"}})
@@ -194,7 +221,7 @@ def start_kite_server(
             checksum = hashlib.sha256((key + req + API_SECRET).encode()).hexdigest()
             if key != API_KEY or req != REQUEST_TOKEN or form.get("checksum", [""])[0] != checksum:
                 return self._json(403, _error("TokenException", "Token is invalid or has expired."))
-            data = {"user_id": "AB1234", "api_key": key, "access_token": access_token, "public_token": "pub",
+            data = {"user_id": "AB1234", "api_key": key, "access_token": holder["h"].access_token, "public_token": "pub",
                     "login_time": clock().strftime("%Y-%m-%d %H:%M:%S")}
             return self._json(200, {"status": "success", "data": data})
 
@@ -211,7 +238,8 @@ def start_kite_server(
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="kite-loopback", daemon=True)
     thread.start()
-    handle = KiteServerHandle(url=f"http://127.0.0.1:{server.server_address[1]}", server=server, thread=thread)
+    handle = KiteServerHandle(url=f"http://127.0.0.1:{server.server_address[1]}", server=server, thread=thread,
+                              clock=clock, access_token=access_token)
     holder["h"] = handle
     return handle
 

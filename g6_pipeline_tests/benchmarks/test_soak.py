@@ -1,0 +1,44 @@
+"""The 6-minute soak: the real daemon under libfaketime against the loopback Kite server through a 429
+burst, a /quote outage, an expired and renewed token and a corrupted minute slice."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_six_minute_soak_accounts_for_every_minute(tmp_path: Path) -> None:
+    out = tmp_path / "soak.json"
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "soak.py"), "--minutes", "6", "--strikes", "3",
+         "--json", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=1100,
+    )
+    assert out.exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    total = report["total"]
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert total["duplicate_rows"] == 0
+    assert report["csv_duplicates"] == {}
+    assert total["stale_rows"] == 0
+    assert len(report["window"]) == 6
+    for name, figures in report["per_index"].items():
+        assert figures["expected"] == 6, name
+        assert figures["live"] + figures["repaired"] + len(figures["missing"]) == 6, name
+        assert all(reason for reason in figures["missing"].values()), name
+    # the compressed schedule has a two-minute /quote outage inside the window
+    assert total["repaired"] >= 1, report["repair"]
+    corrupted = report["corrupted"]
+    assert corrupted and corrupted.endswith(".parquet")
+    named = [text for f in report["per_index"].values() for text in f["unreadable"]]
+    named += list(report["seal"].values())
+    assert any(Path(corrupted).name in text and Path(corrupted).parent.name in text for text in named), named
