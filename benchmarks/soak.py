@@ -1,7 +1,7 @@
 """Soak: G6 through a bad day. The real daemon (`dagster dev` as `make run` starts it, sensor-launched minute
 runs) collects every enabled index of the repository's configuration from the loopback Kite server (the
 real `kiteconnect` client over HTTP) for `--minutes N` while the server and the data directory misbehave on
-a script; then the gaps are repaired, the day sealed, and what was stored is checked.
+a script; then the day is sealed and what was stored is checked.
 
 The clock: `dagster dev` and everything it starts run under libfaketime (`scripts/install-faketime.sh`) with
 a whole-second offset that puts "now" 35 s before the open of the latest trading day (per the shipped
@@ -19,12 +19,13 @@ compressed one in brackets):
 - minute 18 [5]: a new token is stored as `g6 token login --request-token ...` does, 20 s before the minute
   (the server issues and accepts the new one);
 - minute 22 [5]: the options minute slice of the window's first stored minute is truncated; the seal at
-  the end meets it, and the report names it.
+  the end moves it aside to the quarantine folder, names it and repairs the minute.
 
-After the window the gaps are refilled from Kite's historical candles. `operator_repair` is the one place
-that runs `g6 repair --day D` as an operator would, while this build has no automatic repair trigger; the
-report counts repaired minutes from the stored rows (source `kite_historical`), whichever path wrote them.
-The seal is `dagster asset materialize` of the day's `option_chain_daily` and `overview_daily` partitions.
+The gaps are refilled from Kite's historical candles by the daemon itself: `gap_repair_sensor` launches a
+repair run once minutes are collected again after the outage, and the seal repairs what is left (the
+quarantined minute among them). Nothing is repaired by hand; the report counts repaired minutes from the
+stored rows (source `kite_historical`) and lists the repair runs. The seal is `dagster asset materialize`
+of the day's `option_chain_daily` and `overview_daily` partitions, as `make materialize` runs it.
 
 Report (printed, and `--json PATH`): per index the window's session minutes expected, collected live,
 repaired, missing with the reason (run records, the sensor's skipped ticks), duplicate rows in Parquet and
@@ -158,28 +159,22 @@ def fault_events(sched: Schedule, w0: datetime, server: KiteServerHandle, env: d
     ]
 
 
-def operator_repair(env: dict[str, str], day: date, indices: list[str]) -> dict[str, Any]:
-    """What an operator does after the outage: `g6 repair --day D` with the same configuration, and when that
-    fails, `g6 repair --day D --index I` for each index.
-
-    The single place to drop once the daemon repairs by itself (a repair run after an outage ends, repair at
-    the seal): the report counts repaired minutes from the stored rows either way.
-    """
-    how = f"operator `g6 repair --day {day.isoformat()}` after the window"
-    code, out = g6(["repair", "--day", day.isoformat()], env)
-    if not _crashed(code, out):
-        return {"how": how, "exit": code, "output": out}
-    lines = [f"g6 repair --day {day.isoformat()}: exit {code}: {out[-1] if out else ''}"]
-    for index in indices:
-        code_i, out_i = g6(["repair", "--day", day.isoformat(), "--index", index], env)
-        lines += [f"g6 repair --index {index}: exit {code_i}: {out_i[-1] if out_i else ''}"] if _crashed(
-            code_i, out_i) else out_i
-    return {"how": how + ", then per index", "exit": code, "output": lines}
+REPAIR_JOB = "gap_repair_job"
+"""The job `gap_repair_sensor` launches (`g6_pipeline.defs.collection.gap_repair`)."""
 
 
-def _crashed(code: int, out: list[str]) -> bool:
-    """Whether a `g6` command failed by an error of its own (not a gap or a refusal it reported)."""
-    return code == 2 or any(line.startswith("g6: unexpected error") for line in out)
+def automatic_repairs(home: Path) -> dict[str, Any]:
+    """The gap repair runs the daemon launched by itself (`gap_repair_sensor`, once minutes are collected again
+    after missing ones), with their status; the seal then repairs what is left. Nothing is run by hand."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        records = instance.get_run_records(filters=dg.RunsFilter(job_name=REPAIR_JOB))
+    lines = [f"{r.dagster_run.tags.get('dagster/run_key', r.dagster_run.run_id[:8])}: {r.dagster_run.status.value}"
+             for r in reversed(records)]
+    failed = sum(1 for r in records if r.dagster_run.status != dg.DagsterRunStatus.SUCCESS)
+    return {"how": f"{len(records)} {REPAIR_JOB} run(s) launched by the daemon, then the seal", "exit": failed,
+            "output": lines}
 
 
 def seal(env: dict[str, str], day: date, indices: list[str]) -> dict[str, str]:
@@ -234,7 +229,7 @@ def soak(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         phases["window"] = time.monotonic() - started - phases["startup"]
         settle(root / "dagster_home", window, clock)
         phases["settle"] = time.monotonic() - started - sum(phases.values())
-        repair = operator_repair(env, day, indices)
+        repair = automatic_repairs(root / "dagster_home")
         phases["repair"] = time.monotonic() - started - sum(phases.values())
         sealed = seal(env, day, indices)
         phases["seal"] = time.monotonic() - started - sum(phases.values())

@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from g6_pipeline.collection.repair import SOURCE as REPAIRED
 from g6_pipeline.core.clock import IST
+from g6_pipeline.core.schema import REPAIR_SOURCE as REPAIRED
 from g6_pipeline.storage.location import SEALED_NAME, DataLocation
 from g6_pipeline.storage.parquet import (
     OPTIONS,
