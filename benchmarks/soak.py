@@ -172,7 +172,7 @@ def automatic_repairs(home: Path) -> dict[str, Any]:
         records = instance.get_run_records(filters=dg.RunsFilter(job_name=REPAIR_JOB))
     lines = [f"{r.dagster_run.tags.get('dagster/run_key', r.dagster_run.run_id[:8])}: {r.dagster_run.status.value}"
              for r in reversed(records)]
-    failed = sum(1 for r in records if r.dagster_run.status != dg.DagsterRunStatus.SUCCESS)
+    failed = sum(1 for r in records if r.dagster_run.status == dg.DagsterRunStatus.FAILURE)
     return {"how": f"{len(records)} {REPAIR_JOB} run(s) launched by the daemon, then the seal", "exit": failed,
             "output": lines}
 

@@ -27,6 +27,7 @@ from g6_pipeline.storage.parquet import (
     read_table,
     read_tables,
 )
+from g6_pipeline.storage.quarantine import quarantined_files
 from g6_pipeline.storage.reader import read_day_table
 
 KEY = ["timestamp", "index", "expiry", "strike", "side"]
@@ -46,6 +47,8 @@ class IndexFigures:
     stale_rows: int = 0
     unreadable: list[str] = field(default_factory=list)
     """Stored files the reader could not read (path: error)."""
+    quarantined: list[str] = field(default_factory=list)
+    """Slices G6 moved to the quarantine folder as unreadable (paths)."""
 
 
 def _read_readable(location: DataLocation, table: str, day: Any, index: str, columns: list[str]) -> tuple[
@@ -89,6 +92,7 @@ def index_figures(location: DataLocation, index: str, window: Sequence[datetime]
     options, out.unreadable = _read_readable(location, OPTIONS, day, index, [*KEY, "source", "fetched_at"])
     overview, bad = _read_readable(location, OVERVIEW, day, index, ["timestamp", "source", "fetched_at"])
     out.unreadable += bad
+    out.quarantined = quarantined_files(location, day, index)
     if len(options):
         options["timestamp"] = _stamps(options)
         out.duplicate_rows = int(options.duplicated(KEY).sum())
@@ -155,6 +159,7 @@ def render(report: Mapping[str, Any]) -> str:
     lines.append(f"  corrupted file: {report['corrupted'] or 'none'}")
     for name, f in report["per_index"].items():
         lines += [f"  unreadable {name}: {problem}" for problem in f["unreadable"]]
+        lines += [f"  quarantined by G6 {name}: {path}" for path in f["quarantined"]]
     lines += [f"  event {name}: {done or 'not reached'}" for name, done in report["events"].items()]
     lines += [f"  seal {name}: {text}" for name, text in report["seal"].items()]
     lines.append(f"  repair: {report['repair']['how']} (exit {report['repair']['exit']})")
