@@ -6,6 +6,7 @@ import os
 import pty
 import select
 import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from g6_pipeline_tests.live.chain_days import LAST, at_minute, backfill, legs, stored_rows
 
 REPO = Path(__file__).parents[2]
-G6 = Path("/work/main/.venv/bin/g6")
+G6 = Path(sys.executable).parent / "g6"  # the console script installed beside the interpreter running the tests
 
 
 @pytest.fixture(scope="module")
