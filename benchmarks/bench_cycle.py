@@ -25,11 +25,12 @@ from pathlib import Path
 
 from scipy.stats import norm
 
-from g6_pipeline.collection.backfill import backfill_synthetic
-from g6_pipeline.collection.components import Collector, ProcessSetup
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import analytics_step, build_report, fetch_step, publish_step, write_step
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
+from g6_pipeline.history.backfill import backfill_synthetic
+from g6_pipeline.process.setup import ProcessSetup
 from g6_pipeline.settings import load_settings
 
 REPO = Path(__file__).parents[1]

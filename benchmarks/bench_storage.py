@@ -36,8 +36,8 @@ import pandas as pd
 from g6_pipeline.cli.main import main as g6_main
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.snapshot import EnrichedChain
-from g6_pipeline.daily.weekday_master import update_range, update_weekday_master
 from g6_pipeline.data import load_chain, load_chain_range
+from g6_pipeline.history.weekday_master import update_range, update_weekday_master
 from g6_pipeline.storage.classic_csv import ClassicCsvSink
 from g6_pipeline.storage.classic_format import classic_timestamp, option_rows
 from g6_pipeline.storage.location import DataLocation

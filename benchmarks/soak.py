@@ -160,7 +160,7 @@ def fault_events(sched: Schedule, w0: datetime, server: KiteServerHandle, env: d
 
 
 REPAIR_JOB = "gap_repair_job"
-"""The job `gap_repair_sensor` launches (`g6_pipeline.defs.collection.gap_repair`)."""
+"""The job `gap_repair_sensor` launches (`g6_pipeline.defs.history.gap_repair`)."""
 
 
 def automatic_repairs(home: Path) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from g6_pipeline.storage import reader
 from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.opening import open_location
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 
 
@@ -27,7 +28,7 @@ def _location(data_dir: str | None) -> DataLocation:
         from g6_pipeline.settings import load_settings
 
         data_dir = load_settings().settings.data_dir
-    return DataLocation(data_dir)
+    return open_location(data_dir)
 
 
 def _day(value: date | str) -> date:

@@ -14,8 +14,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "g6_pipeline"
 ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
 
 LAYERS: tuple[str, ...] = (
-    "util", "core", "settings", "instruments", "providers", "analytics", "storage", "daily",
-    "metrics", "live", "collection", "defs", "cli", "definitions", "data",
+    "util", "core", "settings", "instruments", "providers", "analytics", "storage",
+    "metrics", "live", "process", "collection", "history", "defs", "cli", "definitions", "data",
 )
 """The package's folders (and entry-point modules), lowest first: a module imports only from its own layer
 or a lower one."""

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from g6_pipeline.cli.instance import dagster_home
 from g6_pipeline.core.clock import now_ist
-from g6_pipeline.settings import LoadedSettings, load_settings
+from g6_pipeline.settings import load_settings
 from g6_pipeline.util.logs import configure_logging
 
 if TYPE_CHECKING:
-    from g6_pipeline.collection.backfill import BackfillReport, DayOutcome
+    from g6_pipeline.history.backfill import BackfillReport, DayOutcome
+    from g6_pipeline.process.setup import ProcessSetup
 
 ProgressSink = Callable[["DayOutcome"], None]
 
@@ -42,8 +43,8 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Backfill with progress, record it in the Dagster instance and print a short summary."""
-    from g6_pipeline.collection.backfill import backfill_synthetic
-    from g6_pipeline.collection.components import ProcessSetup
+    from g6_pipeline.history.backfill import backfill_synthetic
+    from g6_pipeline.process.setup import ProcessSetup
 
     loaded = load_settings()
     setup = ProcessSetup.load(loaded)
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         issues = sum(len(r.issues) for r in results)
         files = sum(r.files_written for r in results)
         print(f"  weekday master {index}: {len(results)} days folded, {files} files written, {issues} issues")
-    print(record_backfill(report, loaded))
+    print(record_backfill(report, setup))
     return _print_outcomes(report)
 
 
@@ -132,44 +133,26 @@ def _progress(total: int) -> Iterator[ProgressSink]:
         yield advance
 
 
-def record_backfill(report: BackfillReport, loaded: LoadedSettings) -> str:
-    """Report the generated partitions as materialized in the Dagster instance; returns a line saying where."""
-    home = dagster_home(loaded)
+def record_backfill(report: BackfillReport, setup: ProcessSetup) -> str:
+    """Record in the Dagster instance what the backfill sealed and folded, as the daily assets would have: the
+    days and indices as partitions, each sealed day's materializations and check results, each fold's
+    materialization and check. Returns a line saying where."""
+    home = dagster_home(setup.loaded)
     if home is None:
         return ("  not recorded in Dagster: DAGSTER_HOME is not set and there is no .dagster_home next to "
-                f"{loaded.config_dir}")
+                f"{setup.loaded.config_dir}")
     import dagster as dg
 
-    from g6_pipeline.defs.daily.assets import option_chain_daily, overview_daily, weekday_master
-    from g6_pipeline.defs.daily.partitions import DATE_DIMENSION, INDEX_DIMENSION
+    from g6_pipeline.defs.history.assets import master_events, sealed_day_events
+    from g6_pipeline.defs.partitions import register
 
-    events = 0
+    sealed = [o.sealed for o in report.outcomes if o.sealed is not None]
+    folds = [r for reports in report.weekday_master.values() for r in reports]
+    events = [e for day in sealed for e in sealed_day_events(day, setup, written_by="g6 backfill")]
+    events += master_events(folds, written_by="g6 backfill")
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        for outcome in report.outcomes:
-            if outcome.outcome not in ("generated", "replaced"):
-                continue
-            key = dg.MultiPartitionKey({DATE_DIMENSION: outcome.day.isoformat(), INDEX_DIMENSION: outcome.index})
-            metadata: dict[str, Any] = {"rows": outcome.rows, "source": "synthetic", "written_by": "g6 backfill"}
-            for asset in (option_chain_daily, overview_daily):
-                instance.report_runless_asset_event(
-                    dg.AssetMaterialization(asset_key=asset.key, partition=str(key), metadata=metadata)
-                )
-                events += 1
-        for day, summary in _weekday_summaries(report).items():
-            instance.report_runless_asset_event(
-                dg.AssetMaterialization(asset_key=weekday_master.key, partition=day, metadata=summary)
-            )
-            events += 1
-    return f"  recorded {events} materializations in the Dagster instance at {home}"
-
-
-def _weekday_summaries(report: BackfillReport) -> dict[str, dict[str, Any]]:
-    """Per day: the weekday-master rows, days folded and critical issues of every index."""
-    out: dict[str, dict[str, Any]] = {}
-    for index, results in report.weekday_master.items():
-        for result in results:
-            summary = out.setdefault(result.day.isoformat(), {"written_by": "g6 backfill"})
-            summary[f"{index}_rows"] = result.rows
-            summary[f"{index}_days_folded"] = len(result.days_folded)
-            summary[f"{index}_critical_issues"] = sum(1 for i in result.issues if i.severity == "critical")
-    return out
+        register(instance, [d.day for d in sealed] + [r.day for r in folds],
+                 [d.index for d in sealed] + [r.index for r in folds])
+        for event in events:
+            instance.report_runless_asset_event(event)
+    return f"  recorded {len(events)} materializations and check results in the Dagster instance at {home}"

@@ -26,9 +26,10 @@ def run(args: argparse.Namespace) -> int:
     """Exit 0 when every index was collected in full and every sink wrote; 1 when an index failed or was
     degraded, a sink failed, or the gate refused the minute (market closed, no token); 2 when the holiday
     file does not cover the minute (one line naming the file and the year)."""
-    from g6_pipeline.collection.components import Collector, ProcessSetup
+    from g6_pipeline.collection.collector import Collector
     from g6_pipeline.collection.cycle import run_cycle
     from g6_pipeline.collection.gate import decide_minute
+    from g6_pipeline.process.setup import ProcessSetup
     loaded = load_settings()
     settings = loaded.settings
     if args.provider:

@@ -12,7 +12,7 @@ from g6_pipeline.settings import load_settings
 from g6_pipeline.util.logs import configure_logging
 
 if TYPE_CHECKING:
-    from g6_pipeline.collection.repair import RepairReport
+    from g6_pipeline.history.repair import RepairReport
 
 
 def register(commands: Any) -> None:
@@ -30,9 +30,9 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when the repair ran (gaps left are listed with their reason), 1 when Kite stopped it, 2 on bad input."""
-    from g6_pipeline.collection.components import ProcessSetup
-    from g6_pipeline.collection.gaps import repair_with_kite
     from g6_pipeline.core.calendar import CalendarError
+    from g6_pipeline.history.gaps import repair_with_kite
+    from g6_pipeline.process.setup import ProcessSetup
     try:
         day = date.fromisoformat(args.day)
     except ValueError:
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
 def render(report: RepairReport) -> str:
     """Per index: minutes expected / present / repaired / still missing, then the gaps by reason."""
-    from g6_pipeline.collection.repair import minute_span
+    from g6_pipeline.history.repair import minute_span
     lines = [f"quarantined {q}" for q in report.quarantined]
     for name, result in report.indices.items():
         lines.append(

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from upath import UPath
 
 from g6_pipeline.analytics import enrich, enrich_many
-from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.outcome import chain_status, priced_legs
 from g6_pipeline.collection.reference import ReferenceCache
 from g6_pipeline.core.clock import IST, floor_minute, now_ist

@@ -143,3 +143,25 @@ OVERVIEW_COLUMNS: tuple[str, ...] = tuple(OVERVIEW_SCHEMA.names)
 
 TAG_BITS: dict[str, int] = {tag: 1 << i for i, tag in enumerate(EXPIRY_TAGS)}
 """Expiry tag → its bit in the overview masks."""
+
+VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "source": SOURCES,
+    "iv_status": IV_STATUSES,
+    "buildup": BUILDUP_LABELS,
+    **{f"pcr_scope_{tag}": (*PCR_SCOPES, "") for tag in EXPIRY_TAGS},
+    **{f"iv_rank_status_{tag}": (*IV_RANK_STATUSES, "") for tag in EXPIRY_TAGS},
+}
+"""The string columns of both tables that hold a word of a vocabulary ('' where a tag was not collected); a
+null is always allowed (rows written before the column existed)."""
+
+
+def unknown_words(table: pa.Table) -> dict[str, list[str]]:
+    """Per vocabulary column of `table`, the values that are not words of its vocabulary (empty: all known)."""
+    out = {}
+    for column, words in VOCABULARIES.items():
+        if column in table.column_names:
+            seen = {v for v in table.column(column).unique().to_pylist() if v is not None}
+            unknown = sorted(seen - set(words))
+            if unknown:
+                out[column] = unknown
+    return out

@@ -1,14 +1,17 @@
 """The one resource every G6 definition uses: the validated settings and the parts built from them."""
 
+from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from pydantic import PrivateAttr
 
-from g6_pipeline.collection.components import Collector, ProcessSetup
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.process.setup import ProcessSetup
 from g6_pipeline.settings import LoadedSettings, load_settings
 from g6_pipeline.settings.loader import config_dir_from_env
 from g6_pipeline.storage.location import DataLocation
@@ -29,6 +32,16 @@ def process_setup(config_dir: str = "") -> ProcessSetup:
 @cache
 def _setup_of(config_dir: str) -> ProcessSetup:
     return ProcessSetup.load(load_settings(Path(config_dir)))
+
+
+CYCLE_STATE_IO = "cycle_state_io_manager"
+"""The collection ops hand the cycle state to each other in memory (a run is one process), never pickled."""
+
+
+def shared_resources(g6: G6Resource | None = None) -> dict[str, Any]:
+    """The resources every definition is bound with: `g6` (the given one, else the default) and the in-memory
+    hand-over of the collection ops."""
+    return {"g6": g6 if g6 is not None else G6Resource(), CYCLE_STATE_IO: dg.mem_io_manager}
 
 
 class G6Resource(dg.ConfigurableResource):

@@ -15,6 +15,7 @@ the strikes to collect (the priced IVs are `analytics.iv`'s).
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 
@@ -22,8 +23,8 @@ from g6_pipeline.instruments.universe import strike_window
 
 WING_DELTA = 0.20
 """|Forward delta| the window reaches on each side (the 25-delta wings, with room to spare)."""
-WING_Z = 0.8416212335729143
-"""N⁻¹(1 − WING_DELTA): the standard-normal quantile of a 0.20 delta."""
+WING_Z = NormalDist().inv_cdf(1 - WING_DELTA)
+"""N⁻¹(1 − WING_DELTA): the standard-normal quantile of the wing delta."""
 WING_MARGIN = 2
 """Listed strikes added beyond each wing strike."""
 _STRADDLE_FACTOR = math.sqrt(2.0 / math.pi)

@@ -24,6 +24,10 @@ class CircuitOpenError(ProviderError):
     """Too many consecutive failures: calls are suspended until the breaker's reset time has passed."""
 
 
+class PermissionDeniedError(ProviderError):
+    """Kite answered `PermissionException` (403): the account lacks the product, e.g. the historical add-on."""
+
+
 @dataclass
 class FetchResult:
     """One minute's snapshots, and for each index that could not be collected, the reason in words."""

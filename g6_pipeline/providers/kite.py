@@ -22,7 +22,7 @@ from kiteconnect import exceptions as kex
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import ProviderStats
 from g6_pipeline.instruments import dump_from_records
-from g6_pipeline.providers.base import ProviderError, TokenExpiredError
+from g6_pipeline.providers.base import PermissionDeniedError, ProviderError, TokenExpiredError
 from g6_pipeline.providers.kite_token import TokenStore, TokenStoreError
 from g6_pipeline.providers.quotes import QUOTE_BATCH
 from g6_pipeline.providers.ratelimit import TokenBucket, shared_bucket
@@ -43,10 +43,6 @@ RETRYABLE: tuple[type[BaseException], ...] = (
 
 HISTORICAL_REQUESTS_PER_SECOND = 3.0
 """Kite's limit on the historical-candles endpoint."""
-
-
-class PermissionDeniedError(ProviderError):
-    """Kite answered `PermissionException` (403): the account lacks the product, e.g. the historical add-on."""
 
 
 class KiteSource:

@@ -27,7 +27,6 @@ from g6_pipeline.storage.parquet import (
     OPTIONS,
     OVERVIEW,
     commit_day,
-    ensure_layout,
     options_table,
     overview_table,
 )
@@ -116,7 +115,6 @@ def _import_table(
         if _holds_rows(location, table, day, index):  # written while the files were read
             report.skipped.append((table, day, index))
             return
-        ensure_layout(location)
         commit_day(location, table, day, index, stored)
     report.rows_imported += len(unique)
     if (day, index) not in report.days:

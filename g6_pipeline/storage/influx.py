@@ -117,12 +117,11 @@ class InfluxSink:
         self._writer = writer or self._client_writer()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> InfluxSink | None:
-        """The sink for these settings, spooling under `<data_dir>/_spool/influx` (a local data directory only);
-        None when no URL is set."""
+    def from_settings(cls, settings: Settings, location: DataLocation) -> InfluxSink | None:
+        """The sink for these settings, spooling under the data location's `_spool/influx` (a local data
+        directory only); None when no URL is set."""
         if not settings.influx.enabled:
             return None
-        location = DataLocation(settings.data_dir)
         return cls(settings.influx, Path(location.influx_spool_dir().path) if location.is_local else None)
 
     def _client_writer(self) -> Writer:

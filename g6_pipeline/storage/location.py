@@ -169,6 +169,10 @@ class DataLocation:
         """`weekday_master/_quality/<INDEX>/overlay_quality_<YYYY-MM-DD>.json`: one partition's quality report."""
         return self.weekday_master_root().joinpath("_quality", index, f"overlay_quality_{day.isoformat()}.json")
 
+    def seal_record_file(self, index: str, day: date) -> UPath:
+        """`parquet/_seal/<INDEX>/<YYYY-MM-DD>.json`: what the seal of one (day, index) found, its checks."""
+        return self.parquet_root().joinpath("_seal", index, f"{day.isoformat()}.json")
+
     # ---- layout: caches and local state ----------------------------------------------------------------
 
     def reference_file(self, index: str, day: date) -> UPath:

@@ -25,13 +25,12 @@ from upath import UPath
 
 from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.core.report import SinkOutcome
-from g6_pipeline.core.schema import OPTION_SCHEMA, OVERVIEW_SCHEMA, TIMESTAMP
+from g6_pipeline.core.schema import OPTION_SCHEMA, OVERVIEW_SCHEMA, TIMESTAMP, unknown_words
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.storage.location import SEALED_NAME, DataLocation
 from g6_pipeline.storage.migrate import (
     LayoutMove,
     move_old_layout,
-    old_partitions,
     partitions_with_slices_and_sealed,
 )
 from g6_pipeline.storage.writer import writes_data
@@ -168,7 +167,6 @@ class ParquetSink:
         options = options_table(chain.options)
         _check_one_minute(options, minute, chain.index)
         overview = overview_table([chain.overview])
-        ensure_layout(self.location)
         size = self._write_slice(OPTIONS, day, chain.index, minute, options)
         size += self._write_slice(OVERVIEW, day, chain.index, minute, overview)
         return options.num_rows, size
@@ -200,7 +198,6 @@ class ParquetSink:
         index, day = _single_day_and_index(table, "options")
         if _single_day_and_index(over, "overview") != (index, day):
             raise StorageError(f"overview rows are not of {index} on {day}")
-        ensure_layout(self.location)
         _, size, _ = commit_day(self.location, OPTIONS, day, index, table, self.compression)
         _, over_size, _ = commit_day(self.location, OVERVIEW, day, index, over, self.compression)
         return table.num_rows, size + over_size
@@ -212,6 +209,10 @@ def verify_table(table: pa.Table, table_name: str, path: object, expected_rows: 
         raise SealError(f"{path}: schema differs from the {table_name} schema")
     if table.num_rows != expected_rows:
         raise SealError(f"{path}: read back {table.num_rows} rows, wrote {expected_rows}")
+    unknown = unknown_words(table)
+    if unknown:
+        said = "; ".join(f"{column}: {', '.join(values[:5])}" for column, values in unknown.items())
+        raise SealError(f"{path}: values outside the schema's vocabularies ({said})")
     key = list(ROW_KEY) if table_name == OPTIONS else ["timestamp"]
     unique = table.group_by(key).aggregate([]).num_rows
     if unique != table.num_rows:
@@ -315,21 +316,3 @@ def migrate_layout(location: DataLocation) -> MigrationReport:
     if location.exists(location.parquet_root()):
         location.write_atomic(location.layout_marker(), json.dumps({"parquet_layout": LAYOUT_VERSION}).encode())
     return MigrationReport(moved=moved, folded=tuple(folded), resumed=tuple(resumed))
-
-
-_CHECKED: set[str] = set()
-
-
-def ensure_layout(location: DataLocation) -> None:
-    """Migrate the data directory on its first use in this process unless its layout marker says it is current."""
-    key = str(location.root)
-    if key in _CHECKED or not location.exists(location.parquet_root()):  # nothing stored: nothing to migrate
-        return
-    if not location.exists(location.layout_marker()):
-        try:
-            migrate_layout(location)
-        except PermissionError:
-            if old_partitions(location):
-                raise
-            # a read-only directory already in the current layout: nothing to move, the marker cannot be written
-    _CHECKED.add(key)

@@ -2,8 +2,8 @@
 
 A day that was sealed is read from its one file; a day still being collected is read from its minute slices
 (were a partition ever to hold both, a slice wins over the sealed rows of its minute). Every function takes
-the `DataLocation` and brings an old data directory to the current layout on first use
-(`parquet.ensure_layout`); `g6_pipeline.data` is the notebook face over these.
+an opened `DataLocation` (`storage.opening.open_location`, which brought its layout up to date);
+`g6_pipeline.data` is the notebook face over these.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from g6_pipeline.storage.parquet import (
     SCHEMAS,
     SORT_KEYS,
     conform,
-    ensure_layout,
     overlay_minutes,
     read_table,
     read_tables,
@@ -38,7 +37,6 @@ def read_day_table(
 
     Raises `FileNotFoundError` naming the folder when nothing is stored for that day.
     """
-    ensure_layout(location)
     folder = location.table_dir(table_name, day, index)
     names = location.list_names(folder)
     slices = location.minute_slice_names(folder)
@@ -70,7 +68,6 @@ def read_edge_minute(
     During the day that is one minute slice; after the seal, the minute filtered out of the sealed file.
     None when nothing is stored for the day.
     """
-    ensure_layout(location)
     folder = location.table_dir(table_name, day, index)
     names = location.list_names(folder)
     slices = location.minute_slice_names(folder)
@@ -149,7 +146,6 @@ def read_range(
     Sealed days are read as one `pyarrow.dataset` over their files, with the column projection and the
     expiry-tag filter pushed down to the Parquet reader; a day still being collected is read from its slices.
     """
-    ensure_layout(location)
     schema = SCHEMAS[table_name]
     wanted = list(schema.names) if columns is None else list(columns)
     where = None if expiry_tags is None else pc.field("expiry_tag").isin(list(expiry_tags))

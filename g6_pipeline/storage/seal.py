@@ -24,7 +24,6 @@ from g6_pipeline.storage.parquet import (
     SCHEMAS,
     SealError,
     commit_day,
-    ensure_layout,
     read_table,
     read_tables,
     verify_table,
@@ -126,7 +125,6 @@ def _seal(
 ) -> SealReport:
     """Seal one table and report it; the missing legs are summed over the day's overview rows."""
     with writer_lock(location):  # the read-merge-write of the day must not interleave with a minute's
-        ensure_layout(location)
         quarantined = quarantine_unreadable(location, day, index)
         table, size, merged = _seal_table(location, table_name, day, index, compression)
     if table_name == OPTIONS:
@@ -169,7 +167,6 @@ def prune_raw(location: DataLocation, older_than: date) -> PruneReport:
 
     Slices of a day that has no sealed file are kept, whatever their age.
     """
-    ensure_layout(location)
     removed = size = 0
     days: list[tuple[date, str]] = []
     for table_name in (OPTIONS, OVERVIEW):

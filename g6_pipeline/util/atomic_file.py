@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
+
+TEMPORARY_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]+$")
+"""The name of the temporary file `write_atomic` writes beside its target: `.<name>.tmp-<hex>`."""
+
+
+def temporary_name(target_name: str) -> str:
+    """A fresh temporary name beside `target_name` (matches `TEMPORARY_NAME`)."""
+    return f".{target_name}.tmp-{secrets.token_hex(4)}"
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, durable: bool = True, mode: int | None = None) -> int:
@@ -17,7 +26,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, durable: bool = T
     target = os.fspath(path)
     folder = os.path.dirname(target) or "."
     os.makedirs(folder, exist_ok=True)
-    tmp = os.path.join(folder, f".{os.path.basename(target)}.tmp-{secrets.token_hex(4)}")
+    tmp = os.path.join(folder, temporary_name(os.path.basename(target)))
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
         if mode is not None:

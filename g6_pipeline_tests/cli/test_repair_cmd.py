@@ -10,7 +10,7 @@ import pytest
 
 from g6_pipeline.cli import repair_cmd
 from g6_pipeline.cli.main import main
-from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import run_cycle
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST

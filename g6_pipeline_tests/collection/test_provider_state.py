@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import fetch_step, run_cycle
 from g6_pipeline.core.clock import IST
 from g6_pipeline.providers import make_provider
@@ -70,7 +70,7 @@ def test_an_unreadable_state_is_ignored_with_a_warning(
     config, data = g6_env
     (data / "_state").mkdir(parents=True)
     (data / "_state" / "provider.json").write_text("{not json")
-    with caplog.at_level(logging.WARNING, logger="g6_pipeline.collection.components"):
+    with caplog.at_level(logging.WARNING, logger="g6_pipeline.collection.collector"):
         fresh = collector(config)
     assert "unreadable provider state" in caplog.text
     run_cycle(fresh, MINUTE_1)  # and the next cycle writes a good one over it

@@ -1,5 +1,5 @@
-"""What the UI shows of G6's data: the minute partitions each run reports, honest daily partitions, the
-metadata of a sealed day, check severities, and G6's own log lines in the run's event log."""
+"""What the UI shows of G6's data: the minute partitions each run reports (and registers), the metadata of a
+sealed day, check severities, and G6's own log lines in the run's event log."""
 
 from __future__ import annotations
 
@@ -10,16 +10,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from g6_pipeline.collection.components import ProcessSetup
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.schema import OPTION_COLUMNS
 from g6_pipeline.data import load_chain, load_overview
-from g6_pipeline.defs.collection.job import COLLECTION_RESOURCES, MinuteConfig, collection_job
-from g6_pipeline.defs.daily.assets import option_chain_daily, overview_daily, weekday_master
-from g6_pipeline.defs.daily.partitions import history_start, trading_day_partitions
-from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+from g6_pipeline.defs.partitions import DAYS_NAME, INDICES_NAME
+from g6_pipeline.defs.resources import G6Resource, shared_resources
 from g6_pipeline.providers.chain import ChainProvider
-from g6_pipeline.settings import load_settings
+from g6_pipeline_tests.fakes.daily import fold_day, materialize_day
 
 MINUTE = datetime(2026, 11, 23, 10, 15, tzinfo=IST)  # a Monday session minute
 MINUTES = dg.AssetKey("option_chain_minutes")
@@ -29,7 +27,7 @@ def run_minute(config: Path, minute: datetime, instance: dg.DagsterInstance) -> 
     return collection_job.execute_in_process(
         run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=minute.isoformat())}),
         instance=instance,
-        resources={"g6": G6Resource(config_dir=str(config)), **COLLECTION_RESOURCES},
+        resources=shared_resources(G6Resource(config_dir=str(config))),
     )
 
 
@@ -38,17 +36,16 @@ def set_platform(config: Path, **keys: object) -> None:
     path.write_text(json.dumps({**json.loads(path.read_text()), **keys}))
 
 
-def setup_of(config: Path) -> ProcessSetup:
-    return ProcessSetup.load(load_settings(config, environ={}))
-
-
 def test_each_minute_run_reports_the_partitions_it_wrote(g6_env: tuple[Path, Path]) -> None:
     config, _ = g6_env
     with dg.instance_for_test() as instance:
         assert run_minute(config, MINUTE, instance).success
         assert run_minute(config, MINUTE + timedelta(minutes=1), instance).success
         partitions = instance.get_materialized_partitions(MINUTES)
-        assert partitions == {f"2026-11-23|{i}" for i in ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX")}
+        indices = {"NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"}
+        assert partitions == {f"2026-11-23|{i}" for i in indices}
+        assert instance.get_dynamic_partitions(DAYS_NAME) == ["2026-11-23"]  # registered by the run
+        assert set(instance.get_dynamic_partitions(INDICES_NAME)) == indices
         event = instance.get_latest_materialization_event(MINUTES)
     assert event is not None and event.asset_materialization is not None
     index = event.asset_materialization.partition.split("|")[1]  # type: ignore[union-attr]
@@ -62,50 +59,37 @@ def test_each_minute_run_reports_the_partitions_it_wrote(g6_env: tuple[Path, Pat
     assert metadata["minutes_stored"] == 2
 
 
-def test_partitions_start_at_history_start(g6_env: tuple[Path, Path]) -> None:
+def test_a_weekend_minute_is_stored_but_makes_no_partition(g6_env: tuple[Path, Path]) -> None:
     config, data = g6_env
-    today = date(2026, 12, 1)
-    assert history_start(setup_of(config), today) == today  # nothing stored, nothing configured
-    (data / "parquet" / "options" / "date=2026-11-22" / "index=NIFTY").mkdir(parents=True)  # a Sunday
-    (data / "parquet" / "options" / "date=2026-11-23" / "index=NIFTY").mkdir(parents=True)
-    assert history_start(setup_of(config), today) == date(2026, 11, 23)  # the first stored trading day
-    set_platform(config, storage={"history_start": "2026-11-02"})
-    setup = setup_of(config)
-    start = history_start(setup, today)
-    assert start == date(2026, 11, 2)
-    keys = trading_day_partitions(setup.calendar, start).get_partition_keys(
-        current_time=datetime(2026, 11, 6, 18, 0, tzinfo=IST))
-    assert keys == ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06"]
+    sunday = datetime(2026, 11, 22, 11, 0, tzinfo=IST)
+    with dg.instance_for_test() as instance:
+        assert run_minute(config, sunday, instance).success
+        assert instance.get_dynamic_partitions(DAYS_NAME) == []
+        assert instance.get_materialized_partitions(MINUTES) == set()
+    assert (data / "parquet" / "options" / "date=2026-11-22").is_dir()
 
 
 def test_kite_refuses_a_day_it_cannot_have(g6_env: tuple[Path, Path]) -> None:
     config, data = g6_env
     set_platform(config, provider="kite", kite={"token_file": str(config / "no-token")})
     with dg.instance_for_test() as instance:
-        for asset in (option_chain_daily, overview_daily):
-            result = dg.materialize(
-                [asset], instance=instance, resources={"g6": G6Resource(config_dir=str(config))},
-                partition_key=dg.MultiPartitionKey({"date": "2026-11-20", "index": "BANKNIFTY"}),
-                raise_on_error=False,
-            )
-            assert not result.success
-            failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-            description = failure.step_failure_data.user_failure_data.description  # type: ignore[union-attr]
-            assert description.startswith("BANKNIFTY Fri 2026-11-20: no option data is stored")
-            assert "provider 'kite' cannot generate it" in description
+        result = materialize_day(instance, config, date(2026, 11, 20), "BANKNIFTY", raise_on_error=False)
+        assert not result.success
+        failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+        description = failure.step_failure_data.user_failure_data.description  # type: ignore[union-attr]
+        assert description.startswith("BANKNIFTY Fri 2026-11-20: no option data is stored")
+        assert "provider 'kite' cannot generate it" in description
     assert not (data / "parquet").exists(), "nothing was generated or sealed"
 
 
 def test_a_sealed_day_shows_its_schema_close_numbers_and_closing_chain(g6_env: tuple[Path, Path]) -> None:
     config, data = g6_env
-    key = dg.MultiPartitionKey({"date": "2026-11-23", "index": "NIFTY"})
-    g6 = G6Resource(config_dir=str(config))
     with dg.instance_for_test() as instance:
         for k in range(3):
             assert run_minute(config, MINUTE + timedelta(minutes=k), instance).success
-        result = dg.materialize([option_chain_daily, overview_daily], instance=instance,
-                                resources={"g6": g6}, partition_key=key)
-    assert result.success
+        result = materialize_day(instance, config, MINUTE.date(), "NIFTY", raise_on_error=False)
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks["completeness"] is False and not result.success  # 3 of 375 minutes: blocking, the run is red
     by_asset = {e.asset_key.to_user_string(): e.materialization.metadata
                 for e in result.get_asset_materialization_events()}
     chain = load_chain(MINUTE.date(), "NIFTY", data_dir=str(data))
@@ -132,11 +116,11 @@ def test_a_sealed_day_shows_its_schema_close_numbers_and_closing_chain(g6_env: t
 def test_assets_say_who_owns_them_and_what_a_row_is() -> None:
     from g6_pipeline.definitions import defs
 
-    graph = defs.get_repository_def().asset_graph
+    graph = defs().get_repository_def().asset_graph
     lineage = {k.to_user_string(): {p.to_user_string() for p in graph.get(k).parent_keys}
                for k in graph.get_all_asset_keys()}
     assert lineage["option_chain_daily"] == {"option_chain_minutes"}
-    assert lineage["overview_daily"] == {"option_chain_daily"}
+    assert lineage["overview_daily"] == {"option_chain_minutes"}
     assert lineage["weekday_master"] == {"option_chain_daily"}
     for name in ("option_chain_minutes", "option_chain_daily", "overview_daily", "weekday_master"):
         node = graph.get(dg.AssetKey(name))
@@ -145,25 +129,26 @@ def test_assets_say_who_owns_them_and_what_a_row_is() -> None:
         assert "one row per" in (node.description or "").lower() or "one csv per" in (node.description or "").lower()
 
 
-def test_check_severities() -> None:
-    from g6_pipeline.defs.daily.checks import QUALITY_CHECKS
+def test_missing_minutes_and_duplicates_block_the_master_the_rest_warn() -> None:
+    from g6_pipeline.defs.history.checks import DAY_CHECK_SPECS, severity_of
 
-    severities = {name: check.severity for name, check in QUALITY_CHECKS.items()}
-    assert severities == {"completeness": dg.AssetCheckSeverity.WARN, "no_duplicates": dg.AssetCheckSeverity.ERROR,
-                          "iv_coverage": dg.AssetCheckSeverity.WARN, "static_arbitrage": dg.AssetCheckSeverity.WARN}
+    specs = {spec.name: spec for spec in DAY_CHECK_SPECS}
+    assert {name for name, spec in specs.items() if spec.blocking} == {"completeness", "no_duplicates"}
+    assert {name: severity_of(name) for name in specs} == {
+        "completeness": dg.AssetCheckSeverity.ERROR, "no_duplicates": dg.AssetCheckSeverity.ERROR,
+        "iv_coverage": dg.AssetCheckSeverity.WARN, "static_arbitrage": dg.AssetCheckSeverity.WARN}
 
 
 def test_weekday_master_with_critical_issues_fails_its_check(g6_env: tuple[Path, Path]) -> None:
     config, _ = g6_env
     set_platform(config, provider="kite", kite={"token_file": str(config / "no-token")})
     with dg.instance_for_test() as instance:
-        result = dg.materialize([weekday_master], instance=instance,
-                                resources={"g6": G6Resource(config_dir=str(config))}, partition_key="2026-11-20")
+        result = fold_day(instance, config, date(2026, 11, 20), "NIFTY")
     (evaluation,) = result.get_asset_check_evaluations()
     assert evaluation.check_name == "no_critical_issues"
     assert evaluation.passed is False
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
-    assert evaluation.metadata["partitions_with_critical_issues"].value == 4  # every index, nothing stored
+    assert evaluation.metadata["partitions_with_critical_issues"].value == 1  # nothing stored
 
 
 def test_g6_log_lines_reach_the_run_event_log_masked(

@@ -16,9 +16,9 @@ import pytest
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
 from g6_pipeline.defs.collection import sensor as sensor_module
-from g6_pipeline.defs.collection.job import COLLECTION_RESOURCES, collection_job
+from g6_pipeline.defs.collection.job import collection_job
 from g6_pipeline.defs.collection.sensor import minute_request, minute_sensor
-from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.defs.resources import G6Resource, shared_resources
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, write_kite_config
@@ -49,7 +49,7 @@ def tick(
 ) -> dg.SensorResult | dg.SkipReason:
     """One evaluation of the minute sensor at `now`, as the daemon would make it."""
     monkeypatch.setattr(sensor_module, "now_ist", lambda: now)
-    context = dg.build_sensor_context(cursor=cursor, resources={"g6": G6Resource(config_dir=str(config))})
+    context = dg.build_sensor_context(cursor=cursor, resources=shared_resources(G6Resource(config_dir=str(config))))
     result = minute_sensor(context)
     assert isinstance(result, (dg.SensorResult, dg.SkipReason))
     return result
@@ -60,7 +60,7 @@ def launch(config: Path, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
     with dg.instance_for_test() as instance:
         return collection_job.execute_in_process(
             run_config=request.run_config, tags=request.tags, instance=instance, raise_on_error=False,
-            resources={"g6": G6Resource(config_dir=str(config)), **COLLECTION_RESOURCES},
+            resources=shared_resources(G6Resource(config_dir=str(config))),
         )
 
 

@@ -14,8 +14,8 @@ import pytest
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_chain, load_overview
-from g6_pipeline.defs.collection.job import COLLECTION_RESOURCES, MinuteConfig, collection_job
-from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+from g6_pipeline.defs.resources import G6Resource, shared_resources
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.settings import load_settings
 from g6_pipeline.storage.parquet import ROW_KEY
@@ -27,21 +27,8 @@ def run_minute(config: Path, minute: datetime, instance: dg.DagsterInstance) -> 
     return collection_job.execute_in_process(
         run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=minute.isoformat())}),
         instance=instance,
-        resources={"g6": G6Resource(config_dir=str(config)), **COLLECTION_RESOURCES},
+        resources=shared_resources(G6Resource(config_dir=str(config))),
     )
-
-
-def test_definitions_load() -> None:
-    from g6_pipeline.definitions import defs
-
-    repo = defs.get_repository_def()
-    assert {"collection_job", "seal_day_job", "weekday_master_job", "retention_job"} <= {
-        job.name for job in repo.get_all_jobs()
-    }
-    assert repo.get_sensor_def("minute_sensor").minimum_interval_seconds == 5
-    assert {key.to_user_string() for key in repo.asset_graph.get_all_asset_keys()} >= {
-        "option_chain_daily", "overview_daily", "weekday_master"
-    }
 
 
 def test_collection_run_writes_parquet_and_classic_csv(g6_env: tuple[Path, Path]) -> None:
@@ -110,7 +97,7 @@ def test_failing_provider_fails_the_run_without_writing(g6_env: tuple[Path, Path
         result = collection_job.execute_in_process(
             run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
             instance=instance,
-            resources={"g6": G6Resource(config_dir=str(config)), **COLLECTION_RESOURCES},
+            resources=shared_resources(G6Resource(config_dir=str(config))),
             raise_on_error=False,
         )
     assert not result.success

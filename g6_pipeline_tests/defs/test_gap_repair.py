@@ -11,16 +11,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from g6_pipeline.collection import gaps as gaps_module
-from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import run_cycle
 from g6_pipeline.collection.run_tags import REPAIR_DAY_TAG
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_overview
-from g6_pipeline.defs.collection import gap_repair
-from g6_pipeline.defs.collection.gap_repair import gap_repair_job, gap_repair_sensor
+from g6_pipeline.defs.history import gap_repair
+from g6_pipeline.defs.history.gap_repair import gap_repair_job, gap_repair_sensor
 from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.history import gaps as gaps_module
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.settings import load_settings
 from g6_pipeline_tests.fakes.config import make_config
@@ -159,7 +159,7 @@ def test_the_requested_run_refills_the_gap_from_kite(tmp_path: Path, monkeypatch
 def test_the_sensor_and_its_job_are_in_the_definitions() -> None:
     from g6_pipeline.definitions import defs
 
-    repo = defs.get_repository_def()
+    repo = defs().get_repository_def()
     sensor = repo.get_sensor_def("gap_repair_sensor")
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert sensor.job_name == "gap_repair_job"

@@ -9,8 +9,8 @@ from pathlib import Path
 import dagster as dg
 
 from g6_pipeline.core.clock import IST
-from g6_pipeline.defs.collection.job import COLLECTION_RESOURCES, MinuteConfig, collection_job
-from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+from g6_pipeline.defs.resources import G6Resource, shared_resources
 from g6_pipeline_tests.fakes.config import make_config
 
 MINUTE = datetime(2026, 11, 23, 16, 56, tzinfo=IST)
@@ -20,7 +20,7 @@ def run_minute(config: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProces
     return collection_job.execute_in_process(
         run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
         instance=instance,
-        resources={"g6": G6Resource(config_dir=str(config)), **COLLECTION_RESOURCES},
+        resources=shared_resources(G6Resource(config_dir=str(config))),
         raise_on_error=False,
     )
 

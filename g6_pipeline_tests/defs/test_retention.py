@@ -8,10 +8,10 @@ from pathlib import Path
 import dagster as dg
 
 from g6_pipeline.core.clock import IST
-from g6_pipeline.defs.collection.job import COLLECTION_RESOURCES, MinuteConfig, collection_job
-from g6_pipeline.defs.daily.assets import option_chain_daily
+from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
 from g6_pipeline.defs.maintenance.retention import delete_old_collection_runs, retention_job
-from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.defs.resources import G6Resource, shared_resources
+from g6_pipeline_tests.fakes.daily import materialize_day
 
 MINUTE = datetime(2026, 11, 20, 10, 0, tzinfo=IST)
 
@@ -24,11 +24,10 @@ def test_old_collection_runs_are_deleted_and_other_runs_kept(g6_env: tuple[Path,
             minute = (MINUTE + timedelta(minutes=k)).isoformat()
             assert collection_job.execute_in_process(
                 run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=minute)}),
-                instance=instance, resources={"g6": g6, **COLLECTION_RESOURCES},
+                instance=instance, resources=shared_resources(g6),
             ).success
-        other = dg.materialize([option_chain_daily], instance=instance, resources={"g6": g6},
-                               partition_key=dg.MultiPartitionKey({"date": "2026-11-20", "index": "FINNIFTY"}))
-        assert other.success
+        other = materialize_day(instance, config, MINUTE.date(), "FINNIFTY", raise_on_error=False)
+        assert other.get_asset_materialization_events()  # sealed (one minute of 375: its completeness fails)
         assert delete_old_collection_runs(instance, older_than_days=1) == 0  # all are younger than a day
         assert delete_old_collection_runs(instance, older_than_days=0) == 2
         remaining = instance.get_runs()
@@ -44,14 +43,13 @@ def test_retention_job_prunes_raw_slices_of_sealed_days_only(g6_env: tuple[Path,
     with dg.instance_for_test() as instance:
         assert collection_job.execute_in_process(
             run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
-            instance=instance, resources={"g6": g6, **COLLECTION_RESOURCES},
+            instance=instance, resources=shared_resources(g6),
         ).success
         day = data / "parquet" / "options" / "date=2026-11-20"
         raw = data / "parquet" / "_raw" / "options" / "2026-11-20" / "NIFTY"
-        assert dg.materialize([option_chain_daily], instance=instance, resources={"g6": g6},
-                              partition_key=dg.MultiPartitionKey({"date": "2026-11-20", "index": "NIFTY"})).success
+        assert materialize_day(instance, config, MINUTE.date(), "NIFTY", raise_on_error=False).get_asset_materialization_events()
         assert list(raw.glob("*.parquet"))  # kept right after the seal
-        assert retention_job.execute_in_process(instance=instance, resources={"g6": g6}).success
+        assert retention_job.execute_in_process(instance=instance, resources=shared_resources(g6)).success
     assert not list(raw.glob("*.parquet"))
     assert (day / "NIFTY" / "day.parquet").exists()
     assert list((day / "SENSEX").glob("*.parquet")), "an unsealed day keeps its slices"

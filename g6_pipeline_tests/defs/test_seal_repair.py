@@ -14,16 +14,15 @@ import pandas as pd
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from g6_pipeline.collection import gaps as gaps_module
-from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import run_cycle
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_chain
-from g6_pipeline.defs.daily.assets import option_chain_daily
-from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.history import gaps as gaps_module
 from g6_pipeline.providers.synthetic import SPECS, SyntheticMarket
 from g6_pipeline.settings import load_settings
+from g6_pipeline_tests.fakes.daily import materialize_day
 from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, write_kite_config
 from g6_pipeline_tests.fakes.kite_server import KiteServerHandle, kite_server
 from g6_pipeline_tests.fakes.servers import Server
@@ -37,7 +36,6 @@ LIVE = SESSION[:3] + SESSION[6:8]
 HOLE = SESSION[3:6]
 NO_CANDLES = SESSION[8:]
 """The index has no candle after 09:22 (as if Kite's history stopped there), so only HOLE can be repaired."""
-PARTITION = dg.MultiPartitionKey({"date": "2026-11-23", "index": "NIFTY"})
 
 
 @dataclass
@@ -68,10 +66,8 @@ def seal(day: KiteDay, at: datetime, monkeypatch: pytest.MonkeyPatch) -> dict[st
     day.clock["now"] = at
     monkeypatch.setattr(gaps_module, "now_ist", lambda: at)
     with dg.instance_for_test() as instance:
-        result = dg.materialize([option_chain_daily], instance=instance, partition_key=PARTITION,
-                                resources={"g6": G6Resource(config_dir=str(day.config))})
-    assert result.success
-    (event,) = result.get_asset_materialization_events()
+        result = materialize_day(instance, day.config, OPEN.date(), "NIFTY", raise_on_error=False)
+    event, _ = result.get_asset_materialization_events()
     (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "completeness"]
     kinds = ("minutes_live", "minutes_repaired", "minutes_missing")
     checked = {k: v.value for k, v in check.metadata.items() if k in kinds}

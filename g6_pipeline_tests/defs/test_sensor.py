@@ -1,4 +1,4 @@
-"""The minute sensor's decisions, evaluated by Dagster with `build_sensor_context`."""
+"""The minute sensor's decisions, evaluated as the daemon evaluates a tick (`evaluate_tick`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.definitions.sensor_definition import SensorExecutionData
 
 from g6_pipeline.core.clock import IST
 from g6_pipeline.defs.collection import sensor as sensor_module
@@ -31,10 +32,12 @@ def kite_config(tmp_path: Path) -> Path:
     return folder
 
 
-def evaluate(config_dir: Path, now: datetime, monkeypatch: pytest.MonkeyPatch, cursor: str | None = None):
+def evaluate(
+    config_dir: Path, now: datetime, monkeypatch: pytest.MonkeyPatch, cursor: str | None = None
+) -> SensorExecutionData:
     monkeypatch.setattr(sensor_module, "now_ist", lambda: now)
     context = dg.build_sensor_context(cursor=cursor, resources={"g6": G6Resource(config_dir=str(config_dir))})
-    return minute_sensor(context)
+    return minute_sensor.evaluate_tick(context)
 
 
 def login(config_dir: Path, issued: datetime) -> None:
@@ -46,15 +49,14 @@ def test_open_market_requests_the_minute_once(kite_config: Path, monkeypatch: py
     now = datetime(2026, 11, 23, 10, 4, 37, tzinfo=IST)  # Monday, a trading day
     login(kite_config, now - timedelta(hours=2))
     result = evaluate(kite_config, now, monkeypatch)
-    assert isinstance(result, dg.SensorResult)
-    (request,) = result.run_requests or []
+    (request,) = result.run_requests
     assert request.run_key == "2026-11-23T10:04:00+05:30"
+    assert request.tags["g6/minute"] == request.run_key
     assert result.cursor == request.run_key
     again = evaluate(kite_config, now + timedelta(seconds=15), monkeypatch, cursor=result.cursor)
-    assert isinstance(again, dg.SkipReason) and "already requested" in (again.skip_message or "")
+    assert not again.run_requests and "already requested" in (again.skip_message or "")
     nxt = evaluate(kite_config, now + timedelta(seconds=30), monkeypatch, cursor=result.cursor)
-    assert isinstance(nxt, dg.SensorResult)
-    assert nxt.run_requests and nxt.run_requests[0].run_key == "2026-11-23T10:05:00+05:30"
+    assert [r.run_key for r in nxt.run_requests] == ["2026-11-23T10:05:00+05:30"]
 
 
 @pytest.mark.parametrize(
@@ -71,7 +73,7 @@ def test_closed_market_skips_with_the_reason(
 ) -> None:
     login(kite_config, now - timedelta(hours=1))
     result = evaluate(kite_config, now, monkeypatch)
-    assert isinstance(result, dg.SkipReason)
+    assert not result.run_requests
     assert expected in (result.skip_message or "")
     assert "next" in (result.skip_message or "")
 
@@ -79,10 +81,10 @@ def test_closed_market_skips_with_the_reason(
 def test_expired_or_missing_token_skips(kite_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     now = datetime(2026, 11, 23, 10, 0, tzinfo=IST)
     missing = evaluate(kite_config, now, monkeypatch)
-    assert isinstance(missing, dg.SkipReason) and "g6 token login" in (missing.skip_message or "")
+    assert not missing.run_requests and "g6 token login" in (missing.skip_message or "")
     login(kite_config, datetime(2026, 11, 20, 9, 0, tzinfo=IST))  # Friday's token died on Saturday 06:00
     expired = evaluate(kite_config, now, monkeypatch)
-    assert isinstance(expired, dg.SkipReason) and "expired" in (expired.skip_message or "")
+    assert not expired.run_requests and "expired" in (expired.skip_message or "")
 
 
 def test_synthetic_provider_collects_at_night(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,5 +92,4 @@ def test_synthetic_provider_collects_at_night(tmp_path: Path, monkeypatch: pytes
     folder.mkdir()
     (folder / "holidays.json").write_text((REPO_CONFIG / "holidays.json").read_text())
     result = evaluate(folder, datetime(2026, 11, 22, 23, 59, 10, tzinfo=IST), monkeypatch)
-    assert isinstance(result, dg.SensorResult)
-    assert result.run_requests and result.run_requests[0].run_key == "2026-11-22T23:59:00+05:30"
+    assert [r.run_key for r in result.run_requests] == ["2026-11-22T23:59:00+05:30"]

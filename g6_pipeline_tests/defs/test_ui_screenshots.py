@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +16,12 @@ import dagster as dg
 import pytest
 
 from g6_pipeline.core.clock import IST
-from g6_pipeline.defs.collection.job import COLLECTION_RESOURCES, MinuteConfig, collection_job
-from g6_pipeline.defs.daily.assets import option_chain_daily
-from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+from g6_pipeline.defs.resources import G6Resource, shared_resources
 from g6_pipeline_tests.defs.test_weekday_master_asset import small_config
 from g6_pipeline_tests.deploy.services import webserver
 from g6_pipeline_tests.fakes.browser import ARTIFACTS
+from g6_pipeline_tests.fakes.daily import materialize_day
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -39,14 +39,12 @@ def populate(home: Path, g6: G6Resource) -> str:
             result = collection_job.execute_in_process(
                 run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=(MINUTE + timedelta(minutes=k))
                                                                           .isoformat())}),
-                instance=instance, resources={"g6": g6, **COLLECTION_RESOURCES},
+                instance=instance, resources=shared_resources(g6),
             )
             assert result.success
             run_id = result.run_id
         for day in DAYS:
-            key = dg.MultiPartitionKey({"date": day, "index": "NIFTY"})
-            assert dg.materialize([option_chain_daily], instance=instance, resources={"g6": g6},
-                                  partition_key=key).success
+            assert materialize_day(instance, Path(g6.config_dir), date.fromisoformat(day), "NIFTY").success
     return run_id
 
 

@@ -50,14 +50,14 @@ def rows(server: PostgresServer, sql: str, *params: object) -> list[tuple[object
 def test_collection_job_on_postgres(
     production_instance: dg.DagsterInstance, postgres_server: PostgresServer, nifty_config: tuple[Path, Path]
 ) -> None:
-    from g6_pipeline.defs.collection.job import COLLECTION_RESOURCES, MinuteConfig, collection_job
-    from g6_pipeline.defs.resources import G6Resource
+    from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+    from g6_pipeline.defs.resources import G6Resource, shared_resources
 
     config, data = nifty_config
     result = collection_job.execute_in_process(
         run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
         instance=production_instance,
-        resources={"g6": G6Resource(config_dir=str(config)), **COLLECTION_RESOURCES},
+        resources=shared_resources(G6Resource(config_dir=str(config))),
     )
     assert result.success
 
@@ -77,14 +77,14 @@ def test_collection_job_on_postgres(
 def test_weekday_master_on_postgres(
     production_instance: dg.DagsterInstance, postgres_server: PostgresServer, nifty_config: tuple[Path, Path]
 ) -> None:
-    from g6_pipeline.defs.daily.assets import weekday_master
-    from g6_pipeline.defs.resources import G6Resource
+    from g6_pipeline.defs.history.assets import weekday_master
+    from g6_pipeline.defs.resources import G6Resource, shared_resources
 
     config, data = nifty_config
     result = dg.materialize(
         [weekday_master],
         instance=production_instance,
-        resources={"g6": G6Resource(config_dir=str(config))},
+        resources=shared_resources(G6Resource(config_dir=str(config))),
         tags={"dagster/asset_partition_range_start": DAYS[0], "dagster/asset_partition_range_end": DAYS[-1]},
     )
     assert result.success

@@ -84,7 +84,7 @@ def make_chain(
     smile: float = 0.0,
     oi_seed: int | None = None,
     unpriced_wings: bool = False,
-    provider: str = "test",
+    provider: str = "kite",  # stands for collected data
     fetch_seconds: float = 0.0,
 ) -> EnrichedChain:
     """An enriched chain of `index` at `moment`: ATM ± `half_width` strikes per tag, CE and PE.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import run_cycle
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST

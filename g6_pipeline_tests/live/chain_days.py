@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from g6_pipeline.collection.backfill import backfill_synthetic
-from g6_pipeline.collection.components import ProcessSetup
 from g6_pipeline.core.clock import IST
+from g6_pipeline.history.backfill import backfill_synthetic
+from g6_pipeline.process.setup import ProcessSetup
 from g6_pipeline.settings import load_settings
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline_tests.fakes.config import make_config

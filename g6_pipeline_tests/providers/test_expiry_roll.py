@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import run_cycle
 from g6_pipeline.core.clock import IST
 from g6_pipeline.providers import ChainProvider

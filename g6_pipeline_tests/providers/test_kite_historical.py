@@ -11,7 +11,8 @@ import pytest
 
 from g6_pipeline.core.clock import IST
 from g6_pipeline.providers import ProviderError, TokenExpiredError
-from g6_pipeline.providers.kite import KiteSource, PermissionDeniedError
+from g6_pipeline.providers.base import PermissionDeniedError
+from g6_pipeline.providers.kite import KiteSource
 from g6_pipeline.providers.kite_token import TokenStore
 from g6_pipeline.providers.ratelimit import TokenBucket
 from g6_pipeline.providers.synthetic import SPECS, SyntheticMarket

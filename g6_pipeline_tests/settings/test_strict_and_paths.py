@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from g6_pipeline.collection.components import ProcessSetup
+from g6_pipeline.process.setup import ProcessSetup
 from g6_pipeline.settings import ConfigError, load_settings
 
 
@@ -81,7 +81,7 @@ def test_unknown_g6_variables_warn_by_name_with_their_replacement(
     assert "storage.raw_retention_days" in by_name["G6_CSV_RETENTION_DAYS"]
     assert "not needed: G6 collects once per session minute" in by_name["G6_COLLECTION_INTERVAL"]
     assert by_name["G6_TYPO_DIR"].endswith("has no effect")
-    with caplog.at_level(logging.WARNING, logger="g6_pipeline.collection.components"):
+    with caplog.at_level(logging.WARNING, logger="g6_pipeline.collection.collector"):
         ProcessSetup.load(loaded)  # the process that uses the configuration reports each warning once
     assert sum("G6_TYPO_DIR" in r.getMessage() for r in caplog.records) == 1
 

@@ -13,8 +13,8 @@ import pytest
 
 from g6_pipeline.cli.main import main
 from g6_pipeline.core.calendar import MarketCalendar
-from g6_pipeline.daily.weekday_master import update_range
 from g6_pipeline.data import load_chain, load_overview
+from g6_pipeline.history.weekday_master import update_range
 from g6_pipeline.storage.classic_import import import_classic
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline_tests.fakes.config import make_config

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 
 from g6_pipeline.settings.model import InfluxSettings, Settings
 from g6_pipeline.storage.influx import InfluxSink
+from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.sink import Sink
 from g6_pipeline_tests.fakes.servers import Server, free_port, start_victoria_metrics
 from g6_pipeline_tests.metrics.chains import IST, make_chain
@@ -127,8 +128,8 @@ def test_without_spool_the_lost_points_are_counted_and_the_breaker_opens(tmp_pat
 
 def test_from_settings_spools_under_a_local_data_dir_only(tmp_path: Path) -> None:
     influx = _settings(f"http://127.0.0.1:{free_port()}")
-    local = InfluxSink.from_settings(Settings(data_dir=str(tmp_path / "data"), influx=influx))
+    local = InfluxSink.from_settings(Settings(influx=influx), DataLocation(tmp_path / "data"))
     assert local is not None and local.spool_dir == tmp_path / "data" / "_spool" / "influx"
-    remote = InfluxSink.from_settings(Settings(data_dir="memory://bucket/g6", influx=influx))
+    remote = InfluxSink.from_settings(Settings(influx=influx), DataLocation("memory://bucket/g6"))
     assert remote is not None and remote.spool_dir is None
-    assert InfluxSink.from_settings(Settings(data_dir=str(tmp_path))) is None
+    assert InfluxSink.from_settings(Settings(), DataLocation(tmp_path)) is None

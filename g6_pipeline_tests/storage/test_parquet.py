@@ -191,7 +191,7 @@ def test_prune_removes_only_raw_slices_of_sealed_days(location: DataLocation) ->
 
 
 def test_one_contract_under_two_tags_is_not_a_duplicate(location: DataLocation) -> None:
-    from g6_pipeline.daily import quality
+    from g6_pipeline.history import quality
 
     chain = make_chain("NIFTY", minute(DAY, "0915"), tags=("this_week",))
     shared = pd.concat([chain.options, chain.options.assign(expiry_tag="next_week")], ignore_index=True)

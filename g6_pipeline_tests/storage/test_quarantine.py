@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from g6_pipeline.daily.quality import completeness
 from g6_pipeline.data import load_chain, load_overview
+from g6_pipeline.history.quality import completeness
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, ParquetSink
 from g6_pipeline.storage.quarantine import quarantine_unreadable, quarantined_files

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import run_cycle
 from g6_pipeline.core.clock import IST
 from g6_pipeline.settings import load_settings

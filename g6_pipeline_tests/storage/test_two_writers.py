@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from multiprocessing.synchronize import Barrier, Event
 from pathlib import Path
 
-from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import CycleState, analytics_step, fetch_step, write_step
 from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_chain, load_overview

@@ -14,15 +14,11 @@ from g6_pipeline.collection.cycle import (
     write_step,
 )
 from g6_pipeline.collection.run_tags import COLLECTION_RUN_TAGS
-from g6_pipeline.defs.daily.minutes import minute_materializations
-from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.defs.collection.minutes import minute_materializations
+from g6_pipeline.defs.resources import CYCLE_STATE_IO, G6Resource
 
 log = logging.getLogger(__name__)
 
-CYCLE_STATE_IO = "cycle_state_io_manager"
-"""The ops hand the cycle state to each other in memory (a run is one process), never pickled to storage."""
-COLLECTION_RESOURCES = {CYCLE_STATE_IO: dg.mem_io_manager}
-"""The job's own resources, bound with its definitions; `g6` is bound once for all definitions."""
 IN_MEMORY = dg.Out(io_manager_key=CYCLE_STATE_IO)
 
 
@@ -63,7 +59,7 @@ def write_sinks(context: dg.OpExecutionContext, state: CycleState, g6: G6Resourc
     """Write step; reports an `option_chain_minutes` materialization per (day, index) written to Parquet."""
     collector = g6.collector()
     state = write_step(collector, state)
-    for materialization in minute_materializations(state, collector.location, collector.calendar):
+    for materialization in minute_materializations(state, collector.location, collector.calendar, context.instance):
         context.log_event(materialization)
     context.add_output_metadata(
         {s.sink: dg.MetadataValue.text(s.error or f"{s.rows} rows, {s.bytes} bytes") for s in state.sinks}

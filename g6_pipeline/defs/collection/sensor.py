@@ -5,7 +5,7 @@ from datetime import datetime
 
 import dagster as dg
 
-from g6_pipeline.collection.components import saved_circuit
+from g6_pipeline.collection.collector import saved_circuit
 from g6_pipeline.collection.gate import decide_minute
 from g6_pipeline.collection.run_tags import MINUTE_TAG
 from g6_pipeline.core.clock import now_ist

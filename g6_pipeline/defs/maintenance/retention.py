@@ -6,7 +6,6 @@ year of minute runs). Sealed Parquet, classic CSV and the weekday master are nev
 """
 
 import os
-import re
 import time
 from datetime import timedelta
 
@@ -17,10 +16,9 @@ from g6_pipeline.core.clock import MARKET_TZ_NAME, now_ist
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.seal import prune_raw
+from g6_pipeline.util.atomic_file import TEMPORARY_NAME
 
 _BATCH = 500
-TEMPORARY_NAME = re.compile(r"^\..+\.tmp-[0-9a-f]+$")
-"""The name `util.atomic_file.write_atomic` gives its temporary file beside the target."""
 
 
 def delete_old_collection_runs(instance: dg.DagsterInstance, older_than_days: int) -> int:

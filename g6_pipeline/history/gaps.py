@@ -1,8 +1,8 @@
 """A day's gaps, found cheaply, and their repair with the configured Kite account.
 
 `day_gaps` is what the gap-repair sensor asks on every tick: the session minutes of a day that have no
-stored minute slice before the latest one that has, per index, from the names of the slices alone (the
-partition's and the kept raw copies: a directory listing, no file is read). Minutes after the latest stored
+stored minute slice before the latest one that has, per index, from the names of the slices alone
+(`collection.freshness.slice_minutes`: a directory listing, no file is read). Minutes after the latest stored
 one are an outage still going on, not a gap yet. `repair_with_kite` first moves unreadable slices to
 the quarantine folder (their minutes become gaps), then runs `repair.repair_day` with the configured Kite
 account and instrument cache, for `g6 repair`, the repair run the sensor launches and the seal.
@@ -12,29 +12,17 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from g6_pipeline.collection.components import ProcessSetup, instrument_cache_dir
-from g6_pipeline.collection.repair import RepairReport, minute_span, repair_day
+from g6_pipeline.collection.freshness import slice_minutes
 from g6_pipeline.core.clock import IST, floor_minute, now_ist
+from g6_pipeline.history.repair import RepairReport, minute_span, repair_day
 from g6_pipeline.instruments import InstrumentCache
-from g6_pipeline.providers.kite import KiteSource
-from g6_pipeline.providers.kite_token import TokenStore
-from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.parquet import OVERVIEW
+from g6_pipeline.process.setup import ProcessSetup, instrument_cache_dir
 from g6_pipeline.storage.quarantine import quarantine_unreadable
 
 Gaps = dict[str, list[datetime]]
 """Per index, the missing minutes in time order."""
-
-
-def slice_minutes(location: DataLocation, day: date, index: str) -> set[datetime]:
-    """The minutes of (day, index) that have an overview slice, in the partition or kept raw (names only)."""
-    names = {
-        *location.minute_slice_names(location.table_dir(OVERVIEW, day, index)),
-        *location.minute_slice_names(location.raw_dir(OVERVIEW, day, index)),
-    }
-    return {datetime.combine(day, time(int(n[:2]), int(n[2:4])), IST) for n in names}
 
 
 def day_gaps(setup: ProcessSetup, day: date, now: datetime) -> Gaps:
@@ -77,6 +65,9 @@ def repair_with_kite(
 ) -> RepairReport:
     """`repair_day` of `day` (up to `now`, default the current time) with the configured Kite account,
     today's instrument dumps read through the data directory's instrument cache."""
+    from g6_pipeline.providers.kite import KiteSource  # the Kite client is loaded only when Kite is used
+    from g6_pipeline.providers.kite_token import TokenStore
+
     kite = setup.settings.kite
     source = KiteSource(kite, TokenStore(kite.token_file))
     cache = InstrumentCache(instrument_cache_dir(setup.location))

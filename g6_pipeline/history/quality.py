@@ -1,17 +1,20 @@
 """Data-quality checks over one day's option rows (`schema.OPTION_SCHEMA`), pure and fast.
 
-Each returns a `CheckResult` (passed, value, description, details) that the Dagster asset checks publish.
+Each returns a `CheckResult` (passed, value, description, details). `DAY_CHECKS` names the checks every sealed
+day is given, what each asserts and whether it is blocking: a day failing a blocking check is never folded
+into the weekday master. The Dagster asset checks publish the same results.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from g6_pipeline.core.schema import MINUTE_KINDS, REPAIRED_SOURCES, SIMULATED_SOURCES
+from g6_pipeline.storage.parquet import ROW_KEY
 
 TICK = 0.05
 
@@ -24,6 +27,45 @@ class CheckResult:
     value: float
     description: str
     details: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DayCheck:
+    """One check of a sealed day: what it asserts, and whether a failure keeps the day out of the weekday master."""
+
+    description: str
+    blocking: bool
+
+
+DAY_CHECKS: dict[str, DayCheck] = {
+    "completeness": DayCheck(
+        "Every session minute was collected (live or repaired), all of one source family.", blocking=True),
+    "no_duplicates": DayCheck("No (minute, instrument) row appears twice.", blocking=True),
+    "iv_coverage": DayCheck("At least 90% of quoted legs have a finite implied volatility.", blocking=False),
+    "static_arbitrage": DayCheck(
+        "No call-spread, butterfly or put-call-parity violation beyond the quoted spread.", blocking=False),
+}
+"""The checks of a sealed day. Missing minutes and duplicated rows make the day unfit to average (blocking);
+missing IVs and quoted arbitrage happen in real markets and are reported."""
+
+
+def _checks(
+    options: pd.DataFrame, expected_minutes: int, rate: float, quarantined: Sequence[str]
+) -> dict[str, Callable[[], CheckResult]]:
+    """Each check of `DAY_CHECKS`, ready to run over a day's option rows."""
+    return {
+        "completeness": lambda: completeness(options, expected_minutes, quarantined),
+        "no_duplicates": lambda: duplicates(options),
+        "iv_coverage": lambda: iv_coverage(options),
+        "static_arbitrage": lambda: static_arbitrage(options, rate),
+    }
+
+
+def day_checks(
+    options: pd.DataFrame, expected_minutes: int, rate: float, quarantined: Sequence[str] = ()
+) -> dict[str, CheckResult]:
+    """Every check of `DAY_CHECKS` over a sealed day's option rows."""
+    return {name: run() for name, run in _checks(options, expected_minutes, rate, quarantined).items()}
 
 
 def completeness(options: pd.DataFrame, expected_minutes: int, quarantined: Sequence[str] = ()) -> CheckResult:
@@ -86,11 +128,10 @@ def minutes_per_source(options: pd.DataFrame) -> dict[str, int]:
 
 
 def duplicates(options: pd.DataFrame) -> CheckResult:
-    """Rows that repeat a (timestamp, expiry_tag, tradingsymbol) key; passes when there are none.
-
-    The tag is part of the key: one instrument serves two tags when their expiries coincide.
-    """
-    count = int(options.duplicated(subset=["timestamp", "expiry_tag", "tradingsymbol"]).sum())
+    """Rows that repeat a row key (`storage.parquet.ROW_KEY`: the minute, the tag and the contract by its
+    terms); passes when there are none. The tag is part of the key: one instrument serves two tags when their
+    expiries coincide."""
+    count = int(options.duplicated(subset=list(ROW_KEY)).sum())
     return CheckResult(
         passed=count == 0,
         value=float(count),

@@ -39,9 +39,10 @@ import pyarrow.parquet as pq
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.core.schema import SIMULATED_SOURCES
+from g6_pipeline.history.seal import fold_refusal
 from g6_pipeline.storage.classic_format import OPTION_ROW_COLUMNS, SIDE_METRICS, option_rows
 from g6_pipeline.storage.location import WEEKDAY_NAMES, DataLocation, format_offset
-from g6_pipeline.storage.parquet import OPTIONS, conform
+from g6_pipeline.storage.parquet import OPTIONS, ROW_KEY, conform
 
 METRICS: tuple[str, ...] = ("tp", "avg_tp", *[f"{side}_{m}" for m in SIDE_METRICS for side in ("ce", "pe")])
 MASTER_COLUMNS: tuple[str, ...] = (
@@ -147,21 +148,29 @@ def _hms(moment: time) -> str:
     return moment.strftime("%H:%M:%S")
 
 
+GATE_COLUMNS = (*ROW_KEY, "source")
+"""Besides the aggregate's own columns, what the fold's own check of the rows reads (`seal.fold_refusal`)."""
+
+
 def _sealed_aggregate(
     location: DataLocation, day: date, index: str, calendar: MarketCalendar
 ) -> tuple[pd.DataFrame, tuple[str, ...]] | Issue:
-    """The day's aggregate over the regular session hours and its sources, from its sealed file (or why not)."""
+    """The day's aggregate over the regular session hours and its sources, from its sealed file, or why it is
+    not folded: no readable sealed file, or a failed blocking check (`seal.fold_refusal`)."""
     sealed = location.sealed_file(OPTIONS, day, index)
     if not location.exists(sealed):
         return Issue("critical", f"no sealed option file for {index} on {day.isoformat()}: {sealed}")
     try:
         data = location.read_bytes(sealed)
         present = set(pq.read_schema(pa.BufferReader(data)).names)
-        wanted = [c for c in (*OPTION_ROW_COLUMNS, "source") if c in present]
+        wanted = list(dict.fromkeys(c for c in (*OPTION_ROW_COLUMNS, *GATE_COLUMNS) if c in present))
         options = conform(pq.read_table(pa.BufferReader(data), columns=wanted)).to_pandas()
-        options = options.reindex(columns=[*OPTION_ROW_COLUMNS, *wanted[len(OPTION_ROW_COLUMNS) :]])
     except Exception as exc:
         return Issue("critical", f"cannot read {sealed}: {exc}")
+    refused = fold_refusal(location, day, index, options)
+    if refused:
+        return Issue("critical", f"not folded: {refused}")
+    options = options.reindex(columns=[*OPTION_ROW_COLUMNS, *(c for c in wanted if c not in OPTION_ROW_COLUMNS)])
     return day_aggregate(options, calendar.open_time, calendar.close_time), _sources_of(options)
 
 

@@ -14,11 +14,11 @@ from datetime import date
 import dagster as dg
 from pydantic import Field
 
-from g6_pipeline.collection.gaps import Gaps, day_gaps, describe_minutes, gap_key, repair_with_kite
 from g6_pipeline.collection.run_tags import DAILY_TAGS, REPAIR_DAY_TAG
 from g6_pipeline.core.calendar import CalendarError
 from g6_pipeline.core.clock import now_ist
 from g6_pipeline.defs.resources import G6Resource
+from g6_pipeline.history.gaps import Gaps, day_gaps, describe_minutes, gap_key, repair_with_kite
 
 GAP_SENSOR_INTERVAL_SECONDS = 60
 """A tick a minute: a gap is seen within a minute of the first minute collected after it."""

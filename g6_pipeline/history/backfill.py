@@ -1,4 +1,5 @@
-"""Whole synthetic trading days, generated as one block and written through the same analytics and writers.
+"""Whole synthetic trading days, generated as one block, written through the same analytics and writers, and
+sealed by the same recipe as a collected day (`history.seal.seal_trading_day`).
 
 This is how a new user gets a month of history (and a weekday master) in minutes, with no account: the
 synthetic market produces a past day vectorised, not as 375 one-minute cycles.
@@ -25,12 +26,13 @@ from typing import Any, Literal
 import pyarrow.compute as pc
 
 from g6_pipeline.analytics import enrich_many
-from g6_pipeline.collection.components import ProcessSetup
 from g6_pipeline.collection.reference import ReferenceCache
 from g6_pipeline.core.clock import now_ist
 from g6_pipeline.core.schema import SIMULATED_SOURCES
 from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain
-from g6_pipeline.daily.weekday_master import WeekdayMasterReport, family_of_provider, update_range
+from g6_pipeline.history.seal import SealedDay, seal_trading_day
+from g6_pipeline.history.weekday_master import WeekdayMasterReport, family_of_provider, update_range
+from g6_pipeline.process.setup import ProcessSetup
 from g6_pipeline.providers.factory import synthetic_market
 from g6_pipeline.settings import LoadedSettings, Settings
 from g6_pipeline.settings.model import AnalyticsSettings
@@ -43,7 +45,9 @@ log = logging.getLogger(__name__)
 
 GenerateMode = Literal["missing", "replace", "none"]
 """Generate days with nothing stored; also regenerate days holding only simulated data; generate nothing."""
-Outcome = Literal["generated", "replaced", "kept", "refused", "failed"]
+Outcome = Literal["generated", "replaced", "sealed", "kept", "refused", "failed"]
+"""What became of a (day, index): generated or regenerated (and sealed), a stored day sealed before its fold,
+kept as stored, refused, or failed."""
 FoldMode = Literal["all", "written"]
 """Fold every day into the weekday master, or only the (day, index) pairs this run wrote."""
 WRITTEN: frozenset[str] = frozenset({"generated", "replaced"})
@@ -51,6 +55,10 @@ WRITTEN: frozenset[str] = frozenset({"generated", "replaced"})
 
 class BackfillRefusedError(RuntimeError):
     """Simulated data was asked for a (day, index) that must not receive it."""
+
+
+class NothingStoredError(RuntimeError):
+    """A (day, index) has no stored data to seal, and the provider cannot make it."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,8 @@ class DayOutcome:
     outcome: Outcome
     rows: int = 0
     message: str = ""
+    sealed: SealedDay | None = None
+    """The seal of a day this run wrote: its reports and check results."""
 
     def line(self) -> str:
         """One line for people: the day, the index, what happened."""
@@ -279,13 +289,21 @@ def _history_of(
         today = now_ist().date()
         for day in days:
             for name in indices:
-                outcome = _backfill_one(setup, day, name, generate == "replace", today)
+                outcome = _sealed(setup, _backfill_one(setup, day, name, generate == "replace", today))
                 outcomes.append(outcome)
                 notify(outcome)
     alpha = setup.settings.analytics.weekday_master_alpha
     family = family_of_provider(setup.settings.analytics.weekday_master_sources, setup.settings.provider)
     written = {(o.day, o.index) for o in outcomes if o.outcome in WRITTEN}
     folded = {name: [d for d in days if fold == "all" or (d, name) in written] for name in indices}
+    for name in indices:
+        for day in folded[name]:
+            unsealed = has_stored_day(setup.location, day, name) and not setup.location.exists(
+                setup.location.sealed_file(OPTIONS, day, name))
+            if unsealed:  # stored minute slices not sealed yet: the fold reads sealed days only
+                outcome = _sealed(setup, DayOutcome(day, name, "sealed"))
+                outcomes.append(outcome)
+                notify(outcome)
     return outcomes, {
         name: update_range(setup.location, folded[name], name, alpha, setup.calendar, family=family) if folded[name]
         else [] for name in indices
@@ -309,6 +327,36 @@ def _backfill_one(setup: ProcessSetup, day: date, name: str, replace: bool, toda
         return DayOutcome(day, name, "failed", message=f"{type(exc).__name__}: {exc}")
     log.info("generated synthetic %s for %s", day, name)
     return DayOutcome(day, name, "replaced" if replacing else "generated", rows=rows)
+
+
+def _sealed(setup: ProcessSetup, outcome: DayOutcome) -> DayOutcome:
+    """A written day sealed by the recipe (its checks run, its metrics pushed); a failed seal is an outcome."""
+    if outcome.outcome not in (*WRITTEN, "sealed"):
+        return outcome
+    try:
+        return replace(outcome, sealed=seal_trading_day(setup, outcome.day, outcome.index))
+    except Exception as exc:
+        log.exception("sealing %s on %s failed", outcome.index, outcome.day)
+        return replace(outcome, outcome="failed", message=f"written but not sealed: {type(exc).__name__}: {exc}")
+
+
+def prepare_day(setup: ProcessSetup, day: date, index: str) -> bool:
+    """Make sure (day, index) has stored data to seal; returns whether it was generated now.
+
+    With the synthetic provider a past day with nothing stored is generated whole; for the other providers
+    (they collect live minutes only) a day with nothing stored raises `NothingStoredError`.
+    """
+    if has_stored_day(setup.location, day, index):
+        return False
+    provider = setup.settings.provider
+    if provider != "synthetic":
+        raise NothingStoredError(
+            f"{index} {day:%a %Y-%m-%d}: no option data is stored for this day, and provider '{provider}' "
+            "cannot generate it (it collects live minutes only; only the synthetic provider generates past "
+            "days). Collect the day during its session."
+        )
+    generate_synthetic_day(setup, day, [index])
+    return True
 
 
 def has_stored_day(location: DataLocation, day: date, index: str) -> bool:

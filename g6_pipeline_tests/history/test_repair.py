@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import run_cycle
-from g6_pipeline.collection.repair import NOT_SUBSCRIBED, SOURCE, RepairReport, repair_day
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_chain, load_overview
+from g6_pipeline.history.repair import NOT_SUBSCRIBED, SOURCE, RepairReport, repair_day
 from g6_pipeline.providers.kite import KiteSource
 from g6_pipeline.providers.kite_token import TokenStore
 from g6_pipeline.providers.ratelimit import TokenBucket

@@ -1,8 +1,4 @@
-"""The parts one process is built from, assembled once from the settings and handed down.
-
-`ProcessSetup` is what every G6 process needs (settings, market calendar, data location, sinks); a
-`Collector` adds the provider and the publishers of a collection process. A process builds its setup once
-(the Dagster resource, a CLI command, a backfill worker) and passes it to everything it calls.
+"""A collection process: its setup (`process.setup.ProcessSetup`) with the provider and the publishers.
 
 Every minute run is a process of its own, so what the configured provider learns across minutes (its
 circuit breaker and the strike-window centre per index and expiry) is kept in
@@ -16,12 +12,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.report import CycleReport
+from g6_pipeline.process.setup import ProcessSetup, instrument_cache_dir
 from g6_pipeline.providers import ChainProvider, Provider, make_provider
 from g6_pipeline.providers.resilience import CircuitBreaker
 from g6_pipeline.settings import LoadedSettings, Settings
@@ -31,33 +26,6 @@ from g6_pipeline.storage.sink import Sink
 log = logging.getLogger(__name__)
 Publisher = Callable[[CycleReport], None]
 PROVIDER_STATE_SCHEMA = "g6.provider_state.v1"
-
-
-@dataclass(frozen=True)
-class ProcessSetup:
-    """The validated settings, the market calendar and the data location of one process; its sinks on first use."""
-
-    loaded: LoadedSettings
-    calendar: MarketCalendar
-    location: DataLocation
-
-    @classmethod
-    def load(cls, loaded: LoadedSettings) -> ProcessSetup:
-        """Read the market calendar of the configuration folder and open the data location; log the
-        configuration's warnings (unknown `G6_*` variables) once for the process."""
-        for warning in loaded.warnings:
-            log.warning("%s", warning)
-        return cls(loaded, MarketCalendar.load(loaded.config_dir), DataLocation(loaded.settings.data_dir))
-
-    @property
-    def settings(self) -> Settings:
-        """The validated settings."""
-        return self.loaded.settings
-
-    @cached_property
-    def sinks(self) -> list[Sink]:
-        """The configured sinks, built on first use."""
-        return build_sinks(self.settings, self.location)
 
 
 @dataclass
@@ -110,30 +78,6 @@ class Collector:
     def sinks(self) -> list[Sink]:
         """Every configured sink."""
         return self.setup.sinks
-
-
-def instrument_cache_dir(location: DataLocation) -> Path:
-    """Instrument dumps are cached on local disk: under the data directory, or ~/.cache/g6 for a remote one."""
-    if location.is_local:
-        return Path(str(location.instruments_dir().path))
-    return Path.home() / ".cache" / "g6" / "instruments"
-
-
-def build_sinks(settings: Settings, location: DataLocation) -> list[Sink]:
-    """Parquet always (first); classic CSV unless switched off; InfluxDB when a URL is configured."""
-    from g6_pipeline.storage.classic_csv import ClassicCsvSink
-    from g6_pipeline.storage.parquet import ParquetSink
-
-    sinks: list[Sink] = [ParquetSink(location, compression=settings.storage.parquet_compression)]
-    if settings.storage.csv_enabled:
-        sinks.append(ClassicCsvSink(location))
-    if settings.influx.enabled:
-        from g6_pipeline.storage.influx import InfluxSink
-
-        influx = InfluxSink.from_settings(settings)
-        if influx is not None:
-            sinks.append(influx)
-    return sinks
 
 
 def build_publishers(settings: Settings) -> list[tuple[str, Publisher]]:

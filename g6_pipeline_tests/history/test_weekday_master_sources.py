@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from g6_pipeline.core.calendar import MarketCalendar
-from g6_pipeline.daily.weekday_master import family_of_provider, update_range
+from g6_pipeline.history.weekday_master import family_of_provider, update_range
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import ParquetSink
 from g6_pipeline.storage.reader import read_weekday_master

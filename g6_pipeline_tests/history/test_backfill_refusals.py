@@ -6,24 +6,26 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from g6_pipeline.collection.backfill import (
+from g6_pipeline.collection.collector import Collector
+from g6_pipeline.collection.cycle import run_cycle
+from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.clock import IST, now_ist
+from g6_pipeline.history.backfill import (
     BackfillRefusedError,
     backfill_synthetic,
     build_history,
     generate_synthetic_day,
 )
-from g6_pipeline.collection.components import Collector
-from g6_pipeline.collection.cycle import run_cycle
-from g6_pipeline.core.calendar import MarketCalendar
-from g6_pipeline.core.clock import IST, now_ist
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.settings import load_settings
+from g6_pipeline.storage.reader import read_chain
 from g6_pipeline.storage.seal import seal_day
-from g6_pipeline_tests.collection.history import file_hashes, setup_of, small_config
 from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, write_kite_config
 from g6_pipeline_tests.fakes.kite_server import kite_server
+from g6_pipeline_tests.history.history import file_hashes, setup_of, small_config
 
 DAY = date(2026, 11, 23)
 
@@ -60,15 +62,16 @@ def test_a_day_collected_through_kite_is_never_overwritten(tmp_path: Path) -> No
         generate_synthetic_day(setup_of(config), DAY, ["NIFTY"])
     assert file_hashes(data) == before
 
-    # the Dagster path (weekday_master generating missing days) leaves the collected rows alone too
-    parquet = {k: v for k, v in before.items() if k.startswith("parquet")}
+    # the weekday-master path (generating missing days, sealing stored ones) seals the collected rows as they are
+    stored = {ix: read_chain(setup_of(config).location, DAY, ix) for ix in ("NIFTY", "SENSEX")}
     outcomes, reports = build_history(setup_of(config), [DAY], ["NIFTY", "SENSEX"], generate="missing", workers=1)
-    rows = sum(o.rows for o in outcomes)
-    assert rows == 0 and {k: v for k, v in file_hashes(data).items() if k.startswith("parquet")} == parquet
+    assert sum(o.rows for o in outcomes) == 0
+    assert sorted((o.index, o.outcome) for o in outcomes) == [
+        ("NIFTY", "refused"), ("NIFTY", "sealed"), ("SENSEX", "refused"), ("SENSEX", "sealed")]
+    for ix, rows in stored.items():
+        pd.testing.assert_frame_equal(read_chain(setup_of(config).location, DAY, ix), rows)
+        assert seal_day(setup_of(config).location, DAY, ix, expected_minutes=375).sources == ("kite",)
     assert reports["NIFTY"][0].family == "collected"
-
-    sealed = seal_day(setup_of(config).location, DAY, "NIFTY", expected_minutes=375)
-    assert sealed.sources == ("kite",)
 
 
 def test_today_and_later_days_are_refused(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from g6_pipeline.core.calendar import MarketCalendar
-from g6_pipeline.daily.weekday_master import day_aggregate, update_range
+from g6_pipeline.history.weekday_master import day_aggregate, update_range
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OPTIONS, ParquetSink, read_table
 from g6_pipeline_tests.fakes.chains import make_chain, minute
@@ -43,7 +43,7 @@ def test_a_day_is_recorded_in_a_few_bytes_with_its_sources(
     folder = Path(location.weekday_aggregate_dir("NIFTY").path)
     assert sorted(p.name for p in folder.iterdir()) == ["2026-11-02.json", "2026-11-09.json"]
     record = json.loads((folder / "2026-11-09.json").read_text())
-    assert record == {"day": "2026-11-09", "index": "NIFTY", "g6_sources": ["test"]}
+    assert record == {"day": "2026-11-09", "index": "NIFTY", "g6_sources": ["kite"]}
     assert all(p.stat().st_size < 200 for p in folder.iterdir())
 
 
@@ -66,7 +66,7 @@ def test_an_earlier_stored_aggregate_is_folded_from_the_sealed_day_and_replaced(
     assert report.days_folded == tuple(MONDAYS)
     assert _masters(location) == _masters(fresh)
     assert not path.exists()
-    assert json.loads(path.with_suffix(".json").read_text())["g6_sources"] == ["test"]
+    assert json.loads(path.with_suffix(".json").read_text())["g6_sources"] == ["kite"]
 
 
 def test_a_recorded_day_whose_sealed_file_is_gone_is_left_out_and_kept(

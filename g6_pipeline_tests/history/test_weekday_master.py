@@ -11,8 +11,8 @@ import pytest
 
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.snapshot import EnrichedChain
-from g6_pipeline.daily.weekday_master import MASTER_COLUMNS, update_range, update_weekday_master
 from g6_pipeline.data import load_weekday_master
+from g6_pipeline.history.weekday_master import MASTER_COLUMNS, update_range, update_weekday_master
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import ParquetSink
 from g6_pipeline.storage.reader import read_weekday_master

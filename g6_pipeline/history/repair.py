@@ -27,14 +27,18 @@ import numpy as np
 import pandas as pd
 
 from g6_pipeline.analytics import enrich_many
-from g6_pipeline.collection.components import ProcessSetup
 from g6_pipeline.collection.reference import ReferenceCache
 from g6_pipeline.core.clock import IST, floor_minute, now_ist
 from g6_pipeline.core.schema import REPAIR_SOURCE
 from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot, EnrichedChain
 from g6_pipeline.instruments import DumpError, InstrumentCache, dump_day
-from g6_pipeline.providers.base import CircuitOpenError, ProviderError, TokenExpiredError
-from g6_pipeline.providers.kite import PermissionDeniedError
+from g6_pipeline.process.setup import ProcessSetup
+from g6_pipeline.providers.base import (
+    CircuitOpenError,
+    PermissionDeniedError,
+    ProviderError,
+    TokenExpiredError,
+)
 from g6_pipeline.settings.model import IndexSettings
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 from g6_pipeline.storage.reader import read_day_table

@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from g6_pipeline.daily import quality
+from g6_pipeline.history import quality
 from g6_pipeline_tests.fakes.chains import RATE, make_day
 
 DAY = date(2026, 11, 23)

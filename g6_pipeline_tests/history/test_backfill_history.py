@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from g6_pipeline.collection.backfill import backfill_synthetic
-from g6_pipeline.collection.components import Collector
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import run_cycle
+from g6_pipeline.history.backfill import backfill_synthetic
 from g6_pipeline.providers.factory import synthetic_market
 from g6_pipeline.storage.reader import read_chain, read_overview
-from g6_pipeline_tests.collection.history import file_hashes, setup_of, small_config, stored_rows
+from g6_pipeline_tests.history.history import file_hashes, setup_of, small_config, stored_rows
 
 OPTION_KEY = ["timestamp", "expiry_tag", "expiry", "strike", "side"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from g6_pipeline.collection.components import ProcessSetup
+from g6_pipeline.process.setup import ProcessSetup
 from g6_pipeline.settings import load_settings
 from g6_pipeline_tests.fakes.config import make_config
 
@@ -33,12 +33,16 @@ def setup_of(config: Path) -> ProcessSetup:
     return ProcessSetup.load(load_settings(config, environ={}))
 
 
+LAYOUT_MARKER = "parquet/_layout.json"
+"""Written when a process first opens a directory that holds Parquet: setup, not stored data."""
+
+
 def file_hashes(root: Path) -> dict[str, str]:
-    """SHA-256 of every file under `root`, by relative path."""
+    """SHA-256 of every file under `root` but the layout marker, by relative path."""
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and str(p.relative_to(root)) != LAYOUT_MARKER
     }
 
 
