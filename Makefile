@@ -6,22 +6,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 PYTEST_ARGS ?=
+PIP_VERSION := 26.3
+UV_VERSION := 0.13.9
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: run materialize test test-fast lint system-deps bench bench-latency soak clean
+.PHONY: run materialize test test-fast lint lock system-deps bench bench-latency soak clean
 
+# every package comes from requirements.lock (`make lock` writes it from pyproject.toml)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet pip==$(PIP_VERSION)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(VENV)/.installed $@
+
+# after changing a dependency in pyproject.toml: resolve again and write requirements.lock
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	$(BIN)/python scripts/lock.py
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
@@ -32,17 +40,19 @@ run: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/g6 config check
 	$(BIN)/dagster dev --host $(HOST) --port $(PORT)
 
-# materialize assets into the project's instance (.dagster_home), as the UI would:
+# seal days or fold them into the weekday master in the project's instance (.dagster_home), as the UI would:
 #   make materialize SELECT=weekday_master RANGE=2026-11-02...2026-11-20
+MATERIALIZE_USAGE := usage: make materialize SELECT=option_chain_daily|overview_daily|weekday_master|daily RANGE=YYYY-MM-DD[...YYYY-MM-DD]
 materialize: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster asset materialize -m g6_pipeline.definitions --select $(SELECT) --partition-range $(RANGE)
+	@if [ -z "$(SELECT)" ] || [ -z "$(RANGE)" ]; then echo "$(MATERIALIZE_USAGE)"; \
+	else $(BIN)/g6 materialize "$(SELECT)" "$(RANGE)"; fi
 
 system-deps:
 	@for script in scripts/install-*.sh; do bash "$$script" || exit 1; done
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
-	$(BIN)/mypy g6_pipeline
+	$(BIN)/mypy g6_pipeline g6_pipeline_tests
 
 test: $(VENV)/.installed-dev system-deps lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

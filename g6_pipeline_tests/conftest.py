@@ -1,6 +1,8 @@
 """Fixtures shared by every test folder; each lives in `fakes/` beside the fake it sets up."""
 
-import os
+import shutil
+
+import pytest
 
 from g6_pipeline_tests.fakes.browser import browser
 from g6_pipeline_tests.fakes.config import g6_env
@@ -9,9 +11,6 @@ from g6_pipeline_tests.fakes.location import location
 from g6_pipeline_tests.fakes.market import calendar, market, server
 from g6_pipeline_tests.fakes.production import postgres_server, production_home, production_instance
 from g6_pipeline_tests.fakes.servers import prometheus, pushgateway, victoria_metrics
-
-# the daily partitions start at `storage.history_start`; tests materialize fixed days of 2025-2026
-os.environ.setdefault("G6_HISTORY_START", "2025-01-01")
 
 __all__ = [
     "browser",
@@ -28,3 +27,18 @@ __all__ = [
     "server",
     "victoria_metrics",
 ]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A suite that passed leaves nothing under the system temp folder: besides each test's own folder (removed
+    by the retention policy), the folders module- and session-scoped fixtures made go too. After a failure
+    everything stays for one run, to look at."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if exitstatus != 0 or factory is None or session.config.option.basetemp:
+        return
+    try:
+        base = factory.getbasetemp()
+    except (OSError, ValueError):
+        return
+    shutil.rmtree(base, ignore_errors=True)

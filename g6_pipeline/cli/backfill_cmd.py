@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from g6_pipeline.cli.instance import dagster_home
+from g6_pipeline.cli.instance import record_in_instance
 from g6_pipeline.core.clock import now_ist
 from g6_pipeline.settings import load_settings
 from g6_pipeline.util.logs import configure_logging
@@ -137,22 +137,11 @@ def record_backfill(report: BackfillReport, setup: ProcessSetup) -> str:
     """Record in the Dagster instance what the backfill sealed and folded, as the daily assets would have: the
     days and indices as partitions, each sealed day's materializations and check results, each fold's
     materialization and check. Returns a line saying where."""
-    home = dagster_home(setup.loaded)
-    if home is None:
-        return ("  not recorded in Dagster: DAGSTER_HOME is not set and there is no .dagster_home next to "
-                f"{setup.loaded.config_dir}")
-    import dagster as dg
-
     from g6_pipeline.defs.history.assets import master_events, sealed_day_events
-    from g6_pipeline.defs.partitions import register
 
     sealed = [o.sealed for o in report.outcomes if o.sealed is not None]
     folds = [r for reports in report.weekday_master.values() for r in reports]
     events = [e for day in sealed for e in sealed_day_events(day, setup, written_by="g6 backfill")]
     events += master_events(folds, written_by="g6 backfill")
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        register(instance, [d.day for d in sealed] + [r.day for r in folds],
-                 [d.index for d in sealed] + [r.index for r in folds])
-        for event in events:
-            instance.report_runless_asset_event(event)
-    return f"  recorded {len(events)} materializations and check results in the Dagster instance at {home}"
+    pairs = [(d.day, d.index) for d in sealed] + [(r.day, r.index) for r in folds]
+    return record_in_instance(setup.loaded, pairs, events)

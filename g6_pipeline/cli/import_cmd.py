@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from g6_pipeline.cli.instance import record_in_instance
 from g6_pipeline.settings import load_settings
 from g6_pipeline.storage.classic_import import import_classic
-from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.opening import open_location
 
 
 def register(commands: Any) -> None:
@@ -32,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.folder.is_dir():
         print(f"g6 import-classic: {args.folder}: not a folder", file=sys.stderr)
         return 2
-    location = DataLocation(args.data_dir or load_settings().settings.data_dir)
+    loaded = load_settings()
+    location = open_location(args.data_dir or loaded.settings.data_dir)
     report = import_classic(args.folder, location)
     refused = sum(report.rows_refused.values())
     reasons = ", ".join(f"{n} {why}" for why, n in sorted(report.rows_refused.items()))
@@ -43,4 +45,6 @@ def run(args: argparse.Namespace) -> int:
     )
     for message in report.files_refused:
         print(f"refused {message}")
+    if report.days:
+        print(record_in_instance(loaded, report.days))
     return 1 if report.files_refused else 0

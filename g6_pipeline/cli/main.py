@@ -18,6 +18,7 @@ from g6_pipeline.cli import (
     config_cmd,
     diagnose_cmd,
     import_cmd,
+    materialize_cmd,
     migrate_cmd,
     repair_cmd,
     serve_cmd,
@@ -31,7 +32,7 @@ from g6_pipeline.util.redact import clean_text, describe_error, mask_secrets
 
 COMMAND_MODULES = (
     config_cmd, collect_cmd, backfill_cmd, token_cmd, summary_cmd, serve_cmd, chain_cmd, diagnose_cmd, migrate_cmd,
-    repair_cmd, import_cmd,
+    repair_cmd, import_cmd, materialize_cmd,
 )
 
 EXIT_OK = 0

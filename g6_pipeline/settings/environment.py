@@ -24,7 +24,6 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "G6_INFLUX_TOKEN": ("influx", "token"),
     "G6_KITE_ROOT_URL": ("kite", "root_url"),
     "G6_LIVE_AUTH_TOKEN": ("live", "auth_token"),
-    "G6_HISTORY_START": ("storage", "history_start"),
     "KITE_API_KEY": ("kite", "api_key"),
     "KITE_API_SECRET": ("kite", "api_secret"),
     "KITE_ACCESS_TOKEN": ("kite", "access_token"),

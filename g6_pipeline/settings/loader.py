@@ -52,7 +52,8 @@ class LoadedSettings:
     """Problems that do not stop G6: unknown `G6_*` environment variables."""
 
     def source_of(self, dotted_key: str) -> str:
-        """Where a key's value came from: a file path, an environment variable, or 'default'."""
+        """Where a key's value came from: a file path, an environment variable, or 'default' (a key a file's
+        section does not name is a default, though the section is in the file)."""
         parts = dotted_key.split(".")
         for end in range(len(parts), 0, -1):
             found = self.sources.get(".".join(parts[:end]))
@@ -147,11 +148,13 @@ def _read_json_object(path: Path) -> dict[str, Any] | None:
 
 
 def _record_sources(data: Mapping[str, Any], prefix: tuple[str, ...], origin: str, out: dict[str, str]) -> None:
+    """Record `origin` for every value `data` gives (a section names only the keys it holds, not the section)."""
     for key, value in data.items():
         path = (*prefix, str(key))
-        out[".".join(path)] = origin
         if isinstance(value, Mapping):
             _record_sources(value, path, origin, out)
+        else:
+            out[".".join(path)] = origin
 
 
 def _describe(exc: ValidationError, sources: Mapping[str, str], default_file: Path) -> str:

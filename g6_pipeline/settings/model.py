@@ -121,9 +121,6 @@ class StorageSettings(_Strict):
     parquet_compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
     raw_retention_days: int = Field(default=10, ge=1, description="Minute slices kept after a day is sealed.")
     run_retention_days: int = Field(default=3, ge=1, description="Collection runs kept in the Dagster instance.")
-    history_start: date | None = Field(
-        default=None, description="First daily partition; unset: the first trading day with stored data, else today."
-    )
 
 
 class InfluxSettings(_Strict):

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from g6_pipeline.cli.main import main
-from g6_pipeline.collection import backfill
 from g6_pipeline.core.clock import now_ist
 from g6_pipeline.data import load_chain, load_overview, load_weekday_master
+from g6_pipeline.history import backfill
 from g6_pipeline.process.setup import ProcessSetup
 
 

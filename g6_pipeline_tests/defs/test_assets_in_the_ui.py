@@ -76,7 +76,7 @@ def test_kite_refuses_a_day_it_cannot_have(g6_env: tuple[Path, Path]) -> None:
         result = materialize_day(instance, config, date(2026, 11, 20), "BANKNIFTY", raise_on_error=False)
         assert not result.success
         failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-        description = failure.step_failure_data.user_failure_data.description  # type: ignore[union-attr]
+        description = str(failure.step_failure_data.user_failure_data.description)  # type: ignore[union-attr]
         assert description.startswith("BANKNIFTY Fri 2026-11-20: no option data is stored")
         assert "provider 'kite' cannot generate it" in description
     assert not (data / "parquet").exists(), "nothing was generated or sealed"
@@ -90,7 +90,7 @@ def test_a_sealed_day_shows_its_schema_close_numbers_and_closing_chain(g6_env: t
         result = materialize_day(instance, config, MINUTE.date(), "NIFTY", raise_on_error=False)
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks["completeness"] is False and not result.success  # 3 of 375 minutes: blocking, the run is red
-    by_asset = {e.asset_key.to_user_string(): e.materialization.metadata
+    by_asset = {str(e.asset_key.to_user_string()) if e.asset_key else "": e.materialization.metadata
                 for e in result.get_asset_materialization_events()}
     chain = load_chain(MINUTE.date(), "NIFTY", data_dir=str(data))
     overview = load_overview(MINUTE.date(), "NIFTY", data_dir=str(data))
@@ -98,12 +98,13 @@ def test_a_sealed_day_shows_its_schema_close_numbers_and_closing_chain(g6_env: t
     assert options["dagster/row_count"].value == len(chain)
     assert by_asset["overview_daily"]["dagster/row_count"].value == len(overview) == 3
     schema = options["dagster/column_schema"].value
+    assert isinstance(schema, dg.TableSchema)
     assert [c.name for c in schema.columns] == list(OPTION_COLUMNS)
     close = overview.iloc[-1]
     for name in ("pcr", "atm_iv", "max_pain", "straddle"):
         for metadata in by_asset.values():
             assert metadata[f"close_{name}"].value == pytest.approx(close[f"{name}_this_week"], abs=1e-4)
-    preview = options["closing_chain"].value
+    preview = str(options["closing_chain"].value)
     last = chain[(chain["timestamp"] == chain["timestamp"].max()) & (chain["expiry_tag"] == "this_week")]
     atm = float(last.loc[last["offset"] == 0, "strike"].iloc[0])
     assert f"**{atm:,.0f}** (ATM)" in preview

@@ -10,6 +10,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 
 from g6_pipeline.core.clock import IST
 from g6_pipeline.defs.partitions import partition_key, register
@@ -33,7 +34,8 @@ class Daemon:
     def __init__(self, instance: dg.DagsterInstance) -> None:
         from g6_pipeline.definitions import defs
 
-        self.defs, self.instance, self.cursor = defs(), instance, None
+        self.defs, self.instance = defs(), instance
+        self.cursor: AssetDaemonCursor | None = None
 
     def tick(self, moment: datetime) -> dict[str, set[str]]:
         """The partitions requested at `moment`, per asset."""
@@ -41,7 +43,7 @@ class Daemon:
             defs=self.defs, instance=self.instance, evaluation_time=moment, cursor=self.cursor
         )
         self.cursor = result.cursor
-        return {key.to_user_string(): set(result.get_requested_partitions(key))
+        return {key.to_user_string(): {str(p) for p in result.get_requested_partitions(key)}
                 for key in (CHAIN, MASTER) if result.get_requested_partitions(key)}
 
 
@@ -108,7 +110,7 @@ def test_a_day_with_duplicate_rows_never_reaches_the_weekday_master(g6_env: tupl
         resealed = materialize_day(instance, config, DAY, index, raise_on_error=False)
         assert not resealed.success
         failure = next(e for e in resealed.all_events if e.event_type_value == "STEP_FAILURE")
-        assert "duplicate" in str(failure.step_failure_data.error)  # type: ignore[union-attr]
+        assert "duplicate" in str(failure.step_failure_data.error)
 
         # and the fold, asked directly, leaves it out and says why
         report = update_weekday_master(setup.location, DAY, index, 0.5, setup.calendar)

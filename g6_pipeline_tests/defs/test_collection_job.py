@@ -102,7 +102,7 @@ def test_failing_provider_fails_the_run_without_writing(g6_env: tuple[Path, Path
         )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "token" in str(failure.step_failure_data.error).lower()  # type: ignore[union-attr]
+    assert "token" in str(failure.step_failure_data.error).lower()
     assert not (data / "parquet").exists()
 
 

@@ -90,9 +90,10 @@ def test_stored_trading_days_become_partitions(g6_env: tuple[Path, Path]) -> Non
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(instance=instance, resources={"g6": G6Resource(config_dir=str(config))})
         tick = stored_days_sensor.evaluate_tick(context)
-        added = {r.partitions_def_name: sorted(r.partition_keys) for r in tick.dynamic_partitions_requests}
+        requests = list(tick.dynamic_partitions_requests or [])
+        added = {r.partitions_def_name: sorted(r.partition_keys) for r in requests}
         assert added == {DAYS_NAME: ["2026-11-20", "2026-11-23"], INDICES_NAME: ["NIFTY", "SENSEX"]}
-        for request in tick.dynamic_partitions_requests:
+        for request in requests:
             instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
         again = stored_days_sensor.evaluate_tick(context)
         assert not again.dynamic_partitions_requests

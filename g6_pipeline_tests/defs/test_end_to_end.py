@@ -1,13 +1,16 @@
 """End to end: the real dagster-webserver and dagster-daemon on 127.0.0.1 against a temporary DAGSTER_HOME.
 
-The sensor (running by default) produces collection runs with the synthetic provider; a weekday-master
-backfill is launched through the webserver's GraphQL API and runs as one run; the files land on disk.
+The sensor (running by default) produces collection runs with the synthetic provider; `g6 backfill`, run while
+the webserver has the definitions loaded, makes days that show in the UI's partitions at once, sealed with
+their checks passed; a weekday-master backfill launched through the GraphQL API runs as one run.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +20,8 @@ import dagster as dg
 import pytest
 import requests
 
+from g6_pipeline_tests.defs.test_weekday_master_asset import small_config
 from g6_pipeline_tests.deploy.services import daemon, webserver
-from g6_pipeline_tests.fakes.config import make_config
 
 REPO = Path(__file__).parents[2]
 BACKFILL_DAYS = ["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20"]
@@ -44,6 +47,11 @@ query Status($id: String!) {
     ... on PythonError { message }
   }
 }
+"""
+PARTITIONS = """
+query Partitions($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) {
+  ... on AssetNode { partitionKeysByDimension { name partitionKeys }
+                     partitionStats { numMaterialized numPartitions } } } }
 """
 RUNS = """
 query Runs { runsOrError(filter: {tags: [{key: "g6/run_kind", value: "collection"}]}) {
@@ -75,10 +83,10 @@ def test_sensor_runs_and_weekday_master_backfill_through_graphql(tmp_path: Path)
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-    data = tmp_path / "data"
-    config = make_config(tmp_path / "config", data)
+    g6, data = small_config(tmp_path)  # NIFTY alone
+    config = Path(g6.config_dir)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("G6_", "KITE_", "DAGSTER_"))}
-    env.update(DAGSTER_HOME=str(home), G6_CONFIG_DIR=str(config), PYTHONPATH=str(REPO), G6_HISTORY_START=BACKFILL_DAYS[0])
+    env.update(DAGSTER_HOME=str(home), G6_CONFIG_DIR=str(config), PYTHONPATH=str(REPO))
     workspace = REPO / "workspace.yaml"
     logs = [tmp_path / "daemon.log", tmp_path / "webserver.log"]
 
@@ -95,7 +103,31 @@ def test_sensor_runs_and_weekday_master_backfill_through_graphql(tmp_path: Path)
         assert list((data / "parquet" / "options").glob("date=*/NIFTY/[0-9][0-9][0-9][0-9].parquet"))
         assert (data / "runtime_status.json").exists()
 
-        params = {"assetSelection": [{"path": ["weekday_master"]}], "partitionNames": BACKFILL_DAYS}
+        def partitions(asset: str) -> dict[str, Any]:
+            return graphql(url, PARTITIONS, {"key": {"path": [asset]}})["assetNodeOrError"]
+
+        before = partitions("option_chain_daily")["partitionKeysByDimension"][0]["partitionKeys"]
+        assert not set(BACKFILL_DAYS) & set(before)
+        backfill = subprocess.run(
+            [str(Path(sys.executable).parent / "g6"), "backfill", "--start", BACKFILL_DAYS[0],
+             "--end", BACKFILL_DAYS[-1]], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert backfill.returncode == 0, backfill.stderr
+        after = partitions("option_chain_daily")  # the same loaded definitions: no reload
+        dates = next(d["partitionKeys"] for d in after["partitionKeysByDimension"] if d["name"] == "date")
+        assert set(BACKFILL_DAYS) <= set(dates)
+        assert after["partitionStats"]["numMaterialized"] >= len(BACKFILL_DAYS)
+        checks = ("completeness", "no_duplicates", "iv_coverage", "static_arbitrage")
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            history = {name: instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(dg.AssetKey("option_chain_daily"), name), limit=100) for name in checks}
+        checked = {(name, r.partition): r.status.value
+                   for name, records in history.items() for r in records}
+        for day in BACKFILL_DAYS:  # every check of every backfilled day reported, as for a day sealed by a run
+            for name in checks:
+                assert checked.get((name, f"{day}|NIFTY")) == "SUCCEEDED", (name, day, checked)
+
+        params = {"assetSelection": [{"path": ["weekday_master"]}],
+                  "partitionNames": [f"{day}|NIFTY" for day in BACKFILL_DAYS]}
         launched = graphql(url, LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
         assert launched["__typename"] == "LaunchBackfillSuccess", launched
         backfill_id = launched["backfillId"]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.definitions.sensor_definition import SensorExecutionData
 
 from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import run_cycle
@@ -59,11 +60,11 @@ def outage(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
 
 
 def evaluate(config: Path, now: datetime, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance,
-             cursor: str | None = None) -> dg.SensorResult | dg.SkipReason:
+             cursor: str | None = None) -> SensorExecutionData:
     monkeypatch.setattr(gap_repair, "now_ist", lambda: now)
     context = dg.build_sensor_context(instance=instance, cursor=cursor,
                                       resources={"g6": G6Resource(config_dir=str(config))})
-    return gap_repair_sensor(context)
+    return gap_repair_sensor.evaluate_tick(context)
 
 
 def test_minutes_collected_again_after_an_outage_request_one_repair(
@@ -72,21 +73,19 @@ def test_minutes_collected_again_after_an_outage_request_one_repair(
     synthetic, kite = outage
     with dg.instance_for_test() as instance:
         first = evaluate(kite, NOW, monkeypatch, instance)
-        assert isinstance(first, dg.SensorResult)
         (request,) = first.run_requests or []
         assert request.tags[REPAIR_DAY_TAG] == "2026-11-23"
         assert request.run_config["ops"]["repair_gaps"]["config"] == {"day": "2026-11-23", "indices": ALL}
         assert json.loads(first.cursor or "") == {"day": "2026-11-23", "requested": dict.fromkeys(ALL, HOLE)}
 
         again = evaluate(kite, NOW + timedelta(minutes=1), monkeypatch, instance)  # the same gaps, no cursor
-        assert isinstance(again, dg.SensorResult) and again.run_requests[0].run_key == request.run_key
+        assert [r.run_key for r in again.run_requests or []] == [request.run_key]
         held = evaluate(kite, NOW + timedelta(minutes=1), monkeypatch, instance, cursor=first.cursor)
-        assert isinstance(held, dg.SkipReason)
+        assert not held.run_requests
         assert held.skip_message == "no new gap today (12 missing minutes already handed to a repair)"
 
         collect(synthetic, [OPEN + timedelta(minutes=9)])  # 09:23 lost too, 09:24 collected
         second = evaluate(kite, NOW + timedelta(minutes=2), monkeypatch, instance, cursor=first.cursor)
-        assert isinstance(second, dg.SensorResult)
         (new,) = second.run_requests or []
         assert new.run_key != request.run_key
         assert json.loads(second.cursor or "")["requested"] == {index: [*HOLE, "0923"] for index in ALL}
@@ -100,7 +99,7 @@ def test_no_request_while_the_outage_goes_on_or_before_any_gap(
     kite = kite_config_on(tmp_path, data)
     with dg.instance_for_test() as instance:
         going_on = evaluate(kite, NOW, monkeypatch, instance)
-        assert isinstance(going_on, dg.SkipReason)
+        assert not going_on.run_requests
         assert going_on.skip_message == "no gap today before the latest collected minute"
 
 
@@ -117,7 +116,7 @@ def test_other_providers_and_closed_days_skip(
     synthetic, kite = outage
     with dg.instance_for_test() as instance:
         result = evaluate(synthetic if provider == "synthetic" else kite, now, monkeypatch, instance)
-    assert isinstance(result, dg.SkipReason) and result.skip_message == expected
+    assert not result.run_requests and result.skip_message == expected
 
 
 @pytest.mark.slow
@@ -137,7 +136,6 @@ def test_the_requested_run_refills_the_gap_from_kite(tmp_path: Path, monkeypatch
         monkeypatch.setattr(gaps_module, "now_ist", lambda: NOW)
 
         result = evaluate(config, NOW, monkeypatch, instance)
-        assert isinstance(result, dg.SensorResult)
         (request,) = result.run_requests or []
         run = gap_repair_job.execute_in_process(
             run_config=request.run_config, instance=instance, tags=request.tags,
@@ -152,7 +150,7 @@ def test_the_requested_run_refills_the_gap_from_kite(tmp_path: Path, monkeypatch
         assert overview["source"].tolist() == ["kite"] * 3 + ["kite_historical"] * 3 + ["kite"] * 2
 
         after = evaluate(config, NOW + timedelta(minutes=1), monkeypatch, instance, cursor=result.cursor)
-        assert isinstance(after, dg.SkipReason)
+        assert not after.run_requests
         assert after.skip_message == "no gap today before the latest collected minute"
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -61,7 +62,7 @@ def kite_day(tmp_path: Path) -> Iterator[KiteDay]:
         yield KiteDay(config, tmp_path / "data", server, clock)
 
 
-def seal(day: KiteDay, at: datetime, monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+def seal(day: KiteDay, at: datetime, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Materialize NIFTY's day with the clock (and the server's) at `at`; the materialization's metadata."""
     day.clock["now"] = at
     monkeypatch.setattr(gaps_module, "now_ist", lambda: at)
@@ -71,7 +72,7 @@ def seal(day: KiteDay, at: datetime, monkeypatch: pytest.MonkeyPatch) -> dict[st
     (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "completeness"]
     kinds = ("minutes_live", "minutes_repaired", "minutes_missing")
     checked = {k: v.value for k, v in check.metadata.items() if k in kinds}
-    metadata = {k: v.value for k, v in event.materialization.metadata.items()}
+    metadata: dict[str, Any] = {k: v.value for k, v in event.materialization.metadata.items()}
     assert checked == {k: metadata[k] for k in kinds}  # the asset check counts as the seal reports
     return metadata
 
@@ -132,7 +133,7 @@ def test_a_corrupt_slice_is_quarantined_named_and_its_minute_repaired(
     moved = quarantine / "options" / "2026-11-23" / "NIFTY" / "0916.parquet"
     assert moved.read_bytes() == whole[: len(whole) // 2]  # kept as it was, for inspection
     assert (quarantine / "overview" / "2026-11-23" / "NIFTY" / "0916.parquet").exists()  # the minute moves whole
-    (named,) = metadata["quarantined"]  # type: ignore[misc]
+    (named,) = metadata["quarantined"]
     assert str(part) in named and "unreadable Parquet file" in named
     # 09:16 is a gap like 09:18-09:20 and is refilled from the candles with them
     assert metadata["minutes_repaired_at_seal"] == 4

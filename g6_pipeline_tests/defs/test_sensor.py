@@ -49,14 +49,14 @@ def test_open_market_requests_the_minute_once(kite_config: Path, monkeypatch: py
     now = datetime(2026, 11, 23, 10, 4, 37, tzinfo=IST)  # Monday, a trading day
     login(kite_config, now - timedelta(hours=2))
     result = evaluate(kite_config, now, monkeypatch)
-    (request,) = result.run_requests
+    (request,) = result.run_requests or []
     assert request.run_key == "2026-11-23T10:04:00+05:30"
     assert request.tags["g6/minute"] == request.run_key
     assert result.cursor == request.run_key
     again = evaluate(kite_config, now + timedelta(seconds=15), monkeypatch, cursor=result.cursor)
     assert not again.run_requests and "already requested" in (again.skip_message or "")
     nxt = evaluate(kite_config, now + timedelta(seconds=30), monkeypatch, cursor=result.cursor)
-    assert [r.run_key for r in nxt.run_requests] == ["2026-11-23T10:05:00+05:30"]
+    assert [r.run_key for r in nxt.run_requests or []] == ["2026-11-23T10:05:00+05:30"]
 
 
 @pytest.mark.parametrize(
@@ -92,4 +92,4 @@ def test_synthetic_provider_collects_at_night(tmp_path: Path, monkeypatch: pytes
     folder.mkdir()
     (folder / "holidays.json").write_text((REPO_CONFIG / "holidays.json").read_text())
     result = evaluate(folder, datetime(2026, 11, 22, 23, 59, 10, tzinfo=IST), monkeypatch)
-    assert [r.run_key for r in result.run_requests] == ["2026-11-22T23:59:00+05:30"]
+    assert [r.run_key for r in result.run_requests or []] == ["2026-11-22T23:59:00+05:30"]

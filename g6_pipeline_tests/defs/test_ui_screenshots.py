@@ -69,8 +69,7 @@ def test_asset_graph_plots_and_run_logs_in_chromium(tmp_path: Path, browser: Any
     run_id = populate(home, g6)
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("G6_", "KITE_", "DAGSTER_"))}
-    env.update(DAGSTER_HOME=str(home), G6_CONFIG_DIR=str(config), PYTHONPATH=str(REPO),
-               G6_HISTORY_START=DAYS[0])
+    env.update(DAGSTER_HOME=str(home), G6_CONFIG_DIR=str(config), PYTHONPATH=str(REPO))
     ARTIFACTS.mkdir(exist_ok=True)
     with webserver(REPO / "workspace.yaml", env, tmp_path / "webserver.log") as url:
         page = browser.new_page(viewport={"width": 1600, "height": 1000})

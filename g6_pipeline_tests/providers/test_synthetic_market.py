@@ -38,7 +38,8 @@ def chain(market: SyntheticMarket, when: datetime) -> pd.DataFrame:
     parts = []
     for exchange in ("NFO", "BFO"):
         dump = market.instruments(exchange, when.date())
-        dump = dump.loc[dump["instrument_type"].isin(["CE", "PE"])].assign(key=lambda d, x=exchange: x + ":" + d["tradingsymbol"])
+        dump = dump.loc[dump["instrument_type"].isin(["CE", "PE"])]
+        dump = dump.assign(key=exchange + ":" + dump["tradingsymbol"])
         names, cols = market.option_quote_columns(dump["key"].tolist(), when)
         parts.append(dump.set_index("key").loc[names].assign(oi=cols["oi"], volume=cols["volume"]))
     return pd.concat(parts)
@@ -56,7 +57,8 @@ def test_levels_anchored_on_the_reference_date(market: SyntheticMarket, calendar
 
 
 def test_reference_levels_come_from_the_settings(calendar: MarketCalendar, tmp_path: Path) -> None:
-    settings = Settings(synthetic={"reference_levels": {"NIFTY": 30000.0}, "reference_date": "2026-11-20"})
+    settings = Settings.model_validate(
+        {"synthetic": {"reference_levels": {"NIFTY": 30000.0}, "reference_date": "2026-11-20"}})
     provider = make_provider(settings, tmp_path, calendar)
     snaps = provider.fetch(settings.enabled_indices, at(date(2026, 11, 20), 15, 29)).snapshots
     assert abs(snaps["NIFTY"].spot / 30000.0 - 1) < 0.01
@@ -93,8 +95,8 @@ def test_atm_oi_and_volume_of_the_right_order(market: SyntheticMarket) -> None:
 def test_oi_peaks_at_round_strikes(market: SyntheticMarket) -> None:
     c = chain(market, at(date(2026, 11, 18), 11, 0))
     for (name, expiry, side), part in c.groupby(["name", "expiry", "instrument_type"]):
-        peak = part.loc[part["oi"].idxmax(), "strike"]
-        assert peak % SPECS[name].round_strikes[1] == 0, (name, expiry, side, peak)
+        peak = float(part["strike"].to_numpy()[part["oi"].to_numpy().argmax()])
+        assert peak % SPECS[str(name)].round_strikes[1] == 0, (name, expiry, side, peak)
 
 
 @pytest.mark.parametrize(("name", "expiry", "first"), [("NIFTY", date(2026, 12, 1), date(2026, 11, 11)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ def test_defaults_need_no_file(tmp_path: Path) -> None:
 
 
 def test_shipped_config_equals_defaults() -> None:
-    paths = {"data_dir": True, "kite": {"token_file"}}  # resolved against different bases: see test_paths
+    paths: dict[str, Any] = {"data_dir": True, "kite": {"token_file"}}  # resolved against different bases: see test_paths
     shipped = load_settings(Path(__file__).parents[2] / "config", environ={}).settings
     defaults = load_settings(Path("/nonexistent-g6-config"), environ={}).settings
     assert shipped.model_dump(exclude=paths) == defaults.model_dump(exclude=paths)
@@ -54,6 +55,9 @@ def test_files_and_environment_with_sources(tmp_path: Path) -> None:
     assert loaded.source_of("analytics.risk_free_rate") == str(platform)
     assert loaded.source_of("indices.NIFTY.expiry_tags") == str(indices)
     assert loaded.source_of("kite.timeout_seconds") == "default"
+    # a key the file's section does not name is a default, though its section is in the file
+    assert loaded.source_of("analytics.weekday_master_alpha") == "default"
+    assert loaded.source_of("indices.NIFTY.strikes_below") == "default"
     assert s.secret_values() == ["tok"]
 
 

@@ -86,8 +86,8 @@ def test_imported_days_fold_into_the_weekday_master(original: tuple[Path, Path],
     reports = update_range(location, days, "SENSEX", 0.5, MarketCalendar.load(), family="collected")
     assert [r.sources_folded for r in reports] == [(("classic_import",),)] * 2
     for weekday in ("THURSDAY", "FRIDAY"):
-        imported = pd.read_csv(location.weekday_master_file("SENSEX", "this_week", 0, weekday))
-        backfilled = pd.read_csv(DataLocation(data).weekday_master_file("SENSEX", "this_week", 0, weekday))
+        imported = pd.read_csv(str(location.weekday_master_file("SENSEX", "this_week", 0, weekday)))
+        backfilled = pd.read_csv(str(DataLocation(data).weekday_master_file("SENSEX", "this_week", 0, weekday)))
         assert list(imported.columns) == list(backfilled.columns)
         assert imported["timestamp"].tolist() == backfilled["timestamp"].tolist()
         np.testing.assert_allclose(imported["tp_mean"], backfilled["tp_mean"], atol=0.01)

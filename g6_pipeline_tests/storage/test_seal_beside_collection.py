@@ -56,7 +56,7 @@ def seal_paused(config: str, data: str, has_read: Event, go_on: Event) -> None:
             assert go_on.wait(WAIT), "the collecting process never tried to write"
         return original(table_name, table, compression)
 
-    parquet.sealed_bytes = pause_then_serialise  # type: ignore[assignment]
+    parquet.sealed_bytes = pause_then_serialise
     location = DataLocation(data)
     seal_day(location, OPEN.date(), "NIFTY", expected_minutes=375)
     seal_overview(location, OPEN.date(), "NIFTY", expected_minutes=375)

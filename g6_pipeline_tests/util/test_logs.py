@@ -57,8 +57,12 @@ def test_g6_records_are_masked_for_any_handler_and_other_libraries_are_quiet() -
     other libraries' INFO lines (alembic's, say) are not shown, their warnings are."""
     configure_logging("INFO", ["hunter2-secret"])
     seen: list[logging.LogRecord] = []
-    foreign = logging.Handler()
-    foreign.emit = seen.append  # type: ignore[method-assign]
+
+    class Foreign(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    foreign = Foreign()
     logging.getLogger("g6_pipeline").addHandler(foreign)
     logging.getLogger().addHandler(foreign)
     try:
