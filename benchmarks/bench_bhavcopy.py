@@ -25,7 +25,15 @@ import pandas as pd
 from g6_pipeline.analytics.close_of_day import price_days
 from g6_pipeline.providers.bhavcopy.chains import chain_days
 from g6_pipeline.providers.bhavcopy.layout import read_bhavcopy
-from g6_pipeline_tests.fakes.bhavcopy import Contract, csv_bytes, future_row, nse_name, priced_chain, rows_of, write_zip
+from g6_pipeline_tests.fakes.bhavcopy import (
+    Contract,
+    csv_bytes,
+    future_row,
+    nse_name,
+    priced_chain,
+    rows_of,
+    write_zip,
+)
 
 DAY = date(2026, 1, 5)
 INDICES = ("NIFTY", "BANKNIFTY", "FINNIFTY")

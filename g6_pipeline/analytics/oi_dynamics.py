@@ -84,6 +84,8 @@ def oi_change_by_strike(
     rows = changes if expiry_tag is None else changes.loc[changes["expiry_tag"] == expiry_tag]
     at = rows["timestamp"].max() if minute is None else minute
     rows = rows.loc[rows["timestamp"] == at]
+    if rows.duplicated(["strike", "side"]).any():
+        raise ValueError("the rows hold several expiries at one strike: pass the expiry_tag to show")
     ladder = rows.pivot(index="strike", columns="side", values=["oi", column])
     out = pd.DataFrame({"strike": ladder.index.to_numpy(np.float64)})
     for side, prefix in (("CE", "ce"), ("PE", "pe")):

@@ -89,6 +89,10 @@ def test_the_ladder_at_a_minute() -> None:
     assert list(last["ce_change"])[:1] == [390.0]
     with pytest.raises(ValueError, match="no OI change over 45"):
         oi_change_by_strike(changes, interval=45)
+    two_tags = pd.concat([changes, changes.assign(expiry_tag="next_week")], ignore_index=True)
+    with pytest.raises(ValueError, match="pass the expiry_tag"):
+        oi_change_by_strike(two_tags)
+    assert oi_change_by_strike(two_tags, expiry_tag="next_week")["ce_oi"].tolist() == last["ce_oi"].tolist()
 
 
 def test_a_contract_twice_in_a_minute_is_refused() -> None:

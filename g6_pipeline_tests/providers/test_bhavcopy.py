@@ -95,6 +95,11 @@ def test_a_chain_per_underlying_and_day_with_tags_from_the_listed_expiries(tmp_p
     assert list(previous["oi"])[:2] == [585_000.0, 6_500.0]
 
 
+def test_an_underlying_without_a_contract_of_the_asked_tags_gives_no_chain(tmp_path: Path) -> None:
+    rows = rows_of(DAY, "BANKNIFTY", 59000.0, [Contract(MONTHLY, 59000.0, "CE", 500.0)], 30)
+    assert read_days([nse_file(tmp_path, rows)], tags=("this_week", "next_week")) == []
+
+
 def test_an_expiry_under_two_tags_lists_its_contracts_under_both(tmp_path: Path) -> None:
     day = date(2026, 1, 21)  # next_week (27 Jan) is also this month's last expiry
     contracts = [Contract(e, 25000.0, s, 100.0) for e in (date(2026, 1, 22), MONTHLY, NEXT_MONTHLY) for s in ("CE", "PE")]

@@ -91,7 +91,9 @@ def chain_days(
     out = []
     for (day, underlying), group in rows.groupby(["day", "underlying"], sort=True):
         assert isinstance(day, date)
-        out.append(_chain_day(group.reset_index(drop=True), day, str(underlying), origin, tags, window))
+        chain = _chain_day(group.reset_index(drop=True), day, str(underlying), origin, tags, window)
+        if not chain.snapshot.legs.empty:
+            out.append(chain)
     return out
 
 
