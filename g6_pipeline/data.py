@@ -1,4 +1,4 @@
-"""Read G6's data from a notebook: a day's option chain, its overview, and the weekday master.
+"""Read G6's data from a notebook: a day's option chain, its overview, the weekday master, Kite's instrument lists.
 
     >>> from g6_pipeline.data import load_chain
     >>> chain = load_chain("2026-11-23", "NIFTY", expiry_tag="this_week", columns=["timestamp", "strike", "iv"])
@@ -18,6 +18,7 @@ from datetime import date
 import pandas as pd
 
 from g6_pipeline.storage import reader
+from g6_pipeline.storage.instrument_archive import load_archived_dump
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.opening import open_location
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
@@ -65,6 +66,15 @@ def load_weekday_master(
     """The weekday master of one series: `weekday` is a name (`monday`, `MONDAY`) or 0-6 (Monday = 0)."""
     name = reader.weekday_name(weekday)
     return reader.read_weekday_master(_location(data_dir), index, expiry_tag, offset, name)
+
+
+def load_instruments(date: date | str, exchange: str = "NFO", data_dir: str | None = None) -> pd.DataFrame:
+    """Kite's instrument dump of `exchange` (`NFO` or `BFO`) as it was listed on `date`, from the archive.
+
+    The columns of Kite's `/instruments` CSV, typed (`expiry` a `datetime.date`, None where an instrument has
+    none). Raises `FileNotFoundError` when that day's dump was not archived.
+    """
+    return load_archived_dump(_location(data_dir), exchange, _day(date))
 
 
 def load_chain_range(

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from g6_pipeline import __version__
 from g6_pipeline.cli import (
     backfill_cmd,
+    bhavcopy_cmd,
     chain_cmd,
     collect_cmd,
     config_cmd,
@@ -32,7 +33,7 @@ from g6_pipeline.util.redact import clean_text, describe_error, mask_secrets
 
 COMMAND_MODULES = (
     config_cmd, collect_cmd, backfill_cmd, token_cmd, summary_cmd, serve_cmd, chain_cmd, diagnose_cmd, migrate_cmd,
-    repair_cmd, import_cmd, materialize_cmd,
+    repair_cmd, import_cmd, materialize_cmd, bhavcopy_cmd,
 )
 
 EXIT_OK = 0

@@ -75,12 +75,10 @@ def _materialize(select: str, days: list[date], indices: list[str], home: str) -
     """Run the selection in the instance at `home`; exit 1 when any run failed."""
     import dagster as dg
 
-    from g6_pipeline.definitions import defs
+    from g6_pipeline.defs.history.assets import seal_day as seal
+    from g6_pipeline.defs.history.assets import weekday_master as master
     from g6_pipeline.defs.partitions import partition_key, register
-
-    repo = defs().get_repository_def()  # the assets come with their resources bound
-    seal, master = repo.assets_defs_by_key[dg.AssetKey("option_chain_daily")], repo.assets_defs_by_key[
-        dg.AssetKey("weekday_master")]
+    from g6_pipeline.defs.resources import shared_resources
     failed = 0
     with dg.DagsterInstance.from_config(home) as instance:
         register(instance, days, indices)
@@ -89,7 +87,7 @@ def _materialize(select: str, days: list[date], indices: list[str], home: str) -
         for asset in steps:
             what = "weekday master folded" if asset is master else "sealed"
             for key in keys:
-                result = dg.materialize([asset], instance=instance, partition_key=key,
+                result = dg.materialize([asset], instance=instance, resources=shared_resources(), partition_key=key,
                                         raise_on_error=False)
                 failed += not result.success
                 print(f"{key}: {what}" + _checks(result))

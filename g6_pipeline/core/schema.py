@@ -18,8 +18,9 @@ TIMESTAMP = pa.timestamp("s", tz=MARKET_TZ_NAME)
 FETCHED_AT = pa.timestamp("ms", tz=MARKET_TZ_NAME)
 """When the quotes behind a row were received: to the millisecond, so a late fetch is visible."""
 
-SOURCES: tuple[str, ...] = ("kite", "synthetic", "mock", "kite_historical", "classic_import")
-"""Where a row came from: a live provider, Kite's historical candles (a repaired gap), or the original G6's CSV."""
+SOURCES: tuple[str, ...] = ("kite", "synthetic", "mock", "kite_historical", "classic_import", "bhavcopy")
+"""Where a row came from: a live provider, Kite's historical candles (a repaired gap), the original G6's CSV, or
+an exchange's end-of-day F&O bhavcopy (one close-of-day chain per day)."""
 SIMULATED_SOURCES: frozenset[str] = frozenset({"synthetic", "mock"})
 """Sources that are simulated data, never to be mixed with (or allowed to overwrite) collected data."""
 REPAIR_SOURCE = "kite_historical"

@@ -73,6 +73,18 @@ class InstrumentCache:
         write_atomic(meta_path, json.dumps(meta).encode("utf-8"))
         self._prune(day)
 
+    def days(self) -> list[date]:
+        """The days the cache holds a folder for, in date order (whether each dump is usable, `load` says)."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for child in self.root.iterdir():
+            try:
+                found.append(date.fromisoformat(child.name))
+            except ValueError:
+                continue
+        return sorted(d for d in found if (self.root / d.isoformat()).is_dir())
+
     def get(self, exchange: str, day: date, download: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, bool]:
         """The day's dump and whether it was downloaded (False when served from the cache)."""
         cached = self.load(exchange, day)

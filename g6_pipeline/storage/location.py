@@ -196,6 +196,11 @@ class DataLocation:
         """`instruments/`: the instrument dump cache (when the data directory is local)."""
         return self.root / "instruments"
 
+    def instrument_archive_file(self, exchange: str, day: date) -> UPath:
+        """`instrument_archive/<EXCHANGE>/<YYYY-MM-DD>.parquet`: Kite's instrument dump of one exchange and day,
+        kept for good (the cache under `instruments/` keeps a few days only)."""
+        return self.root.joinpath("instrument_archive", exchange, f"{day.isoformat()}.parquet")
+
     def panels_dir(self) -> UPath:
         """`panels/`: the live dashboard's panel files and their manifest (local data directory only)."""
         return self.root / "panels"
