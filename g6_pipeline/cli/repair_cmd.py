@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
 def render(report: RepairReport) -> str:
     """Per index: minutes expected / present / repaired / still missing, then the gaps by reason."""
-    from g6_pipeline.history.repair import minute_span
+    from g6_pipeline.history.gaps import minute_span
     lines = [f"quarantined {q}" for q in report.quarantined]
     for name, result in report.indices.items():
         lines.append(

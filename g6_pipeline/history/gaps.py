@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from g6_pipeline.collection.freshness import slice_minutes
 from g6_pipeline.core.clock import IST, floor_minute, now_ist
-from g6_pipeline.history.repair import RepairReport, minute_span, repair_day
+from g6_pipeline.history.repair import RepairReport, repair_day
 from g6_pipeline.instruments import InstrumentCache
 from g6_pipeline.process.setup import ProcessSetup, instrument_cache_dir
 from g6_pipeline.storage.quarantine import quarantine_unreadable
@@ -46,6 +46,17 @@ def gap_key(day: date, gaps: Mapping[str, Sequence[datetime]]) -> str:
     """`gaps-<day>-<digest>`: the same gaps always give the same key, other gaps another."""
     text = ";".join(f"{ix}:{','.join(m.strftime('%H%M') for m in sorted(gaps[ix]))}" for ix in sorted(gaps))
     return f"gaps-{day.isoformat()}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+def minute_span(minutes: Sequence[datetime]) -> str:
+    """'09:30-09:49' for consecutive minutes, else the list of HH:MM (shortened)."""
+    if not minutes:
+        return ""
+    ordered = sorted(minutes)
+    if ordered[-1] - ordered[0] == timedelta(minutes=len(ordered) - 1):
+        return ordered[0].strftime("%H:%M") + ("" if len(ordered) == 1 else ordered[-1].strftime("-%H:%M"))
+    shown = ", ".join(m.strftime("%H:%M") for m in ordered[:6])
+    return shown + (f", … ({len(ordered)} minutes)" if len(ordered) > 6 else "")
 
 
 def describe_minutes(minutes: Sequence[datetime], most: int = 6) -> str:

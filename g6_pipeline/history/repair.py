@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import numpy as np
@@ -391,14 +391,3 @@ def _unrepaired(work: _Repairer, reason: str) -> None:
         result = work.report.indices[name]
         done = set(result.repaired) | set(result.missing)
         result.missing.update({m: reason for m in minutes if m not in done})
-
-
-def minute_span(minutes: Sequence[datetime]) -> str:
-    """'09:30-09:49' for consecutive minutes, else the list of HH:MM (shortened)."""
-    if not minutes:
-        return ""
-    ordered = sorted(minutes)
-    if ordered[-1] - ordered[0] == timedelta(minutes=len(ordered) - 1):
-        return ordered[0].strftime("%H:%M") + ("" if len(ordered) == 1 else ordered[-1].strftime("-%H:%M"))
-    shown = ", ".join(m.strftime("%H:%M") for m in ordered[:6])
-    return shown + (f", … ({len(ordered)} minutes)" if len(ordered) > 6 else "")
