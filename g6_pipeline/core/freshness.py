@@ -39,6 +39,8 @@ def stale_flags(ages: np.ndarray, threshold: float) -> pd.arrays.BooleanArray:
 def as_stale_flags(values: pd.Series) -> pd.arrays.BooleanArray:
     """A `stale` leg column as it may arrive (boolean, or object/float with gaps after a concat) as a nullable
     boolean array: NA where unknown."""
+    if isinstance(values.array, pd.arrays.BooleanArray):
+        return values.array
     known = values.notna().to_numpy(dtype=bool)
     flags = np.zeros(len(values), dtype=bool)
     flags[known] = values[known].astype(bool).to_numpy(dtype=bool)
@@ -51,7 +53,9 @@ def freshness_columns(legs: pd.DataFrame) -> dict[str, pd.Series]:
     out: dict[str, pd.Series] = {}
     for name in ("exchange_timestamp", "last_trade_time"):
         column = legs[name] if name in legs.columns else pd.Series(pd.NaT, index=legs.index)
-        out[name] = pd.Series(pd.to_datetime(column, utc=True).dt.tz_convert(IST).array, index=legs.index)
+        if not isinstance(column.dtype, pd.DatetimeTZDtype):
+            column = pd.to_datetime(column, utc=True)
+        out[name] = pd.Series(column.dt.tz_convert(IST).array, index=legs.index)
     flags = legs["stale"] if "stale" in legs.columns else pd.Series(pd.NA, index=legs.index, dtype="boolean")
     out["stale"] = pd.Series(as_stale_flags(flags), index=legs.index)
     return out
