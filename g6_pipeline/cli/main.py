@@ -44,7 +44,8 @@ EXIT_CODES_HELP = """\
 exit codes:
   0    success
   1    the command ran and found a problem: a diagnose check failed, `collect` had an index
-       failed or degraded, a sink failed or the minute was skipped (market closed, no token),
+       failed, degraded or stale, a sink failed or the minute was skipped (market closed, the
+       exchange's clock says closed, no token),
        `token status` found no valid token, or an unexpected error (one line)
   2    G6 cannot run as configured: invalid configuration, an invalid holiday file, an
        unreadable token file or another file-system error, wrong arguments, a holiday list
