@@ -21,7 +21,7 @@ from g6_pipeline.storage import reader
 from g6_pipeline.storage.instrument_archive import load_archived_dump
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.opening import open_location
-from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
+from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, to_frame
 
 
 def _location(data_dir: str | None) -> DataLocation:
@@ -95,7 +95,7 @@ def load_chain_range(
     table = reader.read_range(
         _location(data_dir), OPTIONS, _day(start), _day(end), _names(indices), columns, _names(expiry_tags)
     )
-    return table.to_pandas()
+    return to_frame(table)
 
 
 def load_overview_range(
@@ -107,7 +107,7 @@ def load_overview_range(
 ) -> pd.DataFrame:
     """Overview rows of every stored day from `start` to `end` (inclusive), as `load_chain_range` orders them."""
     table = reader.read_range(_location(data_dir), OVERVIEW, _day(start), _day(end), _names(indices), columns)
-    return table.to_pandas()
+    return to_frame(table)
 
 
 def _names(values: Sequence[str] | str | None) -> list[str] | None:

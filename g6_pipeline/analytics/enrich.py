@@ -7,7 +7,9 @@ The overview gathers per tag PCR, volume PCR, max pain, ATM straddle and its cha
 risk reversal and butterfly and total OI over the stored window, PCR and max pain over the whole listed chain
 (`full_chain.py`; the window when the chain was not quoted, said by `pcr_scope`) and the IV rank and
 percentile of the ATM IV (`iv_rank.py`), plus the index's own changes and collection counts. Anything
-that cannot be known is NaN (or '' for a label), never zero and never an exception.
+that cannot be known is NaN (or '' for a label), never zero and never an exception. A leg whose quote was
+stale (`core.freshness`) is stored with the prices it was quoted with, but nothing is computed from them: its
+IV status is `stale`, and forwards, straddles and ATM IVs come from the fresh legs alone.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from g6_pipeline.analytics.smile import atm_iv_from_grid, risk_reversal_butterfl
 from g6_pipeline.analytics.straddle import change, straddle_from_grid
 from g6_pipeline.analytics.strike_grid import StrikeGrid
 from g6_pipeline.core.clock import IST
+from g6_pipeline.core.freshness import freshness_columns
 from g6_pipeline.core.schema import (
     EXPIRY_TAGS,
     IV_STATUSES,
@@ -139,19 +142,24 @@ class _Minute:
     strike: FloatArray
     is_call: npt.NDArray[np.bool_]
     price: FloatArray
+    """The last price of each fresh leg, NaN for a stale one: what the analytics compute from."""
     tags: np.ndarray
+    stale: npt.NDArray[np.bool_]
 
     @classmethod
     def of(cls, snapshots: Sequence[ChainSnapshot]) -> _Minute:
         legs = snapshots[0].legs if len(snapshots) == 1 else pd.concat([s.legs for s in snapshots], ignore_index=True)
         columns = dict(legs.items())  # frame indexing costs ~10 µs a call: look every column up once
+        columns.update(freshness_columns(legs).items())
+        stale = columns["stale"].to_numpy(dtype=bool, na_value=False)
         return cls(
             columns=columns,
             bounds=np.cumsum([0, *(len(s.legs) for s in snapshots)]),
             strike=columns["strike"].to_numpy(dtype=np.float64),
             is_call=columns["side"].to_numpy() == "CE",
-            price=columns["last_price"].to_numpy(dtype=np.float64),
+            price=np.where(stale, np.nan, columns["last_price"].to_numpy(dtype=np.float64)),
             tags=columns["expiry_tag"].to_numpy(),
+            stale=stale,
         )
 
     def floats(self, name: str) -> FloatArray:
@@ -210,6 +218,7 @@ def enrich_many(
     ]
     spot = np.repeat([float(s.spot) for s in snapshots], np.diff(bounds))
     iv, status = implied_vol_black76_with_status(minute.price, forward, minute.strike, t_years, rate, minute.is_call)
+    status[minute.stale] = IVStatus.STALE
     carry = implied_dividend_yield(spot, forward, t_years, rate)
     sensitivities = greeks(spot, minute.strike, t_years, rate, iv, minute.is_call, carry)
 
@@ -387,6 +396,10 @@ def _overview_row(
         "iv_failures": int(np.count_nonzero(quoted & (status != IVStatus.OK))),
         "source": snapshot.provider,
         "fetched_at": _to_ms(snapshot.fetched_at).astimezone(IST),
+        "exchange_timestamp": snapshot.exchange_timestamp,
+        "quote_age_seconds": float(snapshot.quote_age_seconds),
+        "stale": snapshot.stale,
+        "legs_stale": snapshot.legs_stale,
     }
     return {name: row[name] for name in OVERVIEW_COLUMNS}
 

@@ -41,6 +41,8 @@ class IVStatus(IntEnum):
     ABOVE_BOUND = 2
     BAD_INPUT = 3
     EXPIRED = 4
+    STALE = 5
+    """Not solved: the leg's quote had not advanced (set by enrichment, never by the solvers)."""
 
 
 

@@ -43,11 +43,14 @@ def run(args: argparse.Namespace) -> int:
     if not decision.collect:
         hint = " (use --ignore-market-hours to collect anyway)" if decision.cause == "market_closed" else ""
         print(f"g6 collect: {decision.reason}{hint}", file=sys.stderr)
-        return 2 if decision.cause == "calendar" else 1
+        return 1
     report = run_cycle(Collector.from_setup(setup), now)
     print(render_report(report))
-    if report.error:
-        print(f"g6 collect: {report.error}", file=sys.stderr)
+    note = setup.calendar.provisional_note(decision.minute.date())
+    if note:
+        print(f"g6 collect: warning: {note}", file=sys.stderr)
+    if report.error or report.exchange_closed:
+        print(f"g6 collect: {report.error or report.exchange_closed}", file=sys.stderr)
         return 1
     return 0 if report.ok else 1
 

@@ -61,15 +61,12 @@ def run_show(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     """Validate the configuration and the calendar's coverage of today; warnings go to stderr.
 
-    Exit 0 when usable (warnings included), 2 when invalid or when the holiday file misses the current year.
+    Exit 0 when usable (warnings included: a holiday file ending soon, or a provisional year), 2 when invalid.
     """
     loaded = load_settings()
     for warning in loaded.warnings:
         print(f"g6 config check: warning: {warning}", file=sys.stderr)
     coverage = MarketCalendar.load(loaded.config_dir).coverage(now_ist().date())
-    if coverage.level == "fail":
-        print(f"g6 config check: {coverage.message}", file=sys.stderr)
-        return 2
     if coverage.level == "warn":
         print(f"g6 config check: warning: {coverage.message}", file=sys.stderr)
     enabled = ", ".join(loaded.settings.enabled_indices)

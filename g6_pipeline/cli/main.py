@@ -14,6 +14,7 @@ from g6_pipeline import __version__
 from g6_pipeline.cli import (
     backfill_cmd,
     bhavcopy_cmd,
+    calendar_cmd,
     chain_cmd,
     collect_cmd,
     config_cmd,
@@ -33,7 +34,7 @@ from g6_pipeline.util.redact import clean_text, describe_error, mask_secrets
 
 COMMAND_MODULES = (
     config_cmd, collect_cmd, backfill_cmd, token_cmd, summary_cmd, serve_cmd, chain_cmd, diagnose_cmd, migrate_cmd,
-    repair_cmd, import_cmd, materialize_cmd, bhavcopy_cmd,
+    repair_cmd, import_cmd, materialize_cmd, bhavcopy_cmd, calendar_cmd,
 )
 
 EXIT_OK = 0
@@ -45,10 +46,12 @@ EXIT_CODES_HELP = """\
 exit codes:
   0    success
   1    the command ran and found a problem: a diagnose check failed, `collect` had an index
-       failed or degraded, a sink failed or the minute was skipped (market closed, no token),
+       failed, degraded or stale, a sink failed or the minute was skipped (market closed, the
+       exchange's clock says closed, no token),
        `token status` found no valid token, or an unexpected error (one line)
-  2    G6 cannot run as configured: invalid configuration, a holiday file that does not
-       cover the date, an unreadable token file or another file-system error, wrong arguments
+  2    G6 cannot run as configured: invalid configuration, an invalid holiday file, an
+       unreadable token file or another file-system error, wrong arguments, a holiday list
+       `calendar import` refused (the line is named; nothing written)
   130  interrupted (Ctrl-C)
 """
 

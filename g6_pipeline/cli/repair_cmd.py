@@ -30,7 +30,6 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when the repair ran (gaps left are listed with their reason), 1 when Kite stopped it, 2 on bad input."""
-    from g6_pipeline.core.calendar import CalendarError
     from g6_pipeline.history.gaps import repair_with_kite
     from g6_pipeline.process.setup import ProcessSetup
     try:
@@ -49,11 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if day > now.date():
         return _fail(f"{day.isoformat()} is in the future")
     setup = ProcessSetup.load(loaded)
-    try:
-        trading = setup.calendar.is_trading_day(day)
-    except CalendarError as exc:
-        return _fail(str(exc))
-    if not trading:
+    if not setup.calendar.is_trading_day(day):
         return _fail(f"{day.isoformat()} is not a trading day")
     report = repair_with_kite(setup, day, args.index, now=now)
     print(render(report))

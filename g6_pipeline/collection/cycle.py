@@ -21,6 +21,7 @@ from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.outcome import chain_status, priced_legs
 from g6_pipeline.collection.reference import ReferenceCache
 from g6_pipeline.core.clock import IST, floor_minute, now_ist
+from g6_pipeline.core.freshness import stale_reason
 from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
 from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain, SessionReference
 from g6_pipeline.providers import CircuitOpenError, ProviderError, TokenExpiredError
@@ -47,6 +48,8 @@ class CycleState:
     stats: ProviderStats = field(default_factory=ProviderStats)
     error: str | None = None
     expected_legs: dict[str, int] = field(default_factory=dict)
+    closed: dict[str, str] = field(default_factory=dict)
+    """Indices the exchange's clock found closed (nothing fetched is stored), with the reason."""
 
 
 def fetch_step(collector: Collector, now: datetime | None = None) -> CycleState:
@@ -79,6 +82,9 @@ def fetch_step(collector: Collector, now: datetime | None = None) -> CycleState:
     else:
         state.snapshots = dict(result.snapshots)
         state.failures = dict(result.failures)
+        state.closed = dict(result.closed)
+        if state.closed:
+            log.info("cycle %s: %s", state.minute.strftime("%H:%M"), next(iter(state.closed.values())))
     state.stats = collector.provider.stats
     if grace is not None:
         _drop_late(state, grace)
@@ -221,7 +227,8 @@ def _write_sinks(collector: Collector, state: CycleState, chains: list[EnrichedC
 
 def build_report(state: CycleState) -> CycleReport:
     """Freeze the state into the report handed to metrics and status."""
-    outcomes: dict[str, IndexOutcome] = {}
+    outcomes: dict[str, IndexOutcome] = {n: IndexOutcome(index=n, status="closed", error=why)
+                                         for n, why in state.closed.items()}
     for name in [*state.snapshots, *[n for n in state.failures if n not in state.snapshots]]:
         chain = state.chains.get(name)
         snap = state.snapshots.get(name)
@@ -237,6 +244,8 @@ def build_report(state: CycleState) -> CycleReport:
         assert snap is not None
         collected = len(snap.legs)
         status, why = chain_status(snap.legs_requested, collected, priced_legs(snap.legs))
+        if snap.stale and status != "failed":
+            status, why = "stale", stale_reason(snap.quote_age_seconds, snap.exchange_timestamp, snap.legs_stale, collected)
         outcomes[name] = IndexOutcome(
             index=name,
             status=status,
@@ -259,7 +268,9 @@ def build_report(state: CycleState) -> CycleReport:
 
 def publish_step(collector: Collector, report: CycleReport) -> None:
     """Record metrics (and push them when a Pushgateway is configured) and write the live status files."""
-    report = replace(report, calendar_covered_until=collector.calendar.covered_until)
+    calendar = collector.calendar
+    report = replace(report, calendar_covered_until=calendar.covered_until,
+                     provisional_note=calendar.provisional_note(report.minute.date()))
     for name, publisher in collector.publishers:
         try:
             publisher(report)

@@ -1,5 +1,7 @@
-"""Whether a minute should be collected: the calendar's coverage, the session gate, holidays, the token, and
-duplicate minutes.
+"""Whether a minute should be collected: the session gate, holidays, the token, and duplicate minutes.
+
+A weekday of a year the holiday file does not cover is a provisional session: it is collected (the reason
+says so and names the fix), and the exchange's own clock decides whether it trades (`core.freshness`).
 
 Pure decision logic for the minute sensor (and `g6 collect`), free of Dagster so it can be tested alone.
 """
@@ -10,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from g6_pipeline.core.calendar import CalendarError, MarketCalendar
+from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import floor_minute, to_ist
 from g6_pipeline.providers.kite_token import TokenStore, TokenStoreError
 from g6_pipeline.settings import Settings
 
-Cause = Literal["collect", "already_requested", "calendar", "market_closed", "token"]
+Cause = Literal["collect", "already_requested", "market_closed", "token"]
 """Which part of the gate decided."""
 
 
@@ -56,11 +58,8 @@ def decide_minute(
     minute = floor_minute(to_ist(now))
     if last_minute is not None and floor_minute(last_minute) >= minute:
         return MinuteDecision(minute, False, f"minute {minute:%H:%M} already requested", "already_requested")
-    try:  # the session and the next open must both be known; past the holiday file's end they are not
-        is_open = calendar.is_open(now)
-        nxt = calendar.next_open(now)
-    except CalendarError as exc:
-        return MinuteDecision(minute, False, str(exc), "calendar")
+    is_open = calendar.is_open(now)
+    nxt = calendar.next_open(now)
     if settings.market_hours_gate and not is_open:
         day = minute.date()
         if not calendar.is_trading_day(day):
@@ -72,4 +71,5 @@ def decide_minute(
     problem = token_problem(settings, now)
     if problem:
         return MinuteDecision(minute, False, problem, "token")
-    return MinuteDecision(minute, True, f"collect {minute:%Y-%m-%d %H:%M} IST")
+    note = calendar.provisional_note(minute.date())
+    return MinuteDecision(minute, True, f"collect {minute:%Y-%m-%d %H:%M} IST" + (f" ({note})" if note else ""))

@@ -1,10 +1,13 @@
 """The NSE/BSE trading calendar in Asia/Kolkata: sessions, holidays and special sessions from a holiday file.
 
 The file is `<config folder>/holidays.json` when there is one, else the copy shipped inside the package
-(`g6_pipeline/core/holidays.json`). A year the file does not cover is an error (`CalendarError`), never a
-silent "no holidays"; `coverage` says how many days are left before the file ends. A normal day
-trades 09:15–15:30 IST (15:30 itself is closed); a special session (Muhurat trading) replaces the day's
-hours and may fall on a holiday or a weekend. Every method takes timezone-aware datetimes only.
+(`g6_pipeline/core/holidays.json`). A normal day trades 09:15–15:30 IST (15:30 itself is closed); a special
+session (Muhurat trading) replaces the day's hours and may fall on a holiday or a weekend. A year the file
+does not cover is never a silent "no holidays" nor a stop: its weekdays are *provisional* sessions
+(`is_provisional`, `Session.provisional`), collected while the exchange's own clock confirms each one (a
+minute whose quotes all carry an earlier session's time is stored as nothing: the exchange is closed), and
+every warning about them names the fix, `g6 calendar import FILE`. `coverage` says how many days are left
+before the file ends. Every method takes timezone-aware datetimes only.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from g6_pipeline.core.clock import IST, floor_minute, to_ist
 __all__ = ["IST", "CalendarError", "Coverage", "MarketCalendar", "Session", "floor_minute", "packaged_holidays"]
 
 HOLIDAYS_FILE = "holidays.json"
+IMPORT_HINT = "g6 calendar import FILE"
+"""The command that adds a year's holidays from the exchange's published list (named by every warning)."""
 COVERAGE_WARN_DAYS = 30
 """A holiday file that ends within this many days raises a warning (config check, diagnose, status, alert)."""
 
@@ -40,7 +45,20 @@ def holidays_path(config_dir: Path | None) -> Path:
 
 
 class CalendarError(ValueError):
-    """The calendar cannot answer: missing or invalid file, or a year it does not cover."""
+    """The calendar cannot be loaded: a missing, unreadable or invalid holiday file."""
+
+
+def read_holiday_document(path: Path) -> Any:
+    """The parsed JSON of a holiday file; `CalendarError` naming the file when it cannot be read or parsed."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CalendarError(f"{path}: holiday file not found; the market calendar needs it") from None
+    except json.JSONDecodeError as exc:
+        raise CalendarError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise CalendarError(f"{path}: cannot read the holiday file: {reason}") from None
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,8 @@ class Session:
     close: time
     special: bool = False
     name: str = ""
+    provisional: bool = False
+    """A weekday of a year the holiday file does not cover: collected, and confirmed by the exchange's clock."""
 
     @property
     def start(self) -> datetime:
@@ -64,25 +84,44 @@ class Session:
         return datetime.combine(self.day, self.close, IST)
 
 
-def _hhmm(text: str, where: str) -> time:
+def _hhmm(text: Any, where: str) -> time:
     try:
         return time.fromisoformat(text)
     except (TypeError, ValueError):
         raise CalendarError(f"{where}: invalid time {text!r} (want HH:MM)") from None
 
 
-def _day(text: str, where: str) -> date:
+def _day(text: Any, where: str) -> date:
     try:
         return date.fromisoformat(text)
     except (TypeError, ValueError):
         raise CalendarError(f"{where}: invalid date {text!r} (want YYYY-MM-DD)") from None
 
 
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: its JSON type and (the start of) its text."""
+    kinds = {str: "the string", int: "the number", float: "the number", bool: "the boolean", dict: "an object",
+             list: "a list", type(None): "null"}
+    text = repr(value)
+    return f"{kinds.get(type(value), type(value).__name__)} {text[:60]}{'…' if len(text) > 60 else ''}"
+
+
+def _objects(value: Any, where: str, want: str) -> list[dict[str, Any]]:
+    """`value` when it is a list of JSON objects, else a `CalendarError` naming `where` and the value."""
+    if not isinstance(value, list):
+        raise CalendarError(f"{where}: expected a list of {want}, got {_shown(value)}")
+    for i, entry in enumerate(value):
+        if not isinstance(entry, dict):
+            raise CalendarError(f"{where}[{i}]: expected {want}, got {_shown(entry)}")
+    return value
+
+
 @dataclass(frozen=True)
 class Coverage:
-    """How far the holiday file reaches from one day: `level` fail / warn / ok and a message naming the file."""
+    """How far the holiday file reaches from one day: `level` warn (a provisional day, or the file ends within
+    the warning period) or ok, and a message naming the file and the fix."""
 
-    level: Literal["ok", "warn", "fail"]
+    level: Literal["ok", "warn"]
     covered_until: date | None
     days_left: int | None
     message: str
@@ -115,39 +154,41 @@ class MarketCalendar:
     @classmethod
     def load_file(cls, path: Path) -> MarketCalendar:
         """Read one holiday file; raise `CalendarError` naming the file on any problem."""
-        try:
-            raw: Any = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise CalendarError(f"{path}: holiday file not found; the market calendar needs it") from None
-        except json.JSONDecodeError as exc:
-            raise CalendarError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
-        except OSError as exc:
-            raise CalendarError(f"{path}: cannot read the holiday file: {exc.strerror}") from None
+        return cls.from_document(read_holiday_document(path), path)
+
+    @classmethod
+    def from_document(cls, raw: Any, path: Path | str) -> MarketCalendar:
+        """The calendar of a parsed holiday file `raw`; `CalendarError` naming `path`, the key and the value."""
         if not isinstance(raw, dict) or not isinstance(raw.get("years"), dict):
             raise CalendarError(f"{path}: expected an object with a 'years' mapping")
         session = raw.get("session", {})
-        open_t = _hhmm(session.get("open", "09:15"), f"{path} session.open")
-        close_t = _hhmm(session.get("close", "15:30"), f"{path} session.close")
+        if not isinstance(session, dict):
+            raise CalendarError(f"{path}: session: expected an object with 'open' and 'close', got {_shown(session)}")
+        open_t = _hhmm(session.get("open", "09:15"), f"{path}: session.open")
+        close_t = _hhmm(session.get("close", "15:30"), f"{path}: session.close")
         holidays: dict[date, str] = {}
         years: set[int] = set()
+        entry_shape = 'holidays like {"date": "YYYY-MM-DD", "name": "..."}'
         for year_text, entries in raw["years"].items():
             try:
                 year = int(year_text)
             except ValueError:
                 raise CalendarError(f"{path}: year key {year_text!r} is not a year") from None
             years.add(year)
-            for entry in entries:
-                d = _day(entry.get("date"), f"{path} years.{year}")
+            for i, entry in enumerate(_objects(entries, f"{path}: years.{year_text}", entry_shape)):
+                d = _day(entry.get("date"), f"{path}: years.{year_text}[{i}].date")
                 if d.year != year:
-                    raise CalendarError(f"{path}: holiday {d} listed under year {year}")
+                    raise CalendarError(f"{path}: years.{year_text}[{i}]: holiday {d} listed under year {year}")
                 holidays[d] = str(entry.get("name", ""))
         special: dict[date, Session] = {}
-        for entry in raw.get("special_sessions", []):
-            d = _day(entry.get("date"), f"{path} special_sessions")
-            o = _hhmm(entry.get("open"), f"{path} special_sessions {d}")
-            c = _hhmm(entry.get("close"), f"{path} special_sessions {d}")
+        for i, entry in enumerate(_objects(raw.get("special_sessions", []), f"{path}: special_sessions",
+                                           'sessions like {"date", "open", "close", "name"}')):
+            where = f"{path}: special_sessions[{i}]"
+            d = _day(entry.get("date"), f"{where}.date")
+            o = _hhmm(entry.get("open"), f"{where}.open")
+            c = _hhmm(entry.get("close"), f"{where}.close")
             if c <= o:
-                raise CalendarError(f"{path}: special session {d} closes before it opens")
+                raise CalendarError(f"{where}: special session {d} closes before it opens")
             special[d] = Session(d, o, c, special=True, name=str(entry.get("name", "")))
         return cls(holidays, frozenset(years), special, open_t, close_t, source=str(path))
 
@@ -163,38 +204,44 @@ class MarketCalendar:
         """The last day the file covers (31 December of its last year), None when it lists no year."""
         return date(max(self._years), 12, 31) if self._years else None
 
+    def is_provisional(self, d: date) -> bool:
+        """Whether `d` is in a year the holiday file does not cover: its weekdays are provisional sessions."""
+        return d.year not in self._years
+
+    def provisional_note(self, d: date) -> str | None:
+        """What to say about a provisional day `d` (what it means and the fix), None for a day the file covers."""
+        if not self.is_provisional(d):
+            return None
+        return (f"{d} is provisional: {self.source} lists no holidays for {d.year}, so every weekday of it is "
+                "collected as a session and the exchange's own clock decides whether it trades; import the "
+                f"exchange's {d.year} holiday list with `{IMPORT_HINT}`")
+
     def coverage(self, today: date, warn_days: int = COVERAGE_WARN_DAYS) -> Coverage:
-        """Whether the file covers `today` and how long it lasts: fail (year missing), warn (ends soon), ok."""
+        """Whether the file covers `today` and how long it lasts: warn (provisional, or ends soon) or ok."""
         end = self.covered_until
-        if today.year not in self._years or end is None:
-            covered = ", ".join(str(y) for y in sorted(self._years)) or "none"
-            return Coverage("fail", end, None, f"{self.source}: year {today.year} is not covered "
-                            f"(covered: {covered}); add its holidays to the file")
+        note = self.provisional_note(today)
+        if note is not None or end is None:
+            return Coverage("warn", end, None, note or "")
         days_left = (end - today).days
         if days_left <= warn_days:
             return Coverage("warn", end, days_left, f"{self.source}: covers trading days up to {end} "
-                            f"({days_left} days left); add {end.year + 1}'s holidays before then")
+                            f"({days_left} days left); after it weekdays are provisional sessions: import "
+                            f"{end.year + 1}'s holiday list before then with `{IMPORT_HINT}`")
         return Coverage("ok", end, days_left, f"{self.source}: covers up to {end} ({days_left} days left)")
 
-    def _check(self, d: date) -> None:
-        if d.year not in self._years:
-            covered = ", ".join(str(y) for y in sorted(self._years)) or "none"
-            raise CalendarError(
-                f"{self.source}: year {d.year} is not covered (covered: {covered}); add its holidays to the file"
-            )
-
     def has_regular_session(self, d: date) -> bool:
-        """A weekday that is not a holiday: full 09:15–15:30 hours (used for expiry moves)."""
-        self._check(d)
+        """A weekday that is not a listed holiday: full 09:15–15:30 hours (used for expiry moves).
+
+        In a year the file does not cover every weekday is one, provisionally (`is_provisional`).
+        """
         return d.weekday() < 5 and d not in self._holidays
 
     def session(self, d: date) -> Session | None:
         """The day's session (special hours take precedence), or None when the market is shut all day."""
-        self._check(d)
         if d in self._special:
             return self._special[d]
         if self.has_regular_session(d):
-            return Session(d, self.open_time, self.close_time)
+            return Session(d, self.open_time, self.close_time, provisional=self.is_provisional(d))
         return None
 
     def is_trading_day(self, d: date) -> bool:

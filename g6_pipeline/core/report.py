@@ -13,8 +13,10 @@ from typing import Literal, get_args
 
 from g6_pipeline.core.snapshot import EnrichedChain
 
-IndexStatus = Literal["ok", "degraded", "failed"]
-"""`degraded`: some legs missing or unpriced, the rest stored; `failed`: no priced leg, nothing stored."""
+IndexStatus = Literal["ok", "degraded", "failed", "stale", "closed"]
+"""`degraded`: some legs missing or unpriced, the rest stored; `failed`: no priced leg, nothing stored;
+`stale`: the index's quotes had not advanced for the stale threshold (stored, flagged; `core.freshness`);
+`closed`: every quote of the minute carried an earlier session's time, the exchange is closed, nothing stored."""
 INDEX_STATUSES: tuple[IndexStatus, ...] = get_args(IndexStatus)
 TokenState = Literal["valid", "unchecked", "expired", "missing", "not_required"]
 """`valid` only when Kite answered a call with the token; `unchecked` when it is there but not yet confirmed."""
@@ -85,6 +87,14 @@ class CycleReport:
     """Set when the whole cycle could not run (token expired, provider circuit open, ...)."""
     calendar_covered_until: date | None = None
     """The last day the holiday file covers (set when the report is published), None when unknown."""
+    provisional_note: str | None = None
+    """Set (when the report is published) when the minute's day is provisional: what that means and the fix
+    (`MarketCalendar.provisional_note`)."""
+
+    @property
+    def exchange_closed(self) -> str | None:
+        """Why the exchange is closed when an index of this minute found it so (nothing stored), else None."""
+        return next((o.error for o in self.indices.values() if o.status == "closed"), None)
 
     @property
     def duration_seconds(self) -> float:
@@ -102,8 +112,11 @@ class CycleReport:
 
     @property
     def success_rate(self) -> float:
-        """Share of indices collected (ok or degraded), 0.0 when nothing was attempted."""
+        """Share of indices collected fresh (ok or degraded) among those the open exchange could give: 0.0 when
+        nothing was attempted, 1.0 when the exchange was closed for every index (nothing failed)."""
         if not self.indices:
             return 0.0
-        good = sum(1 for o in self.indices.values() if o.status != "failed")
-        return good / len(self.indices)
+        tried = [o for o in self.indices.values() if o.status != "closed"]
+        if not tried:
+            return 1.0
+        return sum(1 for o in tried if o.status in ("ok", "degraded")) / len(tried)

@@ -17,6 +17,9 @@ from g6_pipeline.core.clock import MARKET_TZ_NAME
 TIMESTAMP = pa.timestamp("s", tz=MARKET_TZ_NAME)
 FETCHED_AT = pa.timestamp("ms", tz=MARKET_TZ_NAME)
 """When the quotes behind a row were received: to the millisecond, so a late fetch is visible."""
+EXCHANGE_TIME = pa.timestamp("ms", tz=MARKET_TZ_NAME)
+"""A time the exchange put on a quote (Kite's `timestamp` and `last_trade_time`: whole seconds; milliseconds
+are Parquet's own unit, so the type reads back as written)."""
 
 SOURCES: tuple[str, ...] = ("kite", "synthetic", "mock", "kite_historical", "classic_import", "bhavcopy")
 """Where a row came from: a live provider, Kite's historical candles (a repaired gap), the original G6's CSV, or
@@ -34,8 +37,9 @@ ExpiryTag = Literal["this_week", "next_week", "this_month", "next_month"]
 EXPIRY_TAGS: tuple[ExpiryTag, ...] = ("this_week", "next_week", "this_month", "next_month")
 """Every expiry tag, in the order of the original's bit masks (1, 2, 4, 8)."""
 
-IV_STATUSES: tuple[str, ...] = ("ok", "below_intrinsic", "above_bound", "bad_input", "expired")
-"""Why an IV is what it is: `ok` (finite IV) or the reason it is NaN."""
+IV_STATUSES: tuple[str, ...] = ("ok", "below_intrinsic", "above_bound", "bad_input", "expired", "stale")
+"""Why an IV is what it is: `ok` (finite IV) or the reason it is NaN (`stale`: the leg's quote had not
+advanced, so its price is not this minute's and no IV or Greek is computed from it)."""
 
 BUILDUP_LABELS: tuple[str, ...] = ("long_buildup", "short_buildup", "short_covering", "long_unwinding", "")
 """OI build-up from the signs of price change and OI change vs the previous close ('' when unknown/flat)."""
@@ -84,6 +88,9 @@ OPTION_SCHEMA = pa.schema(
         ("rho", pa.float64()),
         ("source", pa.string()),  # one of SOURCES
         ("fetched_at", FETCHED_AT),
+        ("exchange_timestamp", EXCHANGE_TIME),  # the exchange's time of the quote; null when it carried none
+        ("last_trade_time", EXCHANGE_TIME),  # the exchange's time of the leg's last trade; null when none
+        ("stale", pa.bool_()),  # the quote had not advanced for alerts.quote_stale_seconds; null when unknown
     ]
 )
 OPTION_COLUMNS: tuple[str, ...] = tuple(OPTION_SCHEMA.names)
@@ -138,9 +145,19 @@ OVERVIEW_SCHEMA = pa.schema(
         ("iv_failures", pa.int32()),  # legs with a quote but no finite IV
         ("source", pa.string()),  # one of SOURCES
         ("fetched_at", FETCHED_AT),
+        ("exchange_timestamp", EXCHANGE_TIME),  # the exchange's time of the index quote; null when unknown
+        ("quote_age_seconds", pa.float64()),  # how long the index's quotes had not advanced (see freshness)
+        ("stale", pa.bool_()),  # quote_age_seconds above alerts.quote_stale_seconds; null when unknown
+        ("legs_stale", pa.int32()),  # legs whose own quote was stale
     ]
 )
 OVERVIEW_COLUMNS: tuple[str, ...] = tuple(OVERVIEW_SCHEMA.names)
+
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "options": ("exchange_timestamp", "last_trade_time", "stale"),
+    "overview": ("exchange_timestamp", "quote_age_seconds", "stale", "legs_stale"),
+}
+"""Columns added to each table after files were first written: a file without them reads them as nulls."""
 
 TAG_BITS: dict[str, int] = {tag: 1 << i for i, tag in enumerate(EXPIRY_TAGS)}
 """Expiry tag → its bit in the overview masks."""

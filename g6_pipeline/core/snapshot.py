@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from g6_pipeline.core.freshness import as_stale_flags
+
 LEG_COLUMNS: tuple[str, ...] = (
     "instrument_token",
     "tradingsymbol",
@@ -38,6 +40,12 @@ LEG_COLUMNS: tuple[str, ...] = (
 NaN where the quote did not carry it: a missing value is NaN, never 0. `bid`/`ask` are the best depth level,
 `average_price` is the exchange's VWAP for the day, `prev_close` the previous session's close of the leg.
 """
+
+FRESHNESS_COLUMNS: tuple[str, ...] = ("exchange_timestamp", "last_trade_time", "stale")
+"""Optional columns of `ChainSnapshot.legs`, what the exchange's clock said of each quote (`core.freshness`):
+`exchange_timestamp` and `last_trade_time` tz-aware IST times (NaT when the quote carried none), `stale` a
+nullable boolean (the quote had not advanced for the configured time; NA when unknown). A snapshot without
+them (a repaired minute) stores nulls."""
 
 CHAIN_COLUMNS: tuple[str, ...] = ("expiry_tag", "strike", "side", "oi", "volume")
 """Columns of `ChainSnapshot.chain`: every listed contract of an expiry whose whole chain was quoted
@@ -73,6 +81,12 @@ class ChainSnapshot:
     chain: pd.DataFrame | None = None
     """OI and volume of every listed strike of the expiry tags whose whole chain was quoted (`CHAIN_COLUMNS`),
     for the full-chain PCR and max pain; a tag absent from it was quoted over its window only."""
+    exchange_timestamp: datetime | None = None
+    """The exchange's time of the index quote (tz-aware), None when it carried none."""
+    quote_age_seconds: float = math.nan
+    """How long the index's quotes had not advanced when fetched (`core.freshness.index_quote_age`); NaN unknown."""
+    stale: bool | None = None
+    """Whether `quote_age_seconds` was above the stale threshold; None when unknown."""
 
     def __post_init__(self) -> None:
         if self.timestamp.tzinfo is None or self.fetched_at.tzinfo is None:
@@ -87,6 +101,13 @@ class ChainSnapshot:
     def legs_requested(self) -> int:
         """Legs asked for: those quoted plus those missing."""
         return len(self.legs) + len(self.missing)
+
+    @property
+    def legs_stale(self) -> int:
+        """Legs whose quote was stale (0 when the legs carry no `stale` column)."""
+        if "stale" not in self.legs.columns:
+            return 0
+        return int(as_stale_flags(self.legs["stale"]).to_numpy(dtype=bool, na_value=False).sum())
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -47,6 +47,8 @@ class SealedDay:
     repair: dict[str, Any] = field(default_factory=dict)
     """What the repair before the seal did (Kite only), as the seal's metadata."""
     warnings: tuple[str, ...] = ()
+    provisional: str | None = None
+    """Why the day is a provisional session (a year the holiday file does not cover), None for a listed one."""
 
     @property
     def blocked_by(self) -> tuple[str, ...]:
@@ -63,6 +65,7 @@ class SealedDay:
             "rows": self.options.rows,
             "sources": list(self.options.sources),
             "minutes": self.minutes,
+            "provisional": self.provisional,
             "checks": {name: {"passed": r.passed, "blocking": DAY_CHECKS[name].blocking, "description": r.description}
                        for name, r in self.checks.items()},
         }
@@ -109,13 +112,18 @@ def seal_trading_day(setup: ProcessSetup, day: date, index: str) -> SealedDay:
     warnings += [f"{index} {day}: unreadable slice quarantined: {each}" for each in quarantined]
     rows = read_chain(location, day, index)
     checks = day_checks(rows, len(session), settings.analytics.risk_free_rate, quarantined_files(location, day, index))
+    provisional = setup.calendar.provisional_note(day)
+    if provisional is not None:  # the completeness of a day the holiday file does not list says so
+        done = checks["completeness"]
+        checks["completeness"] = replace(done, description=f"{done.description}; {provisional}")
     for name, result in checks.items():
         push_asset_check(name, index, result.passed, settings)
     minutes = kinds_of(checks["completeness"])
     push_day_minutes(index, session[0], minutes, settings)
     for warning in warnings:
         log.warning("%s", warning)
-    sealed = SealedDay(day, index, options, overview, checks, minutes, tuple(quarantined), repair, tuple(warnings))
+    sealed = SealedDay(day, index, options, overview, checks, minutes, tuple(quarantined), repair, tuple(warnings),
+                       provisional)
     location.write_atomic(location.seal_record_file(index, day), (json.dumps(sealed.record()) + "\n").encode())
     return sealed
 

@@ -38,7 +38,11 @@ def build_alerts(
     `near_pcr`: per index, the near-expiry PCR of this cycle (None when unknown).
     """
     alerts = _provider_alerts(report)
+    if report.exchange_closed:
+        alerts.append(alert("info", "exchange_closed", report.exchange_closed))
     for name, outcome in report.indices.items():
+        if outcome.status == "closed":
+            continue  # a closed exchange sends nothing new: not an index gone stale
         alerts += _stale_alerts(name, last_good_at.get(name), report.finished_at, thresholds)
         alerts += _outcome_alerts(name, outcome)
         alerts += _pcr_alerts(name, near_pcr.get(name), thresholds)
@@ -77,7 +81,9 @@ def _stale_alerts(
 
 
 def _outcome_alerts(name: str, outcome: IndexOutcome) -> list[dict[str, Any]]:
-    """A failed or degraded collection of one index."""
+    """A failed, stale or degraded collection of one index."""
+    if outcome.status == "stale":
+        return [alert("critical", "quotes_stale", f"{name}: {outcome.error or 'stale quotes'}", index=name)]
     if outcome.status == "failed":
         reason = outcome.error or "no reason given"
         return [alert("warning", "index_failed", f"{name}: collection failed: {reason}", index=name)]

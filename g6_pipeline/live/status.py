@@ -2,6 +2,8 @@
 
 It carries what a glance needs: when, which cycle, how long it took, the provider and its health, the token
 state ("valid" only once Kite confirmed it), the provider's last error (kept until a newer one), per index (status, LTP, age of the last good data, legs, near-expiry PCR / ATM IV / max pain), the
+exchange's clock (each index's exchange time and quote age, `stale` with how long; `exchange_closed` when every
+quote carried an earlier session's time), the calendar (whether the day is provisional, and the fix), the
 success rate, options per minute and the alerts. No secret is ever written.
 """
 
@@ -11,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from g6_pipeline.core.calendar import COVERAGE_WARN_DAYS
+from g6_pipeline.core.calendar import COVERAGE_WARN_DAYS, IMPORT_HINT
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import CycleReport, IndexOutcome
 from g6_pipeline.live.alerts import alert, build_alerts
@@ -67,6 +69,12 @@ def build_status(
         "ok": report.ok,
         "error": report.error or None,
         "provider": _provider(report, _mapping(previous.get("provider"))),
+        "exchange_closed": report.exchange_closed,
+        "calendar": {
+            "covered_until": report.calendar_covered_until.isoformat() if report.calendar_covered_until else None,
+            "provisional": report.provisional_note is not None,
+            "note": report.provisional_note,
+        },
         "indices": indices,
         "index_order": list(indices),
         "success_rate": report.success_rate,
@@ -78,18 +86,19 @@ def build_status(
 
 
 def calendar_alerts(report: CycleReport) -> list[dict[str, Any]]:
-    """A warning when the holiday file ends within 30 days of the minute, critical once it has ended."""
+    """A warning on a provisional day (the holiday file does not cover it), or when the file ends within 30 days
+    of the minute; each says what to do."""
+    if report.provisional_note is not None:
+        return [alert("warning", "calendar_provisional", report.provisional_note)]
     end = report.calendar_covered_until
     if end is None:
         return []
     days_left = (end - report.minute.astimezone(IST).date()).days
-    if days_left > COVERAGE_WARN_DAYS:
+    if not 0 <= days_left <= COVERAGE_WARN_DAYS:
         return []
-    if days_left < 0:
-        return [alert("critical", "calendar_ended", f"the market holiday file ended on {end}: add "
-                      f"{end.year + 1}'s holidays to config/holidays.json")]
     return [alert("warning", "calendar_ending", f"the market holiday file ends on {end} ({days_left} days "
-                  f"left): add {end.year + 1}'s holidays to config/holidays.json")]
+                  f"left); after it weekdays are provisional sessions: import {end.year + 1}'s holiday list "
+                  f"with `{IMPORT_HINT}`")]
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -107,15 +116,21 @@ def _index_entry(
         "legs_expected": outcome.legs_expected,
         "legs_collected": outcome.legs_collected,
         "legs_missing": outcome.legs_missing,
+        "legs_stale": None,
+        "exchange_timestamp": None,
+        "quote_age_seconds": None,
+        "stale_seconds": None,
         "ltp": None,
         "minute": None,
         "near_tag": None,
         **dict.fromkeys(_NEAR_FIGURES),
     }
     seen: datetime | None = None
-    if outcome.chain is not None and outcome.status != "failed":
+    if outcome.chain is not None:
+        entry.update(_clock_figures(outcome))
+    if outcome.chain is not None and outcome.status in ("ok", "degraded", "stale"):
         chain = outcome.chain
-        seen = chain.snapshot.fetched_at.astimezone(IST)
+        seen = chain.snapshot.fetched_at.astimezone(IST) if outcome.status != "stale" else None
         entry["ltp"] = index_figures(chain.overview)["index_price"] or finite_or_none(chain.snapshot.spot)
         entry["minute"] = chain.timestamp.astimezone(IST).isoformat()
         tags = collected_tags(chain.overview, tags_for(settings, name))
@@ -123,11 +138,26 @@ def _index_entry(
             figures = tag_figures(chain.overview, tags[0])
             entry["near_tag"] = tags[0]
             entry.update({key: figures[key] for key in _NEAR_FIGURES})
-    elif isinstance(previous, dict):
+    if seen is None and isinstance(previous, dict):
         seen = parse_time(previous.get("last_good_at"))
     entry["last_good_at"] = seen.isoformat() if seen is not None else None
     entry["age_seconds"] = (finished_at - seen).total_seconds() if seen is not None else None
     return entry
+
+
+def _clock_figures(outcome: IndexOutcome) -> dict[str, Any]:
+    """What the exchange's clock said of an index's quotes: its exchange time, quote age, how long it has been
+    stale (None unless it is) and its stale legs."""
+    assert outcome.chain is not None
+    snap = outcome.chain.snapshot
+    age = finite_or_none(snap.quote_age_seconds)
+    when = snap.exchange_timestamp
+    return {
+        "legs_stale": snap.legs_stale,
+        "exchange_timestamp": when.astimezone(IST).isoformat() if when is not None else None,
+        "quote_age_seconds": age,
+        "stale_seconds": age if outcome.status == "stale" else None,
+    }
 
 
 def _provider(report: CycleReport, previous: dict[str, Any]) -> dict[str, Any]:
@@ -176,7 +206,7 @@ def _provider_health(report: CycleReport) -> str:
     if stats.circuit == "open" or stats.token_state in ("expired", "missing") or report.error:
         return "down"
     failed = any(result != "ok" for (_, result) in stats.calls)
-    if stats.circuit == "half_open" or failed or any(o.status == "failed" for o in report.indices.values()):
+    if stats.circuit == "half_open" or failed or any(o.status in ("failed", "stale") for o in report.indices.values()):
         return "degraded"
     return "ok"
 

@@ -89,6 +89,12 @@ CATALOGUE: tuple[MetricSpec, ...] = (
            "Unix time of the latest minute collected (ok or degraded) for the index.", keep_last=True),
         _g("g6_legs_expected", IX, "Option legs requested in the latest cycle."),
         _g("g6_legs_missing", IX, "Option legs requested but not quoted in the latest cycle."),
+        _g("g6_legs_stale", IX, "Option legs whose quote had not advanced for alerts.quote_stale_seconds."),
+        _g("g6_quote_age_seconds", IX,
+           "How long the index's quotes had not advanced by the exchange's clock when the latest minute was "
+           "fetched: the larger of the index quote's age and its freshest option quote's age."),
+        _g("g6_exchange_closed", (),
+           "1 when every quote of the latest minute carried an earlier session's time (nothing stored), else 0."),
         _g("g6_legs_collected", IX_TAG, "Option legs quoted in the latest cycle, per expiry."),
         _g("g6_expiry_collected", IX_TAG,
            "1 when the expiry was collected in the latest cycle, 0 when it was missing."),

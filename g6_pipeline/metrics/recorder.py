@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from g6_pipeline.core.freshness import as_stale_flags
 from g6_pipeline.core.report import (
     CIRCUIT_STATES,
     INDEX_STATUSES,
@@ -82,6 +83,7 @@ def record_cycle(report: CycleReport, settings: Settings) -> list[PushGroup]:
     cycle.set("g6_collection_last_run_timestamp_seconds", report.finished_at.timestamp())
     if report.calendar_covered_until is not None:
         cycle.set("g6_calendar_days_left", (report.calendar_covered_until - report.minute.date()).days)
+    cycle.set("g6_exchange_closed", float(report.exchange_closed is not None))
     _record_provider(cycle, report.provider_stats)
     for sink in report.sinks:
         _record_sink(cycle, sink)
@@ -104,6 +106,8 @@ def record_cycle(report: CycleReport, settings: Settings) -> list[PushGroup]:
 def _cycle_result(report: CycleReport) -> str:
     if report.ok:
         return "ok"
+    if report.exchange_closed is not None and all(o.status == "closed" for o in report.indices.values()):
+        return "closed"
     if report.error is None and report.success_rate > 0:
         return "degraded"
     return "failed"
@@ -133,7 +137,7 @@ def _record_sink(values: MetricValues, sink: SinkOutcome) -> None:
 def _record_index(values: MetricValues, name: str, outcome: IndexOutcome) -> None:
     for status in INDEX_STATUSES:
         values.inc("g6_index_collections_total", float(status == outcome.status), index=name, status=status)
-    if outcome.status != "failed" and outcome.chain is not None:
+    if outcome.status in ("ok", "degraded") and outcome.chain is not None:
         values.set(
             "g6_collection_last_success_timestamp_seconds", outcome.chain.timestamp.timestamp(), index=name
         )
@@ -146,6 +150,8 @@ def _record_chain(values: MetricValues, name: str, chain: EnrichedChain) -> None
     ov = chain.overview
     options = chain.options
     values.set("g6_index_price", finite_float(ov.get("index_price")), index=name)
+    values.set("g6_quote_age_seconds", finite_float(ov.get("quote_age_seconds")), index=name)
+    values.set("g6_legs_stale", float(ov.get("legs_stale") or 0), index=name)
     expected = _bits(ov.get("expected_mask"))
     collected = _bits(ov.get("collected_mask"))
     legs_by_tag = options.groupby("expiry_tag").size() if len(options) else pd.Series(dtype="int64")
@@ -184,6 +190,8 @@ def _record_options(
         centre = min(range(len(strikes)), key=lambda i: abs(strikes[i] - atm))
         window = strikes[max(centre - k, 0) : centre + k + 1]
         near = legs[legs["strike"].isin(window)]
+        if "stale" in near.columns:  # a stale leg's price is not this minute's: no series for it
+            near = near[~as_stale_flags(near["stale"]).to_numpy(dtype=bool, na_value=False)]
         near = near.assign(_distance=(near["strike"] - atm).abs()).sort_values(
             ["_distance", "strike", "side"]
         )

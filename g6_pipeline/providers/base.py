@@ -34,6 +34,9 @@ class FetchResult:
 
     snapshots: dict[str, ChainSnapshot] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    closed: dict[str, str] = field(default_factory=dict)
+    """Indices not collected because the exchange is closed (every quote of the minute carries an earlier
+    session's time), with the reason; nothing is to be stored for them."""
 
 
 class Provider(Protocol):

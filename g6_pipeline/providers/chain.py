@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import pandas as pd
 
+from g6_pipeline.core import freshness
 from g6_pipeline.core.calendar import floor_minute
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import ProviderStats
@@ -45,7 +46,14 @@ from g6_pipeline.providers.chain_plan import (
     unasked,
     window_keys,
 )
-from g6_pipeline.providers.quotes import QUOTE_FIELDS, VIX_KEY, QuoteTable, TableQuoteSource, parse_quote
+from g6_pipeline.providers.quotes import (
+    QUOTE_FIELDS,
+    VIX_KEY,
+    QuoteTable,
+    TableQuoteSource,
+    exchange_seconds,
+    parse_quote,
+)
 from g6_pipeline.providers.window import expiry_window, leg_price, quoted_total_vol
 from g6_pipeline.settings.model import IndexSettings
 from g6_pipeline.util.numeric import finite_float
@@ -91,7 +99,10 @@ class ChainProvider:
     """A `Provider` over a `QuoteSource`.
 
     A source that also implements `TableQuoteSource` has its option quotes taken as a `QuoteTable` (the
-    same values, without Kite item dicts); index quotes always go through `quote`.
+    same values, without Kite item dicts); index quotes always go through `quote`. The exchange's times of
+    the quotes decide freshness (`core.freshness`): a quote older than `stale_after` seconds at the instant
+    the minute is fetched for is stale, and a minute whose quotes all carry an earlier session's time is
+    reported as the exchange being closed, with no snapshot.
     """
 
     def __init__(
@@ -101,8 +112,10 @@ class ChainProvider:
         cache: InstrumentCache | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(IST),
         quote_seconds: float = QUOTE_SECONDS_PER_MINUTE,
+        stale_after: float = freshness.DEFAULT_STALE_SECONDS,
     ) -> None:
         self.name = name
+        self.stale_after = stale_after
         self.quote_seconds = quote_seconds
         self.source = source
         self.cache = cache
@@ -244,6 +257,11 @@ class ChainProvider:
         table, failed = self._quote_table(window_keys_, minute)
         full = self._quote_rest(universes, windows, table, failed, len(spot_keys), window_keys_, minute)
         table = full.table
+        spot_times = np.array([exchange_seconds(item.get("timestamp")) for item in spots.values()], dtype="float64")
+        closed = freshness.exchange_closed(np.concatenate([spot_times, table.fields["exchange_timestamp"]]), minute)
+        if closed is not None:
+            result.closed = {name: closed for name in indices if name not in result.failures}
+            return result
         for n, c in centres.items():
             self._update_total_vols(n, universes[n], c, table)
         fetched_at = self._clock()
@@ -255,7 +273,7 @@ class ChainProvider:
             if reasons:
                 result.failures[name] = f"option quotes failed: {reasons[0]}"
                 continue
-            snapshot = self._snapshot(name, uni, legs, full_keys, table, spots, minute, fetched_at, vix)
+            snapshot = self._snapshot(name, uni, legs, full_keys, table, spots, (minute, now), fetched_at, vix)
             chain = chain_frame(uni, full.expiries.get(name, ()), table)
             result.snapshots[name] = replace(snapshot, chain=chain)
         return result
@@ -298,10 +316,13 @@ class ChainProvider:
         full_keys: Sequence[str],
         table: QuoteTable,
         spots: Mapping[str, Mapping[str, Any]],
-        minute: datetime,
+        when: tuple[datetime, datetime],
         fetched_at: datetime,
         vix: float,
     ) -> ChainSnapshot:
+        """The snapshot of one index; `when` is (the minute, the instant it is fetched for: quote ages count
+        to it)."""
+        minute, now = when
         rows = table.lookup(full_keys)
         present = rows >= 0
         pos = np.flatnonzero(present)
@@ -318,10 +339,17 @@ class ChainProvider:
                 data[col] = legs[col].to_numpy()[pos].astype("float64")
             else:
                 data[col] = legs[col].array.take(pos)
+        stamps = table.fields["exchange_timestamp"][quoted]
+        ages = freshness.quote_ages(now, stamps)
+        data["exchange_timestamp"] = freshness.exchange_times(stamps)
+        data["last_trade_time"] = freshness.exchange_times(table.fields["last_trade_time"][quoted])
+        data["stale"] = freshness.stale_flags(ages, self.stale_after)
         got = pd.DataFrame(data)
         self._update_centres(name, uni, data)
         spot_item = spots[uni.spot_key]
         ohlc = spot_item.get("ohlc") or {}
+        spot_time = exchange_seconds(spot_item.get("timestamp"))
+        age = freshness.index_quote_age(float(freshness.quote_ages(now, np.array([spot_time]))[0]), ages)
         return ChainSnapshot(
             index=name,
             timestamp=minute,
@@ -336,6 +364,9 @@ class ChainProvider:
             spot_prev_close=finite_float(ohlc.get("close")),
             vix=vix,
             provider=self.name,
+            exchange_timestamp=datetime.fromtimestamp(spot_time, IST) if math.isfinite(spot_time) else None,
+            quote_age_seconds=age,
+            stale=bool(age > self.stale_after) if math.isfinite(age) else None,
         )
 
     def _update_centres(self, name: str, uni: IndexUniverse, legs: Mapping[str, Any]) -> None:

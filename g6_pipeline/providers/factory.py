@@ -22,13 +22,14 @@ def synthetic_market(settings: Settings, calendar: MarketCalendar) -> SyntheticM
 
 def make_provider(settings: Settings, cache_dir: Path, calendar: MarketCalendar) -> Provider:
     """The provider named by `settings.provider`; kite dumps are cached under `cache_dir`."""
+    stale_after = settings.alerts.quote_stale_seconds
     if settings.provider == "synthetic":
-        return ChainProvider("synthetic", SyntheticSource(synthetic_market(settings, calendar)))
+        return ChainProvider("synthetic", SyntheticSource(synthetic_market(settings, calendar)), stale_after=stale_after)
     if settings.provider == "mock":
-        return ChainProvider("mock", MockSource())
+        return ChainProvider("mock", MockSource(), stale_after=stale_after)
     if settings.provider == "kite":
         from g6_pipeline.providers.kite import KiteSource  # kiteconnect (and twisted) only when Kite is used
 
         source = KiteSource(settings.kite, TokenStore(settings.kite.token_file))
-        return ChainProvider("kite", source, cache=InstrumentCache(cache_dir))
+        return ChainProvider("kite", source, cache=InstrumentCache(cache_dir), stale_after=stale_after)
     raise ValueError(f"unknown provider {settings.provider!r}")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from g6_pipeline.core.clock import floor_minute
 from g6_pipeline.core.report import ProviderStats
 from g6_pipeline.instruments import DUMP_COLUMNS, parse_dump_csv
 from g6_pipeline.providers.quotes import QUOTE_BATCH, VIX_KEY, QuoteTable
@@ -102,8 +103,10 @@ class MockSource:
         return pd.DataFrame(rows, columns=list(DUMP_COLUMNS))
 
     def quote(self, keys: Sequence[str], now: datetime) -> Mapping[str, Mapping[str, Any]]:
-        """Fixed quotes: spot from `MOCK_SPOTS`, options intrinsic plus a time value of √days."""
+        """Fixed quotes: spot from `MOCK_SPOTS`, options intrinsic plus a time value of √days; every quote (and
+        every option's last trade) stamped with the exchange time of `now`'s minute."""
         out: dict[str, dict[str, Any]] = {}
+        stamp = floor_minute(now).strftime("%Y-%m-%d %H:%M:%S")
         spot_keys = {SPECS[n].spot_key: n for n in MOCK_SPOTS}
         catalog: dict[str, pd.Series] = {}
         for exchange in ("NFO", "BFO"):
@@ -113,9 +116,10 @@ class MockSource:
         for key in keys:
             if key in spot_keys:
                 s = MOCK_SPOTS[spot_keys[key]]
-                out[key] = {"last_price": s, "ohlc": {"open": s - 10, "high": s + 40, "low": s - 60, "close": s - 20}}
+                out[key] = {"last_price": s, "timestamp": stamp,
+                            "ohlc": {"open": s - 10, "high": s + 40, "low": s - 60, "close": s - 20}}
             elif key == VIX_KEY:
-                out[key] = {"last_price": 13.5}
+                out[key] = {"last_price": 13.5, "timestamp": stamp}
             elif key in catalog:
                 row = catalog[key]
                 s = MOCK_SPOTS[str(row["name"])]
@@ -125,7 +129,8 @@ class MockSource:
                 price = round(intrinsic + 0.004 * s * math.sqrt(days / 365) * 10 * math.exp(-abs(s - k) / (0.01 * s)), 1)
                 lot = int(row["lot_size"])
                 out[key] = {
-                    "instrument_token": int(row["instrument_token"]), "last_price": price, "volume": 100 * lot,
+                    "instrument_token": int(row["instrument_token"]), "timestamp": stamp, "last_trade_time": stamp,
+                    "last_price": price, "volume": 100 * lot,
                     "oi": 1000 * lot, "average_price": price, "ohlc": {"close": price + 1.0},
                     "depth": {"buy": [{"price": round(price - 0.5, 2), "quantity": lot, "orders": 1}],
                               "sell": [{"price": round(price + 0.5, 2), "quantity": lot, "orders": 1}]},

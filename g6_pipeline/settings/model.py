@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from g6_pipeline.core.freshness import DEFAULT_STALE_SECONDS
 from g6_pipeline.core.schema import EXPIRY_TAGS, ExpiryTag
 
 ProviderName = Literal["kite", "synthetic", "mock"]
@@ -168,6 +169,11 @@ class AlertSettings(_Strict):
     pcr_high: float = Field(default=1.5, gt=0, description="Near-expiry PCR above this is extreme.")
     pcr_low: float = Field(default=0.5, gt=0, description="Near-expiry PCR below this is extreme.")
     stale_after_seconds: float = Field(default=180.0, gt=0, description="Data older than this is stale.")
+    quote_stale_seconds: float = Field(
+        default=DEFAULT_STALE_SECONDS, gt=0,
+        description="A quote whose exchange timestamp has not advanced for this long is stale: its leg is "
+        "stored flagged `stale`, the index status says stale, the quote-age alert fires.",
+    )
     min_success_ratio: float = Field(default=0.95, gt=0, le=1, description="5-minute collection success floor.")
 
     @model_validator(mode="after")

@@ -25,7 +25,7 @@ from upath import UPath
 
 from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.core.report import SinkOutcome
-from g6_pipeline.core.schema import OPTION_SCHEMA, OVERVIEW_SCHEMA, TIMESTAMP, unknown_words
+from g6_pipeline.core.schema import ADDED_COLUMNS, OPTION_SCHEMA, OVERVIEW_SCHEMA, TIMESTAMP, unknown_words
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.storage.location import SEALED_NAME, DataLocation
 from g6_pipeline.storage.migrate import (
@@ -97,21 +97,31 @@ def table_bytes(table: pa.Table, compression: str = "zstd") -> bytes:
 
 
 def read_table(location: DataLocation, path: UPath, columns: Sequence[str] | None = None) -> pa.Table:
-    """Read one Parquet file written by G6 (optionally only some columns)."""
+    """Read one Parquet file written by G6 (optionally only some columns; added columns it predates read null)."""
     data = location.read_bytes(path)
     try:
-        table = pq.read_table(pa.BufferReader(data), columns=list(columns) if columns is not None else None)
+        present = pq.read_schema(pa.BufferReader(data)).names if columns is not None else []
+        asked = None if columns is None else [c for c in columns if c in present or c not in _ADDED_TYPES]
+        table = pq.read_table(pa.BufferReader(data), columns=asked)
     except (pa.ArrowException, OSError) as exc:  # name the file: Arrow only says '<Buffer>'
         raise StorageError(f"{path}: unreadable Parquet file: {exc}") from exc
-    return conform(table)
+    return conform(table, columns)
 
 
 def read_tables(
     location: DataLocation, paths: Sequence[UPath], columns: Sequence[str] | None = None
 ) -> pa.Table:
-    """Read many Parquet files of one schema into one table (in the order given, files read in parallel)."""
+    """Read many Parquet files of one schema into one table (in the order given, files read in parallel).
+
+    Files written before a column was added (`schema.ADDED_COLUMNS`) read it as null beside newer ones."""
     dataset = pads.dataset([p.path for p in paths], format="parquet", filesystem=location.arrow_filesystem())
-    return conform(dataset.to_table(columns=list(columns) if columns is not None else None))
+    schemas = [f.physical_schema for f in dataset.get_fragments()]
+    if any(s.names != schemas[0].names for s in schemas):
+        dataset = pads.dataset([p.path for p in paths], schema=pa.unify_schemas(schemas), format="parquet",
+                               filesystem=location.arrow_filesystem())
+    names = dataset.schema.names
+    asked = None if columns is None else [c for c in columns if c in names or c not in _ADDED_TYPES]
+    return conform(dataset.to_table(columns=asked), columns)
 
 
 def overlay_minutes(base: pa.Table | None, fresh: pa.Table) -> pa.Table:
@@ -122,12 +132,35 @@ def overlay_minutes(base: pa.Table | None, fresh: pa.Table) -> pa.Table:
     return pa.concat_tables([base.filter(pc.invert(replaced)), fresh.cast(base.schema)])
 
 
-def conform(table: pa.Table) -> pa.Table:
-    """Undo Parquet's one type change: second timestamps are stored as milliseconds."""
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """A stored table as pandas, with dtypes that do not depend on the rows: booleans (`stale`, null where
+    unknown) are nullable booleans, so a day with a null has the dtype of a day without."""
+    return table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+
+
+_ADDED_TYPES: dict[str, pa.DataType] = {
+    name: SCHEMAS[table].field(name).type for table, names in ADDED_COLUMNS.items() for name in names
+}
+
+
+def conform(table: pa.Table, columns: Sequence[str] | None = None) -> pa.Table:
+    """Undo Parquet's one type change (second timestamps are stored as milliseconds) and evolve the schema: an
+    added column (`schema.ADDED_COLUMNS`) absent from a file written before it is null, in `columns` order when
+    asked for, else at the end of a table that has every other column of its schema."""
     position = table.schema.get_field_index("timestamp")
-    if position < 0 or table.schema.field(position).type == TIMESTAMP:
-        return table
-    return table.set_column(position, "timestamp", table.column(position).cast(TIMESTAMP))
+    if position >= 0 and table.schema.field(position).type != TIMESTAMP:
+        table = table.set_column(position, "timestamp", table.column(position).cast(TIMESTAMP))
+    names = set(table.column_names)
+    if columns is not None:
+        absent = [c for c in columns if c not in names and c in _ADDED_TYPES]
+    else:
+        absent = []
+        for table_name, added in ADDED_COLUMNS.items():
+            if set(SCHEMAS[table_name].names) - set(added) <= names:
+                absent = [c for c in SCHEMAS[table_name].names if c not in names]
+    for name in absent:
+        table = table.append_column(pa.field(name, _ADDED_TYPES[name]), pa.nulls(table.num_rows, _ADDED_TYPES[name]))
+    return table if columns is None or not absent else table.select(list(columns))
 
 
 class ParquetSink:

@@ -27,6 +27,7 @@ from g6_pipeline.storage.parquet import (
     overlay_minutes,
     read_table,
     read_tables,
+    to_frame,
 )
 
 
@@ -105,12 +106,12 @@ def read_chain(
         table = table.filter(pc.equal(table.column("expiry_tag"), expiry_tag))
     if columns is not None:
         table = table.select(list(columns))
-    return table.to_pandas()
+    return to_frame(table)
 
 
 def read_overview(location: DataLocation, day: date, index: str) -> pd.DataFrame:
     """One trading day of overview rows of one index (`schema.OVERVIEW_SCHEMA`), one per collected minute."""
-    return read_day_table(location, OVERVIEW, day, index).to_pandas()
+    return to_frame(read_day_table(location, OVERVIEW, day, index))
 
 
 def _partitions(

@@ -36,7 +36,7 @@ def _priced_cases(n: int, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray]
 
 
 def test_status_codes_index_the_schema_names() -> None:
-    assert [IV_STATUSES[s] for s in IVStatus] == ["ok", "below_intrinsic", "above_bound", "bad_input", "expired"]
+    assert [IV_STATUSES[s] for s in IVStatus] == ["ok", "below_intrinsic", "above_bound", "bad_input", "expired", "stale"]
 
 
 def test_reproduces_the_price_across_the_domain() -> None:

@@ -1,4 +1,5 @@
-"""One line and a documented exit code for every CLI error; the calendar's end; `g6` from any folder."""
+"""One line and a documented exit code for every CLI error; the calendar's end (provisional days after it);
+`g6` from any folder."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from g6_pipeline.cli import collect_cmd, config_cmd
 from g6_pipeline.cli.main import build_parser, main
@@ -22,6 +24,8 @@ from g6_pipeline_tests.fakes.config import make_config
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
 LAST_CLOSE = datetime(2026, 12, 31, 15, 30, 5, tzinfo=IST)
 """The close of the last day the holiday file covers: the next open is in the uncovered 2027."""
+PROVISIONAL = datetime(2027, 1, 4, 10, 0, 20, tzinfo=IST)
+"""A Monday of 2027, which the repository's holiday file does not cover."""
 OPEN = datetime(2026, 11, 23, 11, 30, 20, tzinfo=IST)
 
 
@@ -62,13 +66,14 @@ def test_config_check_is_quiet_with_more_than_30_days(
     assert capsys.readouterr().err == ""
 
 
-def test_config_check_fails_when_the_current_year_is_missing(
+def test_config_check_warns_with_the_fix_on_a_provisional_day(
     g6_env: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _clock(monkeypatch, config_cmd, datetime(2027, 1, 4, 9, 0, tzinfo=IST))
-    assert main(["config", "check"]) == 2
+    assert main(["config", "check"]) == 0  # was exit 2: collection stopped on 1 January
     line = _one_line(capsys.readouterr().err)
-    assert "holidays.json: year 2027 is not covered" in line
+    assert "warning: 2027-01-04 is provisional" in line and "holidays.json lists no holidays for 2027" in line
+    assert "`g6 calendar import FILE`" in line
 
 
 def test_config_check_names_unknown_g6_variables(
@@ -81,23 +86,30 @@ def test_config_check_names_unknown_g6_variables(
     assert "G6_INFLUX_ENABLED" in line and "influx.url" in line
 
 
-def test_the_gate_skips_past_the_end_of_the_holiday_file(tmp_path: Path) -> None:
-    settings = load_settings(make_config(tmp_path / "config", tmp_path / "data"), environ={}).settings
+def test_the_gate_collects_provisional_weekdays_past_the_end_of_the_holiday_file(tmp_path: Path) -> None:
+    settings = load_settings(make_config(tmp_path / "config", tmp_path / "data", provider="kite"), environ={}).settings
     calendar = MarketCalendar.load(REPO_CONFIG)
-    for now in (LAST_CLOSE, datetime(2027, 1, 4, 10, 0, tzinfo=IST)):
-        decision = decide_minute(now, settings, calendar)
-        assert not decision.collect and decision.cause == "calendar"
-        assert "holidays.json: year 2027 is not covered" in decision.reason
-    assert decide_minute(datetime(2026, 12, 31, 15, 29, tzinfo=IST), settings, calendar).collect
+    closed = decide_minute(LAST_CLOSE, settings, calendar)
+    assert not closed.collect and closed.cause == "market_closed" and "next open Fri 2027-01-01 09:15" in closed.reason
+    settings.kite.access_token = SecretStr("token")  # the gate checks the token last
+    decision = decide_minute(PROVISIONAL, settings, calendar)
+    assert decision.collect and "2027-01-04 is provisional" in decision.reason
+    assert "g6 calendar import FILE" in decision.reason
+    weekend = decide_minute(datetime(2027, 1, 9, 10, 0, tzinfo=IST), settings, calendar)
+    assert not weekend.collect and weekend.reason.startswith("weekend Sat 2027-01-09")
 
 
-def test_collect_past_the_end_exits_2_with_one_line(
+def test_collect_on_a_provisional_day_collects_and_warns_with_the_fix(
     g6_env: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _clock(monkeypatch, collect_cmd, LAST_CLOSE)
-    assert main(["collect", "--once"]) == 2
-    line = _one_line(capsys.readouterr().err)
-    assert "holidays.json" in line and "2027" in line
+    _clock(monkeypatch, collect_cmd, PROVISIONAL)
+    monkeypatch.setattr(cycle, "now_ist", lambda: PROVISIONAL)
+    assert main(["collect", "--once"]) == 0  # was exit 2 with "year 2027 is not covered"
+    captured = capsys.readouterr()
+    line = _one_line(captured.err)
+    assert "warning: 2027-01-04 is provisional" in line and "g6 calendar import FILE" in line
+    assert "NIFTY      ok" in captured.out
+    assert (g6_env[1] / "parquet" / "options" / "date=2027-01-04" / "NIFTY" / "1000.parquet").exists()
 
 
 def test_collect_with_a_corrupt_token_file_says_so_in_one_line(
@@ -120,7 +132,7 @@ def test_collect_with_a_corrupt_token_file_says_so_in_one_line(
     ("error", "code", "words"),
     [
         (ConfigError("invalid configuration: a\n  b"), 2, "invalid configuration: a b"),
-        (CalendarError("/x/holidays.json: year 2027 is not covered"), 2, "holidays.json: year 2027"),
+        (CalendarError("/x/holidays.json: years.2027: expected a list"), 2, "holidays.json: years.2027: expected"),
         (TokenStoreError("/x/tok: unreadable token file"), 2, "/x/tok: unreadable token file"),
         (PermissionError(13, "Permission denied", "/x/data"), 2, "/x/data: Permission denied"),
         (RuntimeError("boom\x1b[31m"), 1, "unexpected error in `g6 config`: RuntimeError: boom"),

@@ -74,7 +74,9 @@ def test_market_closed_is_refused_unless_ignored(
     assert main(["collect", "--once"]) == 1
     err = capsys.readouterr().err
     assert "market closed at 19:00 IST; next open Wed 2026-11-25 09:15 IST" in err and "--ignore-market-hours" in err
-    assert main(["collect", "--once", "--ignore-market-hours"]) == 0
+    # collected anyway, but the exchange's last quotes (the server's, of 11:30) are stored flagged stale: exit 1
+    assert main(["collect", "--once", "--ignore-market-hours"]) == 1
+    assert "NIFTY      stale" in capsys.readouterr().out
 
 
 @pytest.mark.slow

@@ -53,9 +53,11 @@ def test_muhurat_special_session(calendar: MarketCalendar) -> None:
     assert calendar.next_open(at(2025, 10, 21, 9, 0)) == at(2025, 10, 21, 13, 45)
 
 
-def test_uncovered_year_names_file_and_year(calendar: MarketCalendar) -> None:
-    with pytest.raises(CalendarError, match=r"holidays\.json.*2027"):
-        calendar.is_trading_day(date(2027, 1, 4))
+def test_an_uncovered_year_is_provisional_and_says_how_to_fix_it(calendar: MarketCalendar) -> None:
+    day = date(2027, 1, 4)
+    assert calendar.is_trading_day(day) and calendar.is_provisional(day)
+    note = calendar.provisional_note(day)
+    assert note is not None and "holidays.json" in note and "2027" in note and "g6 calendar import FILE" in note
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -33,9 +33,10 @@ RESET_SECONDS = 600.0
 @pytest.fixture
 def outage(tmp_path: Path, pushgateway: Server) -> Iterator[tuple[Path, KiteServerHandle]]:
     """A kite configuration through the loopback server (metrics pushed to a real Pushgateway)."""
-    clock = {"now": FIRST}
     market = SyntheticMarket(6, MarketCalendar.load(REPO_CONFIG))
-    with kite_server(market, clock=lambda: clock["now"]) as server:
+    # the server's clock is the sensor's (each `tick` sets it): quotes carry the minute's exchange time, not a
+    # frozen feed's
+    with kite_server(market, clock=lambda: sensor_module.now_ist()) as server:
         config = write_kite_config(tmp_path, server.url)
         platform = json.loads((config / "platform_config.json").read_text())
         platform["kite"].update(circuit_breaker_failures=FAILURES_TO_OPEN, circuit_breaker_reset_seconds=RESET_SECONDS)

@@ -113,8 +113,9 @@ def make_chain(
                 rows.append(_leg(index, moment, tag, exp[tag], atm + i * step, i * step, side, spot, t, vol, wing, rng)
                             | {"source": provider, "fetched_at": moment + timedelta(seconds=fetch_seconds)})
     options = pd.DataFrame(rows, columns=list(OPTION_COLUMNS))
-    for column in ("timestamp", "fetched_at"):
+    for column in ("timestamp", "fetched_at", "exchange_timestamp", "last_trade_time"):
         options[column] = pd.to_datetime(options[column]).dt.tz_convert(IST)
+    options["stale"] = options["stale"].astype("boolean")
     snapshot = ChainSnapshot(
         index=index, timestamp=moment, fetched_at=moment + timedelta(seconds=fetch_seconds), spot=spot,
         legs=options[list(LEG_COLUMNS)].copy(),
@@ -144,6 +145,7 @@ def _leg(
         "atm": float(round(spot / STEPS[index]) * STEPS[index]), "t_years": t,
         "iv": math.nan if wing else vol, "iv_status": "below_intrinsic" if wing else "ok",
         "delta": 0.5 if side == "CE" else -0.5, "gamma": 0.0004, "vega": 12.5, "theta": -8.25, "rho": 3.5,
+        "exchange_timestamp": moment, "last_trade_time": moment, "stale": False,  # quoted at the minute
     }
 
 
@@ -159,6 +161,7 @@ def make_overview(
         day_low=spot - 30.0, day_width=50.0, vix=13.25, expiries_expected=len(tags), expiries_collected=len(tags),
         expected_mask=mask, collected_mask=mask, missing_mask=0, legs_expected=len(options),
         legs_collected=len(options), legs_missing=0, iv_failures=int((options["iv_status"] != "ok").sum()),
+        exchange_timestamp=moment, quote_age_seconds=0.0, stale=False, legs_stale=0,
     )
     for tag in EXPIRY_TAGS:
         row[f"expiry_{tag}"] = exp.get(tag)

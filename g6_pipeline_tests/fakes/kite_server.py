@@ -8,6 +8,11 @@ fails every request of the route while the server's clock is in [start, end) (an
 token can be changed (`handle.access_token = ...`): the old one is then refused with 403 TokenException, and
 `/session/token` hands out the new one.
 
+The exchange's clock: `freeze(at)` serves every `/quote` as the market stood at `at`, prices and exchange
+timestamps alike (a frozen feed, as when a feed stops mid-session); `close_exchange(last_minute)` does the same
+with the last minute of an earlier session, as Kite answers on a holiday (every quote carries that session's
+time); `freeze(None)` resumes the live feed.
+
 `/instruments/historical/{token}/minute` serves minute candles derived from the market's minute states: the
 close is the market's last price of that minute, the open the previous minute's, the volume the growth of the
 market's cumulative day volume over the minute, and the OI (only with `oi=1`) the market's OI.
@@ -75,6 +80,23 @@ class KiteServerHandle:
     access_token: str = ACCESS_TOKEN
     """The one access token the server accepts (and `/session/token` issues)."""
     windows: list[FaultWindow] = field(default_factory=list)
+    frozen_at: datetime | None = None
+    """When set, quotes are the market's at this instant (prices and exchange timestamps), whatever the clock."""
+
+    def freeze(self, at: datetime | None) -> None:
+        """Serve every quote as it stood at `at` (a frozen feed); None serves the clock's quotes again."""
+        with self.lock:
+            self.frozen_at = at
+
+    def close_exchange(self, last_minute: datetime) -> None:
+        """Answer as Kite does when the exchange is closed: every quote as of `last_minute` of an earlier session."""
+        self.freeze(last_minute)
+
+    def quote_time(self) -> datetime:
+        """The instant the quotes are served for: the frozen one, else the clock's."""
+        with self.lock:
+            frozen = self.frozen_at
+        return frozen if frozen is not None else self.clock()
 
     def omit_candles(self, token: int, minutes: Iterable[datetime]) -> None:
         """Serve no historical candle of `token` at these minutes (tz-aware)."""
@@ -189,7 +211,7 @@ def start_kite_server(
                 keys = query.get("i", [])
                 if len(keys) > 500:
                     return self._json(400, _error("InputException", "Too many instruments"))
-                data = market.quote(keys, clock())
+                data = market.quote(keys, h.quote_time())
                 if fault is not None and fault.kind == "missing_keys":
                     for key in sorted(k for k in data if ":" in k and not k.startswith(("NSE:", "BSE:")))[: fault.drop_keys]:
                         data.pop(key)

@@ -47,3 +47,9 @@ def test_failure_rate_fires_below_the_settings_success_floor(defaults: AlertSett
 def test_stale_fires_after_the_settings_age(defaults: AlertSettings) -> None:
     pattern = rf"time\(\) - g6_collection_last_success_timestamp_seconds\) > {NUMBER}"
     assert _threshold("G6CollectionStale", pattern) == defaults.stale_after_seconds
+
+
+def test_quotes_stale_fires_after_the_settings_quote_age(defaults: AlertSettings) -> None:
+    assert _threshold("G6QuotesStale", rf"g6_quote_age_seconds\) > {NUMBER}") == defaults.quote_stale_seconds
+    description = " ".join(_rules("g6-alerts.yml", "alert")["G6QuotesStale"]["annotations"]["description"].split())
+    assert f"more than {defaults.quote_stale_seconds / 60:g} minutes old" in description

@@ -17,7 +17,7 @@ from g6_pipeline.core.report import ProviderStats
 from g6_pipeline.core.schema import EXPIRY_TAGS
 from g6_pipeline.instruments import dump_day, strike_window_centre
 from g6_pipeline.providers import ChainProvider
-from g6_pipeline.providers.quotes import QUOTE_FIELDS, QuoteTable, parse_quote
+from g6_pipeline.providers.quotes import QUOTE_COLUMNS, QuoteTable, parse_quote
 from g6_pipeline.providers.sources import SyntheticSource
 from g6_pipeline.providers.synthetic import SPECS, SyntheticMarket
 from g6_pipeline.settings.model import IndexSettings
@@ -86,14 +86,14 @@ def test_columns_equal_parsed_items(market: SyntheticMarket, at: datetime) -> No
     items = market.quote(keys, at)
     names, cols = market.option_quote_columns(keys, at)
     assert sorted(names) == sorted(set(listed[::3]))
-    expected = {f: np.array([parse_quote(items[k])[f] for k in names]) for f in QUOTE_FIELDS}
-    for f in QUOTE_FIELDS:
+    expected = {f: np.array([parse_quote(items[k])[f] for k in names]) for f in QUOTE_COLUMNS}
+    for f in QUOTE_COLUMNS:
         np.testing.assert_array_equal(cols[f], expected[f], err_msg=f, strict=True)
     table = SyntheticSource(market).quote_table(keys, at)
     ref = QuoteTable.from_items(items)
     assert sorted(table.keys) == sorted(ref.keys)
     rows, ref_rows = table.lookup(ref.keys), ref.lookup(ref.keys)
-    for f in QUOTE_FIELDS:
+    for f in QUOTE_COLUMNS:
         np.testing.assert_array_equal(table.fields[f][rows], ref.fields[f][ref_rows], err_msg=f)
 
 

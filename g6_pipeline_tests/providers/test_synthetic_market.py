@@ -5,6 +5,7 @@ The reference ranges are the approximate exchange figures stated in g6_pipeline/
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -12,8 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from g6_pipeline.core.calendar import MarketCalendar
+from g6_pipeline.core.calendar import MarketCalendar, packaged_holidays
 from g6_pipeline.core.clock import IST
+from g6_pipeline.instruments import build_universe
 from g6_pipeline.providers.factory import make_provider
 from g6_pipeline.providers.synthetic import SPECS, SyntheticMarket, listed_expiries
 from g6_pipeline.providers.synthetic.contracts import REFERENCE_DATE
@@ -126,19 +128,31 @@ def test_volume_is_cumulative_and_u_shaped(market: SyntheticMarket, calendar: Ma
     assert after >= volume[-1]
 
 
-def test_no_expiry_on_a_holiday_or_in_an_uncovered_year(calendar: MarketCalendar) -> None:
+def test_no_expiry_on_a_holiday_and_provisional_ones_on_weekdays(calendar: MarketCalendar) -> None:
     for day in calendar.trading_days(date(2025, 1, 1), date(2026, 12, 31)):
         for spec in SPECS.values():
             for expiry, _ in listed_expiries(spec, day, calendar):
-                assert expiry.year in calendar.years, (spec.name, day, expiry)
-                assert calendar.has_regular_session(expiry) and (expiry.month, expiry.day) not in NATIONAL_HOLIDAYS
+                assert calendar.has_regular_session(expiry) and expiry.weekday() < 5, (spec.name, day, expiry)
+                if not calendar.is_provisional(expiry):
+                    assert (expiry.month, expiry.day) not in NATIONAL_HOLIDAYS, (spec.name, day, expiry)
 
 
-def test_december_lists_no_next_year_contracts(market: SyntheticMarket) -> None:
-    dump = market.instruments("NFO", date(2026, 12, 1))
-    assert dump["expiry"].max() <= date(2026, 12, 31)
-    banknifty = dump.loc[dump["name"] == "BANKNIFTY", "expiry"]
-    assert set(banknifty) == {date(2026, 12, 29)}
+def test_december_lists_next_year_expiries_provisionally(market: SyntheticMarket, tmp_path: Path) -> None:
+    """In December every expiry tag still resolves (next_month was missing for every index); once 2027's holidays
+    are imported the provisional January expiry moves off Republic Day, as the exchange would list it."""
+    day = date(2026, 12, 20)
+    for name, ix in Settings().enabled_indices.items():
+        uni = build_universe(market.instruments(ix.exchange, day), name, ix.exchange, ix.spot_key, ix.expiry_tags, day)
+        assert uni.unresolved == () and set(uni.expiries) == set(ix.expiry_tags), name
+        assert uni.expiries["next_month"].year == 2027 and uni.expiries["this_month"].month == 12, name
+    dump = market.instruments("NFO", day)
+    banknifty = dump.loc[(dump["name"] == "BANKNIFTY") & (dump["segment"] == "NFO-OPT"), "expiry"]
+    assert set(banknifty) == {date(2026, 12, 29), date(2027, 1, 26), date(2027, 2, 23)}  # last Tuesdays
+    (tmp_path / "holidays.json").write_text(json.dumps(json.loads(packaged_holidays().read_text())
+                                                       | {"years": {"2026": [], "2027": [{"date": "2027-01-26"}]}}))
+    imported = SyntheticMarket(6, MarketCalendar.load(tmp_path)).instruments("NFO", day)
+    moved = imported.loc[(imported["name"] == "BANKNIFTY") & (imported["segment"] == "NFO-OPT"), "expiry"]
+    assert set(moved) == {date(2026, 12, 29), date(2027, 1, 25), date(2027, 2, 23)}
 
 
 def test_the_near_expiry_rolls_after_expiry_day(market: SyntheticMarket, calendar: MarketCalendar,

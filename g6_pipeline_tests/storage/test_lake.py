@@ -18,6 +18,7 @@ import pytest
 from g6_pipeline.core.schema import OPTION_SCHEMA, OVERVIEW_SCHEMA
 from g6_pipeline.data import load_chain, load_overview
 from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.parquet import to_frame
 from g6_pipeline_tests.storage.lake import INDICES, MIXED_DAY, SEALED_DAY, write_mixed_lake
 
 KEY = ["timestamp", "index", "expiry_tag", "tradingsymbol"]
@@ -105,7 +106,7 @@ def test_every_reader_reads_the_rows_load_chain_returns(
     files = got.drop_columns(["date"])
     assert files.schema.equals(schema), f"{reader}: {files.schema} differs from the {table} schema"
     key = KEY if table == "options" else ["timestamp", "index"]
-    frame = files.sort_by([(k, "ascending") for k in key]).to_pandas()
+    frame = to_frame(files.sort_by([(k, "ascending") for k in key]))  # pandas as load_chain converts
     want = expected.sort_values(key, ignore_index=True)
     assert len(frame) == len(want) == len(expected.drop_duplicates(key))
     pd.testing.assert_frame_equal(frame, want)
@@ -117,8 +118,9 @@ def test_pandas_gives_load_chain_dtypes_but_the_timestamp_unit(lake: DataLocatio
     assert isinstance(frame, pd.DataFrame)
     assert str(frame["timestamp"].dtype) == "datetime64[ms, Asia/Kolkata]"  # Parquet has no second unit
     assert str(chain["timestamp"].dtype) == "datetime64[s, Asia/Kolkata]"
-    same = frame.drop(columns=["timestamp", "date"]).dtypes
-    assert same.to_dict() == chain.drop(columns=["timestamp"]).dtypes.to_dict()
+    same = frame.drop(columns=["timestamp", "date", "stale"]).dtypes
+    assert same.to_dict() == chain.drop(columns=["timestamp", "stale"]).dtypes.to_dict()
+    assert str(chain["stale"].dtype) == "boolean"  # nullable, whether or not the day holds a null
 
 
 def test_a_sealed_partition_holds_one_file_and_kept_slices_stay_outside(lake: DataLocation) -> None:

@@ -90,6 +90,7 @@ def option_metadata(sealed: SealedDay, setup: ProcessSetup) -> dict[str, Any]:
         "slices_merged": report.slices_merged,
         "sources": ", ".join(report.sources),
         "quarantined": dg.MetadataValue.json(list(sealed.quarantined)),
+        **({"provisional": sealed.provisional} if sealed.provisional else {}),
         **sealed.repair,
         "path": dg.MetadataValue.path(report.path),
         **close_of_day(location, sealed.day, sealed.index, tag),

@@ -1,5 +1,5 @@
 """Gap repair after an outage: a sensor that sees today's session collected live again after missing minutes,
-and the small job that refills them from Kite's historical candles (`collection.repair`).
+and the small job that refills them from Kite's historical candles (`history.repair`).
 
 A tick lists today's minute slices (no file is read) and asks for a repair run only for gaps no earlier run
 was asked to repair: the cursor keeps, per index, the minutes already handed to a repair, and the run key is

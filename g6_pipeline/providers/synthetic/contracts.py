@@ -2,9 +2,9 @@
 
 NSE indices expire on Tuesday (weekly NIFTY, monthly on the month's last Tuesday), BSE on Thursday (weekly
 SENSEX); before September 2025 NSE used Thursday and BSE Tuesday. An expiry on a day without a regular
-session moves to the previous regular trading day. An expiry that would fall in a year the calendar does
-not cover is not listed (its holidays are unknown, so its date could be one), so close to the end of the
-holiday file's last year the later tags are absent until the next year's holidays are added.
+session moves to the previous regular trading day. An expiry in a year the holiday file does not cover is
+listed provisionally, on its weekday rule moved over weekends only (that year's holidays are unknown), so no
+expiry tag vanishes in December; once the year's holidays are imported the same contract moves off a holiday.
 
 Each index carries its documented reference level and the scales of its open interest and volume; the
 figures and their sources are in this package's README.md.
@@ -18,7 +18,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from g6_pipeline.core.calendar import CalendarError, MarketCalendar
+from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.instruments.dump import DUMP_COLUMNS
 from g6_pipeline.providers.quotes import VIX_KEY
 
@@ -88,14 +88,9 @@ def expiry_weekday(spec: IndexSpec, nominal: date) -> int:
     return 3 if nse else 1
 
 
-def _listed(calendar: MarketCalendar, nominal: date) -> date | None:
-    """The expiry of a nominal date: moved back to a regular session; None in a year the calendar lacks."""
-    if nominal.year not in calendar.years:
-        return None
-    try:
-        return calendar.previous_regular_day(nominal)
-    except CalendarError:
-        return None
+def _listed(calendar: MarketCalendar, nominal: date) -> date:
+    """The expiry of a nominal date: moved back to a regular session (provisionally in an uncovered year)."""
+    return calendar.previous_regular_day(nominal)
 
 
 def _monthlies(spec: IndexSpec, day: date, calendar: MarketCalendar) -> list[date]:
@@ -106,7 +101,7 @@ def _monthlies(spec: IndexSpec, day: date, calendar: MarketCalendar) -> list[dat
         nxt = date(y + (m == 12), m % 12 + 1, 1)
         last = nxt - timedelta(days=1)
         e = _listed(calendar, last - timedelta(days=(last.weekday() - expiry_weekday(spec, last)) % 7))
-        if e is not None and e >= day:
+        if e >= day:
             out.append(e)
         y, m = nxt.year, nxt.month
     return out[:3]
@@ -119,15 +114,15 @@ def _weeklies(spec: IndexSpec, day: date, calendar: MarketCalendar) -> list[date
     for _ in range(5):
         nominal = d + timedelta(days=(expiry_weekday(spec, d) - d.weekday()) % 7)
         e = _listed(calendar, nominal)
-        if e is not None and e >= day:
+        if e >= day:
             out.append(e)
         d = nominal + timedelta(days=1)
     return out[:4]
 
 
 def listed_expiries(spec: IndexSpec, day: date, calendar: MarketCalendar) -> list[tuple[date, bool]]:
-    """(expiry, is_monthly) listed on `day`: four weeklies (weekly indices) and three monthlies, fewer
-    when some would fall in a year the calendar does not cover."""
+    """(expiry, is_monthly) listed on `day`: four weeklies (weekly indices) and three monthlies (those in a year
+    the holiday file does not cover provisionally, see the module docstring)."""
     out = {e: True for e in _monthlies(spec, day, calendar)}
     if spec.weekly:
         for e in _weeklies(spec, day, calendar):

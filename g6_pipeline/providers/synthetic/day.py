@@ -17,10 +17,11 @@ import pandas as pd
 
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import EXPIRY_TIME, IST
+from g6_pipeline.core.freshness import exchange_times
 from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot
 from g6_pipeline.instruments.universe import IndexUniverse, build_universe, strike_window_centre
 from g6_pipeline.providers.chain_plan import chain_table
-from g6_pipeline.providers.quotes import QUOTE_FIELDS
+from g6_pipeline.providers.quotes import QUOTE_COLUMNS
 from g6_pipeline.providers.synthetic.contracts import SPECS, IndexSpec
 from g6_pipeline.providers.synthetic.fields import option_fields
 from g6_pipeline.providers.synthetic.items import option_columns
@@ -93,7 +94,7 @@ class _Expiry:
     symbol: np.ndarray
     lot: np.ndarray
     quotes: dict[str, np.ndarray]
-    """`QUOTE_FIELDS` as `parse_quote` reads them from the market's `/quote` items, each (minute, K, 2)."""
+    """`QUOTE_COLUMNS` as `parse_quote` reads them from the market's `/quote` items, each (minute, K, 2)."""
     price: np.ndarray
     """`leg_price` of every leg, (minute, K, 2)."""
 
@@ -111,7 +112,7 @@ def _price_expiry(
     lot = c["lot_size"].to_numpy(np.int64).reshape(-1, 2)
     f = option_fields(spec, st, tok[None], ks[None, :, None], _IS_CALL[None, None, :], np.array(exp_epoch),
                       lot[None].astype(np.float64), s.day.toordinal())
-    quotes = option_columns(f)
+    quotes = option_columns(f, s.epochs[:, None, None])
     return _Expiry(expiry, ks, tok, c["tradingsymbol"].to_numpy(object).reshape(-1, 2), lot, quotes,
                    leg_price(quotes["bid"], quotes["ask"], quotes["last_price"]))
 
@@ -156,7 +157,7 @@ def _tag_columns(e: _Expiry, mask: np.ndarray) -> dict[str, np.ndarray]:
         "side": np.broadcast_to(_SIDES[None, None, :], both.shape)[both],
         "lot_size": np.broadcast_to(e.lot, both.shape)[both],
     }
-    for fld in QUOTE_FIELDS:
+    for fld in QUOTE_COLUMNS:
         cols[fld] = e.quotes[fld][both]
     return cols
 
@@ -180,6 +181,9 @@ def _index_legs(
     legs = pd.concat(blocks, ignore_index=True).sort_values("minute", kind="stable")
     bounds = np.searchsorted(legs["minute"].to_numpy(), np.arange(s.minutes + 1))
     frame = pd.DataFrame({col: legs[col].to_numpy() for col in LEG_COLUMNS})
+    for col in ("exchange_timestamp", "last_trade_time"):  # each quote stamped with its minute, as served live
+        frame[col] = exchange_times(legs[col].to_numpy())
+    frame["stale"] = pd.array(np.zeros(len(frame), dtype=bool), dtype="boolean")
     return frame, bounds, _chains(uni, s, priced)
 
 
@@ -211,7 +215,7 @@ def _snapshots(
             index=name, timestamp=s.stamps[m], fetched_at=s.stamps[m], spot=round(float(spot[m]), 2), legs=part,
             expiries=dict(uni.expiries), spot_open=round(float(upto[0]), 2), spot_high=round(float(high[m]), 2),
             spot_low=round(float(low[m]), 2), spot_prev_close=round(path.prev_close, 2), vix=float(s.vix[m]),
-            provider="synthetic", chain=chains[m],
+            provider="synthetic", chain=chains[m], exchange_timestamp=s.stamps[m], quote_age_seconds=0.0, stale=False,
         ))
     return snaps
 

@@ -66,11 +66,13 @@ def _finite(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def option_columns(f: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The leg fields `parse_quote` reads from `option_items` of the same `f`, element-wise as float64 arrays.
+def option_columns(f: Mapping[str, np.ndarray], stamp: float | np.ndarray) -> dict[str, np.ndarray]:
+    """The leg fields `parse_quote` reads from `option_items` of the same `f` and the items' time `stamp` (Unix
+    seconds, broadcast against `f`), element-wise as float64 arrays.
 
     Best bid/ask are depth level 0 (a side with no price or no quantity is NaN, both fields), volume and
-    OI are truncated to integers as the items carry them, and nothing non-finite survives.
+    OI are truncated to integers as the items carry them, and nothing non-finite survives. Every quote is
+    stamped `stamp`, and so is its last trade once the contract has traded.
     """
     shape = f["fair"].shape
 
@@ -84,14 +86,18 @@ def option_columns(f: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     has_bid = (bid > 0) & (bid_qty > 0)
     has_ask = (ask > 0) & (ask_qty > 0)
     last = _finite(col("last_price"))
+    volume = _finite(np.trunc(col("volume")) + 0.0)
+    stamps = np.broadcast_to(np.asarray(stamp, dtype=np.float64), shape).astype(np.float64)
     return {
         "last_price": np.where(last > 0, last, math.nan),
         "bid": np.where(has_bid, bid, math.nan),
         "ask": np.where(has_ask, ask, math.nan),
         "bid_qty": np.where(has_bid, bid_qty + 0.0, math.nan),
         "ask_qty": np.where(has_ask, ask_qty + 0.0, math.nan),
-        "volume": _finite(np.trunc(col("volume")) + 0.0),
+        "volume": volume,
         "oi": _finite(np.trunc(col("oi")) + 0.0),
         "average_price": _finite(col("average_price")),
         "prev_close": _finite(col("prev_close")),
+        "exchange_timestamp": stamps,
+        "last_trade_time": np.where(volume > 0, stamps, math.nan),
     }

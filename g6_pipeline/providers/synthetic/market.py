@@ -16,19 +16,19 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from g6_pipeline.core.calendar import CalendarError, MarketCalendar, floor_minute
+from g6_pipeline.core.calendar import MarketCalendar, floor_minute
 from g6_pipeline.core.clock import EXPIRY_TIME, IST
 from g6_pipeline.core.snapshot import ChainSnapshot
 from g6_pipeline.instruments.cache import dump_day
 from g6_pipeline.instruments.dump import dump_to_csv
-from g6_pipeline.providers.quotes import QUOTE_FIELDS, VIX_KEY
+from g6_pipeline.providers.quotes import QUOTE_COLUMNS, VIX_KEY
 from g6_pipeline.providers.synthetic.contracts import (
     REFERENCE_DATE,
     SPECS,
@@ -101,10 +101,7 @@ class SyntheticMarket:
 
     def reference_level(self, spec: IndexSpec, day: date) -> float:
         """The level the day's strikes are listed around: the previous session's close."""
-        try:
-            prev = self.calendar.previous_trading_day(day)
-        except CalendarError:
-            prev = day - timedelta(days=1)
+        prev = self.calendar.previous_trading_day(day)
         return self.model.close(spec.name, prev)
 
     @lru_cache(maxsize=16)  # noqa: B019 - the market lives as long as the process
@@ -249,9 +246,9 @@ class SyntheticMarket:
         parts: list[dict[str, np.ndarray]] = []
         for block_keys, _, f in self._option_blocks(keys, ts):
             names.extend(block_keys.tolist())
-            parts.append(option_columns(f))
+            parts.append(option_columns(f, ts.timestamp()))
         empty = np.empty(0, dtype=np.float64)
-        return names, {n: np.concatenate([p[n] for p in parts]) if parts else empty for n in QUOTE_FIELDS}
+        return names, {n: np.concatenate([p[n] for p in parts]) if parts else empty for n in QUOTE_COLUMNS}
 
     # --- whole days ----------------------------------------------------------------------------------
 
