@@ -145,7 +145,7 @@ def _bounds(bounds: tuple[Any, Any] | None, parse: Callable[[Any], T]) -> tuple[
     """(low, high) parsed, either None when open; None is no bound at all."""
     if bounds is None:
         return None, None
-    if isinstance(bounds, str) or len(bounds) != 2:
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
         raise ValueError(f"a range is two bounds (low, high), got {bounds!r}")
     low, high = bounds
     return (None if low is None else parse(low)), (None if high is None else parse(high))

@@ -256,8 +256,9 @@ def read_range(
 def _read_sealed(
     location: DataLocation, schema: pa.Schema, paths: Sequence[UPath], columns: list[str], where: pc.Expression | None
 ) -> pa.Table:
-    """The rows of sealed files that `where` keeps: one dataset scan (files in parallel, row groups skipped by
-    their statistics); string columns are read as the dictionaries they are stored as, then decoded."""
+    """The rows of sealed files that `where` keeps: one dataset scan, files in parallel, row groups skipped by
+    their statistics; string columns are decoded from the dictionaries they are stored as (the fastest way
+    pyarrow has to build them)."""
     strings = [c for c in columns if pa.types.is_string(schema.field(c).type)]
     fmt = pads.ParquetFileFormat(read_options=pads.ParquetReadOptions(dictionary_columns=strings))
     dataset = pads.dataset([p.path for p in paths], schema=schema, format=fmt, filesystem=location.arrow_filesystem())
