@@ -201,12 +201,14 @@ def _trading_days(days: int) -> list[date]:
 
 
 def _race(contenders: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Median seconds of each contender, run in turn `repeat` times (a change of load hits them all alike)."""
+    """Median seconds of each contender, run in turn `repeat` times, each round starting with the next one (a
+    change of load, or what the previous reader left in memory, hits them all alike)."""
     times: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(repeat):
-        for name, run in contenders.items():
+    names = list(contenders)
+    for round_ in range(repeat):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
             start = time.perf_counter()
-            run()
+            contenders[name]()
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(spent) for name, spent in times.items()}
 

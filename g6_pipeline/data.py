@@ -3,6 +3,8 @@
     >>> from g6_pipeline.data import load_chain
     >>> chain = load_chain("2026-11-23", "NIFTY", expiry_tag="this_week", columns=["timestamp", "strike", "iv"])
     >>> month = load_chain_range("2026-11-02", "2026-11-27", indices=["NIFTY"], columns=["timestamp", "iv"])
+    >>> atm = load_chain_range("2026-11-02", "2026-11-27", indices="NIFTY", expiry_tags="this_week",
+    ...                        strikes=(23_800, 24_200), times=("09:15", "10:30"), columns=["timestamp", "strike", "iv"])
 
 `data_dir` defaults to the configured data directory (`G6_DATA_DIR`, else `data`); it may be a local folder
 or an fsspec URL. A day that was sealed is read from its one file; a day still being collected is read from

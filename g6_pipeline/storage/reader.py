@@ -3,7 +3,8 @@
 A day that was sealed is read from its one file; a day still being collected is read from its minute slices
 (were a partition ever to hold both, a slice wins over the sealed rows of its minute). Every function takes
 the `DataLocation` and brings an old data directory to the current layout on first use
-(`parquet.ensure_layout`); `g6_pipeline.data` is the notebook face over these.
+(`parquet.ensure_layout`); `g6_pipeline.data` is the notebook face over these. A range read takes a
+`RowFilter` (expiries, strikes, times of day, timestamps), pushed down to the Parquet reader.
 """
 
 from __future__ import annotations
@@ -157,12 +158,12 @@ class RowFilter:
     timestamps: tuple[datetime | None, datetime | None] = (None, None)
 
     def __post_init__(self) -> None:
+        if any(t is not None and t.tzinfo is None for t in self.timestamps):
+            raise ValueError(f"timestamps must be timezone-aware: {self.timestamps}")
         for name in ("strikes", "times", "timestamps"):
             low, high = getattr(self, name)
             if low is not None and high is not None and low > high:
                 raise ValueError(f"{name}: the first bound {low} is after the second {high}")
-        if any(t is not None and t.tzinfo is None for t in self.timestamps):
-            raise ValueError(f"timestamps must be timezone-aware: {self.timestamps}")
 
     def columns(self) -> list[str]:
         """The columns its conditions read."""
