@@ -3,6 +3,8 @@
     >>> from g6_pipeline.data import load_chain
     >>> chain = load_chain("2026-11-23", "NIFTY", expiry_tag="this_week", columns=["timestamp", "strike", "iv"])
     >>> month = load_chain_range("2026-11-02", "2026-11-27", indices=["NIFTY"], columns=["timestamp", "iv"])
+    >>> atm = load_chain_range("2026-11-02", "2026-11-27", indices="NIFTY", expiry_tags="this_week",
+    ...                        strikes=(23_800, 24_200), times=("09:15", "10:30"), columns=["timestamp", "strike", "iv"])
 
 `data_dir` defaults to the configured data directory (`G6_DATA_DIR`, else `data`); it may be a local folder
 or an fsspec URL. A day that was sealed is read from its one file; a day still being collected is read from
@@ -12,16 +14,22 @@ its minute slices. The readers are those of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time
+from typing import Any, TypeVar
 
 import pandas as pd
 
+from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.storage import reader
 from g6_pipeline.storage.instrument_archive import load_archived_dump
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.opening import open_location
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, to_frame
+
+T = TypeVar("T")
+Bounds = tuple[T | None, T | None] | None
+"""An inclusive range (low, high), either bound None for open; None for no range."""
 
 
 def _location(data_dir: str | None) -> DataLocation:
@@ -80,34 +88,86 @@ def load_instruments(date: date | str, exchange: str = "NFO", data_dir: str | No
 def load_chain_range(
     start: date | str,
     end: date | str,
-    indices: Sequence[str] | None = None,
-    expiry_tags: Sequence[str] | None = None,
+    indices: Sequence[str] | str | None = None,
+    expiry_tags: Sequence[str] | str | None = None,
     columns: Sequence[str] | None = None,
     data_dir: str | None = None,
+    *,
+    expiries: Sequence[date | str] | date | str | None = None,
+    strikes: Bounds[float] = None,
+    times: Bounds[time | str] = None,
+    timestamps: Bounds[datetime | str] = None,
 ) -> pd.DataFrame:
-    """Option rows of every stored day from `start` to `end` (inclusive), optionally some indices and tags only.
+    """Option rows of every stored day from `start` to `end` (inclusive), optionally only some of them.
 
     The rows are those of `load_chain(day, index, ...)` for each day in date order and, within a day, each
-    index in name order, with the same columns and dtypes (timestamps tz-aware Asia/Kolkata). The column
-    projection and the expiry-tag filter are pushed down to the Parquet reader. Days with no data are skipped;
-    no day at all gives an empty frame with the asked columns.
+    index in name order, with the same columns and dtypes (timestamps tz-aware Asia/Kolkata), kept when they
+    pass every filter given: `indices`, `expiry_tags`, `expiries` (dates), `strikes` (lowest, highest),
+    `times` (a time of day, `"10:00"` or `datetime.time`, on every day) and `timestamps` (two moments; text or
+    a naive datetime is read in Asia/Kolkata); a bound may be None, every bound is inclusive. The filters and
+    the column projection are pushed down to the Parquet reader, which skips the parts of the sealed files
+    they exclude. Days with no data are skipped; no day at all gives an empty frame with the asked columns.
     """
-    table = reader.read_range(
-        _location(data_dir), OPTIONS, _day(start), _day(end), _names(indices), columns, _names(expiry_tags)
+    rows = reader.RowFilter(
+        expiry_tags=None if expiry_tags is None else tuple(_names(expiry_tags) or ()),
+        expiries=_expiries(expiries),
+        strikes=_bounds(strikes, float),
+        times=_bounds(times, _time_of_day),
+        timestamps=_bounds(timestamps, _moment),
     )
+    table = reader.read_range(_location(data_dir), OPTIONS, _day(start), _day(end), _names(indices), columns, rows)
     return to_frame(table)
 
 
 def load_overview_range(
     start: date | str,
     end: date | str,
-    indices: Sequence[str] | None = None,
+    indices: Sequence[str] | str | None = None,
     columns: Sequence[str] | None = None,
     data_dir: str | None = None,
+    *,
+    times: Bounds[time | str] = None,
+    timestamps: Bounds[datetime | str] = None,
 ) -> pd.DataFrame:
-    """Overview rows of every stored day from `start` to `end` (inclusive), as `load_chain_range` orders them."""
-    table = reader.read_range(_location(data_dir), OVERVIEW, _day(start), _day(end), _names(indices), columns)
+    """Overview rows of every stored day from `start` to `end` (inclusive), as `load_chain_range` orders and
+    filters them (`indices`, `times`, `timestamps`, `columns`)."""
+    rows = reader.RowFilter(times=_bounds(times, _time_of_day), timestamps=_bounds(timestamps, _moment))
+    table = reader.read_range(_location(data_dir), OVERVIEW, _day(start), _day(end), _names(indices), columns, rows)
     return to_frame(table)
+
+
+def _time_of_day(value: time | str) -> time:
+    if isinstance(value, time):
+        return value
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"not a time of day: {value!r} (use HH:MM)") from None
+
+
+def _moment(value: datetime | str) -> datetime:
+    """A tz-aware moment; text and naive datetimes are Asia/Kolkata."""
+    try:
+        stamp = pd.Timestamp(value)
+    except ValueError:
+        raise ValueError(f"not a timestamp: {value!r} (use YYYY-MM-DD HH:MM)") from None
+    return (stamp.tz_localize(MARKET_TZ_NAME) if stamp.tzinfo is None else stamp).to_pydatetime()
+
+
+def _bounds(bounds: tuple[Any, Any] | None, parse: Callable[[Any], T]) -> tuple[T | None, T | None]:
+    """(low, high) parsed, either None when open; None is no bound at all."""
+    if bounds is None:
+        return None, None
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        raise ValueError(f"a range is two bounds (low, high), got {bounds!r}")
+    low, high = bounds
+    return (None if low is None else parse(low)), (None if high is None else parse(high))
+
+
+def _expiries(values: Sequence[date | str] | date | str | None) -> tuple[date, ...] | None:
+    if values is None:
+        return None
+    return tuple(_day(v) for v in ([values] if isinstance(values, (date, str)) else values))
 
 
 def _names(values: Sequence[str] | str | None) -> list[str] | None:

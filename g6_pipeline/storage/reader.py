@@ -3,13 +3,18 @@
 A day that was sealed is read from its one file; a day still being collected is read from its minute slices
 (were a partition ever to hold both, a slice wins over the sealed rows of its minute). Every function takes
 an opened `DataLocation` (`storage.opening.open_location`, which brought its layout up to date);
-`g6_pipeline.data` is the notebook face over these.
+`g6_pipeline.data` is the notebook face over these. A range read takes a `RowFilter` (expiries, strikes,
+times of day, timestamps), pushed down to the Parquet reader.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Collection, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -17,6 +22,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 from upath import UPath
 
+from g6_pipeline.core.clock import IST
+from g6_pipeline.core.schema import TIMESTAMP
 from g6_pipeline.storage.location import SEALED_NAME, WEEKDAY_NAMES, DataLocation
 from g6_pipeline.storage.parquet import (
     OPTIONS,
@@ -132,6 +139,74 @@ def _partitions(
     return found
 
 
+@dataclass(frozen=True)
+class RowFilter:
+    """Which rows a range read keeps: every bound inclusive, None for no condition.
+
+    `expiry_tags` and `expiries` keep the rows of those expiries; `strikes` is (lowest, highest); `times` a time
+    of day in Asia/Kolkata, kept on every day of the range; `timestamps` two tz-aware moments. The conditions
+    reach the Parquet reader as one `pyarrow.dataset` expression, whose row-group statistics skip what the
+    expiry, tag and strike conditions exclude from a sealed file (`parquet_format`).
+    """
+
+    expiry_tags: tuple[str, ...] | None = None
+    expiries: tuple[date, ...] | None = None
+    strikes: tuple[float | None, float | None] = (None, None)
+    times: tuple[time | None, time | None] = (None, None)
+    timestamps: tuple[datetime | None, datetime | None] = (None, None)
+
+    def __post_init__(self) -> None:
+        if any(t is not None and t.tzinfo is None for t in self.timestamps):
+            raise ValueError(f"timestamps must be timezone-aware: {self.timestamps}")
+        for name in ("strikes", "times", "timestamps"):
+            low, high = getattr(self, name)
+            if low is not None and high is not None and low > high:
+                raise ValueError(f"{name}: the first bound {low} is after the second {high}")
+
+    def columns(self) -> list[str]:
+        """The columns its conditions read."""
+        named = {
+            "expiry_tag": self.expiry_tags is not None,
+            "expiry": self.expiries is not None,
+            "strike": self.strikes != (None, None),
+            "timestamp": self.times != (None, None) or self.timestamps != (None, None),
+        }
+        return [column for column, used in named.items() if used]
+
+    def days(self, start: date, end: date) -> tuple[date, date]:
+        """The days from `start` to `end` that `timestamps` leaves (in Asia/Kolkata)."""
+        low, high = self.timestamps
+        if low is not None:
+            start = max(start, low.astimezone(IST).date())
+        if high is not None:
+            end = min(end, high.astimezone(IST).date())
+        return start, end
+
+    def expression(self) -> pc.Expression | None:
+        """The conditions as one dataset expression (None when there are none)."""
+        terms = []
+        if self.expiry_tags is not None:
+            terms.append(pc.field("expiry_tag").isin(pa.array(self.expiry_tags, pa.string())))
+        if self.expiries is not None:
+            terms.append(pc.field("expiry").isin(pa.array(self.expiries, pa.date32())))
+        terms += _between(pc.field("strike"), self.strikes, pa.float64())
+        terms += _between(pc.field("timestamp").cast(TIME_OF_DAY), self.times, TIME_OF_DAY)
+        terms += _between(pc.field("timestamp"), self.timestamps, TIMESTAMP)
+        return functools.reduce(operator.and_, terms) if terms else None
+
+
+TIME_OF_DAY = pa.time32("s")
+NO_FILTER = RowFilter()
+
+
+def _between(value: pc.Expression, bounds: tuple[Any, Any], kind: pa.DataType) -> list[pc.Expression]:
+    low, high = bounds
+    return [
+        *([value >= pa.scalar(low, kind)] if low is not None else []),
+        *([value <= pa.scalar(high, kind)] if high is not None else []),
+    ]
+
+
 def read_range(
     location: DataLocation,
     table_name: str,
@@ -139,40 +214,53 @@ def read_range(
     end: date,
     indices: Collection[str] | None = None,
     columns: Sequence[str] | None = None,
-    expiry_tags: Collection[str] | None = None,
+    rows: RowFilter = NO_FILTER,
 ) -> pa.Table:
-    """The rows of `read_day_table` for every stored day from `start` to `end` (inclusive) and index.
+    """The rows of `read_day_table` for every stored day from `start` to `end` (inclusive) and index that
+    `rows` keeps.
 
     Days in date order, within a day the indices in name order, each partition in `read_day_table`'s order.
     Sealed days are read as one `pyarrow.dataset` over their files, with the column projection and the
-    expiry-tag filter pushed down to the Parquet reader; a day still being collected is read from its slices.
+    conditions of `rows` pushed down to the Parquet reader; a day still being collected is read from its
+    slices. Raises `ValueError` when a condition names a column the table does not have.
     """
     schema = SCHEMAS[table_name]
     wanted = list(schema.names) if columns is None else list(columns)
-    where = None if expiry_tags is None else pc.field("expiry_tag").isin(list(expiry_tags))
+    absent = [c for c in [*wanted, *rows.columns()] if c not in schema.names]
+    if absent:
+        raise ValueError(f"the {table_name} table has no column {', '.join(map(repr, absent))}")
+    where = rows.expression()
     pieces: list[pa.Table] = []
     sealed: list[UPath] = []
 
     def flush() -> None:
         if sealed:
-            dataset = pads.dataset(
-                [p.path for p in sealed], schema=schema, format="parquet", filesystem=location.arrow_filesystem()
-            )
-            pieces.append(conform(dataset.to_table(columns=wanted, filter=where)))
+            pieces.append(_read_sealed(location, schema, sealed, wanted, where))
             sealed.clear()
 
-    for day, index, path in _partitions(location, table_name, start, end, indices):
+    for day, index, path in _partitions(location, table_name, *rows.days(start, end), indices):
         if path is not None:
             sealed.append(path)
             continue
         flush()
-        asked = list(dict.fromkeys([*wanted, *(["expiry_tag"] if where is not None else [])]))
-        table = read_day_table(location, table_name, day, index, asked)
+        table = read_day_table(location, table_name, day, index, list(dict.fromkeys([*wanted, *rows.columns()])))
         pieces.append((table if where is None else table.filter(where)).select(wanted))
     flush()
     if not pieces:
         return schema.empty_table().select(wanted)
     return pa.concat_tables(pieces)
+
+
+def _read_sealed(
+    location: DataLocation, schema: pa.Schema, paths: Sequence[UPath], columns: list[str], where: pc.Expression | None
+) -> pa.Table:
+    """The rows of sealed files that `where` keeps: one dataset scan, files in parallel, row groups skipped by
+    their statistics; string columns are decoded from the dictionaries they are stored as (the fastest way
+    pyarrow has to build them)."""
+    strings = [c for c in columns if pa.types.is_string(schema.field(c).type)]
+    fmt = pads.ParquetFileFormat(read_options=pads.ParquetReadOptions(dictionary_columns=strings))
+    dataset = pads.dataset([p.path for p in paths], schema=schema, format=fmt, filesystem=location.arrow_filesystem())
+    return conform(dataset.to_table(columns=columns, filter=where))
 
 
 def weekday_name(weekday: str | int) -> str:
