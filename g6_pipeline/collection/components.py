@@ -5,7 +5,8 @@
 (the Dagster resource, a CLI command, a backfill worker) and passes it to everything it calls.
 
 Every minute run is a process of its own, so what the configured provider learns across minutes (its
-circuit breaker and the strike-window centre per index and expiry) is kept in
+circuit breaker, the strike-window centre per index and expiry, and what its source keeps: the simulated
+market's session open) is kept in
 `DataLocation.provider_state_file()`: loaded when the collector is built, saved after every cycle.
 """
 
@@ -192,6 +193,7 @@ def load_provider_state(provider: Provider, location: DataLocation) -> None:
             except (KeyError, TypeError, ValueError):
                 continue
         provider.restore_window_state(state)
+        provider.restore_source_state(saved.get("source") or {})
 
 
 def save_provider_state(provider: Provider, location: DataLocation, today: date) -> None:
@@ -204,6 +206,7 @@ def save_provider_state(provider: Provider, location: DataLocation, today: date)
         "provider": provider.name,
         "saved_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "breaker": breaker.export() if breaker is not None else None,
+        "source": provider.source_state() if isinstance(provider, ChainProvider) else {},
         "centres": [
             {"index": index, "expiry": expiry.isoformat(),
              **{name: window[name][(index, expiry)] for name in WINDOW_FIELDS if (index, expiry) in window.get(name, {})}}

@@ -168,7 +168,7 @@
   // Round tick values in [lo, hi] (`cover`: from the one at or below lo to the one at or above hi): steps of
   // 1, 2, 2.5 or 5 × 10^k (or the first of `steps` wide enough), about `count` of them.
   function niceTicks(lo, hi, count, steps, cover) {
-    const span = hi - lo || Math.abs(hi) || 1;
+    const span = hi - lo || Math.abs(hi) * 0.01 || 1;  // one value: a band of 1 % around it
     const raw = span / Math.max(count - 1, 1);
     let step;
     if (steps) step = steps.find((s) => s >= raw) || steps[steps.length - 1];
