@@ -45,6 +45,7 @@ STATIC_FILES: dict[str, str] = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "chain.js": "text/javascript; charset=utf-8",
+    "charts.js": "text/javascript; charset=utf-8",
     "numbers.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }

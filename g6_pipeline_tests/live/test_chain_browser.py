@@ -208,3 +208,23 @@ def test_every_chart_label_shows_whole_at_every_width(served: tuple[LiveServer, 
             page.locator(".chain-charts").screenshot(path=str(ARTIFACTS / f"chain-charts-{width}.png"))
         finally:
             context.close()
+
+
+def test_the_page_writes_numbers_in_the_configured_style(served: tuple[LiveServer, Path], browser: Any) -> None:
+    _, root = served
+    western = NumberFormat("western", "units")
+    stored = legs(at_minute(stored_rows(root / "data", "options", LAST, "NIFTY"), LAST, "15:29"), "this_week")
+    with LiveServer(root / "data", host="127.0.0.1", port=0, poll_seconds=0.1, numbers=western) as server:
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        page = context.new_page()
+        try:
+            _open(page, server.url + f"/?index=NIFTY&day={LAST.isoformat()}")
+            table = _table(page)
+            big = max(stored.values(), key=lambda leg: leg["oi"])
+            assert big["oi"] >= 1_000_000  # in units: 1,234,567 (western), not 12,34,567
+            assert table[big["strike"]][f"{big['side'].lower()}:oi"] == western.number(big["oi"], 0)
+            assert page.locator("#chain-units").inner_text() == "OI, volume and bid/ask quantities in units (lot size 65)"
+            axis = [t["text"] for t in page.eval_on_selector("#oi-chart", LABELS_OUTSIDE)["labels"] if t["cls"] == "tick y"]
+            assert axis == [western.number(_number(text), 0) for text in axis] and any("," in text for text in axis)
+        finally:
+            context.close()
