@@ -112,21 +112,21 @@ def option_fields(
     reported in a minute includes what that minute traded.
     """
 
-    def fair(spot: np.ndarray, vol: np.ndarray, at: np.ndarray, shift: np.ndarray | float = 0.0) -> np.ndarray:
+    def fair(spot: np.ndarray, vol: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         t = np.maximum(expiry_epoch - at, 60) / SECONDS_PER_YEAR
         fwd = spot * np.exp((RATE - DIVIDEND_YIELD) * t)
         atm = term_atm(vol, spec.base_vol, t)
-        out: np.ndarray = black76(fwd, strike, t, smile_vol(atm, fwd, strike, t) + shift, is_call)
-        return out
+        return black76(fwd, strike, t, smile_vol(atm, fwd, strike, t), is_call)
 
-    now = fair(st["spot"], st["vol"], st["epoch"])
-    day_open = fair(st["open"], st["open_vol"], st["open_epoch"])
-    prev = fair(st["prev_close"], st["prev_vol"], st["prev_close_epoch"])
+    now, vega = fair(st["spot"], st["vol"], st["epoch"])
+    day_open = fair(st["open"], st["open_vol"], st["open_epoch"])[0]
+    prev = fair(st["prev_close"], st["prev_vol"], st["prev_close_epoch"])[0]
     minute = day_ordinal * 400 + st["minute"].astype(np.int64)
-    q, lean, off = (_hash01(token, minute, salt) for salt in (9, 10, 11))
+    q, draw = _hash01(token, minute, 9), _hash01(token, minute, 10)
+    lean, off = draw, (draw * 65536.0) % 1.0  # two uniforms from one draw's high and low bits
     bid, ask, low, high = quote_band(now, BOOK_SKEW * (2.0 * lean - 1.0))
-    traded = fair(st["spot"], st["vol"], st["epoch"], np.where(is_call, -0.5, 0.5) * PUT_CALL_SPREAD
-                  + IV_NOISE * (2.0 * off - 1.0))  # fmt: skip
+    shift = np.where(is_call, -0.5, 0.5) * PUT_CALL_SPREAD + IV_NOISE * (2.0 * off - 1.0)
+    traded = now + vega * shift  # the price at the shifted vol, to first order (the shift is a few tenths)
     oi_open, oi_close, day_volume = activity(spec, st, token, strike, is_call, expiry_epoch, day_ordinal)
     oi = np.round(oi_open + (oi_close - oi_open) * st["progress"]) * lot
     volume = np.floor(day_volume * traded_share(st["traded"])) * lot

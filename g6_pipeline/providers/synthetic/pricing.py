@@ -12,15 +12,20 @@ DIVIDEND_YIELD = 0.012
 SECONDS_PER_YEAR = 365.0 * 86400.0
 
 
-def black76(forward: np.ndarray, strike: np.ndarray, t: np.ndarray, vol: np.ndarray, is_call: np.ndarray) -> np.ndarray:
-    """Discounted Black-76 prices (element-wise over broadcast arrays, t in years, rate `RATE`)."""
-    sd = vol * np.sqrt(t)
+def black76(
+    forward: np.ndarray, strike: np.ndarray, t: np.ndarray, vol: np.ndarray, is_call: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Discounted Black-76 prices and their vegas per unit of vol (element-wise over broadcast arrays, t in
+    years, rate `RATE`)."""
+    root_t = np.sqrt(t)
+    sd = vol * root_t
     d1 = (np.log(forward / strike) + 0.5 * sd * sd) / sd
     d2 = d1 - sd
     df = np.exp(-RATE * t)
     call = df * (forward * ndtr(d1) - strike * ndtr(d2))
     put = df * (strike * ndtr(-d2) - forward * ndtr(-d1))
-    return np.where(is_call, call, put)
+    vega = df * forward * np.exp(-0.5 * d1 * d1) / np.sqrt(2.0 * np.pi) * root_t
+    return np.where(is_call, call, put), vega
 
 
 def smile_vol(atm: np.ndarray, forward: np.ndarray, strike: np.ndarray, t: np.ndarray) -> np.ndarray:
