@@ -8,8 +8,9 @@ the same prices either way.
 During an exchange session a quote is the session minute's state. Outside it a demo session runs from the
 first minute asked for (`session`): the index walks a bridge from the last close to the next open and the
 next session's contracts trade, volume accumulating from the demo's open; after the demo (or after an
-exchange session the market served) its closing values stand. Option `average_price` is the mean of the day's open and current price, and the
-option `ohlc.high`/`low` span only those two: simple stand-ins the simulation does not track minute by minute.
+exchange session the market served) its closing values stand. Option `average_price` is the mean of the
+day's open and current price, and the option `ohlc.high`/`low` span only those two: simple stand-ins the
+simulation does not track minute by minute.
 """
 
 from __future__ import annotations
