@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+from g6_pipeline.core.schema import SIMULATED_SOURCES
+from g6_pipeline.live.numbers import NumberFormat
 from g6_pipeline.live.server import InsecureBindError, LiveServer, effective_token
 from g6_pipeline.settings import load_settings
 
@@ -67,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         server = LiveServer(settings.data_dir, host=host, port=port, auth_token=token, max_clients=live.max_clients,
                             stale_after_seconds=settings.alerts.stale_after_seconds,
-                            allowed_hosts=live.allowed_hosts)
+                            allowed_hosts=live.allowed_hosts, numbers=NumberFormat.from_settings(settings),
+                            simulated=settings.provider in SIMULATED_SOURCES)
     except InsecureBindError:
         print(f"g6 serve: refusing to serve on {host}: it is reachable from other machines and no auth token is "
               "set (live.auth_token or G6_LIVE_AUTH_TOKEN)", file=sys.stderr)

@@ -1,7 +1,8 @@
 """A collection process: its setup (`process.setup.ProcessSetup`) with the provider and the publishers.
 
 Every minute run is a process of its own, so what the configured provider learns across minutes (its
-circuit breaker and the strike-window centre per index and expiry) is kept in
+circuit breaker, the strike-window centre per index and expiry, and what its source keeps: the simulated
+market's session open) is kept in
 `DataLocation.provider_state_file()`: loaded when the collector is built, saved after every cycle.
 """
 
@@ -136,6 +137,7 @@ def load_provider_state(provider: Provider, location: DataLocation) -> None:
             except (KeyError, TypeError, ValueError):
                 continue
         provider.restore_window_state(state)
+        provider.restore_source_state(saved.get("source") or {})
 
 
 def save_provider_state(provider: Provider, location: DataLocation, today: date) -> None:
@@ -148,6 +150,7 @@ def save_provider_state(provider: Provider, location: DataLocation, today: date)
         "provider": provider.name,
         "saved_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "breaker": breaker.export() if breaker is not None else None,
+        "source": provider.source_state() if isinstance(provider, ChainProvider) else {},
         "centres": [
             {"index": index, "expiry": expiry.isoformat(),
              **{name: window[name][(index, expiry)] for name in WINDOW_FIELDS if (index, expiry) in window.get(name, {})}}

@@ -1,10 +1,11 @@
 """`runtime_status.json`: the state of the last collection cycle, rewritten atomically after every cycle.
 
-It carries what a glance needs: when, which cycle, how long it took, the provider and its health, the token
-state ("valid" only once Kite confirmed it), the provider's last error (kept until a newer one), per index (status, LTP, age of the last good data, legs, near-expiry PCR / ATM IV / max pain), the
-exchange's clock (each index's exchange time and quote age, `stale` with how long; `exchange_closed` when every
-quote carried an earlier session's time), the calendar (whether the day is provisional, and the fix), the
-success rate, options per minute and the alerts. No secret is ever written.
+It carries what a glance needs: when, which cycle, how long it took, the provider (and whether its market is
+simulated) and its health, the token state ("valid" only once Kite confirmed it), the provider's last error
+(kept until a newer one), per index (status, LTP, age of the last good data, legs, near-expiry PCR / ATM IV /
+max pain), the exchange's clock (each index's exchange time and quote age, `stale` with how long;
+`exchange_closed` when every quote carried an earlier session's time), the calendar (whether the day is
+provisional, and the fix), the success rate, options per minute and the alerts. No secret is ever written.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from g6_pipeline.core.calendar import COVERAGE_WARN_DAYS, IMPORT_HINT
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import CycleReport, IndexOutcome
+from g6_pipeline.core.schema import SIMULATED_SOURCES
 from g6_pipeline.live.alerts import alert, build_alerts
 from g6_pipeline.live.figures import collected_tags, index_figures, tag_figures, tags_for
 from g6_pipeline.live.jsonfile import local_dir, parse_time, read_json_object, write_json_atomic
@@ -173,6 +175,7 @@ def _provider(report: CycleReport, previous: dict[str, Any]) -> dict[str, Any]:
         last_error, last_error_at = previous["last_error"], previous.get("last_error_at")
     return {
         "name": report.provider,
+        "simulated": report.provider in SIMULATED_SOURCES,
         "health": _provider_health(report),
         "token_state": stats.token_state,
         "circuit": stats.circuit,

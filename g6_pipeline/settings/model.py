@@ -19,6 +19,8 @@ Exchange = Literal["NFO", "BFO"]
 IndexName = Literal["NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 MetricGroup = Literal["core", "provider", "analytics", "storage", "per_option"]
+DigitGrouping = Literal["indian", "western"]
+Quantities = Literal["contracts", "units"]
 
 
 
@@ -163,6 +165,19 @@ class LiveSettings(_Strict):
     allowed_hosts: list[str] = Field(default_factory=list, description="Host names the page may be reached by.")
 
 
+class DisplaySettings(_Strict):
+    """How the page, the terminal chain and the summary write numbers (one style for all three)."""
+
+    digit_grouping: DigitGrouping = Field(
+        default="indian", description="indian: 34,70,870 (as NSE shows it); western: 3,470,870."
+    )
+    quantities: Quantities = Field(
+        default="contracts",
+        description="OI and volume in the chain views: contracts (lots, as NSE's option chain) or units "
+        "(lots × lot size, as Kite reports and G6 stores them).",
+    )
+
+
 class AlertSettings(_Strict):
     """Alert thresholds: the one source for the live views and the Prometheus rules (a test keeps them equal)."""
 
@@ -198,6 +213,7 @@ class Settings(_Strict):
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
+    display: DisplaySettings = Field(default_factory=DisplaySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @model_validator(mode="after")

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import pytest
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import IndexOutcome
 from g6_pipeline.live import publish
-from g6_pipeline.live.summary import run_summary
+from g6_pipeline.live.numbers import NumberFormat
+from g6_pipeline.live.summary import SummaryStyle, run_summary
 from g6_pipeline.live.view_state import load_state
 from g6_pipeline_tests.live.builders import BASE_MINUTE, SPOTS, make_report, make_settings, ok_outcome
 
@@ -68,6 +70,32 @@ def test_upstream_control_characters_reach_neither_the_status_file_nor_the_summa
     assert "\x1b" not in text and "\r" not in text
     assert not any(line.startswith("INFO") for line in text.splitlines()), "the error forged a line of its own"
     assert "quote timed out" in text
+
+
+@pytest.mark.parametrize(("grouping", "ltp", "max_pain"), [("indian", "1,23,456.78", "1,23,600"),
+                                                          ("western", "123,456.78", "123,600")])
+def test_numbers_are_grouped_in_the_configured_style(tmp_path: Path, grouping: str, ltp: str, max_pain: str) -> None:
+    outcomes = {name: ok_outcome(name, BASE_MINUTE) for name in SPOTS}
+    outcomes["SENSEX"] = ok_outcome("SENSEX", BASE_MINUTE, spot=123456.78)  # ATM 1,23,500, max pain 100 above
+    publish(make_report(outcomes=outcomes), make_settings(str(tmp_path)), now=GENERATED)
+    out = io.StringIO()
+    style = SummaryStyle(NumberFormat(grouping))  # type: ignore[arg-type]
+    run_summary(tmp_path, 180.0, once=True, rich=False, out=out, clock=lambda: GENERATED, style=style)
+    sensex = _row(out.getvalue(), "SENSEX")
+    assert sensex[2] == ltp and sensex[-1] == max_pain
+
+
+def test_the_header_says_simulated_for_a_simulated_market(tmp_path: Path) -> None:
+    now = GENERATED + timedelta(seconds=20)
+    publish(make_report(), make_settings(str(tmp_path)), now=GENERATED)  # collected by the synthetic provider
+    assert "SIMULATED market data" in _once(tmp_path, now)[1].splitlines()[0]
+
+    publish(replace(make_report(), provider="kite"), make_settings(str(tmp_path)), now=GENERATED)
+    assert "SIMULATED" not in _once(tmp_path, now)[1]
+    out = io.StringIO()  # a simulated provider configured, and nothing collected yet
+    run_summary(tmp_path / "empty", 180.0, once=True, rich=False, out=out, clock=lambda: now,
+                style=SummaryStyle(simulated=True))  # fmt: skip
+    assert "SIMULATED market data" in out.getvalue() and "no data yet" in out.getvalue()
 
 
 def test_once_reports_stale_data_with_its_time_and_fails(tmp_path: Path) -> None:
@@ -132,8 +160,10 @@ def test_rich_summary_in_a_real_terminal(tmp_path: Path, stop: str) -> None:
     # started as a background shell starts it (SIGINT ignored): Ctrl-C must still end it
     child = pexpect.spawn(sys.executable, ["-m", "g6_pipeline.cli.main", "summary", "--refresh", "0.3"], env=env,
                           cwd=str(tmp_path), dimensions=(60, 150), encoding="utf-8", timeout=120,
+                          codec_errors="replace",  # the terminal's ^C echo may land inside a box-drawing character
                           preexec_fn=_ignore_sigint)
     try:
+        child.expect("SIMULATED market data")
         child.expect("Indices")
         for name in SPOTS:
             child.expect(name)
