@@ -79,7 +79,10 @@ def test_asset_graph_plots_and_run_logs_in_chromium(tmp_path: Path, browser: Any
         skip.click()
         graph = shoot(page, f"{url}/assets/option_chain_daily?view=lineage", "dagster-asset-graph.png",
                       "option_chain_minutes")
-        assert all(name in graph for name in ("option_chain_daily", "overview_daily", "weekday_master"))
+        assert all(name in graph for name in ("option_chain_daily", "weekday_master", "4 / 4 Passed"))
+        sealed = shoot(page, f"{url}/assets/option_chain_minutes?view=lineage", "dagster-asset-graph-minutes.png",
+                       "overview_daily")
+        assert all(name in sealed for name in ("option_chain_daily", "overview_daily"))
         page.set_viewport_size({"width": 1600, "height": 2400})
         page.goto(f"{url}/assets/option_chain_daily?view=overview")
         page.get_by_role("button", name="Plots").first.click(timeout=60_000)
@@ -89,5 +92,6 @@ def test_asset_graph_plots_and_run_logs_in_chromium(tmp_path: Path, browser: Any
         page.set_viewport_size({"width": 1600, "height": 1000})
         logs = shoot(page, f"{url}/runs/{run_id}", "dagster-run-event-log.png", "indices collected")
         assert "minute 10:17: 1 of 1 indices collected (NIFTY)" in logs
-    for name in ("dagster-asset-graph.png", "dagster-asset-plots.png", "dagster-run-event-log.png"):
+    for name in ("dagster-asset-graph.png", "dagster-asset-graph-minutes.png", "dagster-asset-plots.png",
+                 "dagster-run-event-log.png"):
         assert (ARTIFACTS / name).stat().st_size > 10_000
