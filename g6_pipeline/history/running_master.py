@@ -216,7 +216,7 @@ class RunningStats:
 
     def table(self) -> pa.Table:
         """The state as an Arrow table (every value exact)."""
-        columns: dict[str, Any] = {name: pa.array(self.keys[name].tolist()) for name in self.key}
+        columns: dict[str, Any] = {name: pa.array(self.keys[name].to_numpy()) for name in self.key}
         columns["counter"] = pa.array(self.counter)
         for j, metric in enumerate(self.metrics):
             columns[f"{metric}_mean"] = pa.array(self.mean[:, j])
@@ -230,7 +230,7 @@ class RunningStats:
         stats = cls(key, metrics, alpha)
         if table.num_rows == 0:
             return stats
-        stats.keys = pd.DataFrame({name: table[name].to_pylist() for name in stats.key})
+        stats.keys = pd.DataFrame({name: table[name].to_numpy() for name in stats.key})
 
         def matrix(suffix: str) -> np.ndarray:
             return np.column_stack([table[f"{m}_{suffix}"].to_numpy() for m in stats.metrics])
