@@ -165,6 +165,11 @@ class DataLocation:
         by the day's record when its weekday is next rebuilt)."""
         return self.weekday_aggregate_dir(index) / f"{day.isoformat()}.parquet"
 
+    def weekday_state_file(self, index: str, weekday: str) -> UPath:
+        """`weekday_master/_state/<INDEX>/<WEEKDAY>.parquet`: the running state of one index's weekday master (its
+        means, EMAs and counts per key and its ledger of days), from which a new day is folded."""
+        return self.weekday_master_root().joinpath("_state", index, f"{weekday}.parquet")
+
     def weekday_quality_file(self, index: str, day: date) -> UPath:
         """`weekday_master/_quality/<INDEX>/overlay_quality_<YYYY-MM-DD>.json`: one partition's quality report."""
         return self.weekday_master_root().joinpath("_quality", index, f"overlay_quality_{day.isoformat()}.json")
