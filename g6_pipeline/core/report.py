@@ -100,6 +100,15 @@ class CycleReport:
             and all(s.error is None for s in self.sinks)
         )
 
+    def not_stored(self) -> list[str]:
+        """Why the minute is not stored whole, one reason each (empty when it is): the cycle's error, every index
+        not collected or not written, every sink that failed (wrote nothing or only some indices)."""
+        reasons = [self.error] if self.error else []
+        reasons += [f"{o.index}: {o.error or 'not collected'}" for o in self.indices.values()
+                    if o.status == "failed" and (o.error or "not collected") != self.error]
+        reasons += [f"sink {s.sink}: {s.error}" for s in self.sinks if s.error]
+        return list(dict.fromkeys(reasons))
+
     @property
     def success_rate(self) -> float:
         """Share of indices collected (ok or degraded), 0.0 when nothing was attempted."""

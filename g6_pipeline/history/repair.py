@@ -42,7 +42,7 @@ from g6_pipeline.providers.base import (
 from g6_pipeline.settings.model import IndexSettings
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 from g6_pipeline.storage.reader import read_day_table
-from g6_pipeline.storage.writer import writer_lock
+from g6_pipeline.storage.writer import partition_lock
 from g6_pipeline.util.lock import LockTimeoutError
 
 SOURCE = REPAIR_SOURCE
@@ -329,7 +329,7 @@ class _Repairer:
                 chain = enrich_many([snapshot], settings.analytics.risk_free_rate, refs,
                                     settings.analytics.iv_rank_min_sessions)[0]
                 try:
-                    with writer_lock(self.setup.location):  # one minute per turn: a live minute never waits long
+                    with partition_lock(self.setup.location, self.day, name):  # one minute per hold: a live one never waits long
                         if minute in stored_minutes(self.setup, self.day, name):  # collected meanwhile
                             continue
                         failed = _write_chain(self.setup, chain)

@@ -30,7 +30,7 @@ from g6_pipeline.storage.parquet import (
     options_table,
     overview_table,
 )
-from g6_pipeline.storage.writer import writer_lock
+from g6_pipeline.storage.writer import partition_lock
 
 SOURCE = "classic_import"
 CLASSIC_HEADERS: tuple[tuple[str, ...], ...] = (CLASSIC_COLUMNS[:32], CLASSIC_COLUMNS)
@@ -111,7 +111,7 @@ def _import_table(
         stored = options_table(_option_rows(unique))
     else:
         stored = overview_table(_overview_rows(unique))
-    with writer_lock(location):
+    with partition_lock(location, day, index):
         if _holds_rows(location, table, day, index):  # written while the files were read
             report.skipped.append((table, day, index))
             return
