@@ -61,12 +61,13 @@ class Holdings:
         return bool(self.sources - SIMULATED_SOURCES)
 
     def describe(self) -> str:
-        """'375 minutes of kite in Parquet; 12 minutes of unknown source in classic CSV; 40 Influx points spooled'."""
-        parts = [f"{_minutes(self.parquet)} in Parquet"] if self.parquet else []
-        if self.classic_csv:
-            parts.append(f"{_minutes(self.classic_csv)} in classic CSV")
+        """'375 minutes of kite' (Parquet, which the CSV mirrors), then what only the other stores hold:
+        '12 minutes of unknown source in classic CSV', '40 Influx points spooled (source unknown)'."""
+        parts = [_minutes(self.parquet)] if self.parquet else []
+        if self.classic_csv.get(UNKNOWN):
+            parts.append(f"{_count(self.classic_csv[UNKNOWN])} of unknown source in classic CSV")
         if self.influx_spool:
-            parts.append(f"{self.influx_spool} Influx points spooled, source unknown")
+            parts.append(f"{self.influx_spool} Influx point{'' if self.influx_spool == 1 else 's'} spooled (source unknown)")
         return "; ".join(parts) or "nothing"
 
 
@@ -74,7 +75,12 @@ def _minutes(by_source: dict[str, int]) -> str:
     """'375 minutes of kite' / '12 minutes of kite, 3 of synthetic' (most first)."""
     ordered = sorted(by_source.items(), key=lambda kv: (-kv[1], kv[0]))
     (source, count), rest = ordered[0], ordered[1:]
-    return ", ".join([f"{count} minutes of {source}", *[f"{n} of {s}" for s, n in rest]])
+    return ", ".join([f"{_count(count)} of {source}", *[f"{n} of {s}" for s, n in rest]])
+
+
+def _count(minutes: int) -> str:
+    """'1 minute', '375 minutes'."""
+    return f"{minutes} minute" + ("" if minutes == 1 else "s")
 
 
 def holdings(location: DataLocation, day: date, index: str) -> Holdings:

@@ -56,8 +56,7 @@ def test_a_day_collected_through_kite_is_never_overwritten(tmp_path: Path) -> No
         report = backfill_synthetic(setup_of(config), DAY, DAY, replace=replace)
         assert [(o.index, o.outcome) for o in report.outcomes] == [("NIFTY", "refused"), ("SENSEX", "refused")]
         assert report.outcomes[0].line() == (
-            "2026-11-23 NIFTY: refused: holds collected data (3 minutes of kite in Parquet; 3 minutes of kite in "
-            "classic CSV); never overwritten"
+            "2026-11-23 NIFTY: refused: holds collected data (3 minutes of kite); never overwritten"
         )
         assert report.rows == 0
     with pytest.raises(BackfillRefusedError, match="2026-11-23 NIFTY: refused: holds collected data"):
@@ -109,7 +108,8 @@ def test_a_collected_day_held_only_in_the_classic_csv_is_refused_and_untouched(t
     for replace in (False, True):
         report = backfill_synthetic(setup, PAST, PAST, replace=replace)
         assert [o.line() for o in report.outcomes] == [
-            "2026-11-20 NIFTY: refused: holds collected data (1 minutes of unknown in classic CSV); never overwritten"]
+            "2026-11-20 NIFTY: refused: holds collected data (1 minute of unknown source in classic CSV); "
+            "never overwritten"]
     assert file_hashes(tmp_path / "data") == before
 
 
@@ -125,7 +125,7 @@ def test_a_day_with_influx_points_waiting_in_the_spool_is_refused(tmp_path: Path
 
     report = backfill_synthetic(setup, PAST, PAST, workers=1)
     assert [(o.index, o.outcome) for o in report.outcomes] == [("NIFTY", "refused"), ("SENSEX", "generated")]
-    assert "1 Influx points spooled, source unknown" in report.outcomes[0].message
+    assert "1 Influx point spooled (source unknown)" in report.outcomes[0].message
     assert not setup.location.exists(setup.location.sealed_file("options", PAST, "NIFTY"))
 
 
@@ -140,5 +140,5 @@ def test_a_simulated_day_whose_csv_holds_a_minute_of_unknown_source_is_not_repla
 
     report = backfill_synthetic(setup, PAST, PAST, replace=True)
     assert [o.outcome for o in report.outcomes] == ["refused"]
-    assert "1 of unknown in classic CSV" in report.outcomes[0].message
+    assert "375 minutes of synthetic; 1 minute of unknown source in classic CSV" in report.outcomes[0].message
     assert file_hashes(tmp_path / "data") == before
