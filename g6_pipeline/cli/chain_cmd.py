@@ -174,7 +174,8 @@ def _watch(args: argparse.Namespace, location: DataLocation, rich: bool) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Show the chain once (or until interrupted with --watch); 2 with a one-line error when it cannot."""
+    """Show the chain once (or with --watch until SIGINT or SIGTERM stops it, exit 130 or 143: `cli.main`); 2 with a
+    one-line error when it cannot."""
     settings = load_settings().settings
     args.index = args.index.upper()
     if args.index not in settings.indices:
@@ -192,8 +193,6 @@ def run(args: argparse.Namespace) -> int:
     except ChainViewError as exc:
         print(f"g6 chain: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 0
     if rich:
         Console().print(rich_table(view))
     else:

@@ -1,6 +1,8 @@
 """Entry point of the `g6` command: builds the parser from the command modules and runs one command.
 
-Every error reaches the terminal as one line on stderr with a documented exit code, never a traceback.
+Every error reaches the terminal as one line on stderr with a documented exit code, never a traceback. SIGINT
+and SIGTERM stop any command cleanly (`util.stopping`): what it was writing is finished or left untouched,
+its locks are released and its worker processes stopped, and its last line says it was stopped.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from g6_pipeline.core.calendar import CalendarError
 from g6_pipeline.providers.kite_token import TokenStoreError
 from g6_pipeline.settings import ConfigError
 from g6_pipeline.util.redact import clean_text, describe_error, mask_secrets
+from g6_pipeline.util.stopping import Stopped, stop_signals
 
 COMMAND_MODULES = (
     config_cmd, collect_cmd, backfill_cmd, token_cmd, summary_cmd, serve_cmd, chain_cmd, diagnose_cmd, migrate_cmd,
@@ -40,6 +43,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 EXIT_CODES_HELP = """\
 exit codes:
@@ -49,7 +53,10 @@ exit codes:
        `token status` found no valid token, or an unexpected error (one line)
   2    G6 cannot run as configured: invalid configuration, a holiday file that does not
        cover the date, an unreadable token file or another file-system error, wrong arguments
-  130  interrupted (Ctrl-C)
+  130  stopped by SIGINT (Ctrl-C)
+  143  stopped by SIGTERM (kill, a service manager)
+       A stopped command first finishes the day or commit it is writing (else leaves it
+       untouched), releases its locks and stops its worker processes; its last line says so.
 """
 
 log = logging.getLogger(__name__)
@@ -79,11 +86,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        code: int = args.handler(args)
+        with stop_signals():
+            code: int = args.handler(args)
+    except Stopped as stop:
+        print(f"g6 {args.command}: {stop} (exit {stop.exit_code})", file=sys.stderr)
+        return stop.exit_code
     except (ConfigError, CalendarError, TokenStoreError) as exc:
         print(f"g6: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
+        print(f"g6 {args.command}: stopped by SIGINT (exit {EXIT_INTERRUPTED})", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()

@@ -44,6 +44,7 @@ from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 from g6_pipeline.storage.reader import read_day_table
 from g6_pipeline.storage.writer import partition_lock
 from g6_pipeline.util.lock import LockTimeoutError
+from g6_pipeline.util.stopping import deferred
 
 SOURCE = REPAIR_SOURCE
 CONTRACT_COLUMNS = ("instrument_token", "tradingsymbol", "expiry", "expiry_tag", "strike", "side", "lot_size",
@@ -329,7 +330,8 @@ class _Repairer:
                 chain = enrich_many([snapshot], settings.analytics.risk_free_rate, refs,
                                     settings.analytics.iv_rank_min_sessions)[0]
                 try:
-                    with partition_lock(self.setup.location, self.day, name):  # one minute per hold: a live one never waits long
+                    # one minute per hold (a live one never waits long), never cut by a stop signal
+                    with deferred(), partition_lock(self.setup.location, self.day, name):
                         if minute in stored_minutes(self.setup, self.day, name):  # collected meanwhile
                             continue
                         failed = _write_chain(self.setup, chain)
