@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 
 from g6_pipeline.analytics.close_of_day import price_day
 from g6_pipeline.analytics.iv_rank import IV_RANK_SESSIONS
+from g6_pipeline.cli.progress import progress_lines
 from g6_pipeline.providers.bhavcopy import SOURCE, BhavcopyDay, BhavcopyError, bhavcopy_files
 from g6_pipeline.providers.bhavcopy.chains import chain_days
 from g6_pipeline.providers.bhavcopy.fetch import ARCHIVE_URLS, fetch_days, weekdays
@@ -166,7 +166,7 @@ def import_files(
     outcomes: list[DayImport] = []
     errors: list[str] = []
     closes = DailyCloses(location)
-    with _progress(len(files), progress) as advance:
+    with progress_lines(len(files), "import-bhavcopy", "files", progress) as advance:
         for path in files:
             try:
                 days = _read(path, settings, names, start, end, all_strikes)
@@ -217,26 +217,3 @@ def _import_day(
     except Exception as exc:  # one bad day must not stop the others
         return DayImport(day.day, day.underlying, "failed", message=f"{type(exc).__name__}: {exc}")
     return DayImport(day.day, day.underlying, "replaced" if replacing else "imported", rows=rows)
-
-
-@contextmanager
-def _progress(total: int, enabled: bool) -> Iterator[Callable[[str], None]]:
-    """A `rich` progress bar over the files on a terminal, plain `[n/total]` lines otherwise (none when disabled)."""
-    if not enabled:
-        yield lambda _: None
-        return
-    if not sys.stderr.isatty():
-        done = [0]
-
-        def line(text: str) -> None:
-            done[0] += 1
-            print(f"[{done[0]}/{total}] {text}", flush=True)
-
-        yield line
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("import-bhavcopy"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
-                  TimeRemainingColumn(), transient=False) as bar:
-        task = bar.add_task("import", total=total)
-        yield lambda _: bar.update(task, advance=1)
