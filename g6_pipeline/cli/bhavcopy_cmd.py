@@ -203,7 +203,7 @@ def _import_day(
             return refused
         history = closes.history(day.underlying, day.day, IV_RANK_SESSIONS)
         chain = price_day(day, settings.analytics.risk_free_rate, history, settings.analytics.iv_rank_min_sessions)
-        with deferred(), partition_lock(location, day.day, day.underlying):
+        with partition_lock(location, day.day, day.underlying), deferred():
             if (refused := refusal(location, day.day, day.underlying, replace_simulated)) is not None:
                 return refused
             replacing = not holdings(location, day.day, day.underlying).empty

@@ -302,7 +302,7 @@ def _history_of(
             unsealed = has_stored_day(setup.location, day, name) and not setup.location.exists(
                 setup.location.sealed_file(OPTIONS, day, name))
             if unsealed:  # stored minute slices not sealed yet: the fold reads sealed days only
-                with deferred():
+                with partition_lock(setup.location, day, name), deferred():
                     outcome = _sealed(setup, DayOutcome(day, name, "sealed"))
                 outcomes.append(outcome)
                 notify(outcome)
@@ -315,8 +315,8 @@ def _history_of(
 def _backfill_one(setup: ProcessSetup, day: date, name: str, replace: bool, today: date) -> DayOutcome:
     """Generate one (day, index) unless it must be kept or refused; a failure is an outcome, not an exception.
 
-    The day is prepared in memory first (nothing held); its commit and seal are one block a stop signal does
-    not cut, so a stopped backfill leaves each day written and sealed, or untouched.
+    The day is prepared in memory first (nothing held); its commit and seal, under the day's lock, are one block
+    a stop signal does not cut, so a stopped backfill leaves each day written and sealed, or untouched.
     """
     try:
         refused = refusal(setup.location, day, name, replace=replace, today=today)
@@ -325,7 +325,7 @@ def _backfill_one(setup: ProcessSetup, day: date, name: str, replace: bool, toda
         prepared = prepare_synthetic_day(setup, day, name)
         if prepared is None:
             return DayOutcome(day, name, "failed", message="the synthetic market has no session that day")
-        with deferred():
+        with partition_lock(setup.location, day, name), deferred():  # a stop may end the wait, not the commit
             outcome = commit_synthetic_day(setup, prepared, replace=replace, today=today)
             outcome = _sealed(setup, outcome)
     except Exception as exc:

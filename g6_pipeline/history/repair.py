@@ -331,7 +331,7 @@ class _Repairer:
                                     settings.analytics.iv_rank_min_sessions)[0]
                 try:
                     # one minute per hold (a live one never waits long), never cut by a stop signal
-                    with deferred(), partition_lock(self.setup.location, self.day, name):
+                    with partition_lock(self.setup.location, self.day, name), deferred():
                         if minute in stored_minutes(self.setup, self.day, name):  # collected meanwhile
                             continue
                         failed = _write_chain(self.setup, chain)

@@ -191,7 +191,7 @@ def _import_table(
     if rows is None:
         return
     stored = options_table(_option_rows(rows)) if table == OPTIONS else overview_table(_overview_rows(rows))
-    with deferred(), partition_lock(location, day, index):
+    with partition_lock(location, day, index), deferred():
         held = _held(location, table, day, index, own_csv)
         if held is not None:  # written while the files were read
             report.rows_skipped += len(rows)
