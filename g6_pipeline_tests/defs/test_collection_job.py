@@ -159,6 +159,7 @@ def test_a_minute_that_could_not_be_stored_fails_its_run_and_stays_a_gap(g6_env:
         assert run_minute(config, MINUTE + timedelta(minutes=1), instance).success
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert failure.step_failure_data.user_failure_data is not None
     message = str(failure.step_failure_data.user_failure_data.description)
     assert message.startswith("minute 10:15 not stored whole: NIFTY, BANKNIFTY, FINNIFTY, SENSEX: not written: ")
     assert f"SENSEX.lock is held by pid {holder.pid}:" in message and "gave up after 0 s" in message
@@ -180,5 +181,6 @@ def test_a_sink_that_wrote_one_index_short_fails_the_run(g6_env: tuple[Path, Pat
         )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert failure.step_failure_data.user_failure_data is not None
     message = str(failure.step_failure_data.user_failure_data.description)
     assert message.startswith("minute 10:15 not stored whole: sink classic_csv: SENSEX: ")

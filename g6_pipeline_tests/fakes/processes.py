@@ -7,6 +7,7 @@ a text: an event, never a guessed sleep. `descendants` reads /proc for every pro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -88,10 +89,8 @@ class Watched:
 
     def kill(self) -> None:
         """Kill what is left of the command's group (cleanup after a failed test)."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.process.wait()
 
 

@@ -15,8 +15,8 @@ from g6_pipeline.cli.main import main
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.data import load_chain, load_overview
 from g6_pipeline.history.weekday_master import update_range
-from g6_pipeline.storage.classic_import import ImportReport, import_classic
 from g6_pipeline.storage.classic_format import CLASSIC_COLUMNS
+from g6_pipeline.storage.classic_import import ImportReport, import_classic
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline_tests.fakes.config import make_config
 
