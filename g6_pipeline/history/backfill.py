@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
+import pandas as pd
+
 from g6_pipeline.analytics import enrich_many
 from g6_pipeline.collection.reference import DayReference, ReferenceCache
 from g6_pipeline.core.clock import now_ist
@@ -140,6 +142,11 @@ class PreparedDay:
     reference: DayReference
     """The day's session reference (its open), kept with the day."""
 
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The day's option rows and overview rows as one frame each (built once for every writer)."""
+        options = pd.concat([c.options for c in self.chains], ignore_index=True)
+        return options, pd.DataFrame([c.overview for c in self.chains])
+
 
 def prepare_synthetic_day(setup: ProcessSetup, day: date, index: str) -> PreparedDay | None:
     """Generate and enrich one synthetic (day, index) in memory, writing nothing (None: no session that day)."""
@@ -169,11 +176,12 @@ def commit_synthetic_day(setup: ProcessSetup, prepared: PreparedDay, *, replace:
         if replacing:
             remove_simulated_day(location, day, index)
         committed = None
+        options, overview = prepared.frames()
         for writer in setup.sinks:
             if isinstance(writer, ParquetSink):
-                committed = writer.commit_chains(prepared.chains)
+                committed = writer.commit_day_frames(options, overview)
             elif isinstance(writer, ClassicCsvSink):
-                writer.write_day(prepared.chains)
+                writer.write_day_frames(options, overview)
         ReferenceCache(location, setup.calendar).keep(index, day, prepared.reference)
     rows = committed.options.num_rows if committed is not None else 0
     return DayOutcome(day, index, "replaced" if replacing else "generated", rows=rows, committed=committed)

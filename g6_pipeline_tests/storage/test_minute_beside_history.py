@@ -36,7 +36,7 @@ def backfill_pausing(config: str, generating: Event, committing: Event, go_on: l
     from g6_pipeline.providers.synthetic import SyntheticMarket
     from g6_pipeline.storage.classic_csv import ClassicCsvSink
 
-    build, write = SyntheticMarket.day_snapshots, ClassicCsvSink.write_day
+    build, write = SyntheticMarket.day_snapshots, ClassicCsvSink.write_day_frames
 
     def building(self: Any, *args: Any, **kwargs: Any) -> Any:
         generating.set()
@@ -49,7 +49,7 @@ def backfill_pausing(config: str, generating: Event, committing: Event, go_on: l
         return write(self, *args, **kwargs)
 
     SyntheticMarket.day_snapshots = building  # type: ignore[method-assign]
-    ClassicCsvSink.write_day = writing  # type: ignore[method-assign]
+    ClassicCsvSink.write_day_frames = writing  # type: ignore[method-assign]
     report = backfill_synthetic(setup_of(Path(config)), PAST, PAST, ["NIFTY"])
     assert [o.outcome for o in report.outcomes] == ["generated"], report.outcomes
 
