@@ -114,7 +114,7 @@ def test_a_collected_day_held_only_in_the_classic_csv_is_refused_and_untouched(t
 
 
 def test_a_day_with_influx_points_waiting_in_the_spool_is_refused(tmp_path: Path) -> None:
-    config = small_config(tmp_path, "NIFTY", "SENSEX")
+    config = small_config(tmp_path, "NIFTY")
     setup = setup_of(config)
     spool = Path(setup.location.influx_spool_dir().path)
     spool.mkdir(parents=True)
@@ -123,9 +123,11 @@ def test_a_day_with_influx_points_waiting_in_the_spool_is_refused(tmp_path: Path
         f"option_data,index=NIFTY,expiry=2026-11-24,type=CE,strike=24000 price=101.5,oi=1200 {at}\n"
         f"g6_cycle indices_collected=1i {at}\n")
 
-    report = backfill_synthetic(setup, PAST, PAST, workers=1)
-    assert [(o.index, o.outcome) for o in report.outcomes] == [("NIFTY", "refused"), ("SENSEX", "generated")]
+    report = backfill_synthetic(setup, PAST, PAST)
+    assert [(o.index, o.outcome) for o in report.outcomes] == [("NIFTY", "refused")]
     assert "1 Influx point spooled (source unknown)" in report.outcomes[0].message
+    assert backfill_synthetic(setup, PAST - timedelta(days=1), PAST - timedelta(days=1)).outcomes[0].outcome == (
+        "generated")  # the spooled point is of the 20th only
     assert not setup.location.exists(setup.location.sealed_file("options", PAST, "NIFTY"))
 
 

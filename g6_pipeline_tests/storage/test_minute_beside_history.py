@@ -66,7 +66,6 @@ def minute_written(config: Path, minute: datetime) -> list[str | None]:
 def test_a_backfill_never_makes_the_minute_wait_and_locks_its_day_only_to_commit(tmp_path: Path) -> None:
     config = small_config(tmp_path, "NIFTY", collection={"writer_lock_seconds": 0})
     location = setup_of(config).location
-    past_lock = location.partition_lock_file(PAST, "NIFTY").path
     generating, committing = SPAWN.Event(), SPAWN.Event()
     go_on = [SPAWN.Event(), SPAWN.Event()]
     child = SPAWN.Process(target=backfill_pausing, args=(str(config), generating, committing, go_on))
@@ -74,6 +73,7 @@ def test_a_backfill_never_makes_the_minute_wait_and_locks_its_day_only_to_commit
     try:
         assert generating.wait(WAIT), "the backfill never started building its day"
         assert minute_written(config, MINUTE) == [None, None]
+        past_lock = location.partition_lock_file(PAST, "NIFTY").path
         with exclusive_lock(past_lock, timeout=0):  # nothing is held while the day is prepared
             pass
         go_on[0].set()
