@@ -4,7 +4,7 @@ whether any minute is lost.
     PYTHONPATH=. .venv/bin/python benchmarks/bench_backfill_beside_collection.py [--days 20]
 
 `g6 backfill` of N synthetic trading days × the shipped indices (2 workers) runs in a subprocess on a data
-directory, while this process collects minutes of a later trading day into the same directory one after
+directory, while this process collects minutes of later trading days into the same directory one after
 another, through the same steps as the minute job (fetch → analytics → write, the synthetic provider, the
 shipped configuration's indices and strike windows, `collection.writer_lock_seconds` at its default), until the
 backfill has finished. Baseline, in the same run: the same number of minutes collected with no backfill
@@ -37,7 +37,9 @@ from g6_pipeline.storage.location import DataLocation, minute_key
 
 END = date(2026, 11, 20)
 TODAY = date(2026, 11, 23)
-"""The day collected beside the backfill: a trading day after the backfill's range."""
+"""The first day collected beside the backfill, a trading day after its range (the next ones follow when a
+session's minutes run out before the backfill does)."""
+BASELINE_MINUTES = 60
 
 
 def collector_for(root: Path) -> Collector:
@@ -64,12 +66,13 @@ def lost(location: DataLocation, minutes: list[datetime], indices: list[str]) ->
     """The (minute, index) whose options or overview slice or overview CSV line is missing."""
     missing = []
     for index in indices:
-        csv = location.overview_csv(index, TODAY)
-        lines = location.read_bytes(csv).decode() if location.exists(csv) else ""
         for minute in minutes:
-            slices = [location.minute_slice(table, TODAY, index, minute) for table in ("options", "overview")]
+            day = minute.date()
+            csv = location.overview_csv(index, day)
+            lines = location.read_bytes(csv).decode() if location.exists(csv) else ""
+            slices = [location.minute_slice(table, day, index, minute) for table in ("options", "overview")]
             if not all(location.exists(p) for p in slices) or minute.strftime("%d-%m-%Y %H:%M") not in lines:
-                missing.append(f"{minute_key(minute)} {index}")
+                missing.append(f"{day} {minute_key(minute)} {index}")
     return missing
 
 
@@ -87,7 +90,8 @@ def main() -> None:
     args = parser.parse_args()
     calendar = MarketCalendar.load(REPO / "config")
     days = calendar.trading_days(END - timedelta(days=3 * args.days), END)[-args.days:]
-    session = calendar.session_minutes(TODAY)
+    session = [m for day in calendar.trading_days(TODAY, TODAY + timedelta(days=30)) for m in
+               calendar.session_minutes(day)]
     with tempfile.TemporaryDirectory(prefix="g6-bench-beside-") as tmp:
         root = Path(tmp)
         collector = collector_for(root)
@@ -116,7 +120,7 @@ def main() -> None:
         if backfill.returncode != 0:
             raise SystemExit(f"g6 backfill failed ({backfill.returncode}):\n{err[-3000:]}")
         base_waits, base_writes = [], []
-        baseline = session[len(beside):2 * len(beside)]
+        baseline = session[len(beside):len(beside) + BASELINE_MINUTES]
         for minute in baseline:
             wait, took, error = write_minute(collector, minute)
             base_waits.append(wait)
@@ -125,7 +129,7 @@ def main() -> None:
                 errors.append(f"{minute_key(minute)}: {error}")
         missing = lost(collector.location, [*beside, *baseline], indices)
     print(f"{len(days)}-day backfill × {len(indices)} indices (2 workers) took {backfill_seconds:.1f} s; "
-          f"{len(beside)} minutes of {TODAY} collected beside it")
+          f"{len(beside)} minutes from {TODAY} on collected beside it, one after another")
     print(summary("beside the backfill", waits, writes))
     print(summary("baseline, nothing beside", base_waits, base_writes))
     print(f"  minutes lost: {len(missing) + len(errors)} (goal 0); longest wait goal 1 s: "

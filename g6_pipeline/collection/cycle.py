@@ -192,8 +192,9 @@ def write_step(collector: Collector, state: CycleState) -> CycleState:
     if not chains:
         return state
     partitions = [(c.timestamp.astimezone(IST).date(), c.index) for c in chains]
+    patience = collector.settings.collection.writer_lock_seconds
     try:
-        with partition_locks(collector.location, partitions, collector.settings.collection.writer_lock_seconds) as wait:
+        with partition_locks(collector.location, partitions, patience) as wait:
             state.write_wait_seconds = wait.seconds
             _write_sinks(collector, state, chains)
     except LockTimeoutError as exc:

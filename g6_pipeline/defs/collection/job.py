@@ -16,6 +16,7 @@ from g6_pipeline.collection.cycle import (
 from g6_pipeline.collection.run_tags import COLLECTION_RUN_TAGS
 from g6_pipeline.defs.collection.minutes import minute_materializations
 from g6_pipeline.defs.resources import CYCLE_STATE_IO, G6Resource
+from g6_pipeline.util.redact import mask_secrets
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +91,8 @@ def publish_cycle(context: dg.OpExecutionContext, state: CycleState, g6: G6Resou
     )
     reasons = report.not_stored()
     if reasons:
-        raise dg.Failure(description=f"minute {report.minute:%H:%M} not stored whole: " + "; ".join(reasons),
-                         allow_retries=False)
+        why = mask_secrets("; ".join(reasons), g6.collector().settings.secret_values())
+        raise dg.Failure(description=f"minute {report.minute:%H:%M} not stored whole: {why}", allow_retries=False)
 
 
 @dg.job(
