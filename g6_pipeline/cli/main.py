@@ -50,7 +50,8 @@ exit codes:
   0    success
   1    the command ran and found a problem: a diagnose check failed, `collect` had an index
        failed or degraded, a sink failed or the minute was skipped (market closed, no token),
-       `token status` found no valid token, or an unexpected error (one line)
+       `token status` found no valid token, `import-classic` refused a row (named by file
+       and line), a backfill or import refused or failed a day, or an unexpected error (one line)
   2    G6 cannot run as configured: invalid configuration, a holiday file that does not
        cover the date, an unreadable token file or another file-system error, wrong arguments
   130  stopped by SIGINT (Ctrl-C)
