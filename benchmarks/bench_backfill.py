@@ -4,8 +4,9 @@ README's month (`--start 2026-10-01 --end 2026-11-20`) with 2 workers.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_backfill.py [--days 20] [--no-month]
 
-Goals on 2 cores: 20 days under 60 s with 2 workers, the month under 5 minutes. Prints each run's wall time,
-the speed-up of 2 workers over 1, and the load average before each run (other work on the machine slows it).
+Goals on 2 cores: 20 days under 60 s with 2 workers, the month under 5 minutes. Prints each run's wall and CPU
+time (CPU / wall: the cores it kept busy), the speed-up of 2 workers over 1, and the load average before each
+run (other work on the machine slows it and takes cores from it).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -39,21 +41,26 @@ def config_in(root: Path) -> Path:
 
 
 def backfill(start: date, end: date, workers: int) -> float:
-    """Wall seconds of `g6 backfill --start --end --workers` into a fresh data directory."""
+    """Wall seconds of `g6 backfill --start --end --workers` into a fresh data directory (its CPU seconds printed
+    too: CPU / wall is how many cores it kept busy, which other load on the machine also limits)."""
     with tempfile.TemporaryDirectory(prefix="g6-bench-backfill-") as tmp:
         config = config_in(Path(tmp))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("G6_", "DAGSTER_"))}
         env.update(G6_CONFIG_DIR=str(config), PYTHONPATH=str(REPO))
         load = os.getloadavg()[0]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         proc = subprocess.run([sys.executable, "-m", "g6_pipeline.cli.main", "backfill", "--start", start.isoformat(),
                                "--end", end.isoformat(), "--workers", str(workers)],
                               env=env, cwd=REPO, capture_output=True, text=True)
         elapsed = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"g6 backfill failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     summary = next(line for line in proc.stdout.splitlines() if line.startswith("backfilled "))
-    print(f"  {workers} worker{'s' if workers > 1 else ''}: {elapsed:6.1f} s  (load before {load:.1f}; {summary})")
+    print(f"  {workers} worker{'s' if workers > 1 else ''}: {elapsed:6.1f} s wall, {cpu:6.1f} s CPU ({cpu / elapsed:.2f} "
+          f"cores busy; load before {load:.1f}; {summary})")
     return elapsed
 
 
