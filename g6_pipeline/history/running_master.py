@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 from upath import UPath
 
 from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.writer import writer_lock
+from g6_pipeline.storage.writer import state_lock
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ def fold_group(
     wanted = sorted(set(wanted))
     done = _attempt(location, group, wanted, write)
     if done is None:
-        with writer_lock(location):
+        with state_lock(location, group.path):
             done = _attempt(location, group, wanted, write)
     if done is None:  # only where the writer lock holds nothing (an object store)
         raise RuntimeError(f"{group.path} was changed by another fold meanwhile")
@@ -135,7 +135,7 @@ def _attempt(
     current = base if base and base.params == plain(group.params) else None
     advanced = advance(current, recorded, wanted, group.read, group.present) if current else None
     state, changed = advanced or (replay(group.empty(), recorded | set(wanted), group.read), True)
-    with writer_lock(location):
+    with state_lock(location, group.path):
         if stored_generation(location, group.path) != started:
             return None
         written = write(state.stats)

@@ -102,14 +102,14 @@ def test_worker_errors_name_the_day_and_index(
     config, _ = g6_env
     _sensex_only(config)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    real = backfill.generate_synthetic_day
+    real = backfill.prepare_synthetic_day
 
-    def failing(setup: ProcessSetup, day: date, indices: list[str]) -> int:
+    def failing(setup: ProcessSetup, day: date, index: str) -> backfill.PreparedDay | None:
         if day == date(2026, 11, 19):
             raise RuntimeError("the market model broke")
-        return real(setup, day, indices)
+        return real(setup, day, index)
 
-    monkeypatch.setattr(backfill, "generate_synthetic_day", failing)
+    monkeypatch.setattr(backfill, "prepare_synthetic_day", failing)
     assert main(["backfill", "--start", "2026-11-19", "--end", "2026-11-20"]) == 1
     captured = capsys.readouterr()
     assert "g6 backfill: 2026-11-19 SENSEX: failed: RuntimeError: the market model broke" in captured.err

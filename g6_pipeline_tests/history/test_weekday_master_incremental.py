@@ -19,7 +19,7 @@ from g6_pipeline.history.weekday_master import update_range, update_weekday_mast
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OPTIONS, ParquetSink
 from g6_pipeline.storage.reader import read_weekday_master
-from g6_pipeline.storage.writer import WAITING, writer_lock
+from g6_pipeline.storage.writer import WAITING, state_lock
 from g6_pipeline_tests.fakes.chains import make_chain, minute
 
 MONDAYS = [date(2026, 11, 2) + timedelta(weeks=k) for k in range(5)]
@@ -186,7 +186,7 @@ def test_a_fold_committed_meanwhile_is_not_lost(
             failures.append(exc)
 
     try:
-        with writer_lock(location):
+        with state_lock(location, location.weekday_state_file("NIFTY", "MONDAY")):
             latest = threading.Thread(target=fold_latest)
             latest.start()  # reads the state of one day, then waits for the lock to commit
             assert waiting.wait(timeout=120)

@@ -236,7 +236,10 @@ def test_g6_serve_command_binds_loopback_and_stops_on_interrupt(
         assert conn.getresponse().status == 401
         conn.close()
         process.send_signal(signum)
-        assert process.wait(timeout=120) == 0
+        assert process.wait(timeout=120) == 128 + signum
+        assert process.stderr is not None
+        assert process.stderr.read().splitlines()[-1] == (
+            f"g6 serve: stopped by {signum.name} (exit {128 + signum})")
     finally:
         if process.poll() is None:
             process.kill()
