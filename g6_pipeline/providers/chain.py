@@ -168,6 +168,7 @@ class ChainProvider:
         step = self.source.max_batch
         for i in range(0, len(keys), step):
             batch = list(keys[i : i + step])
+            self.stats.note_quote_request(self._clock())
             try:
                 answers.append(ask(batch))
             except (TokenExpiredError, CircuitOpenError):
@@ -231,6 +232,12 @@ class ChainProvider:
             vol = quoted_total_vol(uni, e, centre, table)
             if math.isfinite(vol):
                 self._total_vols[(name, e)] = vol
+
+    def prepare(self, indices: Mapping[str, IndexSettings], now: datetime) -> None:
+        """Get ready for the fetch at `now` before it is due: the instrument dumps and the universes of the
+        minute's day (from the cache, else downloaded once a day). Nothing is quoted; whatever fails here, the
+        fetch meets again and reports."""
+        self._universes_of(indices, floor_minute(now), FetchResult())
 
     def fetch(self, indices: Mapping[str, IndexSettings], now: datetime) -> FetchResult:
         """Collect every index for the minute of `now`; see `Provider.fetch` and `chain_plan` for the calls."""

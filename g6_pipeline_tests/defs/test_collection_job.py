@@ -14,7 +14,7 @@ import pytest
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_chain, load_overview
-from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+from g6_pipeline.defs.collection.job import collection_job, minute_run_config
 from g6_pipeline.defs.resources import G6Resource, shared_resources
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.settings import load_settings
@@ -25,7 +25,7 @@ MINUTE = datetime(2026, 11, 23, 10, 15, tzinfo=IST)
 
 def run_minute(config: Path, minute: datetime, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
     return collection_job.execute_in_process(
-        run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=minute.isoformat())}),
+        run_config=minute_run_config(minute.isoformat()),
         instance=instance,
         resources=shared_resources(G6Resource(config_dir=str(config))),
     )
@@ -95,7 +95,7 @@ def test_failing_provider_fails_the_run_without_writing(g6_env: tuple[Path, Path
                                                      + str(config / "no-token") + '"}, ', 1))
     with dg.instance_for_test() as instance:
         result = collection_job.execute_in_process(
-            run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
+            run_config=minute_run_config(MINUTE.isoformat()),
             instance=instance,
             resources=shared_resources(G6Resource(config_dir=str(config))),
             raise_on_error=False,
