@@ -35,10 +35,10 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $@
 
+# one daemon per instance: refused (with how to stop the first) while DAGSTER_HOME has one, whatever the port
 run: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
-	@$(BIN)/python scripts/port-free.py $(HOST) $(PORT)
 	$(BIN)/g6 config check
-	$(BIN)/dagster dev --host $(HOST) --port $(PORT)
+	@$(BIN)/python scripts/run-dagster.py $(HOST) $(PORT) -- $(BIN)/dagster dev --host $(HOST) --port $(PORT)
 
 # seal days or fold them into the weekday master in the project's instance (.dagster_home), as the UI would:
 #   make materialize SELECT=weekday_master RANGE=2026-11-02...2026-11-20

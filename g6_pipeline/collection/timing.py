@@ -22,9 +22,10 @@ from datetime import datetime, timedelta
 from g6_pipeline.core.clock import floor_minute, now_ist, to_ist
 
 MINUTE = timedelta(minutes=1)
-LAUNCH_AHEAD_SECONDS = 15.0
-"""The sensor requests the next minute from this long before it (second 45): ample for a run's worker to
-start, import G6 and load the definitions (about 3 s on a quiet 2-core machine, 5-8 s on a busy one)."""
+LAUNCH_AHEAD_SECONDS = 25.0
+"""The sensor requests the next minute from this long before it (second 35; with its 5-s interval the request
+comes 20-25 s ahead): ample for the run's queue, launch and worker start (import G6, load the definitions),
+about 3 s on a quiet 2-core machine and 8-10 s on a busy one."""
 START_ALLOWANCE_SECONDS = 15.0
 """How long a run may take from its request to its fetch (queue, launch, worker start, loading) on a busy
 machine; a minute already begun is requested only while its late-run grace leaves at least this much."""

@@ -32,8 +32,8 @@ def at(second: float) -> datetime:
 @pytest.mark.parametrize(
     ("second", "grace", "expected"),
     [
-        (0, 45.0, "10:04"), (30, 45.0, "10:04"), (31, 45.0, None), (44.9, 45.0, None), (45, 45.0, "10:05"),
-        (59.9, 45.0, "10:05"), (44, None, "10:04"), (50, None, "10:05"), (5, 10.0, None),
+        (0, 45.0, "10:04"), (30, 45.0, "10:04"), (31, 45.0, None), (34.9, 45.0, None), (35, 45.0, "10:05"),
+        (59.9, 45.0, "10:05"), (34, None, "10:04"), (36, None, "10:05"), (5, 10.0, None),
     ],
 )
 def test_the_minute_to_request(second: float, grace: float | None, expected: str | None) -> None:

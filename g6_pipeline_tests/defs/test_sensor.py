@@ -53,7 +53,7 @@ def test_open_market_requests_each_minute_once_launched_ahead(kite_config: Path,
     assert request.run_key == "2026-11-23T10:05:00+05:30"  # the next minute, its run started before it begins
     assert request.tags["g6/minute"] == request.run_key
     assert result.cursor == request.run_key
-    for later in (5, 15, 40):  # the rest of 10:04 and 10:05 until its own launch time
+    for later in (5, 15, 30):  # the rest of 10:04 and 10:05 until its own launch time
         again = evaluate(kite_config, now + timedelta(seconds=later), monkeypatch, cursor=result.cursor)
         assert not again.run_requests, later
     nxt = evaluate(kite_config, now + timedelta(seconds=60), monkeypatch, cursor=result.cursor)
@@ -68,10 +68,10 @@ def test_a_minute_a_run_cannot_reach_in_time_is_not_requested(
     login(kite_config, datetime(2026, 11, 23, 8, 0, tzinfo=IST))
     early = evaluate(kite_config, datetime(2026, 11, 23, 10, 4, 12, tzinfo=IST), monkeypatch)
     assert [r.run_key for r in early.run_requests or []] == ["2026-11-23T10:04:00+05:30"]
-    late = evaluate(kite_config, datetime(2026, 11, 23, 10, 4, 38, tzinfo=IST), monkeypatch)
+    late = evaluate(kite_config, datetime(2026, 11, 23, 10, 4, 33, tzinfo=IST), monkeypatch)
     assert not late.run_requests
     assert "minute 10:04 not requested" in (late.skip_message or "")
-    assert "minute 10:05 is launched ahead from second 45" in (late.skip_message or "")
+    assert "minute 10:05 is launched ahead from second 35" in (late.skip_message or "")
     first_tick = evaluate(kite_config, datetime(2026, 11, 23, 10, 4, 47, tzinfo=IST), monkeypatch)
     assert [r.run_key for r in first_tick.run_requests or []] == ["2026-11-23T10:05:00+05:30"]
 
