@@ -55,7 +55,7 @@ from g6_pipeline.providers.quotes import (
     parse_quote,
 )
 from g6_pipeline.providers.window import expiry_window, leg_price, quoted_total_vol
-from g6_pipeline.settings.model import IndexSettings
+from g6_pipeline.settings.model import DEFAULT_STALE_SECONDS, IndexSettings
 from g6_pipeline.util.numeric import finite_float
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ class ChainProvider:
         cache: InstrumentCache | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(IST),
         quote_seconds: float = QUOTE_SECONDS_PER_MINUTE,
-        stale_after: float = freshness.DEFAULT_STALE_SECONDS,
+        stale_after: float = DEFAULT_STALE_SECONDS,
     ) -> None:
         self.name = name
         self.stale_after = stale_after
