@@ -22,6 +22,7 @@ from g6_pipeline.collection.cycle import (
     write_step,
 )
 from g6_pipeline.collection.run_tags import COLLECTION_RUN_TAGS
+from g6_pipeline.core.clock import now_ist
 from g6_pipeline.defs.collection.minutes import minute_materializations
 from g6_pipeline.defs.resources import CYCLE_STATE_IO, G6Resource
 
@@ -60,20 +61,22 @@ def collect_minute(context: dg.OpExecutionContext, config: MinuteConfig, g6: G6R
     collector = g6.collector()
     state = fetch_step(collector, datetime.fromisoformat(config.minute) if config.minute else None)
     state = write_step(collector, analytics_step(collector, state))
+    stored_in = (now_ist() - state.started_at).total_seconds()
     for materialization in minute_materializations(state, collector.location, collector.calendar, context.instance):
         context.log_event(materialization)
-    context.add_output_metadata(cycle_metadata(state))
+    context.add_output_metadata(cycle_metadata(state, stored_in))
     return state
 
 
-def cycle_metadata(state: CycleState) -> dict[str, Any]:
+def cycle_metadata(state: CycleState, stored_in: float) -> dict[str, Any]:
     """What the UI shows of a minute's collection: the minute, the wait for it, when the quotes were requested,
-    what was fetched and computed, each sink's outcome."""
+    how long fetch → write took (`stored_in` seconds), what was fetched and computed, each sink's outcome."""
     stats = state.stats
     first, last = stats.first_quote_at, stats.last_quote_at
     return {
         "minute": state.minute.isoformat(),
         "waited_seconds": round(state.waited_seconds, 3),
+        "fetch_to_stored_seconds": round(stored_in, 3),
         "first_quote_request": first.isoformat() if first else "",
         "quote_request_spread_seconds": round((last - first).total_seconds(), 3) if first and last else -1.0,
         "indices_fetched": len(state.snapshots),
