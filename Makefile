@@ -63,9 +63,10 @@ test-fast: $(VENV)/.installed-dev lint
 bench: $(VENV)/.installed-dev
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; PYTHONPATH=. $(BIN)/python "$$script" || exit 1; done
 
-# sensor-launched minute runs under `dagster dev` as `make run` starts it: four latency medians (~7 minutes)
+# sensor-launched minute runs under `dagster dev` as `make run` starts it, beside an empty-op project: latency
+# percentiles, the quote-request spread, the run's overhead over the empty-op run (~22 minutes)
 bench-latency: $(VENV)/.installed
-	PYTHONPATH=. $(BIN)/python benchmarks/bench_minute_latency.py --runs 5
+	PYTHONPATH=. $(BIN)/python benchmarks/bench_minute_latency.py --runs 20
 
 # the real daemon through a scripted bad day against the loopback Kite server (MINUTES + ~6 minutes)
 MINUTES ?= 30
