@@ -1,52 +1,35 @@
 """`g6 chain`: one expiry's option chain at one stored minute, NSE-style, in the terminal.
 
-Calls on the left, strike in the middle, puts mirrored on the right. On a terminal it is a Rich table (the
-in-the-money side shaded, the ATM row marked, OI change green/red by sign); otherwise plain aligned text
-with the ATM and max-pain strikes named in the last column. `--watch` re-reads the latest minute.
+Calls on the left, strike in the middle, puts mirrored on the right, fitted to the terminal's width
+(`live.chain_text`: narrow terminals leave out bid/ask, then delta, then volume; OI, change in OI, IV, LTP
+and the strike always stay). On a terminal the table is coloured (in-the-money side shaded, ATM row marked,
+OI change green/red by sign); otherwise it is plain text, as wide as `COLUMNS` when that is set and with
+every column when it is not. `--watch` re-reads the latest minute.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.live import Live
-from rich.table import Table
-from rich.text import Text
 
+from g6_pipeline.live.chain_text import (
+    COLUMN_KEYS,
+    DROP_ORDER,
+    ESSENTIAL,
+    parse_columns,
+    plain_text,
+    rich_chain,
+)
 from g6_pipeline.live.chain_view import ChainViewError, chain_view, load_day, parse_day, parse_minute, select
+from g6_pipeline.live.numbers import NumberFormat
 from g6_pipeline.settings import load_settings
 from g6_pipeline.storage.location import DataLocation
-
-DASH = "-"
-Format = Callable[[Any], str]
-
-
-def _num(digits: int) -> Format:
-    def fmt(x: Any) -> str:
-        return DASH if x is None else f"{x:,.{digits}f}"
-
-    return fmt
-
-
-def _signed(x: Any) -> str:
-    return DASH if x is None else f"{x:+,.0f}"
-
-
-def _iv(x: Any) -> str:
-    return DASH if x is None else f"{100 * x:.2f}"
-
-
-SIDE_COLUMNS: tuple[tuple[str, str, Format], ...] = (
-    ("OI", "oi", _num(0)), ("Chng OI", "oi_change", _signed), ("Volume", "volume", _num(0)),
-    ("IV", "iv", _iv), ("Delta", "delta", _num(2)), ("LTP", "ltp", _num(2)), ("Bid", "bid", _num(2)),
-    ("Ask", "ask", _num(2)),
-)  # fmt: skip
-"""(heading, view field, formatter) of the call side, outside in; the put side mirrors it."""
 
 
 def _positive_int(text: str) -> int:
@@ -56,12 +39,22 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _columns(text: str) -> tuple[str, ...]:
+    try:
+        return parse_columns(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def register(commands: Any) -> None:
     """Add `g6 chain` to the parser."""
+    dropped = ", then ".join("/".join(group) for group in DROP_ORDER)
     parser = commands.add_parser(
         "chain",
         help="show an index's option chain at a stored minute",
-        description="The option chain of one expiry from the stored data (the latest stored minute by default).",
+        description="The option chain of one expiry from the stored data (the latest stored minute by default), "
+        f"fitted to the terminal: a narrow one leaves out {dropped}; {', '.join(ESSENTIAL)} and the strike "
+        "always stay.",
     )
     parser.add_argument("index", help="NIFTY, BANKNIFTY, FINNIFTY or SENSEX")
     parser.add_argument("--expiry", metavar="TAG", help="this_week, next_week, this_month or next_month "
@@ -69,87 +62,28 @@ def register(commands: Any) -> None:
     parser.add_argument("--at", metavar="HH:MM", help="a stored minute (default: the latest)")
     parser.add_argument("--day", metavar="YYYY-MM-DD", help="a stored day (default: the latest)")
     parser.add_argument("--strikes", type=_positive_int, metavar="N", help="N strikes each side of ATM (default all)")
+    parser.add_argument("--columns", type=_columns, metavar="LIST",
+                        help=f"columns per side, comma-separated from {','.join(COLUMN_KEYS)}, or all "
+                        "(default: as many as the terminal's width holds)")  # fmt: skip
+    parser.add_argument("--quantities", choices=["contracts", "units"],
+                        help="OI and volume in contracts (lots) or units (default: display.quantities)")
     parser.add_argument("--watch", action="store_true", help="keep showing the latest minute as it is stored")
     parser.add_argument("--refresh", type=float, default=5.0, metavar="SECONDS",
                         help="seconds between re-reads with --watch (default 5)")  # fmt: skip
     parser.set_defaults(handler=run)
 
 
-def _title(view: dict[str, Any]) -> str:
-    pct = _iv(view["atm_iv"])
-    return (
-        f"{view['index']} {view['expiry_tag']} {view['expiry']} | {view['day']} {view['minute']} IST | "
-        f"spot {_num(2)(view['spot'])} fwd {_num(2)(view['forward'])} ATM {_num(0)(view['atm'])} | "
-        f"max pain {_num(0)(view['max_pain'])} | PCR {_num(2)(view['pcr_oi'])} (vol {_num(2)(view['pcr_volume'])}) | "
-        f"straddle {_num(2)(view['straddle'])} | ATM IV {pct}{'' if pct == DASH else '%'}"
-    )
-
-
-def _cells(row: dict[str, Any]) -> tuple[list[str], str, list[str]]:
-    ce = [fmt(row["ce"][field]) for _, field, fmt in SIDE_COLUMNS]
-    pe = [fmt(row["pe"][field]) for _, field, fmt in reversed(SIDE_COLUMNS)]
-    return ce, _num(0)(row["strike"]), pe
-
-
-def _totals(view: dict[str, Any]) -> tuple[list[str], list[str]]:
-    def side(name: str, order: tuple[tuple[str, str, Format], ...]) -> list[str]:
-        totals = view["totals"][name]
-        return [fmt(totals[field]) if field in totals else "" for _, field, fmt in order]
-
-    return side("ce", SIDE_COLUMNS), side("pe", tuple(reversed(SIDE_COLUMNS)))
-
-
-def _notes(row: dict[str, Any]) -> str:
-    return " ".join(word for word, flag in (("ATM", row["atm"]), ("max-pain", row["max_pain"])) if flag)
-
-
-def plain_text(view: dict[str, Any]) -> str:
-    """The chain as aligned plain text (right-aligned numbers; ATM and max-pain named in the last column)."""
-    heads = [h for h, _, _ in SIDE_COLUMNS]
-    header = [*heads, "STRIKE", *reversed(heads), ""]
-    lines = [header]
-    for row in view["rows"]:
-        ce, strike, pe = _cells(row)
-        lines.append([*ce, strike, *pe, _notes(row)])
-    ce_total, pe_total = _totals(view)
-    lines.append([*ce_total, "TOTAL", *pe_total, ""])
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    text = [_title(view), "CALLS".ljust(sum(widths[: len(heads)]) + 2 * len(heads)) + "PUTS"]
-    for line in lines:
-        text.append("  ".join(cell.rjust(w) if i < len(header) - 1 else cell for i, (cell, w) in
-                              enumerate(zip(line, widths, strict=True))).rstrip())  # fmt: skip
-    return "\n".join(text)
-
-
-def _change_style(x: Any) -> str:
-    return "" if x is None or x == 0 else ("green" if x > 0 else "red")
-
-
-def rich_table(view: dict[str, Any]) -> Group:
-    """The chain as a Rich table: ITM cells shaded, the ATM row bold and marked, OI change coloured by sign."""
-    table = Table(title=_title(view), header_style="bold", show_footer=True, pad_edge=False)
-    ce_total, pe_total = _totals(view)
-    for (heading, _, _), total in zip(SIDE_COLUMNS, ce_total, strict=True):
-        table.add_column(heading, justify="right", footer=total)
-    table.add_column("STRIKE", justify="center", style="bold", footer="TOTAL")
-    for (heading, _, _), total in zip(reversed(SIDE_COLUMNS), pe_total, strict=True):
-        table.add_column(heading, justify="right", footer=total)
-    itm = "on grey23"
-    for row in view["rows"]:
-        ce, strike, pe = _cells(row)
-        ce_cells = [Text(c, style=_change_style(row["ce"]["oi_change"]) if f == "oi_change" else "")
-                    for c, (_, f, _) in zip(ce, SIDE_COLUMNS, strict=True)]  # fmt: skip
-        pe_cells = [Text(c, style=_change_style(row["pe"]["oi_change"]) if f == "oi_change" else "")
-                    for c, (_, f, _) in zip(pe, reversed(SIDE_COLUMNS), strict=True)]  # fmt: skip
-        for cells, side in ((ce_cells, "ce"), (pe_cells, "pe")):
-            if row[side]["itm"]:
-                for cell in cells:
-                    cell.stylize(itm)
-        marks = ("▶ " if row["atm"] else "") + strike + (" MP" if row["max_pain"] else "")
-        table.add_row(*ce_cells, Text(marks, style="bold yellow" if row["atm"] else ""), *pe_cells,
-                      style="bold" if row["atm"] else None)  # fmt: skip
-    legend = Text("shaded: in the money   ▶ ATM   MP max pain   IV in %", style="dim")
-    return Group(table, legend)
+def terminal_width(rich: bool) -> int | None:
+    """The width to fit: `COLUMNS` when set, else the terminal's; None (no limit) for output that is not a terminal."""
+    given = os.environ.get("COLUMNS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    if not rich:
+        return None
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError):
+        return None
 
 
 def _view(args: argparse.Namespace, location: DataLocation) -> dict[str, Any]:
@@ -157,25 +91,30 @@ def _view(args: argparse.Namespace, location: DataLocation) -> dict[str, Any]:
     return chain_view(select(stored, args.expiry, parse_minute(args.at)), args.strikes)
 
 
-def _watch(args: argparse.Namespace, location: DataLocation, rich: bool) -> int:
+def _watch(args: argparse.Namespace, location: DataLocation, fmt: NumberFormat, rich: bool) -> int:
     if rich:
         console = Console()
-        with Live(rich_table(_view(args, location)), console=console, auto_refresh=False) as live:
+        with Live(rich_chain(_view(args, location), fmt, terminal_width(rich), args.columns), console=console,
+                  auto_refresh=False) as live:  # fmt: skip
             while True:
                 time.sleep(args.refresh)
-                live.update(rich_table(_view(args, location)), refresh=True)
+                live.update(rich_chain(_view(args, location), fmt, terminal_width(rich), args.columns), refresh=True)
     shown = None
     while True:
         view = _view(args, location)
         if view["timestamp"] != shown:
-            print(plain_text(view) + "\n", flush=True)
+            print(plain_text(view, fmt, terminal_width(rich), args.columns) + "\n", flush=True)
             shown = view["timestamp"]
         time.sleep(args.refresh)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Show the chain once (or until interrupted with --watch); 2 with a one-line error when it cannot."""
+    """Show the chain once (or with --watch until SIGINT or SIGTERM stops it, exit 130 or 143: `cli.main`); 2 with a
+    one-line error when it cannot."""
     settings = load_settings().settings
+    if args.quantities:
+        settings.display.quantities = args.quantities
+    fmt = NumberFormat.from_settings(settings)
     args.index = args.index.upper()
     if args.index not in settings.indices:
         print(f"g6 chain: unknown index {args.index!r} (known: {', '.join(settings.indices)})", file=sys.stderr)
@@ -187,15 +126,14 @@ def run(args: argparse.Namespace) -> int:
     location = DataLocation(settings.data_dir)
     try:
         if args.watch:
-            return _watch(args, location, rich)
+            return _watch(args, location, fmt, rich)
         view = _view(args, location)
     except ChainViewError as exc:
         print(f"g6 chain: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 0
+    width = terminal_width(rich)
     if rich:
-        Console().print(rich_table(view))
+        Console(width=width or None, highlight=False).print(rich_chain(view, fmt, width, args.columns))
     else:
-        print(plain_text(view))
+        print(plain_text(view, fmt, width, args.columns))
     return 0

@@ -9,6 +9,7 @@ from typing import Any
 
 from g6_pipeline.core.clock import now_ist
 from g6_pipeline.core.report import CycleReport
+from g6_pipeline.live.numbers import NumberFormat
 from g6_pipeline.settings import load_settings
 from g6_pipeline.util.logs import configure_logging
 
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"g6 collect: {now:%H:%M:%S} is too late for minute {now:%H:%M}; collecting {at:%H:%M} at its start",
               file=sys.stderr)
     report = run_cycle(collector, at)
-    print(render_report(report))
+    print(render_report(report, NumberFormat.from_settings(settings)))
     note = setup.calendar.provisional_note(decision.minute.date())
     if note:
         print(f"g6 collect: warning: {note}", file=sys.stderr)
@@ -65,14 +66,9 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _fmt(value: float, digits: int = 2, pct: bool = False) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{value * 100:.{digits}f}%" if pct else f"{value:,.{digits}f}"
-
-
-def render_report(report: CycleReport) -> str:
-    """A one-screen summary per index: legs collected/missing, ATM, PCR, ATM IV."""
+def render_report(report: CycleReport, fmt: NumberFormat | None = None) -> str:
+    """A one-screen summary per index: legs collected/missing, ATM, PCR, ATM IV (numbers in `fmt`'s style)."""
+    fmt = fmt or NumberFormat()
     lines = [
         f"G6 collect {report.minute:%Y-%m-%d %H:%M} IST  provider={report.provider}  "
         f"{report.duration_seconds * 1000:.0f} ms",
@@ -84,8 +80,8 @@ def render_report(report: CycleReport) -> str:
                     and not math.isnan(ov.get(f"atm_{t}", math.nan))), "this_month")
         lines.append(
             f"{name:<10} {outcome.status:<8} {outcome.legs_collected:>6} {outcome.legs_missing:>7} "
-            f"{_fmt(ov.get('index_price', math.nan)):>12} {_fmt(ov.get(f'atm_{tag}', math.nan), 0):>10} "
-            f"{_fmt(ov.get(f'pcr_{tag}', math.nan)):>6} {_fmt(ov.get(f'atm_iv_{tag}', math.nan), 1, pct=True):>8}"
+            f"{fmt.number(ov.get('index_price')):>12} {fmt.number(ov.get(f'atm_{tag}'), 0):>10} "
+            f"{fmt.number(ov.get(f'pcr_{tag}')):>6} {fmt.percent(ov.get(f'atm_iv_{tag}')):>8}"
             + (f"  {outcome.error}" if outcome.error else "")
         )
     for sink in report.sinks:

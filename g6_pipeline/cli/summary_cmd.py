@@ -7,7 +7,9 @@ import signal
 import sys
 from typing import Any
 
-from g6_pipeline.live.summary import run_summary
+from g6_pipeline.core.schema import SIMULATED_SOURCES
+from g6_pipeline.live.numbers import NumberFormat
+from g6_pipeline.live.summary import SummaryStyle, run_summary
 from g6_pipeline.settings import load_settings
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -49,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
             refresh=args.refresh,
             rich=rich,
             once=args.once,
+            style=SummaryStyle(NumberFormat.from_settings(settings), settings.provider in SIMULATED_SOURCES),
         )
     except KeyboardInterrupt:
         return 0

@@ -1,7 +1,8 @@
 """A collection process: its setup (`process.setup.ProcessSetup`) with the provider and the publishers.
 
 Every minute run is a process of its own, so what the configured provider learns across minutes (its
-circuit breaker and the strike-window centre per index and expiry) is kept in
+circuit breaker, the strike-window centre per index and expiry, and what its source keeps: the simulated
+market's session open) is kept in
 `DataLocation.provider_state_file()`: loaded when the collector is built, saved after every cycle.
 """
 
@@ -46,14 +47,14 @@ class Collector:
         """
         settings = setup.settings
         if provider is not None:
-            return cls(setup=setup, provider=provider, publishers=build_publishers(settings, manual))
+            return cls(setup=setup, provider=provider, publishers=build_publishers(settings, setup.location, manual))
         chosen = make_provider(settings, cache_dir=instrument_cache_dir(setup.location), calendar=setup.calendar)
         load_provider_state(chosen, setup.location)
 
         def keep_state(report: CycleReport) -> None:
             save_provider_state(chosen, setup.location, report.minute.date())
 
-        publishers = [("provider state", keep_state), *build_publishers(settings, manual)]
+        publishers = [("provider state", keep_state), *build_publishers(settings, setup.location, manual)]
         return cls(setup=setup, provider=chosen, publishers=publishers)
 
     @classmethod
@@ -82,8 +83,10 @@ class Collector:
         return self.setup.sinks
 
 
-def build_publishers(settings: Settings, manual: bool = False) -> list[tuple[str, Publisher]]:
-    """Metrics (pushed when a Pushgateway is configured) and the live status files.
+def build_publishers(
+    settings: Settings, location: DataLocation, manual: bool = False
+) -> list[tuple[str, Publisher]]:
+    """Metrics (pushed when a Pushgateway is configured) and the live status files in the process's location.
 
     A `manual` cycle's publishers stand aside while the running pipeline keeps the live status
     (`live.status.pipeline_keeps_status`): its metrics and status would replace the pipeline's, refused or
@@ -96,7 +99,7 @@ def build_publishers(settings: Settings, manual: bool = False) -> list[tuple[str
     def kept(report: CycleReport, say: bool = False) -> bool:
         if not manual:
             return False
-        written = pipeline_keeps_status(settings.data_dir, report.finished_at)
+        written = pipeline_keeps_status(location, report.finished_at)
         if written is not None and say:
             log.warning("minute %s: metrics and live status left to the running pipeline (it wrote the status at "
                         "%s)", report.minute.strftime("%H:%M"), written.strftime("%H:%M:%S"))
@@ -108,7 +111,7 @@ def build_publishers(settings: Settings, manual: bool = False) -> list[tuple[str
 
     def live_status(report: CycleReport) -> None:
         if not kept(report, say=True):
-            publish(report, settings, origin="manual" if manual else "pipeline")
+            publish(report, settings, location, origin="manual" if manual else "pipeline")
 
     return [("metrics", metrics), ("live status", live_status)]
 
@@ -155,6 +158,7 @@ def load_provider_state(provider: Provider, location: DataLocation) -> None:
             except (KeyError, TypeError, ValueError):
                 continue
         provider.restore_window_state(state)
+        provider.restore_source_state(saved.get("source") or {})
 
 
 def save_provider_state(provider: Provider, location: DataLocation, today: date) -> None:
@@ -167,6 +171,7 @@ def save_provider_state(provider: Provider, location: DataLocation, today: date)
         "provider": provider.name,
         "saved_at": datetime.now().astimezone().isoformat(timespec="seconds"),
         "breaker": breaker.export() if breaker is not None else None,
+        "source": provider.source_state() if isinstance(provider, ChainProvider) else {},
         "centres": [
             {"index": index, "expiry": expiry.isoformat(),
              **{name: window[name][(index, expiry)] for name in WINDOW_FIELDS if (index, expiry) in window.get(name, {})}}

@@ -165,8 +165,9 @@ def static_arbitrage(options: pd.DataFrame, rate: float, max_violations: int = 0
     """Count static-arbitrage violations per minute and expiry, beyond the quoted spread and one tick.
 
     Calls must not increase with strike and must be convex in strike (adjacent strikes); put-call parity
-    `C − P = e^(−r·t)·(F − K)` must hold within the two half-spreads. Prices are mids where a two-sided
-    quote exists, else last prices.
+    `C − P = e^(−r·t)·(F − K)` must hold within the two half-spreads, F being the forward the prices imply
+    (the median over the minute's strikes of the expiry: the stored forward is read from one pair's last
+    prices and carries their noise). Prices are mids where a two-sided quote exists, else last prices.
     """
     frame = options[np.isfinite(options["last_price"].to_numpy(float))]
     # an expiry collected under two tags appears twice: price it once
@@ -188,13 +189,14 @@ def static_arbitrage(options: pd.DataFrame, rate: float, max_violations: int = 0
         convex = same2 & (c1 - interpolated > slack)
 
     key = ["timestamp", "expiry", "strike"]
-    pairs = calls[[*key, "forward", "t_years"]].assign(c=price, hc=half)
+    pairs = calls[[*key, "t_years"]].assign(c=price, hc=half)
     puts = frame[frame["side"] == "PE"]
     put_price, put_half = _price_and_spread(puts)
     pairs = pairs.merge(puts[key].assign(p=put_price, hp=put_half), on=key, how="inner")
-    parity_gap = (pairs["c"] - pairs["p"]) - np.exp(-rate * pairs["t_years"]) * (
-        pairs["forward"] - pairs["strike"]
-    )
+    discount = np.exp(-rate * pairs["t_years"])
+    implied = (pairs["c"] - pairs["p"]) / discount + pairs["strike"]
+    forward = implied.groupby([pairs["timestamp"], pairs["expiry"]]).transform("median")
+    parity_gap = (pairs["c"] - pairs["p"]) - discount * (forward - pairs["strike"])
     parity = np.abs(parity_gap.to_numpy(float)) > (pairs["hc"] + pairs["hp"]).to_numpy(float) + TICK
 
     counts = {

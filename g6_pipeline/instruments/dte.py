@@ -41,7 +41,8 @@ class DteKey:
 def sessions_to_expiry(day: date, expiry: date, calendar: MarketCalendar) -> int:
     """Trading sessions after `day` up to and including `expiry` (0 on the expiry day).
 
-    Raises ValueError for an expiry before `day`, `CalendarError` for a year the calendar does not cover.
+    Raises ValueError for an expiry before `day`. In a year the holiday file does not cover, every weekday
+    counts (a provisional session) until the exchange's list is imported.
     """
     if expiry < day:
         raise ValueError(f"expiry {expiry.isoformat()} is before {day.isoformat()}")
@@ -68,8 +69,8 @@ def dte_keys(overview: pd.DataFrame, calendar: MarketCalendar, tags: Sequence[st
 
     `overview`: rows of `schema.OVERVIEW_SCHEMA` (at least `timestamp`, `index` and `expiry_<tag>`). Returns
     `timestamp`, `expiry`, then `DTE_KEY_COLUMNS` (`sessions_to_expiry` and `minute_of_session` nullable
-    Int64), a row per minute and tag in the overview's order. An expiry in a year the holiday file does not
-    cover yet (a next-month expiry in December) has no `sessions_to_expiry` (NA) rather than a guess.
+    Int64), a row per minute and tag in the overview's order. An expiry before its row's day has no
+    `sessions_to_expiry` (NA).
     """
     stamps = pd.DatetimeIndex(overview["timestamp"]).tz_convert("Asia/Kolkata")
     minutes = [_minute_or_none(ts.to_pydatetime(), calendar) for ts in stamps]
@@ -111,7 +112,7 @@ def _as_date(value: object) -> date | None:
 def _count_or_none(day: date, expiry: date, calendar: MarketCalendar) -> int | None:
     try:
         return sessions_to_expiry(day, expiry, calendar)
-    except ValueError:  # a CalendarError too: a year the holiday file does not cover
+    except ValueError:  # an expiry before the day
         return None
 
 

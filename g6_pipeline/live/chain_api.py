@@ -26,6 +26,7 @@ from g6_pipeline.live.chain_view import (
     select,
     smile_view,
 )
+from g6_pipeline.live.numbers import NumberFormat
 from g6_pipeline.settings.model import IndexName
 from g6_pipeline.storage.location import DataLocation
 
@@ -86,15 +87,21 @@ VIEWS: dict[str, Callable[[StoredDay, Mapping[str, str | None]], dict[str, Any]]
 }
 
 
-def answer(path: str, query: Mapping[str, Sequence[str]], location: DataLocation) -> Answer:
-    """(status, JSON body) of one chain-screen request."""
+def answer(
+    path: str, query: Mapping[str, Sequence[str]], location: DataLocation, numbers: NumberFormat | None = None
+) -> Answer:
+    """(status, JSON body) of one chain-screen request; `/api/chain` also names the unit its OI and volume are
+    shown in (`unit_words`, by `numbers`)."""
     try:
         params = _checked(path, query)
         if path == "/api/chain":
             _strikes(params["strikes"])  # a bad parameter is a 400 even when the day is not stored
         parse_minute(params.get("at"))
         stored = load_day(str(params["index"]), parse_day(params["day"]), location)
-        return HTTPStatus.OK, VIEWS[path](stored, params)
+        body = VIEWS[path](stored, params)
+        if path == "/api/chain":
+            body["unit_words"] = (numbers or NumberFormat()).unit_words(body["lot_size"])
+        return HTTPStatus.OK, body
     except ChainViewError as exc:
         status = HTTPStatus.NOT_FOUND if exc.not_found else HTTPStatus.BAD_REQUEST
         return status, {"error": str(exc), "parameter": exc.parameter}

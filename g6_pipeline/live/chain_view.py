@@ -1,6 +1,7 @@
 """What the option-chain screen shows, built from the stored Parquet of one (day, index, expiry tag, minute).
 
-Four views, each a JSON-ready dict (a value missing in storage is None, never 0):
+Four views, each a JSON-ready dict (a value missing in storage is None, never 0); the three of one minute
+name the `lot_size`, the `sources` of their rows and whether any is a simulated market's (`simulated`):
 - `chain_view`: NSE-style rows per strike — CE and PE OI, OI change, volume, IV, delta, LTP, bid/ask — with
   the ATM strike, the max-pain strike, PCR and the in-the-money flag of each side. A call is in the money
   below the expiry's forward (the Black-76 underlying the ATM strike is taken from), a put above it.
@@ -26,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from g6_pipeline.core.clock import IST
-from g6_pipeline.core.schema import EXPIRY_TAGS
+from g6_pipeline.core.schema import EXPIRY_TAGS, SIMULATED_SOURCES
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.reader import read_chain, read_overview, read_weekday_master
 
@@ -36,7 +37,7 @@ SIDE_FIELDS: tuple[tuple[str, str], ...] = (
 )  # fmt: skip
 """(view name, stored column) of each per-side value of a chain row, in NSE's order from the outside in."""
 OPTION_COLUMNS: tuple[str, ...] = (
-    "timestamp", "expiry", "expiry_tag", "strike", "side", "lot_size", "index_price", "forward", "atm",
+    "timestamp", "expiry", "expiry_tag", "strike", "side", "lot_size", "index_price", "forward", "atm", "source",
     *dict.fromkeys(column for _, column in SIDE_FIELDS),
 )  # fmt: skip
 LOOKBACK_DAYS = 31
@@ -176,6 +177,8 @@ def select(stored: StoredDay, expiry_tag: str | None = None, at: time | None = N
 
 def _header(sel: Selection) -> dict[str, Any]:
     first = sel.rows.iloc[0]
+    sources = sorted({str(s) for s in sel.rows["source"].dropna()})
+    lot = value(first["lot_size"])
     return {
         "index": sel.stored.index,
         "day": sel.stored.day.isoformat(),
@@ -187,6 +190,9 @@ def _header(sel: Selection) -> dict[str, Any]:
         "spot": value(first["index_price"]),
         "forward": value(first["forward"]),
         "atm": value(first["atm"]),
+        "lot_size": int(lot) if lot is not None else None,
+        "sources": sources,
+        "simulated": any(s in SIMULATED_SOURCES for s in sources),
     }
 
 
@@ -226,10 +232,9 @@ def chain_view(sel: Selection, strikes_each_side: int | None = None) -> dict[str
         })  # fmt: skip
     totals = {side: {name: _total(r[side][name] for r in rows) for name in ("oi", "oi_change", "volume")}
               for side in ("ce", "pe")}  # fmt: skip
-    lot = value(sel.rows["lot_size"].iloc[0])
     return {**head, "max_pain": max_pain, "pcr_oi": sel.tag_value("pcr"), "pcr_volume": sel.tag_value("pcr_volume"),
-            "straddle": sel.tag_value("straddle"), "atm_iv": sel.tag_value("atm_iv"),
-            "lot_size": int(lot) if lot is not None else None, "rows": rows, "totals": totals}  # fmt: skip
+            "straddle": sel.tag_value("straddle"), "atm_iv": sel.tag_value("atm_iv"), "rows": rows,
+            "totals": totals}  # fmt: skip
 
 
 def _by_strike(rows: pd.DataFrame, side: str, column: str) -> dict[float, float | None]:

@@ -14,6 +14,7 @@ workers; an empty token counts as no token, and a host reachable from other mach
 from __future__ import annotations
 
 import hmac
+import html
 import io
 import ipaddress
 import json
@@ -26,7 +27,6 @@ from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from importlib import resources
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,8 +34,8 @@ from g6_pipeline.core.clock import IST
 from g6_pipeline.live import chain_api
 from g6_pipeline.live.events import Client, Hub, encode_event, heartbeat_frame
 from g6_pipeline.live.gate import Gate, Request
-from g6_pipeline.live.jsonfile import local_dir
-from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.live.jsonfile import LiveDir, live_location
+from g6_pipeline.live.numbers import NumberFormat
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ STATIC_FILES: dict[str, str] = {
     "index.html": "text/html; charset=utf-8",
     "app.js": "text/javascript; charset=utf-8",
     "chain.js": "text/javascript; charset=utf-8",
+    "charts.js": "text/javascript; charset=utf-8",
+    "numbers.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }
 SECURITY_HEADERS: dict[str, str] = {
@@ -58,6 +60,20 @@ SECURITY_HEADERS: dict[str, str] = {
 
 def _static(name: str) -> bytes:
     return (resources.files("g6_pipeline.live") / "static" / name).read_bytes()
+
+
+PAGE_ROOT = b'<html lang="en">'
+
+
+def page_html(numbers: NumberFormat, simulated: bool) -> bytes:
+    """The page, its `<html>` element carrying the number style and whether the configured market is simulated."""
+    attributes = {"number-locale": numbers.locale, "quantities": numbers.quantities,
+                  "simulated": "true" if simulated else "false"}  # fmt: skip
+    root = '<html lang="en"' + "".join(f' data-{k}="{html.escape(v)}"' for k, v in attributes.items()) + ">"
+    page = _static("index.html")
+    if PAGE_ROOT not in page:
+        raise RuntimeError("index.html lost its <html lang=\"en\"> element")
+    return page.replace(PAGE_ROOT, root.encode("utf-8"), 1)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -105,7 +121,8 @@ class _Handler(BaseHTTPRequestHandler):
             if name not in STATIC_FILES:
                 self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
                 return
-            self._send(HTTPStatus.OK, _static(name), STATIC_FILES[name])
+            body = self.server.live.page if name == "index.html" else _static(name)
+            self._send(HTTPStatus.OK, body, STATIC_FILES[name])
         elif path == "/favicon.ico":
             self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
         elif path == "/health":
@@ -120,7 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
             if not self._authorised(query.get("token", [None])[0]):
                 self._send_json(HTTPStatus.UNAUTHORIZED, {"error": "a valid token is required"})
                 return
-            self._send_json(*chain_api.answer(path, query, self.server.live.location))
+            self._send_json(*chain_api.answer(path, query, self.server.live.location, self.server.live.numbers))
         else:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
@@ -245,14 +262,15 @@ def _host_name(value: str) -> str:
 class LiveServer:
     """The dashboard server over one data folder; `start()` runs it in background threads, `stop()` ends it.
 
-    `allowed_hosts` are the names (besides the bound host, localhost and IP addresses) a `Host` header may carry.
+    `allowed_hosts` are the names (besides the bound host, localhost and IP addresses) a `Host` header may carry;
+    `numbers` is how the page writes numbers, `simulated` whether the configured provider is a simulated market.
     Raises `InsecureBindError` for a host reachable from other machines without a token, `OSError` when the
     address cannot be bound.
     """
 
     def __init__(
         self,
-        data_dir: str | Path,
+        where: LiveDir,
         host: str = "127.0.0.1",
         port: int = 9320,
         auth_token: str | None = None,
@@ -265,12 +283,16 @@ class LiveServer:
         allowed_hosts: Iterable[str] = (),
         idle_timeout: float = 5.0,
         request_timeout: float = 10.0,
+        numbers: NumberFormat | None = None,
+        simulated: bool = False,
     ) -> None:
         self.auth_token = effective_token(auth_token)
         if self.auth_token is None and not is_loopback(host):
             raise InsecureBindError(f"{host} is reachable from other machines: an auth token is required")
-        self.hub = Hub(local_dir(data_dir), max_clients=max_clients, queue_size=queue_size)
-        self.location = DataLocation(data_dir)
+        self.location = live_location(where)
+        self.hub = Hub(self.location, max_clients=max_clients, queue_size=queue_size)
+        self.numbers = numbers or NumberFormat()
+        self.page = page_html(self.numbers, simulated)
         self.stale_after_seconds = stale_after_seconds
         self.heartbeat_seconds = heartbeat_seconds
         self.poll_seconds = poll_seconds

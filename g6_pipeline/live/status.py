@@ -1,10 +1,11 @@
 """`runtime_status.json`: the state of the last collection cycle, rewritten atomically after every cycle.
 
-It carries what a glance needs: when, which cycle, how long it took, the provider and its health, the token
-state ("valid" only once Kite confirmed it), the provider's last error (kept until a newer one), per index (status, LTP, age of the last good data, legs, near-expiry PCR / ATM IV / max pain), the
-exchange's clock (each index's exchange time and quote age, `stale` with how long; `exchange_closed` when every
-quote carried an earlier session's time), the calendar (whether the day is provisional, and the fix), the
-success rate, options per minute and the alerts. No secret is ever written.
+It carries what a glance needs: when, which cycle, how long it took, the provider (and whether its market is
+simulated) and its health, the token state ("valid" only once Kite confirmed it), the provider's last error
+(kept until a newer one), per index (status, LTP, age of the last good data, legs, near-expiry PCR / ATM IV /
+max pain), the exchange's clock (each index's exchange time and quote age, `stale` with how long;
+`exchange_closed` when every quote carried an earlier session's time), the calendar (whether the day is
+provisional, and the fix), the success rate, options per minute and the alerts. No secret is ever written.
 
 The running pipeline keeps the status: a manual cycle (`g6 collect --once`) writes it only when no pipeline run
 wrote it within `PIPELINE_KEEPS_STATUS` (`pipeline_keeps_status`). While the pipeline runs it rewrites the
@@ -22,11 +23,18 @@ from typing import Any, Literal
 from g6_pipeline.core.calendar import COVERAGE_WARN_DAYS, IMPORT_HINT
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import CycleReport, IndexOutcome
+from g6_pipeline.core.schema import SIMULATED_SOURCES
 from g6_pipeline.live.alerts import alert, build_alerts
 from g6_pipeline.live.figures import collected_tags, index_figures, tag_figures, tags_for
-from g6_pipeline.live.jsonfile import local_dir, parse_time, read_json_object, write_json_atomic
+from g6_pipeline.live.jsonfile import (
+    LiveDir,
+    live_location,
+    local_path,
+    parse_time,
+    read_json_object,
+    write_json_atomic,
+)
 from g6_pipeline.settings.model import Settings
-from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.util.numeric import finite_or_none
 
 STATUS_FILE = "runtime_status.json"
@@ -40,9 +48,9 @@ Origin = Literal["pipeline", "manual"]
 """Who wrote a status: a pipeline run (the Dagster job) or a manual cycle (`g6 collect --once`)."""
 
 
-def status_path(data_dir: str | Path) -> Path:
+def status_path(where: LiveDir) -> Path:
     """Where the runtime status lives."""
-    return Path(DataLocation(local_dir(data_dir)).runtime_status_file().path)
+    return local_path(live_location(where).runtime_status_file())
 
 
 _NEAR_FIGURES = ("pcr", "atm_iv", "max_pain", "max_pain_distance", "straddle")
@@ -186,6 +194,7 @@ def _provider(report: CycleReport, previous: dict[str, Any]) -> dict[str, Any]:
         last_error, last_error_at = previous["last_error"], previous.get("last_error_at")
     return {
         "name": report.provider,
+        "simulated": report.provider in SIMULATED_SOURCES,
         "health": _provider_health(report),
         "token_state": stats.token_state,
         "circuit": stats.circuit,
@@ -202,22 +211,22 @@ def _provider(report: CycleReport, previous: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_status(
-    report: CycleReport, settings: Settings, data_dir: str | Path, now: datetime | None = None,
+    report: CycleReport, settings: Settings, where: LiveDir, now: datetime | None = None,
     origin: Origin = "pipeline",
 ) -> dict[str, Any]:
-    """Build the runtime status of `report`, write it atomically to `<data_dir>/runtime_status.json` and return
-    it as written (cleaned and masked)."""
-    path = status_path(data_dir)
+    """Build the runtime status of `report`, write it atomically to the data location's `runtime_status.json`
+    and return it as written (cleaned and masked)."""
+    path = status_path(where)
     previous = read_json_object(path).document
     document = build_status(report, settings, previous, now or datetime.now(IST), origin)
     written: dict[str, Any] = write_json_atomic(path, document, settings.secret_values())
     return written
 
 
-def pipeline_keeps_status(data_dir: str | Path, now: datetime) -> datetime | None:
+def pipeline_keeps_status(where: LiveDir, now: datetime) -> datetime | None:
     """When a pipeline run last wrote the status, if that was within `PIPELINE_KEEPS_STATUS` of `now` (the
     running pipeline keeps it; a status from before origins were recorded counts as the pipeline's), else None."""
-    document = read_json_object(status_path(data_dir)).document
+    document = read_json_object(status_path(where)).document
     if document is None or document.get("origin", "pipeline") != "pipeline":
         return None
     written = parse_time(document.get("generated_at"))

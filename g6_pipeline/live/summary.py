@@ -1,15 +1,17 @@
 """The terminal summary: a Rich live layout, a plain-text mode for logs and dumb terminals, a one-shot mode.
 
 Everything shown comes from `runtime_status.json` and the panel files, so the summary runs in its own process
-while the pipeline writes them.
+while the pipeline writes them. Its header says SIMULATED whenever the numbers come from a simulated market
+(the configured provider or the last cycle's is `synthetic` or `mock`); numbers are grouped in the configured
+style (`live.numbers`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console, Group, RenderableType
@@ -19,16 +21,16 @@ from rich.table import Table
 from rich.text import Text
 
 from g6_pipeline.core.clock import IST
+from g6_pipeline.live.jsonfile import LiveDir
+from g6_pipeline.live.numbers import DASH, NumberFormat
 from g6_pipeline.live.view_state import (
-    DASH,
     ViewState,
     analytics_rows,
     fmt_bytes,
-    fmt_number,
-    fmt_percent,
     freshness,
     index_rows,
     load_state,
+    simulated,
     sparkline,
 )
 from g6_pipeline.util.redact import clean_text, mask_secrets
@@ -37,13 +39,24 @@ _STATUS_STYLE = {"ok": "green", "degraded": "yellow", "failed": "bold red", "sta
 """Index statuses: `degraded` is a chain with legs missing or unpriced, `failed` has no priced leg, `stale` quotes
 that stopped advancing, `closed` an exchange whose quotes all carry an earlier session's time."""
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+SIMULATED_WORDS = "SIMULATED market data (not a real exchange feed)"
 
 
-def _header_words(state: ViewState, now: datetime, stale_after: float) -> tuple[str, str]:
+@dataclass(frozen=True)
+class SummaryStyle:
+    """How the summary writes numbers, and whether the configured provider is a simulated market."""
+
+    numbers: NumberFormat = field(default_factory=NumberFormat)
+    simulated: bool = False
+
+
+def _header_words(state: ViewState, now: datetime, stale_after: float, style: SummaryStyle) -> tuple[str, str]:
     kind, words = freshness(state, now, stale_after)
     status = state.status or {}
     provider = _mapping(status.get("provider"))
     parts = [f"G6 {now.astimezone(IST):%H:%M:%S} IST", words]
+    if simulated(state, style.simulated):
+        parts.insert(1, SIMULATED_WORDS)
     if status:
         parts += [
             f"cycle {status.get('cycle', DASH)}",
@@ -75,20 +88,20 @@ def _alerts(state: ViewState) -> list[dict[str, Any]]:
     return [a for a in alerts if isinstance(a, dict)]
 
 
-def _health_words(state: ViewState) -> str:
+def _health_words(state: ViewState, fmt: NumberFormat) -> str:
     status = state.status or {}
     provider = _mapping(status.get("provider"))
     return (
-        f"success {fmt_percent(status.get('success_rate'), 0)}  "
-        f"duration {fmt_number(status.get('duration_seconds'), 1)}s  "
-        f"options {status.get('options_last_cycle', DASH)} last cycle, "
-        f"{fmt_number(status.get('options_per_minute'), 0)}/min  "
-        f"api {fmt_percent(provider.get('api_success_rate'), 0)} of {provider.get('calls', DASH)} calls  "
-        f"latency {fmt_number(provider.get('latency_ms_avg'), 0)} ms"
+        f"success {fmt.percent(status.get('success_rate'), 0)}  "
+        f"duration {fmt.number(status.get('duration_seconds'), 1)}s  "
+        f"options {fmt.number(status.get('options_last_cycle'), 0)} last cycle, "
+        f"{fmt.number(status.get('options_per_minute'), 0)}/min  "
+        f"api {fmt.percent(provider.get('api_success_rate'), 0)} of {fmt.number(provider.get('calls'), 0)} calls  "
+        f"latency {fmt.number(provider.get('latency_ms_avg'), 0)} ms"
     )
 
 
-def _storage_lines(state: ViewState) -> list[str]:
+def _storage_lines(state: ViewState, fmt: NumberFormat) -> list[str]:
     data = state.panel_data("storage")
     if data is None:
         return ["no data yet"]
@@ -98,17 +111,19 @@ def _storage_lines(state: ViewState) -> list[str]:
             continue
         if sink.get("ok"):
             lines.append(
-                f"{sink.get('sink')}: ok, {sink.get('rows', DASH)} rows, {fmt_bytes(sink.get('bytes'))}, "
-                f"{fmt_number(sink.get('seconds'), 2)}s"
+                f"{sink.get('sink')}: ok, {fmt.number(sink.get('rows'), 0)} rows, {fmt_bytes(sink.get('bytes'))}, "
+                f"{fmt.number(sink.get('seconds'), 2)}s"
             )
         else:
             lines.append(f"{sink.get('sink')}: FAILED ({sink.get('error')}), last ok {sink.get('last_ok_at') or 'never'}")
     return lines or ["no sinks reported"]
 
 
-def render_plain(state: ViewState, now: datetime, stale_after: float) -> str:
+def render_plain(state: ViewState, now: datetime, stale_after: float, style: SummaryStyle | None = None) -> str:
     """The whole summary as plain text (no colour, no cursor movement)."""
-    _, header = _header_words(state, now, stale_after)
+    style = style or SummaryStyle()
+    fmt = style.numbers
+    _, header = _header_words(state, now, stale_after, style)
     lines = [header]
     if state.status is None:
         return "\n".join(lines) + "\n"
@@ -116,12 +131,12 @@ def render_plain(state: ViewState, now: datetime, stale_after: float) -> str:
     lines.append(
         f"{'INDEX':<10} {'STATUS':<8} {'LTP':>11} {'AGE':>7} {'LEGS':>7} {'PCR':>6} {'ATM IV':>7} {'MAX PAIN':>9}"
     )
-    for r in index_rows(state, now):
+    for r in index_rows(state, now, fmt):
         lines.append(
             f"{r['index']:<10} {r['status']:<8} {r['ltp']:>11} {r['age']:>7} {r['legs']:>7} {r['pcr']:>6} "
             f"{r['atm_iv']:>7} {r['max_pain']:>9}" + (f"  {r['error']}" if r["error"] else "")
         )
-    rows = analytics_rows(state)
+    rows = analytics_rows(state, fmt)
     lines += ["", "ANALYTICS (near expiry)"]
     if not rows:
         lines.append("  no data yet")
@@ -133,16 +148,22 @@ def render_plain(state: ViewState, now: datetime, stale_after: float) -> str:
     alerts = _alerts(state)
     lines += ["", f"ALERTS ({len(alerts)})"]
     lines += [f"  [{a.get('severity')}] {a.get('message')}" for a in alerts] or ["  none"]
-    lines += ["", "STORAGE"] + [f"  {s}" for s in _storage_lines(state)]
-    lines += ["", "HEALTH", f"  {_health_words(state)}"]
+    lines += ["", "STORAGE"] + [f"  {s}" for s in _storage_lines(state, fmt)]
+    lines += ["", "HEALTH", f"  {_health_words(state, fmt)}"]
     return "\n".join(lines) + "\n"
 
 
-def render_rich(state: ViewState, now: datetime, stale_after: float) -> RenderableType:
+def render_rich(
+    state: ViewState, now: datetime, stale_after: float, style: SummaryStyle | None = None
+) -> RenderableType:
     """The summary as a Rich layout: header, indices, analytics, alerts, storage and health."""
-    kind, header = _header_words(state, now, stale_after)
+    style = style or SummaryStyle()
+    fmt = style.numbers
+    kind, header = _header_words(state, now, stale_after, style)
     header_style = {"live": "bold green", "stale": "bold yellow", "none": "bold red"}[kind]
-    parts: list[RenderableType] = [Text(header, style=header_style)]
+    title = Text(header, style=header_style)
+    title.highlight_words([SIMULATED_WORDS], style="bold black on magenta")
+    parts: list[RenderableType] = [title]
     if state.status is None:
         return Group(*parts)
 
@@ -151,7 +172,7 @@ def render_rich(state: ViewState, now: datetime, stale_after: float) -> Renderab
                          ("Legs", "right"), ("PCR", "right"), ("ATM IV", "right"), ("Max pain", "right"),
                          ("Note", "left")):
         indices.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for r in index_rows(state, now):
+    for r in index_rows(state, now, fmt):
         indices.add_row(r["index"], Text(r["status"], style=_STATUS_STYLE.get(r["status"], "")), r["ltp"],
                         r["age"], r["legs"], r["pcr"], r["atm_iv"], r["max_pain"], Text(r["error"]))
     parts.append(indices)
@@ -159,7 +180,7 @@ def render_rich(state: ViewState, now: datetime, stale_after: float) -> Renderab
     analytics = Table(title="Analytics (near expiry)", expand=True)
     for col in ("Index", "Expiry", "PCR", "ATM IV", "Max pain", "Dist", "Straddle", "Δ day", "Straddle 60m"):
         analytics.add_column(col, justify="left" if col in ("Index", "Expiry", "Straddle 60m") else "right")
-    for a in analytics_rows(state):
+    for a in analytics_rows(state, fmt):
         analytics.add_row(a["index"], a["tag"], a["pcr"], a["atm_iv"], a["max_pain"], a["distance"],
                           a["straddle"], a["straddle_change"], sparkline(a["history"]))
     parts.append(analytics)
@@ -170,13 +191,13 @@ def render_rich(state: ViewState, now: datetime, stale_after: float) -> Renderab
         alert_text.append(f"[{a.get('severity')}] ", style=_SEVERITY_STYLE.get(str(a.get("severity")), ""))
         alert_text.append(f"{a.get('message')}\n")
     parts.append(Panel(alert_text if alerts else Text("none", style="green"), title=f"Alerts ({len(alerts)})"))
-    parts.append(Panel(Text("\n".join(_storage_lines(state))), title="Storage"))
-    parts.append(Panel(Text(_health_words(state)), title="Health"))
+    parts.append(Panel(Text("\n".join(_storage_lines(state, fmt))), title="Storage"))
+    parts.append(Panel(Text(_health_words(state, fmt)), title="Health"))
     return Group(*parts)
 
 
 def run_summary(
-    data_dir: str | Path,
+    where: LiveDir,
     stale_after: float,
     refresh: float = 1.0,
     rich: bool = True,
@@ -184,29 +205,31 @@ def run_summary(
     out: TextIO | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(IST),
     max_updates: int | None = None,
+    style: SummaryStyle | None = None,
 ) -> int:
     """Show the summary. `once`: print one render and return 0 when live, 1 when stale or without data.
 
     Otherwise refresh every `refresh` seconds until interrupted (or `max_updates` renders); the plain mode
     prints a new block only when the status changed.
     """
+    style = style or SummaryStyle()
     console = Console(file=out, highlight=False) if out is not None else Console(highlight=False)
-    state = load_state(data_dir)
+    state = load_state(where)
     if once:
         if rich and console.is_terminal:
-            console.print(render_rich(state, clock(), stale_after))
+            console.print(render_rich(state, clock(), stale_after, style))
         else:
-            console.file.write(render_plain(state, clock(), stale_after))
+            console.file.write(render_plain(state, clock(), stale_after, style))
             console.file.flush()
         return 0 if freshness(state, clock(), stale_after)[0] == "live" else 1
 
     updates = 0
     if rich:
-        with Live(render_rich(state, clock(), stale_after), console=console, auto_refresh=False) as live:
+        with Live(render_rich(state, clock(), stale_after, style), console=console, auto_refresh=False) as live:
             while max_updates is None or updates < max_updates:
                 time.sleep(refresh)
-                state = load_state(data_dir, state)
-                live.update(render_rich(state, clock(), stale_after), refresh=True)
+                state = load_state(where, state)
+                live.update(render_rich(state, clock(), stale_after, style), refresh=True)
                 updates += 1
         return 0
 
@@ -215,10 +238,10 @@ def run_summary(
         now = clock()
         key = (state.generated_at, freshness(state, now, stale_after)[1].split(",")[0], state.problem)
         if key != last_key:
-            console.file.write(render_plain(state, now, stale_after) + "\n")
+            console.file.write(render_plain(state, now, stale_after, style) + "\n")
             console.file.flush()
             last_key = key
         updates += 1
         time.sleep(refresh)
-        state = load_state(data_dir, state)
+        state = load_state(where, state)
     return 0

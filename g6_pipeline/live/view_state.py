@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from g6_pipeline.core.clock import IST
-from g6_pipeline.live.jsonfile import local_dir, parse_time, read_json_object
+from g6_pipeline.core.schema import SIMULATED_SOURCES
+from g6_pipeline.live.jsonfile import LiveDir, live_location, local_path, parse_time, read_json_object
+from g6_pipeline.live.numbers import DASH, NumberFormat
 from g6_pipeline.live.panels import read_panels
 from g6_pipeline.live.status import STATUS_FILE, status_path
-
-DASH = "-"
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,12 @@ class ViewState:
         return parse_time(self.status.get("generated_at")) if self.status else None
 
 
-def load_state(data_dir: str | Path, previous: ViewState | None = None) -> ViewState:
+def load_state(where: LiveDir, previous: ViewState | None = None) -> ViewState:
     """Read the status and panels; on a bad status file keep `previous`'s status and note the problem."""
-    folder = local_dir(data_dir)
-    result = read_json_object(status_path(folder))
-    panels = read_panels(folder)
+    location = live_location(where)
+    folder = local_path(location.root)
+    result = read_json_object(status_path(location))
+    panels = read_panels(location)
     status = result.document
     problem: str | None
     if status is not None and not isinstance(status.get("indices"), dict):
@@ -58,6 +59,15 @@ def load_state(data_dir: str | Path, previous: ViewState | None = None) -> ViewS
     return ViewState(folder, status, panels, problem)
 
 
+def simulated(state: ViewState, configured: bool = False) -> bool:
+    """Whether the numbers shown are a simulated market's: the configured provider is one (`configured`) or
+    the last cycle's provider was."""
+    provider = (state.status or {}).get("provider")
+    if not isinstance(provider, dict):
+        return configured
+    return configured or provider.get("simulated") is True or provider.get("name") in SIMULATED_SOURCES
+
+
 def freshness(state: ViewState, now: datetime, stale_after_seconds: float) -> tuple[str, str]:
     """('live' | 'stale' | 'none', words): 'no data yet', 'stale since HH:MM' or 'live, updated HH:MM:SS'."""
     generated = state.generated_at
@@ -68,20 +78,6 @@ def freshness(state: ViewState, now: datetime, stale_after_seconds: float) -> tu
     if (now - generated).total_seconds() > stale_after_seconds:
         return "stale", f"stale since {local:%H:%M}"
     return "live", f"live, updated {local:%H:%M:%S}"
-
-
-def fmt_number(value: Any, digits: int = 2, signed: bool = False) -> str:
-    """A number with `digits` decimals (thousands separated), or a dash when missing."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return DASH
-    return f"{value:+,.{digits}f}" if signed else f"{value:,.{digits}f}"
-
-
-def fmt_percent(fraction: Any, digits: int = 1) -> str:
-    """A fraction as a percentage (0.142 → 14.2%), or a dash."""
-    if not isinstance(fraction, int | float) or isinstance(fraction, bool):
-        return DASH
-    return f"{100 * fraction:.{digits}f}%"
 
 
 def fmt_age(since: Any, now: datetime) -> str:
@@ -109,7 +105,7 @@ def fmt_bytes(count: Any) -> str:
     return f"{size:.1f} GiB"
 
 
-def index_rows(state: ViewState, now: datetime) -> list[dict[str, str]]:
+def index_rows(state: ViewState, now: datetime, fmt: NumberFormat) -> list[dict[str, str]]:
     """One row of display strings per index, in collection order."""
     if state.status is None:
         return []
@@ -123,20 +119,20 @@ def index_rows(state: ViewState, now: datetime) -> list[dict[str, str]]:
             {
                 "index": str(name),
                 "status": str(entry.get("status", DASH)),
-                "ltp": fmt_number(entry.get("ltp")),
+                "ltp": fmt.number(entry.get("ltp")),
                 "age": fmt_age(entry.get("last_good_at"), now),
                 "legs": f"{entry.get('legs_collected', DASH)}/{expected if expected is not None else DASH}",
                 "missing": str(entry.get("legs_missing", DASH)),
-                "pcr": fmt_number(entry.get("pcr")),
-                "atm_iv": fmt_percent(entry.get("atm_iv")),
-                "max_pain": fmt_number(entry.get("max_pain"), 0),
+                "pcr": fmt.number(entry.get("pcr")),
+                "atm_iv": fmt.percent(entry.get("atm_iv")),
+                "max_pain": fmt.number(entry.get("max_pain"), 0),
                 "error": str(entry.get("error") or ""),
             }
         )
     return rows
 
 
-def analytics_rows(state: ViewState) -> list[dict[str, Any]]:
+def analytics_rows(state: ViewState, fmt: NumberFormat) -> list[dict[str, Any]]:
     """One row per index from the analytics panel (near expiry), with its straddle history."""
     data = state.panel_data("analytics")
     rows = []
@@ -149,13 +145,13 @@ def analytics_rows(state: ViewState) -> list[dict[str, Any]]:
             {
                 "index": str(item.get("index", DASH)),
                 "tag": str(near.get("tag") or DASH),
-                "ltp": fmt_number(item.get("index_price")),
-                "pcr": fmt_number(near.get("pcr")),
-                "atm_iv": fmt_percent(near.get("atm_iv")),
-                "max_pain": fmt_number(near.get("max_pain"), 0),
-                "distance": fmt_number(near.get("max_pain_distance"), 0, signed=True),
-                "straddle": fmt_number(near.get("straddle")),
-                "straddle_change": fmt_number(near.get("straddle_day_change"), signed=True),
+                "ltp": fmt.number(item.get("index_price")),
+                "pcr": fmt.number(near.get("pcr")),
+                "atm_iv": fmt.percent(near.get("atm_iv")),
+                "max_pain": fmt.number(near.get("max_pain"), 0),
+                "distance": fmt.number(near.get("max_pain_distance"), 0, signed=True),
+                "straddle": fmt.number(near.get("straddle")),
+                "straddle_change": fmt.number(near.get("straddle_day_change"), signed=True),
                 "history": [v if isinstance(v, int | float) else None for v in history],
             }
         )

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -92,6 +92,20 @@ class QuoteSource(Protocol):
 
     def quote(self, keys: Sequence[str], now: datetime) -> Mapping[str, Mapping[str, Any]]:
         """Kite `/quote` items for at most `max_batch` keys."""
+        ...
+
+
+@runtime_checkable
+class KeepsState(Protocol):
+    """A source whose answers depend on what it served before (the simulated market's session open), which
+    a minute run in a new process must start from."""
+
+    def source_state(self) -> dict[str, Any]:
+        """What to keep, JSON-ready."""
+        ...
+
+    def restore_source_state(self, state: Mapping[str, Any]) -> None:
+        """Start from what an earlier process kept."""
         ...
 
 
@@ -403,3 +417,12 @@ class ChainProvider:
         """Start the strike windows from the state an earlier process kept (`window_state`)."""
         self._centres.update(state.get("centre", {}))
         self._total_vols.update(state.get("total_vol", {}))
+
+    def source_state(self) -> dict[str, Any]:
+        """What the source keeps between runs (`KeepsState`; empty for a source that keeps nothing)."""
+        return self.source.source_state() if isinstance(self.source, KeepsState) else {}
+
+    def restore_source_state(self, state: Mapping[str, Any]) -> None:
+        """Start the source from what an earlier process kept (`source_state`)."""
+        if isinstance(self.source, KeepsState):
+            self.source.restore_source_state(state)

@@ -36,6 +36,14 @@ class SyntheticSource:
         """The market's `/quote` items at `now`."""
         return self.market.quote(list(keys), now)
 
+    def source_state(self) -> dict[str, Any]:
+        """The market's session open, for the next minute run (`synthetic.session`)."""
+        return self.market.session_state()
+
+    def restore_source_state(self, state: Mapping[str, Any]) -> None:
+        """Start the market from the session open an earlier run kept."""
+        self.market.restore_session_state(state)
+
     def quote_table(self, keys: Sequence[str], now: datetime) -> QuoteTable:
         """`quote` parsed, with the options' columns taken from the market without building Kite items."""
         names, columns = self.market.option_quote_columns(keys, now)

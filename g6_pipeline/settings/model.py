@@ -18,6 +18,8 @@ Exchange = Literal["NFO", "BFO"]
 IndexName = Literal["NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 MetricGroup = Literal["core", "provider", "analytics", "storage", "per_option"]
+DigitGrouping = Literal["indian", "western"]
+Quantities = Literal["contracts", "units"]
 
 
 
@@ -96,7 +98,7 @@ class CollectionSettings(_Strict):
         description="A run fetching a minute's quotes later than this after the minute writes nothing (null: off).",
     )
     writer_lock_seconds: float = Field(
-        default=20.0, ge=0, description="How long a write waits for another G6 writer of the data directory."
+        default=20.0, ge=0, description="How long a minute's write waits for another G6 writer of the same day and index."
     )
 
 
@@ -166,6 +168,19 @@ DEFAULT_STALE_SECONDS = 120.0
 """A quote older than this (two minutes without a tick from the exchange) is stale, unless configured otherwise."""
 
 
+class DisplaySettings(_Strict):
+    """How the page, the terminal chain and the summary write numbers (one style for all three)."""
+
+    digit_grouping: DigitGrouping = Field(
+        default="indian", description="indian: 34,70,870 (as NSE shows it); western: 3,470,870."
+    )
+    quantities: Quantities = Field(
+        default="contracts",
+        description="OI and volume in the chain views: contracts (lots, as NSE's option chain) or units "
+        "(lots × lot size, as Kite reports and G6 stores them).",
+    )
+
+
 class AlertSettings(_Strict):
     """Alert thresholds: the one source for the live views and the Prometheus rules (a test keeps them equal)."""
 
@@ -201,6 +216,7 @@ class Settings(_Strict):
     influx: InfluxSettings = Field(default_factory=InfluxSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
+    display: DisplaySettings = Field(default_factory=DisplaySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @model_validator(mode="after")

@@ -90,3 +90,17 @@ def test_completeness_counts_minutes_live_repaired_and_missing() -> None:
     frame["source"] = "kite_historical"  # a day repaired whole: complete, every minute repaired
     assert quality.minute_kinds(frame, 6) == {"live": 0, "repaired": 6, "missing": 0}
     assert quality.completeness(frame, 6).passed
+
+
+def test_parity_is_checked_against_the_forward_the_prices_imply() -> None:
+    frame = _frame()
+    frame["forward"] += 3.0  # a forward read from one pair's last prices, off by their noise
+    assert quality.static_arbitrage(frame, rate=RATE).details["put_call_parity"] == 0
+    rows = frame.index[
+        (frame.side == "PE")
+        & (frame.offset == 100)
+        & (frame.expiry_tag == "this_week")
+        & (frame.timestamp == frame.timestamp.min())
+    ]
+    frame.loc[rows, ["last_price", "bid", "ask"]] += 5.0  # one put ₹5 dear: parity broken at its strike only
+    assert quality.static_arbitrage(frame, rate=RATE).details["put_call_parity"] == 1

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from g6_pipeline.live import publish
+from g6_pipeline.live.numbers import NumberFormat
 from g6_pipeline.live.server import LiveServer
 from g6_pipeline_tests.fakes.browser import ARTIFACTS
 from g6_pipeline_tests.live.builders import make_report, make_settings
@@ -20,6 +21,21 @@ pytestmark = pytest.mark.slow
 FULL = {**INDICES, "NIFTY": {**INDICES["NIFTY"], "strikes_below": 10, "strikes_above": 10,
                              "expiry_tags": ["this_week", "next_week", "this_month", "next_month"]}}  # fmt: skip
 NEXT_DAY = date(2026, 11, 23)
+TERMINAL = NumberFormat()  # the configured style (the defaults), as g6 chain and g6 summary write numbers
+WIDTHS = (800, 1280, 1920)
+"""Page widths the charts are checked at: the two-column layout below 900 px, a laptop and a desktop."""
+CHARTS = ("smile-chart", "oi-chart", "spot-chart", "pcr-chart", "straddle-chart", "atmiv-chart")
+LABELS_OUTSIDE = """svg => {
+    const box = svg.getBoundingClientRect();
+    const labels = Array.from(svg.querySelectorAll('text')).map(t => {
+        const r = t.getBoundingClientRect();
+        return {text: t.textContent, cls: t.getAttribute('class'), left: r.left, right: r.right, top: r.top,
+                bottom: r.bottom};
+    });
+    const outside = labels.filter(l => l.left < box.left - 0.5 || l.right > box.right + 0.5 ||
+                                       l.top < box.top - 0.5 || l.bottom > box.bottom + 0.5 || !l.text);
+    return {box: [box.width, box.height], labels: labels, outside: outside};
+}"""
 
 
 @pytest.fixture
@@ -63,11 +79,15 @@ def _check_minute(page: Page, data: Path, tag: str, hhmm: str) -> None:
     table = _table(page)
     assert sorted(table) == sorted({k for k, _ in stored})
     first = next(iter(stored.values()))
+    lot = first["lot_size"]
     for strike, cells in table.items():
         for side in ("CE", "PE"):
             leg, s = stored[(strike, side)], side.lower()
-            assert _number(cells[f"{s}:oi"]) == leg["oi"] and _number(cells[f"{s}:volume"]) == leg["volume"]
-            assert _number(cells[f"{s}:oi_change"]) == leg["oi_change"]  # a missing change shows as a dash
+            # in contracts, written as the terminal views write them (one number style)
+            assert cells[f"{s}:oi"] == TERMINAL.number(leg["oi"] / lot, 0)
+            assert _number(cells[f"{s}:oi"]) == leg["oi"] / lot and _number(cells[f"{s}:volume"]) == leg["volume"] / lot
+            change = None if leg["oi_change"] is None else leg["oi_change"] / lot
+            assert _number(cells[f"{s}:oi_change"]) == change  # a missing change shows as a dash
             for field, column in (("ltp", "last_price"), ("bid", "bid"), ("ask", "ask")):
                 assert _number(cells[f"{s}:{field}"]) == pytest.approx(leg[column], abs=0.005)
             assert _number(cells[f"{s}:iv"]) == pytest.approx(100 * leg["iv"], abs=0.005)
@@ -132,20 +152,79 @@ def test_chain_numbers_selectors_and_render_time(served: tuple[LiveServer, Path]
 def test_chain_follows_a_new_minute_over_sse(served: tuple[LiveServer, Path], browser: Any) -> None:
     server, root = served
     minute = datetime.now(IST).replace(second=0, microsecond=0)
-    publish(make_report(minute), make_settings(str(root / "data")))
+    publish(make_report(minute), make_settings(str(root / "data")), str(root / "data"))
     context = browser.new_context(viewport={"width": 1600, "height": 1100})
     page = context.new_page()
     try:
         _open(page, server.url + "/?index=NIFTY")
         expect(page.locator("#chain-summary")).to_contain_text(f"{LAST.isoformat()} 15:29", timeout=10_000)
+        # the last cycle's provider was the simulated market, and so are the stored rows: both say so
+        expect(page.locator("#simulated")).to_be_visible(timeout=10_000)
+        expect(page.locator("#chain-summary .simulated")).to_have_text("simulated")
+        assert page.locator("#chain-units").inner_text() == "OI, volume and bid/ask quantities in contracts (lots of 65)"
         backfill(root, FULL, NEXT_DAY, NEXT_DAY)  # the next trading day is stored...
-        publish(make_report(minute + timedelta(minutes=1)), make_settings(str(root / "data")))  # ...and announced
+        publish(make_report(minute + timedelta(minutes=1)), make_settings(str(root / "data")), str(root / "data"))  # ...and announced
         expect(page.locator("#chain-summary")).to_contain_text(f"{NEXT_DAY.isoformat()} 15:29", timeout=15_000)
         stored = legs(at_minute(stored_rows(root / "data", "options", NEXT_DAY, "NIFTY"), NEXT_DAY, "15:29"),
                       "this_week")  # fmt: skip
         atm = next(iter(stored.values()))["atm"]
         oi = page.locator(f'#chain-rows tr[data-strike="{atm:g}"] td[data-side="ce"][data-field="oi"]')
-        assert _number(oi.inner_text()) == stored[(atm, "CE")]["oi"]
+        assert _number(oi.inner_text()) == stored[(atm, "CE")]["oi"] / 65  # in contracts
         page.screenshot(path=str(ARTIFACTS / "chain-after-sse.png"), full_page=True)
     finally:
         context.close()
+
+
+def _overlapping(labels: list[dict[str, Any]], cls: str) -> list[tuple[str, str]]:
+    """Pairs of tick labels of one axis whose boxes overlap."""
+    ticks = [label for label in labels if label["cls"] == cls]
+    return [(a["text"], b["text"]) for i, a in enumerate(ticks) for b in ticks[i + 1 :]
+            if a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]]
+
+
+def test_every_chart_label_shows_whole_at_every_width(served: tuple[LiveServer, Path], browser: Any) -> None:
+    server, root = served
+    stored = legs(at_minute(stored_rows(root / "data", "options", LAST, "NIFTY"), LAST, "15:29"), "this_week")
+    biggest = max(max(leg["oi"] for leg in stored.values()) / 65, 1)
+    for width in WIDTHS:
+        context = browser.new_context(viewport={"width": width, "height": 1000})
+        page = context.new_page()
+        try:
+            _open(page, server.url + f"/?index=NIFTY&day={LAST.isoformat()}")
+            for chart in CHARTS:
+                found = page.eval_on_selector("#" + chart, LABELS_OUTSIDE)
+                ticks = [label for label in found["labels"] if label["cls"].startswith("tick")]
+                assert found["outside"] == [], (width, chart, found["box"], found["outside"])
+                assert len([t for t in ticks if t["cls"] == "tick y"]) >= 2, (width, chart)
+                assert len([t for t in ticks if t["cls"] == "tick x"]) >= 2, (width, chart)
+                assert _overlapping(found["labels"], "tick y") == [] and _overlapping(found["labels"], "tick x") == []
+            oi_axis = [t["text"] for t in page.eval_on_selector("#oi-chart", LABELS_OUTSIDE)["labels"]
+                       if t["cls"] == "tick y"]  # fmt: skip
+            values = [_number(text) for text in oi_axis]
+            assert oi_axis == [TERMINAL.number(v, 0) for v in values]  # whole numbers, grouped as everywhere
+            assert max(v for v in values if v is not None) >= biggest  # the tallest bar is under the top label
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"chain-{width}.png"), full_page=True)
+            page.locator(".chain-charts").screenshot(path=str(ARTIFACTS / f"chain-charts-{width}.png"))
+        finally:
+            context.close()
+
+
+def test_the_page_writes_numbers_in_the_configured_style(served: tuple[LiveServer, Path], browser: Any) -> None:
+    _, root = served
+    western = NumberFormat("western", "units")
+    stored = legs(at_minute(stored_rows(root / "data", "options", LAST, "NIFTY"), LAST, "15:29"), "this_week")
+    with LiveServer(root / "data", host="127.0.0.1", port=0, poll_seconds=0.1, numbers=western) as server:
+        context = browser.new_context(viewport={"width": 1280, "height": 1000})
+        page = context.new_page()
+        try:
+            _open(page, server.url + f"/?index=NIFTY&day={LAST.isoformat()}")
+            table = _table(page)
+            big = max(stored.values(), key=lambda leg: leg["oi"])
+            assert big["oi"] >= 1_000_000  # in units: 1,234,567 (western), not 12,34,567
+            assert table[big["strike"]][f"{big['side'].lower()}:oi"] == western.number(big["oi"], 0)
+            assert page.locator("#chain-units").inner_text() == "OI, volume and bid/ask quantities in units (lot size 65)"
+            axis = [t["text"] for t in page.eval_on_selector("#oi-chart", LABELS_OUTSIDE)["labels"] if t["cls"] == "tick y"]
+            assert axis == [western.number(_number(text), 0) for text in axis] and any("," in text for text in axis)
+        finally:
+            context.close()

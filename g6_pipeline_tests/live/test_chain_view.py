@@ -21,6 +21,7 @@ from g6_pipeline.live.chain_view import (
     select,
     smile_view,
 )
+from g6_pipeline.live.numbers import NumberFormat
 from g6_pipeline.live.server import LiveServer
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline_tests.live.chain_days import FIRST, LAST, at_minute, backfill, legs, stored_rows
@@ -148,7 +149,9 @@ def test_json_endpoints_serve_the_views(data: Path) -> None:
         day = LAST.isoformat()
         status, body = _get(server, f"/api/chain?index=nifty&expiry=next_week&at=10:30&day={day}&strikes=2")
         assert status == 200
-        assert body == chain_view(select(load_day("NIFTY", LAST, DataLocation(data)), "next_week", time(10, 30)), 2)
+        view = chain_view(select(load_day("NIFTY", LAST, DataLocation(data)), "next_week", time(10, 30)), 2)
+        assert body == {**view, "unit_words": "OI, volume and bid/ask quantities in contracts (lots of 65)"}
+        assert body["simulated"] is True and body["sources"] == ["synthetic"] and body["lot_size"] == 65
         stored = legs(at_minute(stored_rows(data, "options", LAST, "NIFTY"), LAST, "10:30"), "next_week")
         assert [r["ce"]["oi"] for r in body["rows"]] == [stored[(r["strike"], "CE")]["oi"] for r in body["rows"]]
         status, smile = _get(server, f"/api/smile?index=NIFTY&at=10:30&day={day}")
@@ -174,17 +177,29 @@ def test_bad_parameters_are_named(data: Path, query: str, code: int, parameter: 
         assert (status, body["parameter"]) == (code, parameter) and body["error"]
 
 
-def test_chain_script_is_served_without_html_insertion(data: Path) -> None:
+@pytest.mark.parametrize("script", ["chain.js", "charts.js", "numbers.js"])
+def test_chain_scripts_are_served_without_html_insertion(data: Path, script: str) -> None:
     with LiveServer(data, host="127.0.0.1", port=0, poll_seconds=0.1) as server:
         host, port = server.address
         conn = http.client.HTTPConnection(host, port, timeout=10)
-        conn.request("GET", "/static/chain.js")
+        conn.request("GET", f"/static/{script}")
         response = conn.getresponse()
         body = response.read()
         conn.close()
     assert response.status == 200 and response.getheader("Content-Type", "").startswith("text/javascript")
     assert b"innerHTML" not in body and b"insertAdjacentHTML" not in body and b"http" not in body.replace(
         b"http://www.w3.org/2000/svg", b"")
+
+
+def test_the_page_carries_the_configured_number_style(data: Path) -> None:
+    with LiveServer(data, host="127.0.0.1", port=0, poll_seconds=0.1,
+                    numbers=NumberFormat("western", "units"), simulated=True) as server:  # fmt: skip
+        host, port = server.address
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        conn.request("GET", "/")
+        page = conn.getresponse().read().decode()
+        conn.close()
+    assert '<html lang="en" data-number-locale="en-US" data-quantities="units" data-simulated="true">' in page
 
 
 def test_endpoints_follow_the_token_rule(data: Path) -> None:

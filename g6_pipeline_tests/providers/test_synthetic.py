@@ -46,19 +46,24 @@ def test_same_seed_same_quotes(calendar) -> None:  # type: ignore[no-untyped-def
 
 
 def test_no_static_arbitrage(market: SyntheticMarket) -> None:
+    """No butterfly or call/put spread can be bought for less than nothing at the quoted prices; the last
+    trade lies inside the quoted band; calls and puts agree with one forward within their spreads."""
     snaps = market.day_snapshots(Settings().enabled_indices, DAY)
     for name in Settings().enabled_indices:
         for s in snaps[name][::60]:
             for _tag, part in s.legs.groupby("expiry_tag"):
                 ce = part[part.side == "CE"].set_index("strike").sort_index()
                 pe = part[part.side == "PE"].set_index("strike").sort_index()
-                c_mid = ((ce.bid.where(ce.bid > 0, 0) + ce.ask) / 2).to_numpy()
                 k = ce.index.to_numpy()
-                assert np.all(np.diff(ce.last_price.to_numpy()) <= 0.05 + 1e-9), "calls decrease in strike"
-                c = ce.last_price.to_numpy()
                 even = np.isclose(np.diff(k)[1:], np.diff(k)[:-1])
-                fly = (c[:-2] - 2 * c[1:-1] + c[2:])[even]
-                assert np.all(fly >= -0.1 - 1e-9), "calls convex in strike (within two ticks of rounding)"
+                for leg, rising in ((ce, False), (pe, True)):
+                    bid, ask = leg.bid.fillna(0.0).to_numpy(), leg.ask.to_numpy()  # no bid: sells for nothing
+                    assert np.all((leg.last_price >= leg.bid.fillna(0.0)) & (leg.last_price <= leg.ask))
+                    cheap, dear = (bid[:-1], ask[1:]) if rising else (bid[1:], ask[:-1])
+                    assert np.all(dear >= cheap - 1e-9), "the nearer-the-money side never quotes below the other"
+                    fly = (ask[:-2] - 2 * bid[1:-1] + ask[2:])[even]
+                    assert np.all(fly >= -1e-9), "a butterfly bought at the quotes never pays"
+                c_mid = ((ce.bid.where(ce.bid > 0, 0) + ce.ask) / 2).to_numpy()
                 p_mid = ((pe.bid.where(pe.bid > 0, 0) + pe.ask) / 2).to_numpy()
                 expiry = part.expiry.iloc[0]
                 t = (datetime(expiry.year, expiry.month, expiry.day, 15, 30, tzinfo=IST) - s.timestamp).total_seconds() / (365 * 86400)

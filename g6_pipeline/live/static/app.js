@@ -18,19 +18,10 @@
     return node;
   }
 
-  function num(value, digits) {
-    if (typeof value !== "number" || !isFinite(value)) return DASH;
-    return value.toLocaleString("en-IN", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  }
-
-  function signed(value, digits) {
-    const text = num(value, digits);
-    return text !== DASH && value > 0 ? "+" + text : text;
-  }
-
-  function pct(value) {
-    return typeof value === "number" && isFinite(value) ? (100 * value).toFixed(1) + "%" : DASH;
-  }
+  const N = window.G6Numbers;
+  const num = (value, digits) => N.number(value, digits);
+  const signed = (value, digits) => N.number(value, digits, true);
+  const pct = (value) => N.percent(value, 1);
 
   function hhmm(iso) {
     const d = new Date(iso);
@@ -188,7 +179,15 @@
     row(dl, "API latency", num(p.latency_ms_avg, 0) + " ms");
   }
 
+  // "simulated" whenever the configured provider or the last cycle's is a simulated market
+  function showSimulated(fromStatus) {
+    const on = fromStatus || document.documentElement.dataset.simulated === "true";
+    const badge = document.getElementById("simulated");
+    badge.hidden = !on;
+  }
+
   function renderHeader() {
+    showSimulated(false);
     const status = state.status;
     const fresh = document.getElementById("freshness");
     const line = document.getElementById("cycle-line");
@@ -203,6 +202,7 @@
     fresh.textContent = stale ? "stale since " + hhmm(status.generated_at) : "live, " + timeFmt.format(generated);
     fresh.className = "badge " + (stale ? "stale" : "live");
     const p = status.provider || {};
+    showSimulated(p.simulated === true);
     line.textContent = "cycle " + String(status.cycle ?? DASH) + " · " + String(p.name ?? DASH) +
       " (" + String(p.health ?? DASH) + ") · token " + String(p.token_state ?? DASH) +
       " · circuit " + String(p.circuit ?? DASH);

@@ -1,20 +1,23 @@
 // G6 option-chain screen: the chain table, IV smile, OI by strike and intraday charts from /api/*.
-// Every value goes in through textContent or an SVG attribute, never as HTML. Charts are plain SVG.
+// Every value goes in through textContent or an SVG attribute, never as HTML. Charts are drawn by charts.js.
 "use strict";
 
 (function () {
-  const DASH = "-";
-  const NS = "http://www.w3.org/2000/svg";
+  const N = window.G6Numbers;
+  const DASH = N.DASH;
   const INDICES = ["NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"];
   const page = new URLSearchParams(window.location.search);
   const view = { index: page.get("index") || null, expiry: page.get("expiry") || null, lastStatus: null,
     renderMs: null, loading: 0, updates: 0 };
 
   // [field, heading, format] of the call side, outside in; the put side keeps bid/ask and mirrors the rest.
-  const CE_COLUMNS = [["oi", "OI", "int"], ["oi_change", "Chng OI", "signed"], ["volume", "Volume", "int"],
-    ["iv", "IV", "iv"], ["delta", "Delta", "d2"], ["ltp", "LTP", "d2"], ["bid_qty", "Bid Qty", "int"],
-    ["bid", "Bid", "d2"], ["ask", "Ask", "d2"], ["ask_qty", "Ask Qty", "int"]];
+  const CE_COLUMNS = [["oi", "OI", "qty"], ["oi_change", "Chng OI", "qty_change"], ["volume", "Volume", "qty"],
+    ["iv", "IV", "iv"], ["delta", "Delta", "d2"], ["ltp", "LTP", "d2"], ["bid_qty", "Bid Qty", "qty"],
+    ["bid", "Bid", "d2"], ["ask", "Ask", "d2"], ["ask_qty", "Ask Qty", "qty"]];
   const PE_COLUMNS = CE_COLUMNS.slice(6).concat(CE_COLUMNS.slice(0, 6).reverse());
+  // what a table too wide for its box leaves out, first to last (the terminal chain's order, plus the
+  // order quantities it never shows); OI, change in OI, IV, LTP and the strike always stay
+  const DROP_ORDER = [["bid_qty", "ask_qty"], ["bid", "ask"], ["delta"], ["volume"]];
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -23,15 +26,15 @@
     return node;
   }
 
-  function isNum(v) { return typeof v === "number" && isFinite(v); }
+  const isNum = N.isNum;
 
-  function fmt(value, kind) {
-    if (!isNum(value)) return DASH;
-    if (kind === "iv") return (100 * value).toFixed(2);
-    if (kind === "pct") return (100 * value).toFixed(2) + "%";
-    const digits = kind === "d2" ? 2 : 0;
-    const text = value.toLocaleString("en-IN", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-    return kind === "signed" && value > 0 ? "+" + text : text;
+  // `lot`: the lot size OI, volume and order quantities (stored in units) are shown in contracts with
+  function fmt(value, kind, lot) {
+    if (kind === "qty") return N.number(N.quantity(value, lot), 0);
+    if (kind === "qty_change") return N.number(N.quantity(value, lot), 0, true);
+    if (kind === "iv") return isNum(value) ? N.number(100 * value, 2) : DASH;
+    if (kind === "pct") return N.percent(value, 2);
+    return N.number(value, kind === "d2" ? 2 : 0);
   }
 
   function query(extra) {
@@ -63,16 +66,32 @@
     puts.colSpan = PE_COLUMNS.length;
     top.append(calls, el("th", "strike", ""), puts);
     const names = el("tr");
-    CE_COLUMNS.forEach((c) => names.appendChild(el("th", "", c[1])));
+    const heading = ([field, name]) => { const th = el("th", "", name); th.dataset.field = field; return th; };
+    CE_COLUMNS.forEach((c) => names.appendChild(heading(c)));
     names.appendChild(el("th", "strike", "Strike"));
-    PE_COLUMNS.forEach((c) => names.appendChild(el("th", "", c[1])));
+    PE_COLUMNS.forEach((c) => names.appendChild(heading(c)));
     thead.append(top, names);
   }
 
-  function sideCells(tr, side, values, columns, totals) {
+  // leave out whole columns in DROP_ORDER until the table fits its box (none when it fits as it is)
+  function fitTable() {
+    const wrap = document.querySelector(".chain-wrap");
+    const table = document.getElementById("chain-table");
+    const heads = document.querySelectorAll("#chain-head th.side-head");
+    let dropped = 0;
+    const apply = () => {
+      const hidden = DROP_ORDER.slice(0, dropped).flat();
+      table.dataset.hide = hidden.join(" ");
+      heads.forEach((th) => { th.colSpan = CE_COLUMNS.filter((c) => !hidden.includes(c[0])).length; });
+    };
+    apply();
+    while (wrap.scrollWidth > wrap.clientWidth + 1 && dropped < DROP_ORDER.length) { dropped += 1; apply(); }
+  }
+
+  function sideCells(tr, side, values, columns, totals, lot) {
     columns.forEach(([field, , kind]) => {
       const v = values ? values[field] : null;
-      const text = totals && !(field in values) ? "" : fmt(v, kind);
+      const text = totals && !(field in values) ? "" : fmt(v, kind, lot);
       const td = el("td", "num " + side + (values && values.itm ? " itm" : ""), text);
       if (field === "oi_change" && isNum(v) && v !== 0) td.classList.add(v > 0 ? "up" : "down");
       td.dataset.side = side;
@@ -87,23 +106,24 @@
     data.rows.forEach((row) => {
       const tr = el("tr", row.atm ? "atm" : "");
       tr.dataset.strike = String(row.strike);
-      sideCells(tr, "ce", row.ce, CE_COLUMNS);
+      sideCells(tr, "ce", row.ce, CE_COLUMNS, false, data.lot_size);
       const strike = el("td", "strike" + (row.max_pain ? " max-pain" : ""), fmt(row.strike, "int"));
       strike.dataset.field = "strike";
       if (row.max_pain) strike.title = "max pain";
       if (row.atm) strike.title = (strike.title ? strike.title + ", " : "") + "ATM";
       tr.appendChild(strike);
-      sideCells(tr, "pe", row.pe, PE_COLUMNS);
+      sideCells(tr, "pe", row.pe, PE_COLUMNS, false, data.lot_size);
       body.appendChild(tr);
     });
     document.getElementById("chain-rows").replaceChildren(body);
     const foot = el("tr", "totals");
-    sideCells(foot, "ce", data.totals.ce, CE_COLUMNS, true);
+    sideCells(foot, "ce", data.totals.ce, CE_COLUMNS, true, data.lot_size);
     foot.appendChild(el("td", "strike", "Total"));
-    sideCells(foot, "pe", data.totals.pe, PE_COLUMNS, true);
+    sideCells(foot, "pe", data.totals.pe, PE_COLUMNS, true, data.lot_size);
     document.getElementById("chain-totals").replaceChildren(foot);
     const summary = document.getElementById("chain-summary");
     summary.replaceChildren();
+    if (data.simulated) summary.appendChild(el("span", "badge simulated", "simulated"));
     [["", data.day + " " + data.minute + " IST"], ["spot", fmt(data.spot, "d2")], ["fwd", fmt(data.forward, "d2")],
       ["ATM", fmt(data.atm, "int")], ["max pain", fmt(data.max_pain, "int")], ["PCR", fmt(data.pcr_oi, "d2")],
       ["PCR vol", fmt(data.pcr_volume, "d2")], ["straddle", fmt(data.straddle, "d2")],
@@ -113,8 +133,10 @@
       item.appendChild(el("b", "", text));
       summary.appendChild(item);
     });
+    document.getElementById("chain-units").textContent = data.unit_words || "";
     view.renderMs = performance.now() - started;
     document.getElementById("chain").dataset.renderMs = view.renderMs.toFixed(2);
+    fitTable();
   }
 
   function renderExpiries(data) {
@@ -133,65 +155,17 @@
     select.value = wanted;
   }
 
-  // ---- plain SVG charts ----
-  function svgEl(tag, attrs, text) {
-    const node = document.createElementNS(NS, tag);
-    Object.entries(attrs).forEach(([k, v]) => node.setAttribute(k, String(v)));
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
+  // ---- plain SVG charts (charts.js) ----
+  const plot = window.G6Charts.plot, niceTicks = window.G6Charts.niceTicks;
 
-  // lines: [{xs, ys, cls}], bars: [{x, y, cls, w}]; null values break a line.
-  function plot(svg, spec) {
-    const W = Math.round(svg.clientWidth) || 420, H = Math.round(svg.clientHeight) || 170, L = 52, R = 8, T = 8, B = 22;
-    svg.replaceChildren();
-    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
-    const xs = [], ys = spec.zero ? [0] : [];
-    (spec.lines || []).forEach((s) => s.xs.forEach((x, i) => { if (isNum(s.ys[i])) { xs.push(x); ys.push(s.ys[i]); } }));
-    (spec.bars || []).forEach((b) => { if (isNum(b.y)) { xs.push(b.x); ys.push(b.y); } });
-    if (xs.length === 0) { svg.appendChild(svgEl("text", { x: W / 2, y: H / 2, class: "empty" }, "no data")); return; }
-    const x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys), y1 = Math.max(...ys);
-    const pad = (x1 - x0) * 0.03 || 1, yr = y1 - y0 || Math.abs(y1) || 1;
-    const sx = (x) => L + ((x - (x0 - pad)) / (x1 - x0 + 2 * pad)) * (W - L - R);
-    const sy = (y) => T + (1 - (y - (y0 - 0.05 * yr)) / (1.1 * yr)) * (H - T - B);
-    [y0, (y0 + y1) / 2, y1].forEach((y) => {
-      svg.appendChild(svgEl("line", { x1: L, x2: W - R, y1: sy(y), y2: sy(y), class: "grid" }));
-      svg.appendChild(svgEl("text", { x: L - 4, y: sy(y) + 3, class: "tick y" }, spec.yfmt(y)));
-    });
-    [x0, (x0 + x1) / 2, x1].forEach((x) => svg.appendChild(svgEl("text", { x: sx(x), y: H - 6, class: "tick x" }, spec.xfmt(x))));
-    if (spec.zero && y0 < 0) svg.appendChild(svgEl("line", { x1: L, x2: W - R, y1: sy(0), y2: sy(0), class: "axis" }));
-    const bw = spec.barWidth ? Math.max(1, (spec.barWidth / (x1 - x0 + 2 * pad)) * (W - L - R)) : 3;
-    (spec.bars || []).forEach((b) => {
-      if (!isNum(b.y)) return;
-      const top = Math.min(sy(b.y), sy(0));
-      svg.appendChild(svgEl("rect", { x: sx(b.x) + (b.dx || 0) * bw, y: top, width: bw,
-        height: Math.max(0.5, Math.abs(sy(b.y) - sy(0))), class: b.cls }));
-    });
-    (spec.marks || []).forEach((m) => {
-      if (!isNum(m.x)) return;
-      svg.appendChild(svgEl("line", { x1: sx(m.x), x2: sx(m.x), y1: T, y2: H - B, class: "mark " + m.cls }));
-      svg.appendChild(svgEl("text", { x: sx(m.x) + 3, y: T + 9, class: "tick mark-label" }, m.label));
-    });
-    (spec.lines || []).forEach((s) => {
-      let pts = [];
-      const flush = () => {
-        if (pts.length > 1) svg.appendChild(svgEl("polyline", { points: pts.join(" "), class: "line " + s.cls }));
-        if (pts.length === 1) {
-          const [cx, cy] = pts[0].split(",");
-          svg.appendChild(svgEl("circle", { cx: cx, cy: cy, r: 1.8, class: "dot " + s.cls }));
-        }
-        pts = [];
-      };
-      s.xs.forEach((x, i) => {
-        if (isNum(s.ys[i])) pts.push(sx(x).toFixed(1) + "," + sy(s.ys[i]).toFixed(1)); else flush();
-      });
-      flush();
-    });
-  }
-
-  const strikeFmt = (x) => Math.round(x).toLocaleString("en-IN");
-  const minuteOf = (hhmm) => { const [h, m] = String(hhmm).split(":").map(Number); return h * 60 + m - (9 * 60 + 15); };
-  const clock = (m) => { const t = Math.round(m) + 9 * 60 + 15; return String(Math.floor(t / 60)).padStart(2, "0") + ":" + String(t % 60).padStart(2, "0"); };
+  const strikeFmt = (x) => N.number(x, 0);
+  const pctFmt = (y, digits) => N.number(100 * y, Math.max(0, digits - 2)) + "%";
+  const SESSION_OPEN = 9 * 60 + 15;
+  const minuteOf = (hhmm) => { const [h, m] = String(hhmm).split(":").map(Number); return h * 60 + m - SESSION_OPEN; };
+  const clock = (m) => { const t = Math.round(m) + SESSION_OPEN; return String(Math.floor(t / 60)).padStart(2, "0") + ":" + String(t % 60).padStart(2, "0"); };
+  // ticks on round clock times (every 15, 30, 60 or 120 minutes)
+  const clockTicks = (lo, hi, count) => niceTicks(lo + SESSION_OPEN, hi + SESSION_OPEN, count, [15, 30, 60, 90, 120, 180, 240])
+    .map((t) => t - SESSION_OPEN);
 
   function renderSmile(data) {
     // the call line drawn wider underneath, so a put line on top of it (put-call parity) leaves both visible
@@ -200,34 +174,38 @@
     if (prev) {
       lines.unshift({ xs: prev.strikes, ys: prev.ce_iv, cls: "prev" }, { xs: prev.strikes, ys: prev.pe_iv, cls: "prev" });
     }
-    plot(document.getElementById("smile-chart"), { lines: lines, xfmt: strikeFmt, yfmt: (y) => (100 * y).toFixed(1) + "%",
+    plot(document.getElementById("smile-chart"), { lines: lines, xfmt: strikeFmt, yfmt: pctFmt,
       marks: [{ x: data.atm, cls: "atm", label: "ATM" }] });
     document.getElementById("smile-note").textContent = prev ? "dashed: close of " + prev.day + " " + prev.minute : "no previous close stored";
   }
 
   function renderOi(data) {
     const step = data.strikes.length > 1 ? data.strikes[1] - data.strikes[0] : 1;
+    const q = (v) => N.quantity(v, data.lot_size);
     const bars = [];
     data.strikes.forEach((k, i) => {
-      bars.push({ x: k, y: data.ce_oi[i], cls: "ce", dx: -1 }, { x: k, y: data.pe_oi[i], cls: "pe", dx: 0 });
-      bars.push({ x: k, y: data.ce_oi_change[i], cls: "ce change", dx: -1 }, { x: k, y: data.pe_oi_change[i], cls: "pe change", dx: 0 });
+      bars.push({ x: k, y: q(data.ce_oi[i]), cls: "ce", dx: -1 }, { x: k, y: q(data.pe_oi[i]), cls: "pe", dx: 0 });
+      bars.push({ x: k, y: q(data.ce_oi_change[i]), cls: "ce change", dx: -1 },
+        { x: k, y: q(data.pe_oi_change[i]), cls: "pe change", dx: 0 });
     });
     plot(document.getElementById("oi-chart"), { bars: bars, barWidth: step * 0.4, zero: true, xfmt: strikeFmt,
-      yfmt: (y) => fmt(y, "int"), marks: [{ x: data.max_pain, cls: "max-pain", label: "max pain" }] });
+      yfmt: (y) => N.number(y, 0), marks: [{ x: data.max_pain, cls: "max-pain", label: "max pain" }] });
+    document.getElementById("oi-unit").textContent = N.quantities === "units" ? "in units" : "in contracts";
   }
 
   function renderIntraday(data) {
     const xs = data.times.map(minuteOf);
     const master = data.master;
     const mx = master ? master.times.map(minuteOf) : [];
-    const spec = (lines, yfmt) => ({ lines: lines, xfmt: clock, yfmt: yfmt });
-    plot(document.getElementById("spot-chart"), spec([{ xs: xs, ys: data.spot, cls: "spot" }], (y) => fmt(y, "int")));
+    const spec = (lines, yfmt) => ({ lines: lines, xfmt: clock, xticks: clockTicks, yfmt: yfmt });
+    const plain = (y, digits) => N.number(y, digits);
+    plot(document.getElementById("spot-chart"), spec([{ xs: xs, ys: data.spot, cls: "spot" }], plain));
     plot(document.getElementById("pcr-chart"), spec([{ xs: xs, ys: data.pcr_oi, cls: "ce" },
-      { xs: xs, ys: data.pcr_volume, cls: "pe" }], (y) => y.toFixed(2)));
+      { xs: xs, ys: data.pcr_volume, cls: "pe" }], plain));
     plot(document.getElementById("straddle-chart"), spec([master ? { xs: mx, ys: master.straddle, cls: "master" } : null,
-      { xs: xs, ys: data.straddle, cls: "spot" }].filter(Boolean), (y) => fmt(y, "d2")));
+      { xs: xs, ys: data.straddle, cls: "spot" }].filter(Boolean), plain));
     plot(document.getElementById("atmiv-chart"), spec([master ? { xs: mx, ys: master.atm_iv, cls: "master" } : null,
-      { xs: xs, ys: data.atm_iv, cls: "spot" }].filter(Boolean), (y) => (100 * y).toFixed(1) + "%"));
+      { xs: xs, ys: data.atm_iv, cls: "spot" }].filter(Boolean), pctFmt));
     document.getElementById("master-note").textContent = master
       ? "dashed: weekday master mean (" + master.weekday + ", " + data.expiry_tag.replace("_", " ") + ", ATM)"
       : "no weekday master stored for " + data.expiry_tag.replace("_", " ");
@@ -252,6 +230,7 @@
       renderSmile(smile);
       renderOi(oi);
       renderIntraday(intraday);
+      view.drawn = { smile: smile, oi: oi, intraday: intraday };
       view.updates += 1;
       document.getElementById("chain").dataset.updates = String(view.updates);
     } catch (err) {
@@ -291,6 +270,17 @@
     });
     document.getElementById("chain-expiry").addEventListener("change", (e) => { view.expiry = e.target.value; refresh(); });
     window.addEventListener("g6-status", (e) => onStatus(e.detail));
+    let resized = null;  // the charts are drawn to their size and the table fitted to its box: redo both
+    window.addEventListener("resize", () => {
+      clearTimeout(resized);
+      resized = setTimeout(() => {
+        if (!view.drawn) return;
+        fitTable();
+        renderSmile(view.drawn.smile);
+        renderOi(view.drawn.oi);
+        renderIntraday(view.drawn.intraday);
+      }, 150);
+    });
     refresh();
   });
 

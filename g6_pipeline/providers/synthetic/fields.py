@@ -1,7 +1,10 @@
 """Quote fields of the simulated options: the one pricing path of the market, shared by the minute quotes
 and the whole-day block.
 
-Prices are Black-76 on the forward with the market's smile. OI and volume follow a seeded per-contract
+Prices are Black-76 on the forward with the market's smile. A leg's quoted band brackets its fair price,
+leaning to one side by a seeded amount each minute, and its last trade lies inside the band, off the smile by
+a little implied vol: puts `PUT_CALL_SPREAD` above calls, plus per-leg noise. So call and put IVs of one
+strike differ as real quotes do, while put-call parity holds within the quoted spreads. OI and volume follow a seeded per-contract
 profile (`activity`): OI spread over the strikes around the day's open, heavier out of the money, concentrated
 at round strikes and building towards expiry; volume sharper around the money and in the nearest expiry,
 traded through the session on a U-shaped intraday profile with an opening burst, reported cumulative for the
@@ -36,6 +39,12 @@ OI_WIDTH_DAYS = 7.0
 """OI spreads over the strikes a move of at least this many days reaches."""
 OPEN_BURST = 0.15
 """Share (before normalising) of the day's volume traded in the opening burst (a few minutes)."""
+PUT_CALL_SPREAD = 0.002
+"""Puts trade this much implied vol above calls of the same strike (0.2 vol points), within the quoted band."""
+IV_NOISE = 0.002
+"""Each leg's last trade is off the smile by up to ± this much implied vol (0.2 vol points) each minute."""
+BOOK_SKEW = 0.5
+"""The quoted band leans to one side by up to this share of its half-width each minute."""
 
 
 def _hash01(token: np.ndarray, day: int | np.ndarray, salt: int) -> np.ndarray:
@@ -103,23 +112,26 @@ def option_fields(
     reported in a minute includes what that minute traded.
     """
 
-    def fair(spot: np.ndarray, vol: np.ndarray, at: np.ndarray) -> np.ndarray:
+    def fair(spot: np.ndarray, vol: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         t = np.maximum(expiry_epoch - at, 60) / SECONDS_PER_YEAR
         fwd = spot * np.exp((RATE - DIVIDEND_YIELD) * t)
         atm = term_atm(vol, spec.base_vol, t)
-        out: np.ndarray = black76(fwd, strike, t, smile_vol(atm, fwd, strike, t), is_call)
-        return out
+        return black76(fwd, strike, t, smile_vol(atm, fwd, strike, t), is_call)
 
-    now = fair(st["spot"], st["vol"], st["epoch"])
-    day_open = fair(st["open"], st["open_vol"], st["open_epoch"])
-    prev = fair(st["prev_close"], st["prev_vol"], st["prev_close_epoch"])
-    bid, ask = quote_band(now)
+    now, vega = fair(st["spot"], st["vol"], st["epoch"])
+    day_open = fair(st["open"], st["open_vol"], st["open_epoch"])[0]
+    prev = fair(st["prev_close"], st["prev_vol"], st["prev_close_epoch"])[0]
+    minute = day_ordinal * 400 + st["minute"].astype(np.int64)
+    q, draw = _hash01(token, minute, 9), _hash01(token, minute, 10)
+    lean, off = draw, (draw * 65536.0) % 1.0  # two uniforms from one draw's high and low bits
+    bid, ask, low, high = quote_band(now, BOOK_SKEW * (2.0 * lean - 1.0))
+    shift = np.where(is_call, -0.5, 0.5) * PUT_CALL_SPREAD + IV_NOISE * (2.0 * off - 1.0)
+    traded = now + vega * shift  # the price at the shifted vol, to first order (the shift is a few tenths)
     oi_open, oi_close, day_volume = activity(spec, st, token, strike, is_call, expiry_epoch, day_ordinal)
     oi = np.round(oi_open + (oi_close - oi_open) * st["progress"]) * lot
     volume = np.floor(day_volume * traded_share(st["traded"])) * lot
-    q = _hash01(token, day_ordinal * 400 + st["minute"].astype(np.int64), 9)
     return {
-        "last_price": to_tick(now),
+        "last_price": to_tick(np.clip(traded, low, high)),
         "bid": bid,
         "ask": ask,
         "bid_qty": lot * (1 + np.floor(q * 40)),

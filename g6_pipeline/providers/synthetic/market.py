@@ -5,10 +5,12 @@ and the `synthetic` provider both go through the same parsing path as the real A
 whole past session as one vectorised block with the same pricing function, so the same seed and minute give
 the same prices either way.
 
-During a session a quote is the session minute's state. Outside it the index keeps drifting on a bridge
-from the last close to the next open (so data flows at any hour) while volume and OI stay at the last
-session's closing values. Option `average_price` is the mean of the day's open and current price, and the
-option `ohlc.high`/`low` span only those two: simple stand-ins the simulation does not track minute by minute.
+During an exchange session a quote is the session minute's state. Outside it a demo session runs from the
+first minute asked for (`session`): the index walks a bridge from the last close to the next open and the
+next session's contracts trade, volume accumulating from the demo's open; after the demo (or after an
+exchange session the market served) its closing values stand. Option `average_price` is the mean of the
+day's open and current price, and the option `ohlc.high`/`low` span only those two: simple stand-ins the
+simulation does not track minute by minute.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from g6_pipeline.providers.synthetic.fields import option_fields
 from g6_pipeline.providers.synthetic.items import index_item, option_columns, option_items
 from g6_pipeline.providers.synthetic.paths import DailyModel, day_path, epoch_seconds, night_path
 from g6_pipeline.providers.synthetic.pricing import vix_level
+from g6_pipeline.providers.synthetic.session import plan_minute
 from g6_pipeline.settings.model import IndexSettings
 
 
@@ -66,6 +69,8 @@ class _State:
     open_vol: float
     open_epoch: int
     prev_close_epoch: int
+    session_minutes: int
+    """Length of the session (a demo session lasts as long as the exchange's last one)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class SyntheticMarket:
         self.calendar = calendar
         self.model = DailyModel(seed, levels, anchor or REFERENCE_DATE)
         self._states: dict[tuple[str, datetime], _State] = {}
+        self.session_open: datetime | None = None
+        """The open of the session last served, the exchange's or a demo's (`session`)."""
 
     # --- instruments -------------------------------------------------------------------------------
 
@@ -134,13 +141,19 @@ class SyntheticMarket:
 
     def _state(self, spec: IndexSpec, ts: datetime) -> _State:
         local = floor_minute(ts)
-        session = self.calendar.session(local.date())
-        if session is not None and session.start <= local < session.end:
-            day, minute = local.date(), int((local - session.start).total_seconds() // 60)
-        else:
-            nxt = self.calendar.next_open(local)
-            last_close = self.calendar.last_close(local)
-            day, minute = last_close.date(), -1
+        plan = plan_minute(self.calendar, self.session_open, local)
+        self.session_open = plan.opened
+        if plan.kind == "exchange":
+            assert plan.opened is not None
+            return self._exchange_state(spec, plan.opened.date(), int((local - plan.opened).total_seconds() // 60))
+        last = self.calendar.last_close(local)
+        st = self._exchange_state(spec, last.date(), None)
+        if plan.kind == "shut" or plan.opened is None:
+            return st
+        return self._demo_state(spec, st, last, plan.opened, local)
+
+    def _exchange_state(self, spec: IndexSpec, day: date, minute: int | None) -> _State:
+        """Minute `minute` of the exchange session of `day` (None: after its close, at its closing values)."""
         s = self.calendar.session(day)
         assert s is not None
         prev_day = self.calendar.previous_trading_day(day)
@@ -148,21 +161,45 @@ class SyntheticMarket:
         assert prev_session is not None
         n = int((s.end - s.start).total_seconds() // 60)
         path = day_path(self.model, spec, day, n, epoch_seconds(s.start), prev_day)
-        upto = path.log_spot[: (minute + 1 if minute >= 0 else n + 1)]
-        if minute >= 0:
-            spot, vol, progress = float(np.exp(path.log_spot[minute])), float(path.vol[minute]), minute / n
-        else:
-            gap = int((nxt - last_close).total_seconds() // 60)
-            offset = int((local - last_close).total_seconds() // 60)
-            spot = math.exp(night_path(self.model, spec, day, nxt.date(), gap)[offset])
-            vol, progress = float(path.vol[-1]), 1.0
+        at = n if minute is None else minute
+        upto = path.log_spot[: at + 1]
         return _State(
-            spot=spot, vol=vol, day=day, progress=progress, traded=(minute + 1) / n if minute >= 0 else 1.0,
-            minute=minute if minute >= 0 else n,
-            open_=math.exp(path.log_spot[0]), high=math.exp(upto.max()), low=math.exp(upto.min()),
-            prev_close=path.prev_close, prev_vol=path.prev_vol, open_vol=float(path.vol[0]),
-            open_epoch=path.start_epoch, prev_close_epoch=epoch_seconds(prev_session.end),
+            spot=float(np.exp(path.log_spot[at])), vol=float(path.vol[at]), day=day, progress=at / n,
+            traded=min(at + 1, n) / n, minute=at, open_=math.exp(path.log_spot[0]), high=math.exp(upto.max()),
+            low=math.exp(upto.min()), prev_close=path.prev_close, prev_vol=path.prev_vol, open_vol=float(path.vol[0]),
+            open_epoch=path.start_epoch, prev_close_epoch=epoch_seconds(prev_session.end), session_minutes=n,
         )
+
+    def _demo_state(self, spec: IndexSpec, shut: _State, last_close: datetime, opened: datetime,
+                    local: datetime) -> _State:  # fmt: skip
+        """The demo session opened at `opened` (`session`), after the exchange session `shut` closed at
+        `last_close`: the index walks its bridge to the next open, trades the next session's contracts."""
+        nxt = self.calendar.next_open(local)
+        n = shut.session_minutes
+        gap = int((nxt - last_close).total_seconds() // 60)
+        bridge = night_path(self.model, spec, shut.day, nxt.date(), gap)
+        first = int((opened - last_close).total_seconds() // 60)
+        minute = min(int((local - opened).total_seconds() // 60), n)
+        walked = bridge[first : first + minute + 1]
+        return _State(
+            spot=math.exp(walked[-1]), vol=shut.vol, day=nxt.date(), progress=minute / n,
+            traded=min(minute + 1, n) / n, minute=minute, open_=math.exp(walked[0]), high=math.exp(walked.max()),
+            low=math.exp(walked.min()), prev_close=shut.spot, prev_vol=shut.vol, open_vol=shut.vol,
+            open_epoch=epoch_seconds(opened), prev_close_epoch=epoch_seconds(last_close), session_minutes=n,
+        )
+
+    def session_state(self) -> dict[str, Any]:
+        """What a collector keeps between minute runs: the open of the session last served (`session`)."""
+        return {"session_open": self.session_open.isoformat() if self.session_open is not None else None}
+
+    def restore_session_state(self, state: Mapping[str, Any]) -> None:
+        """Start from a kept `session_state` (an unreadable one is ignored: the next minute opens a demo)."""
+        try:
+            opened = datetime.fromisoformat(str(state["session_open"]))
+        except (KeyError, TypeError, ValueError):
+            return
+        if opened.tzinfo is not None:
+            self.session_open = opened.astimezone(IST)
 
     @staticmethod
     def _arrays(st: _State, epoch: int) -> dict[str, np.ndarray]:
