@@ -55,7 +55,7 @@ from g6_pipeline.providers.quotes import (
     parse_quote,
 )
 from g6_pipeline.providers.window import expiry_window, leg_price, quoted_total_vol
-from g6_pipeline.settings.model import IndexSettings
+from g6_pipeline.settings.model import DEFAULT_STALE_SECONDS, IndexSettings
 from g6_pipeline.util.numeric import finite_float
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ class ChainProvider:
         cache: InstrumentCache | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(IST),
         quote_seconds: float = QUOTE_SECONDS_PER_MINUTE,
-        stale_after: float = freshness.DEFAULT_STALE_SECONDS,
+        stale_after: float = DEFAULT_STALE_SECONDS,
     ) -> None:
         self.name = name
         self.stale_after = stale_after
@@ -182,6 +182,7 @@ class ChainProvider:
         step = self.source.max_batch
         for i in range(0, len(keys), step):
             batch = list(keys[i : i + step])
+            self.stats.note_quote_request(self._clock())
             try:
                 answers.append(ask(batch))
             except (TokenExpiredError, CircuitOpenError):
@@ -245,6 +246,12 @@ class ChainProvider:
             vol = quoted_total_vol(uni, e, centre, table)
             if math.isfinite(vol):
                 self._total_vols[(name, e)] = vol
+
+    def prepare(self, indices: Mapping[str, IndexSettings], now: datetime) -> None:
+        """Get ready for the fetch at `now` before it is due: the instrument dumps and the universes of the
+        minute's day (from the cache, else downloaded once a day). Nothing is quoted; whatever fails here, the
+        fetch meets again and reports."""
+        self._universes_of(indices, floor_minute(now), FetchResult())
 
     def fetch(self, indices: Mapping[str, IndexSettings], now: datetime) -> FetchResult:
         """Collect every index for the minute of `now`; see `Provider.fetch` and `chain_plan` for the calls."""

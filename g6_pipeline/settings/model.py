@@ -11,8 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from g6_pipeline.core.freshness import DEFAULT_STALE_SECONDS
-from g6_pipeline.core.schema import EXPIRY_TAGS, ExpiryTag
+from g6_pipeline.core.vocabulary import EXPIRY_TAGS, ExpiryTag
 
 ProviderName = Literal["kite", "synthetic", "mock"]
 Exchange = Literal["NFO", "BFO"]
@@ -163,6 +162,10 @@ class LiveSettings(_Strict):
     auth_token: SecretStr | None = None
     max_clients: int = Field(default=32, ge=1, le=1000)
     allowed_hosts: list[str] = Field(default_factory=list, description="Host names the page may be reached by.")
+
+
+DEFAULT_STALE_SECONDS = 120.0
+"""A quote older than this (two minutes without a tick from the exchange) is stale, unless configured otherwise."""
 
 
 class DisplaySettings(_Strict):
