@@ -26,6 +26,10 @@ SOURCES: tuple[str, ...] = ("kite", "synthetic", "mock", "kite_historical", "cla
 an exchange's end-of-day F&O bhavcopy (one close-of-day chain per day)."""
 SIMULATED_SOURCES: frozenset[str] = frozenset({"synthetic", "mock"})
 """Sources that are simulated data, never to be mixed with (or allowed to overwrite) collected data."""
+CLOSE_OF_DAY_SOURCES: frozenset[str] = frozenset({"bhavcopy"})
+"""Sources that hold one minute a day by design: an exchange's end-of-day file, stamped at the close (15:29).
+Such a day is complete with that one minute (`history.quality.expected_minutes`); it is history for the IV
+rank and for study, never a typical intraday day of the weekday master (`history.seal.fold_refusal`)."""
 REPAIR_SOURCE = "kite_historical"
 """The source of a minute refilled after the fact from Kite's historical candles (gap repair)."""
 REPAIRED_SOURCES: frozenset[str] = frozenset({REPAIR_SOURCE})
@@ -51,6 +55,12 @@ fit the minute's quote budget) only the stored window."""
 IV_RANK_STATUSES: tuple[str, ...] = ("ok", "short_history", "no_atm_iv", "flat_history")
 """Why an IV rank is what it is: `ok`, or the reason it is NaN (fewer stored daily closes than the configured
 minimum, no ATM IV this minute, or a period whose high equals its low: the rank alone is NaN then)."""
+
+IV_HISTORY_SOURCES: tuple[str, ...] = ("collected", "bhavcopy", "collected+bhavcopy", "simulated", "unknown")
+"""What the daily closes behind an IV rank are (`iv_history_source_<tag>`): closes of collected sessions, of
+imported bhavcopy days (history before the first collected day), both, or of simulated sessions; `unknown` for
+closes whose source was not told. A collected minute's rank rests on collected and bhavcopy closes only, a
+simulated minute's on simulated ones (`analytics.iv_rank.history_for`). '' where the tag has no closes."""
 
 OPTION_SCHEMA = pa.schema(
     [
@@ -121,6 +131,14 @@ PER_TAG_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("iv_history", pa.int32()),  # daily closes in the trailing period (at most 252 sessions)
 )
 
+ADDED_TAG_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
+    # per expiry tag, added after files were first written: at the end of the overview, `<name>_<tag>`
+    ("iv_history_source", pa.string()),  # one of IV_HISTORY_SOURCES: what the IV rank's daily closes are
+    ("gex", pa.float64()),  # gamma exposure, rupees per 1 % index rise: Σ s·Γ·OI·S²/100 (analytics.exposure)
+    ("dex", pa.float64()),  # delta exposure, rupees: Σ s·Δ·OI·S over the stored strikes (analytics.exposure)
+)
+ADDED_TAG_COLUMNS: tuple[str, ...] = tuple(f"{name}_{tag}" for name, _ in ADDED_TAG_FIELDS for tag in EXPIRY_TAGS)
+
 OVERVIEW_SCHEMA = pa.schema(
     [
         ("timestamp", TIMESTAMP),
@@ -149,13 +167,14 @@ OVERVIEW_SCHEMA = pa.schema(
         ("quote_age_seconds", pa.float64()),  # how long the index's quotes had not advanced (see freshness)
         ("stale", pa.bool_()),  # quote_age_seconds above alerts.quote_stale_seconds; null when unknown
         ("legs_stale", pa.int32()),  # legs whose own quote was stale
+        *[(f"{name}_{tag}", dtype) for name, dtype in ADDED_TAG_FIELDS for tag in EXPIRY_TAGS],
     ]
 )
 OVERVIEW_COLUMNS: tuple[str, ...] = tuple(OVERVIEW_SCHEMA.names)
 
 ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
     "options": ("exchange_timestamp", "last_trade_time", "stale"),
-    "overview": ("exchange_timestamp", "quote_age_seconds", "stale", "legs_stale"),
+    "overview": ("exchange_timestamp", "quote_age_seconds", "stale", "legs_stale", *ADDED_TAG_COLUMNS),
 }
 """Columns added to each table after files were first written: a file without them reads them as nulls."""
 
@@ -168,6 +187,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "buildup": BUILDUP_LABELS,
     **{f"pcr_scope_{tag}": (*PCR_SCOPES, "") for tag in EXPIRY_TAGS},
     **{f"iv_rank_status_{tag}": (*IV_RANK_STATUSES, "") for tag in EXPIRY_TAGS},
+    **{f"iv_history_source_{tag}": (*IV_HISTORY_SOURCES, "") for tag in EXPIRY_TAGS},
 }
 """The string columns of both tables that hold a word of a vocabulary ('' where a tag was not collected); a
 null is always allowed (rows written before the column existed)."""

@@ -10,7 +10,9 @@ from datetime import date
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
@@ -95,8 +97,8 @@ def test_collected_data_is_never_overwritten_and_simulated_only_when_asked(
         bhavcopy(folder, day)
     assert main(["import-bhavcopy", str(folder)]) == 1
     captured = capsys.readouterr()
-    assert "g6 import-bhavcopy: 2026-01-05 NIFTY refused: holds collected data (kite); never overwritten" in captured.err
-    assert "2026-01-06 NIFTY kept: holds simulated data (synthetic); --replace-simulated replaces it" in captured.out
+    assert "g6 import-bhavcopy: 2026-01-05 NIFTY refused: holds collected data (1 minutes of kite); never overwritten" in captured.err
+    assert "2026-01-06 NIFTY kept: holds simulated data (1 minutes of synthetic); --replace-simulated replaces it" in captured.out
     assert set(load_chain(MONDAY, "NIFTY", data_dir=str(data))["source"]) == {"kite"}
     assert set(load_chain(TUESDAY, "NIFTY", data_dir=str(data))["source"]) == {"synthetic"}
     assert main(["import-bhavcopy", str(folder), "--start", "2026-01-06", "--replace-simulated"]) == 0
@@ -180,3 +182,65 @@ def test_bad_arguments_are_one_line_errors(
 ) -> None:
     assert main(["import-bhavcopy", str(tmp_path), *argv]) == 2
     assert capsys.readouterr().err.strip() == f"g6 import-bhavcopy: {message}"
+
+
+def _check_evaluations(instance: Any, asset: str) -> dict[tuple[str, str | None], Any]:
+    """(check name, partition) → the latest evaluation reported for `asset`."""
+    records = instance.get_event_records(dg.EventRecordsFilter(event_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION))
+    out = {}
+    for record in sorted(records, key=lambda r: r.storage_id):
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if evaluation.asset_key == dg.AssetKey(asset):
+            out[(evaluation.check_name, evaluation.partition)] = evaluation
+    return out
+
+
+def test_an_imported_day_is_sealed_checked_and_recorded_with_its_file(
+    nifty: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, data = nifty
+    indices = json.loads((config / "indices_config.json").read_text())
+    indices["BANKNIFTY"] = {"exchange": "NFO", "spot_key": "NSE:NIFTY BANK", "strikes_below": 2, "strikes_above": 2,
+                            "expiry_tags": ["this_month"]}
+    indices["SENSEX"] = {"exchange": "BFO", "spot_key": "BSE:SENSEX", "strikes_below": 2, "strikes_above": 2,
+                         "expiry_tags": ["this_week"]}
+    (config / "indices_config.json").write_text(json.dumps(indices))
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    folder = tmp_path / "in"
+    bhavcopy(folder, MONDAY)
+    # Tuesday's file lacks BANKNIFTY (incomplete); Wednesday's has a bad settlement price on line 6 (malformed)
+    contracts = priced_chain(TUESDAY, 26010.0, EXPIRIES, STRIKES, 0.12, 0.065, 65)
+    write_zip(folder / nse_name(TUESDAY), csv_bytes(rows_of(TUESDAY, "NIFTY", 25990.0, contracts, 65)))
+    bad = rows_of(WEDNESDAY, "NIFTY", 25990.0, contracts, 65)
+    bad[4]["SttlmPric"] = "n/a"
+    write_zip(folder / nse_name(WEDNESDAY), csv_bytes(bad))
+    assert main(["import-bhavcopy", str(folder)]) == 1
+    captured = capsys.readouterr()
+    assert f"{nse_name(TUESDAY)}: lacks BANKNIFTY" in captured.out
+    assert f"{folder / nse_name(WEDNESDAY)} line 6: SttlmPric 'n/a' is not a number" in captured.err
+    assert f"recorded in the Dagster instance at {home}" in captured.out
+
+    record = json.loads(Path(DataLocation(data).seal_record_file("NIFTY", MONDAY).path).read_text())
+    assert record["sources"] == ["bhavcopy"] and record["minutes"] == {"live": 1, "repaired": 0, "missing": 0}
+    assert record["checks"]["completeness"]["passed"] is True
+    assert record["checks"]["completeness"]["description"].startswith("1 of 1 session minutes collected")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        daily = {"2026-01-05|NIFTY", "2026-01-05|BANKNIFTY", "2026-01-06|NIFTY"}
+        assert instance.get_materialized_partitions(dg.AssetKey("option_chain_daily")) == daily
+        event = instance.get_latest_materialization_event(dg.AssetKey("option_chain_daily"))
+        assert event is not None and event.asset_materialization is not None
+        meta = event.asset_materialization.metadata
+        assert meta["sources"].value == "bhavcopy" and meta["minutes_expected"].value == 1
+        assert meta["written_by"].value == "g6 import-bhavcopy"
+        day_checks = _check_evaluations(instance, "option_chain_daily")
+        assert day_checks[("completeness", "2026-01-05|NIFTY")].passed
+        files = _check_evaluations(instance, "bhavcopy_file")
+        assert files[("readable", "2026-01-05|NSE")].passed and files[("complete", "2026-01-05|NSE")].passed
+        assert files[("readable", "2026-01-06|NSE")].passed and not files[("complete", "2026-01-06|NSE")].passed
+        assert files[("complete", "2026-01-06|NSE")].description == "lists NIFTY; lacks BANKNIFTY"
+        malformed = files[("readable", "2026-01-07|NSE")]
+        assert not malformed.passed and "line 6: SttlmPric 'n/a' is not a number" in (malformed.description or "")
+        assert instance.get_materialized_partitions(dg.AssetKey("bhavcopy_file")) == {"2026-01-05|NSE",
+                                                                                     "2026-01-06|NSE"}
