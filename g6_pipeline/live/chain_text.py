@@ -188,6 +188,8 @@ def _wrap(parts: Sequence[str], width: int | None, joiner: str) -> list[str]:
 
 def _legend(view: dict[str, Any], fmt: NumberFormat, coloured: bool) -> list[str]:
     words = [fmt.unit_words(view.get("lot_size")), "IV in %", f"{ATM_MARK} ATM", f"{MAX_PAIN_MARK} max pain"]
+    if view.get("oi_interval", "close") != "close":  # the change is not the usual one: say which it is
+        words.insert(1, f"Chng OI {view['oi_change_basis']}")
     return [*words, "shaded: in the money"] if coloured else words
 
 

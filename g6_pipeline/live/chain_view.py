@@ -38,7 +38,7 @@ SIDE_FIELDS: tuple[tuple[str, str], ...] = (
 """(view name, stored column) of each per-side value of a chain row, in NSE's order from the outside in."""
 OPTION_COLUMNS: tuple[str, ...] = (
     "timestamp", "expiry", "expiry_tag", "strike", "side", "lot_size", "index_price", "forward", "atm", "source",
-    *dict.fromkeys(column for _, column in SIDE_FIELDS),
+    *dict.fromkeys(column for _, column in SIDE_FIELDS), "gamma",
 )  # fmt: skip
 LOOKBACK_DAYS = 31
 """How many calendar days back the latest (or previous) stored day is looked for."""
