@@ -172,6 +172,8 @@ def _title_parts(view: dict[str, Any], fmt: NumberFormat) -> list[str]:
         f"max pain {fmt.number(view['max_pain'], 0)}",
         f"PCR {fmt.number(view['pcr_oi'])} (vol {fmt.number(view['pcr_volume'])})",
         f"straddle {fmt.number(view['straddle'])}", f"ATM IV {pct}",
+        f"IVR/IVP {fmt.iv_rank(view.get('iv_rank'), view.get('iv_percentile'), view.get('iv_history_source'), view.get('iv_history'))}",
+        f"GEX ₹{fmt.crore(view.get('gex'))} cr/1%",
     ]  # fmt: skip
 
 

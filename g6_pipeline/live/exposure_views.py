@@ -3,7 +3,7 @@
 - `exposure_view` (`/api/exposure`): gamma and delta exposure by strike of one expiry at one minute and in
   total (`analytics.exposure`: Greeks × OI, OI already in units so no lot size; conventional signs, calls +1
   and puts −1, the exposure of dealers long the calls and short the puts), with the day's totals per minute
-  from the overview (`gex_<tag>`, `dex_<tag>`).
+  from the overview (`gex_<tag>`, `dex_<tag>`) at every stored minute of the day (as the intraday charts).
 - `term_view` (`/api/term`): the ATM IV of every expiry at one minute, nearest first: each expiry the minute
   stored (an expiry under two tags once, its ATM IV the overview's), then every other expiry the day's archived
   instrument list names for the index, listed with no ATM IV (not collected).
@@ -34,7 +34,6 @@ def exposure_view(sel: Selection) -> dict[str, Any]:
     by_strike = exposure_by_strike(sel.rows)
     totals = exposure_totals(by_strike) if len(by_strike) else None
     over = sel.stored.overview.sort_values("timestamp")
-    over = over.loc[over["timestamp"] <= sel.timestamp]
     tag = sel.expiry_tag
 
     def series(column: str) -> list[float | None]:

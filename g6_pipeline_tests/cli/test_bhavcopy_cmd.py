@@ -68,6 +68,12 @@ def test_a_file_is_imported_and_read_back_by_every_reader(
         f"select count(*), min(iv) > 0 from read_parquet('{tree}/**/*.parquet', hive_partitioning = true) "
         "where source = 'bhavcopy' and index = 'NIFTY' and date = DATE '2026-01-05'").fetchall()
     assert counted == [(20, True)]
+    overview_tree = data / "parquet" / "overview"
+    exposure = duckdb.connect().execute(
+        f"select source, gex_this_week, dex_this_week, iv_history_source_this_week from "
+        f"read_parquet('{overview_tree}/**/*.parquet', hive_partitioning = true) where index = 'NIFTY'").fetchall()
+    assert exposure == [("bhavcopy", overview["gex_this_week"].iloc[0], overview["dex_this_week"].iloc[0], "")]
+    assert overview["gex_this_week"].notna().all()  # the first day: no history yet ('' source), exposure known
     assert (data / "g6_data" / "NIFTY" / "this_week" / "0" / "2026-01-05.csv").exists()
     assert not (data / "parquet" / "options" / "date=2026-01-05" / "BANKNIFTY").exists()  # not configured
 
@@ -118,6 +124,7 @@ def test_iv_rank_of_a_day_rests_on_the_days_imported_before_it(nifty: tuple[Path
               for d in (MONDAY, TUESDAY, WEDNESDAY)]
     last = load_overview(WEDNESDAY, "NIFTY", data_dir=str(data)).iloc[0]
     assert last["iv_history_next_week"] == 2 and last["iv_rank_status_next_week"] == "ok"
+    assert last["iv_history_source_next_week"] == "bhavcopy"  # the history it rests on: the days imported before it
     low, high = min(closes[:2]), max(closes[:2])
     assert last["iv_rank_next_week"] == pytest.approx(100 * (closes[2] - low) / (high - low), rel=1e-9)
 
