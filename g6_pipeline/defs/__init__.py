@@ -1,13 +1,11 @@
 """The Dagster layer of G6: thin wrappers over the pure core, one folder per domain. Nothing else imports it.
 
-The beta and preview parts of Dagster's API G6 relies on (partition mappings, backfill policies, owners,
-partitioned asset checks) are chosen on purpose; their warnings would only fill every run's log, so they are
-not shown.
+The beta parts of Dagster's API G6 relies on (partition mappings, backfill policies, owners) are chosen on
+purpose; their warnings would only fill every run's log, so they are not shown.
 """
 
 import warnings
 
-from dagster import BetaWarning, PreviewWarning
+from dagster import BetaWarning
 
 warnings.filterwarnings("ignore", category=BetaWarning)
-warnings.filterwarnings("ignore", category=PreviewWarning)
