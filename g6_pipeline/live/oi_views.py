@@ -55,22 +55,33 @@ def label(interval: int | str) -> str:
     return str(interval) if interval in (CLOSE, OPEN) else f"{interval}m"
 
 
-def _changes(stored: StoredDay, tag: str, interval: int | str) -> pd.DataFrame:
-    """The day's rows of one expiry tag with their OI change over `interval` in `change` (None: not measured)."""
+def _tag_rows(stored: StoredDay, tag: str) -> pd.DataFrame:
+    """The day's rows of one expiry tag, one per contract and minute."""
     rows = stored.options.loc[stored.options["expiry_tag"] == tag]
-    rows = rows.drop_duplicates([*CONTRACT, "timestamp"], keep="last")
+    return rows.drop_duplicates([*CONTRACT, "timestamp"], keep="last")
+
+
+def _changes(rows: pd.DataFrame, interval: int | str) -> pd.DataFrame:
+    """`rows` with their OI change over `interval` in `change` (None: not measured)."""
     if interval == CLOSE:
         return rows.assign(change=rows["oi_change"].astype("float64"))
-    minutes = [] if interval == OPEN else [int(interval)]
-    found = oi_changes(rows, minutes)
+    found = oi_changes(rows, [] if interval == OPEN else [int(interval)])
     return found.assign(change=found[change_column(interval)].to_numpy(np.float64))
 
 
 def _at_minute(stored: StoredDay, sel: Selection, interval: int | str) -> dict[tuple[float, str], float | None]:
-    """(strike, side) → OI change over `interval` at the selection's minute."""
-    rows = _changes(stored, sel.expiry_tag, interval)
-    rows = rows.loc[rows["timestamp"] == sel.timestamp]
-    return {(float(k), str(s)): value(c) for k, s, c in zip(rows["strike"], rows["side"], rows["change"], strict=True)}
+    """(strike, side) → OI change over `interval` at the selection's minute: measured on that minute and the one
+    the interval reaches back to (the day's first for `open`), the only two a change needs."""
+    rows = _tag_rows(stored, sel.expiry_tag)
+    if interval == CLOSE:
+        wanted = [sel.timestamp]
+    elif interval == OPEN:
+        wanted = [rows["timestamp"].min(), sel.timestamp]
+    else:
+        wanted = [sel.timestamp - pd.Timedelta(minutes=int(interval)), sel.timestamp]
+    both = _changes(rows.loc[rows["timestamp"].isin(wanted)], interval)
+    now = both.loc[both["timestamp"] == sel.timestamp]
+    return {(float(k), str(s)): value(c) for k, s, c in zip(now["strike"], now["side"], now["change"], strict=True)}
 
 
 def with_oi_interval(view: dict[str, Any], sel: Selection, interval: int | str) -> dict[str, Any]:
@@ -119,33 +130,41 @@ def oi_day_view(sel: Selection, interval: int | str = OPEN, strikes: Sequence[fl
     """OI and OI change over `interval` of chosen strikes (default: ATM ± `DAY_STRIKES` at the selection's
     minute) of the selection's expiry tag, at every stored minute of its day up to the selection's minute."""
     stored, tag = sel.stored, sel.expiry_tag
-    rows = _changes(stored, tag, interval)
+    rows = _tag_rows(stored, tag)
     rows = rows.loc[rows["timestamp"] <= sel.timestamp]
-    listed = sorted({float(k) for k in sel.rows["strike"]})
-    if strikes is None:
-        atm = value(sel.rows["atm"].iloc[0]) if len(sel.rows) else None
-        centre = min(range(len(listed)), key=lambda i: abs(listed[i] - atm)) if listed and atm is not None else 0
-        chosen = listed[max(0, centre - DAY_STRIKES): centre + DAY_STRIKES + 1]
-    else:
-        absent = [k for k in strikes if k not in set(rows["strike"].astype(float))]
-        if absent:
-            raise ChainViewError("strikes", f"strike {absent[0]:g} is not stored for {tag} on {stored.day.isoformat()} "
-                                            f"(stored: {', '.join(f'{k:g}' for k in listed)})")
-        chosen = sorted(set(strikes))
-    stamps = sorted(set(rows["timestamp"]))
+    chosen = _chosen_strikes(sel, rows, strikes)
+    found = _changes(rows.loc[rows["strike"].isin(chosen)], interval)
+    stamps = pd.DatetimeIndex(rows["timestamp"].unique()).sort_values()
+    table = found.pivot_table(index="timestamp", columns=["strike", "side"], values=["oi", "change"],
+                              aggfunc="last", dropna=False).reindex(stamps)
     series = []
     for strike in chosen:
         entry: dict[str, Any] = {"strike": strike}
         for side in ("CE", "PE"):
-            leg = rows.loc[(rows["strike"] == strike) & (rows["side"] == side)].set_index("timestamp")
-            entry[f"{side.lower()}_oi"] = [value(leg["oi"].get(t)) for t in stamps]
-            entry[f"{side.lower()}_change"] = [value(leg["change"].get(t)) for t in stamps]
+            for column, name in (("oi", "oi"), ("change", "change")):
+                key = (column, strike, side)
+                entry[f"{side.lower()}_{name}"] = ([value(v) for v in table[key]] if key in table
+                                                   else [None] * len(stamps))
         series.append(entry)
     first = sel.rows.iloc[0] if len(sel.rows) else None
     lot = value(first["lot_size"]) if first is not None else None
     return {
         "index": stored.index, "day": stored.day.isoformat(), "expiry_tag": tag, "minute": sel.timestamp.strftime("%H:%M"),
         "interval": label(interval), "basis": basis(interval), "lot_size": int(lot) if lot is not None else None,
-        "times": [pd.Timestamp(t).tz_convert(IST).strftime("%H:%M") for t in stamps], "strikes": chosen,
-        "series": series,
+        "times": [t.tz_convert(IST).strftime("%H:%M") for t in stamps], "strikes": chosen, "series": series,
     }  # fmt: skip
+
+
+def _chosen_strikes(sel: Selection, rows: pd.DataFrame, strikes: Sequence[float] | None) -> list[float]:
+    """The strikes asked for (each must be stored that day), else ATM ± `DAY_STRIKES` at the selection's minute."""
+    listed = sorted({float(k) for k in sel.rows["strike"]})
+    if strikes is None:
+        atm = value(sel.rows["atm"].iloc[0]) if len(sel.rows) else None
+        centre = min(range(len(listed)), key=lambda i: abs(listed[i] - atm)) if listed and atm is not None else 0
+        return listed[max(0, centre - DAY_STRIKES): centre + DAY_STRIKES + 1]
+    stored = set(rows["strike"].unique().astype(float).tolist())
+    absent = [k for k in strikes if k not in stored]
+    if absent:
+        raise ChainViewError("strikes", f"strike {absent[0]:g} is not stored for {sel.expiry_tag} on "
+                                        f"{sel.stored.day.isoformat()} (stored: {', '.join(f'{k:g}' for k in listed)})")
+    return sorted(set(strikes))
