@@ -1,7 +1,8 @@
 """A trading day's Kite instrument lists kept for good, checked, and compared with the previous session's.
 
-`archive_instrument_day` archives the day's NFO and BFO dumps the instrument cache holds
-(`storage.instrument_archive`: a day already archived is kept as it was) and reports, per exchange, what the
+`archive_instrument_day` archives every NFO and BFO dump the instrument cache holds that the archive does not
+(`storage.instrument_archive.archive_cached_dumps`: a day already archived is kept as it was, and a day whose
+own run never came is archived while the cache still has it) and reports, per exchange, what the day's
 archived list holds: option contracts, the underlyings listed, the wanted indices it lacks, and every rule
 that changed since the previous archived session (`instruments.drift`: expiry weekdays, number of weeklies,
 lot size per expiry, strike step, listed and delisted underlyings): the day the contracts list, G6 says what
@@ -19,10 +20,10 @@ from datetime import date
 from g6_pipeline.history.quality import CheckResult, DayCheck
 from g6_pipeline.instruments.cache import InstrumentCache
 from g6_pipeline.instruments.drift import RuleChange, rule_drift
-from g6_pipeline.instruments.dump import OPTION_SEGMENTS, DumpError
+from g6_pipeline.instruments.dump import OPTION_SEGMENTS
 from g6_pipeline.storage.instrument_archive import (
     ARCHIVED_EXCHANGES,
-    archive_dump,
+    archive_cached_dumps,
     load_archived_dump,
     previous_archived_day,
 )
@@ -96,21 +97,19 @@ def archive_instrument_day(
 
     `wanted`: exchange → the index names (the dump's `name`) expected to list options there.
     """
-    return ArchivedDay(day, tuple(_exchange_day(location, cache, day, e, wanted.get(e, ())) for e in exchanges))
+    chosen = list(exchanges)
+    swept = set(archive_cached_dumps(location, cache, chosen))
+    return ArchivedDay(day, tuple(_exchange_day(location, day, e, wanted.get(e, ()), (e, day) in swept)
+                                  for e in chosen))
 
 
-def _exchange_day(
-    location: DataLocation, cache: InstrumentCache, day: date, exchange: str, wanted: Sequence[str]
-) -> ExchangeDay:
-    archived_now = False
+def _exchange_day(location: DataLocation, day: date, exchange: str, wanted: Sequence[str],
+                  archived_now: bool) -> ExchangeDay:
+    if not location.exists(location.instrument_archive_file(exchange, day)):
+        return ExchangeDay(exchange, error=f"no instrument list of {day.isoformat()} cached or archived")
     try:
-        if not location.exists(location.instrument_archive_file(exchange, day)):
-            cached = cache.load(exchange, day)
-            if cached is None:
-                return ExchangeDay(exchange, error=f"no instrument list of {day.isoformat()} cached or archived")
-            archived_now = archive_dump(location, exchange, day, cached)
         dump = load_archived_dump(location, exchange, day)
-    except (DumpError, StorageError, OSError, ValueError) as exc:
+    except (StorageError, OSError, ValueError) as exc:
         return ExchangeDay(exchange, archived_now, error=str(exc))
     options = dump.loc[(dump["segment"] == OPTION_SEGMENTS[exchange]) & dump["instrument_type"].isin(["CE", "PE"])]
     listed = set(options["name"])

@@ -72,6 +72,8 @@ def test_the_sensor_asks_once_and_the_runs_archive_check_and_compare(tmp_path: P
                                partition_key=THURSDAY.isoformat())
         checks = {e.check_name: e for e in first.get_asset_check_evaluations()}
         assert checks["dump_complete"].passed and checks["rule_drift"].passed
+        # every cached day is archived by any run (a day whose own run never comes is kept while cached)
+        assert load_instruments(FRIDAY, "BFO", data_dir=str(data))["name"].unique().tolist() == ["BANKEX"]
         assert checks["rule_drift"].description == "no earlier archived session to compare"
 
         # a blocking check failing fails the run (nothing downstream may use the day), its results are kept
