@@ -2,9 +2,10 @@
 
 Each (day, index) of the files becomes one closing minute (15:29 IST) on the collected schema with
 `source = bhavcopy`, priced from the settlement prices, its IV rank read against the stored sessions before
-it, written and sealed like a collected day (`history.imports`). A (day, index) holding collected data is
-never overwritten: one already imported is left alone (a second run changes nothing), one holding collected
-data is refused, one holding only simulated data is kept unless `--replace-simulated` is given.
+it, written and sealed like a collected day (`history.imports`). A (day, index) holding collected data in any
+store (Parquet, classic CSV, the Influx spool) is never overwritten: one already imported is left alone (a
+second run changes nothing), one holding collected data is refused, one holding only simulated data is kept
+unless `--replace-simulated` is given. Ctrl-C or SIGTERM stops it after the day it is writing.
 `--fetch --start D --end D` first downloads the days from the exchanges' archives into DIR (a day without a
 file is reported, not an error). What was imported is recorded in the Dagster instance (`DAGSTER_HOME`, else
 the project's `.dagster_home`): the days as partitions of the daily assets with their check results, each
@@ -15,13 +16,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from g6_pipeline.cli.instance import record_in_instance
+from g6_pipeline.cli.progress import progress_lines
 from g6_pipeline.providers.bhavcopy import BhavcopyError, bhavcopy_files
 from g6_pipeline.providers.bhavcopy.fetch import ARCHIVE_URLS, EXCHANGE_ARCHIVES, fetch_days, weekdays
 from g6_pipeline.settings import Settings, load_settings
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"g6 import-bhavcopy: {exc}", file=sys.stderr)
         return 2
     setup = ProcessSetup(loaded, MarketCalendar.load(loaded.config_dir), open_location(args.data_dir or settings.data_dir))
-    with _progress(len(files)) as advance:
+    with progress_lines(len(files), "import-bhavcopy", "files") as advance:
         report = import_files(setup, files, names, args.start, args.end, all_strikes=args.all_strikes,
                               replace_simulated=args.replace_simulated, progress=advance)
     return _print_report(report, len(files), code, setup)
@@ -143,23 +144,3 @@ def _fetch(args: argparse.Namespace, settings: Settings, names: Sequence[str]) -
     results = fetch_days(weekdays(args.start, args.end), exchanges, args.path, urls,
                          progress=lambda r: print(r.line(), flush=True))
     return 1 if any(r.status == "failed" for r in results) else 0
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[str], None]]:
-    """A `rich` progress bar over the files on a terminal, plain `[n/total]` lines otherwise."""
-    if not sys.stderr.isatty():
-        done = [0]
-
-        def line(text: str) -> None:
-            done[0] += 1
-            print(f"[{done[0]}/{total}] {text}", flush=True)
-
-        yield line
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("import-bhavcopy"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
-                  TimeRemainingColumn(), transient=False) as bar:
-        task = bar.add_task("import", total=total)
-        yield lambda _: bar.update(task, advance=1)

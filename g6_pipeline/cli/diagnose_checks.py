@@ -294,10 +294,10 @@ def check_panels(ctx: DiagnoseContext) -> Finding:
         return Finding(
             "panels", "skip", "data_dir is an object store; check the panels where `g6 serve` runs"
         )
-    folder = panels_dir(location.root.path)
+    folder = panels_dir(location)
     if not folder.is_dir():
         return Finding("panels", "fail", f"no panels published yet in {folder}: collection has not run")
-    problems = verify_panels(folder.parent, ctx.now, settings.alerts.stale_after_seconds)
+    problems = verify_panels(location, ctx.now, settings.alerts.stale_after_seconds)
     collecting = not settings.market_hours_gate or (
         ctx.calendar is not None and ctx.calendar.is_open(ctx.now)
     )

@@ -7,11 +7,14 @@ before it (so days imported in date order rank each other), written through the 
 and classic CSV when enabled) and sealed by the one recipe (`history.seal.seal_trading_day`): it carries the
 day checks and a seal record like a collected day.
 
-What may be written is the backfill's rule (`history.backfill.refusal`): a (day, index) holding collected data
-is refused, one holding simulated data is kept unless a replacement is asked for. Besides: one already holding
-this bhavcopy day is left alone (a second import changes nothing), and a day whose session has not ended is
-refused (a bhavcopy is the close of an ended session). The decision is taken under the writer lock, with the
-write and the seal.
+What may be written is the backfill's rule (`history.backfill.refusal`), over what every store holds
+(`storage.holdings`: Parquet, classic CSV, the Influx spool): a (day, index) holding collected data in any
+store is refused, one holding only simulated data is kept unless a replacement is asked for. Besides: one
+already holding this bhavcopy day is left alone (a second import changes nothing), and a day whose session has
+not ended is refused (a bhavcopy is the close of an ended session). The day is priced outside any lock; under
+its partition's writer lock (`storage.writer.partition_lock`) the decision is taken again, the day committed
+and sealed from what was committed, as one block a stop signal does not cut (`util.stopping.deferred`): a
+stopped import leaves each day written and sealed, or untouched.
 
 A close-of-day day holds one minute by design. Its `completeness` check expects that one minute
 (`quality.expected_minutes`), the seal does not try to refill the 374 minutes before it, and the weekday
@@ -36,7 +39,8 @@ import pandas as pd
 from g6_pipeline.analytics.close_of_day import price_day
 from g6_pipeline.analytics.iv_rank import IV_RANK_SESSIONS
 from g6_pipeline.core.clock import now_ist
-from g6_pipeline.history.backfill import describe_stored, refusal, remove_simulated_day, stored_minutes
+from g6_pipeline.core.snapshot import EnrichedChain
+from g6_pipeline.history.backfill import refusal, remove_simulated_day
 from g6_pipeline.history.quality import CheckResult, DayCheck
 from g6_pipeline.history.seal import SealedDay, seal_trading_day
 from g6_pipeline.process.setup import ProcessSetup
@@ -46,9 +50,11 @@ from g6_pipeline.providers.bhavcopy.fetch import EXCHANGE_ARCHIVES
 from g6_pipeline.providers.bhavcopy.layout import FILE_NAME, day_of_file_name, read_bhavcopy
 from g6_pipeline.storage.classic_csv import ClassicCsvSink
 from g6_pipeline.storage.daily_closes import DailyCloses
+from g6_pipeline.storage.holdings import holdings
 from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.parquet import ParquetSink
-from g6_pipeline.storage.writer import writer_lock
+from g6_pipeline.storage.parquet import CommittedDay, ParquetSink
+from g6_pipeline.storage.writer import partition_lock
+from g6_pipeline.util.stopping import deferred
 
 log = logging.getLogger(__name__)
 
@@ -207,15 +213,15 @@ def import_refusal(
     if not ended:
         return DayImport(day, index, "refused", message="its session has not ended: a bhavcopy is the close of an "
                                                          "ended session")
-    stored = stored_minutes(location, day, index)
-    if set(stored) == {SOURCE}:
+    held = holdings(location, day, index)
+    if held.sources == {SOURCE}:
         return DayImport(day, index, "already imported", message="holds this bhavcopy day; left alone")
     # the date rule is the import's own (above): the backfill's is given a day it always passes
     refused = refusal(location, day, index, replace=replace_simulated, today=day + timedelta(days=1))
     if refused is None:
         return None
     if refused.outcome == "kept":
-        return DayImport(day, index, "kept", message=f"holds simulated data ({describe_stored(stored)}); "
+        return DayImport(day, index, "kept", message=f"holds simulated data ({held.describe()}); "
                                                       "--replace-simulated replaces it")
     return DayImport(day, index, "refused", message=refused.message)
 
@@ -225,40 +231,53 @@ def import_day(
     now: datetime | None = None,
 ) -> DayImport:
     """Price, write and seal one (day, index) unless it must be left alone (see the module docstring); a
-    failure is an outcome, not an exception."""
+    failure is an outcome, not an exception. The day is priced first, with no lock held; the check, the commit
+    and the seal are one block under the partition's lock that a stop signal does not cut."""
     location, settings = setup.location, setup.settings
     day, index = chain.day, chain.underlying
     ended = session_ended(setup, day, now or now_ist())
     try:
-        with writer_lock(location):
+        refused = import_refusal(location, day, index, replace_simulated, ended)
+        if refused is not None:
+            return _sealed_if_unsealed(setup, refused)
+        history = closes.history(index, day, IV_RANK_SESSIONS)
+        priced = price_day(chain, settings.analytics.risk_free_rate, history, settings.analytics.iv_rank_min_sessions)
+        with partition_lock(location, day, index), deferred():  # a stop may end the wait, not the commit
             refused = import_refusal(location, day, index, replace_simulated, ended)
             if refused is not None:
                 return _sealed_if_unsealed(setup, refused)
-            replacing = bool(stored_minutes(location, day, index))
+            replacing = not holdings(location, day, index).empty
             if replacing:
                 remove_simulated_day(location, day, index)
-            history = closes.history(index, day, IV_RANK_SESSIONS)
-            priced = price_day(chain, settings.analytics.risk_free_rate, history,
-                               settings.analytics.iv_rank_min_sessions)
-            rows = 0
-            for sink in setup.sinks:
-                if isinstance(sink, ParquetSink):
-                    rows, _ = sink.write_day([priced])
-                elif isinstance(sink, ClassicCsvSink):
-                    sink.write_day([priced])
-            sealed = seal_trading_day(setup, day, index)
+            committed = _commit(setup, priced)
+            sealed = seal_trading_day(setup, day, index, committed=committed)
     except Exception as exc:  # one bad day must not stop the others
         log.exception("bhavcopy import of %s on %s failed", index, day)
         return DayImport(day, index, "failed", message=f"{type(exc).__name__}: {exc}")
+    rows = committed.options.num_rows if committed is not None else 0
     return DayImport(day, index, "replaced" if replacing else "imported", rows=rows, sealed=sealed)
 
 
+def _commit(setup: ProcessSetup, priced: EnrichedChain) -> CommittedDay | None:
+    """Write one priced (day, index) through the day-writing sinks; the Parquet tables as committed (None when
+    the Parquet sink is not configured). The caller holds the partition's lock."""
+    committed = None
+    for sink in setup.sinks:
+        if isinstance(sink, ParquetSink):
+            committed = sink.commit_chains([priced])
+        elif isinstance(sink, ClassicCsvSink):
+            sink.write_day([priced])
+    return committed
+
+
 def _sealed_if_unsealed(setup: ProcessSetup, outcome: DayImport) -> DayImport:
-    """An already imported day whose seal record is missing (an import stopped before its seal) is sealed now."""
+    """An already imported day whose seal record is missing (an import stopped before its seal) is sealed now,
+    under its partition's lock."""
     location = setup.location
     if outcome.outcome != "already imported" or location.exists(location.seal_record_file(outcome.index,
                                                                                           outcome.day)):
         return outcome
-    sealed = seal_trading_day(setup, outcome.day, outcome.index)
+    with partition_lock(location, outcome.day, outcome.index), deferred():
+        sealed = seal_trading_day(setup, outcome.day, outcome.index)
     return DayImport(outcome.day, outcome.index, outcome.outcome, message=f"{outcome.message}; sealed now",
                      sealed=sealed)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,11 +18,14 @@ import pandas as pd
 import pytest
 
 from g6_pipeline.cli.main import main
+from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_chain, load_overview
+from g6_pipeline.storage.classic_format import CLASSIC_COLUMNS
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import ParquetSink
 from g6_pipeline_tests.fakes.bhavcopy import csv_bytes, nse_name, priced_chain, rows_of, write_zip
 from g6_pipeline_tests.fakes.chains import make_chain, minute
+from g6_pipeline_tests.history.history import file_hashes
 
 MONDAY, TUESDAY, WEDNESDAY = date(2026, 1, 5), date(2026, 1, 6), date(2026, 1, 7)
 EXPIRIES = [date(2026, 1, 13), date(2026, 1, 20), date(2026, 1, 27), date(2026, 2, 24)]
@@ -103,13 +106,42 @@ def test_collected_data_is_never_overwritten_and_simulated_only_when_asked(
         bhavcopy(folder, day)
     assert main(["import-bhavcopy", str(folder)]) == 1
     captured = capsys.readouterr()
-    assert "g6 import-bhavcopy: 2026-01-05 NIFTY refused: holds collected data (1 minutes of kite); never overwritten" in captured.err
-    assert "2026-01-06 NIFTY kept: holds simulated data (1 minutes of synthetic); --replace-simulated replaces it" in captured.out
+    assert "g6 import-bhavcopy: 2026-01-05 NIFTY refused: holds collected data (1 minute of kite); never overwritten" in captured.err
+    assert "2026-01-06 NIFTY kept: holds simulated data (1 minute of synthetic); --replace-simulated replaces it" in captured.out
     assert set(load_chain(MONDAY, "NIFTY", data_dir=str(data))["source"]) == {"kite"}
     assert set(load_chain(TUESDAY, "NIFTY", data_dir=str(data))["source"]) == {"synthetic"}
     assert main(["import-bhavcopy", str(folder), "--start", "2026-01-06", "--replace-simulated"]) == 0
     assert "day×index: 1 replaced" in capsys.readouterr().out
     assert set(load_chain(TUESDAY, "NIFTY", data_dir=str(data))["source"]) == {"bhavcopy"}
+
+
+def test_a_day_held_only_in_the_classic_csv_or_the_influx_spool_is_refused_and_untouched(
+    nifty: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, data = nifty
+    location = DataLocation(data)
+    csv = Path(location.classic_csv("NIFTY", "this_week", 0, MONDAY).path)
+    csv.parent.mkdir(parents=True)
+    fields = dict.fromkeys(CLASSIC_COLUMNS, "")
+    fields.update(timestamp="05-01-2026 10:00:00", index="NIFTY", expiry_tag="this_week", expiry_date="2026-01-06",
+                  offset="0", index_price="26010.5", atm="26000", strike="26000", ce="101.5", pe="92.25", tp="193.75")
+    csv.write_text(",".join(CLASSIC_COLUMNS) + "\n" + ",".join(fields[c] for c in CLASSIC_COLUMNS) + "\n")
+    spool = Path(location.influx_spool_dir().path)
+    spool.mkdir(parents=True)
+    at = int(datetime(2026, 1, 6, 10, 0, tzinfo=IST).timestamp())
+    (spool / "points-1.lp").write_text(
+        f"option_data,index=NIFTY,expiry=2026-01-13,type=CE,strike=26000 price=101.5,oi=1200 {at}\n")
+    folder = tmp_path / "in"
+    for day in (MONDAY, TUESDAY):
+        bhavcopy(folder, day)
+    before = file_hashes(data)
+    assert main(["import-bhavcopy", str(folder), "--replace-simulated"]) == 1
+    err = capsys.readouterr().err
+    assert ("g6 import-bhavcopy: 2026-01-05 NIFTY refused: holds collected data (1 minute of unknown source in "
+            "classic CSV); never overwritten") in err
+    assert ("g6 import-bhavcopy: 2026-01-06 NIFTY refused: holds collected data (1 Influx point spooled (source "
+            "unknown)); never overwritten") in err
+    assert file_hashes(data) == before
 
 
 def test_iv_rank_of_a_day_rests_on_the_days_imported_before_it(nifty: tuple[Path, Path], tmp_path: Path) -> None:
