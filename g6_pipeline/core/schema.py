@@ -13,7 +13,9 @@ import pyarrow as pa
 from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.core.vocabulary import (  # noqa: F401  (re-exported beside the schema that uses them)
     BUILDUP_LABELS,
+    CLOSE_OF_DAY_SOURCES,
     EXPIRY_TAGS,
+    IV_HISTORY_SOURCES,
     IV_RANK_STATUSES,
     IV_STATUSES,
     MINUTE_KINDS,
@@ -101,6 +103,14 @@ PER_TAG_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("iv_history", pa.int32()),  # daily closes in the trailing period (at most 252 sessions)
 )
 
+ADDED_TAG_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
+    # per expiry tag, added after files were first written: at the end of the overview, `<name>_<tag>`
+    ("iv_history_source", pa.string()),  # one of IV_HISTORY_SOURCES: what the IV rank's daily closes are
+    ("gex", pa.float64()),  # gamma exposure, rupees per 1 % index rise: Σ s·Γ·OI·S²/100 (analytics.exposure)
+    ("dex", pa.float64()),  # delta exposure, rupees: Σ s·Δ·OI·S over the stored strikes (analytics.exposure)
+)
+ADDED_TAG_COLUMNS: tuple[str, ...] = tuple(f"{name}_{tag}" for name, _ in ADDED_TAG_FIELDS for tag in EXPIRY_TAGS)
+
 OVERVIEW_SCHEMA = pa.schema(
     [
         ("timestamp", TIMESTAMP),
@@ -129,13 +139,14 @@ OVERVIEW_SCHEMA = pa.schema(
         ("quote_age_seconds", pa.float64()),  # how long the index's quotes had not advanced (see freshness)
         ("stale", pa.bool_()),  # quote_age_seconds above alerts.quote_stale_seconds; null when unknown
         ("legs_stale", pa.int32()),  # legs whose own quote was stale
+        *[(f"{name}_{tag}", dtype) for name, dtype in ADDED_TAG_FIELDS for tag in EXPIRY_TAGS],
     ]
 )
 OVERVIEW_COLUMNS: tuple[str, ...] = tuple(OVERVIEW_SCHEMA.names)
 
 ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
     "options": ("exchange_timestamp", "last_trade_time", "stale"),
-    "overview": ("exchange_timestamp", "quote_age_seconds", "stale", "legs_stale"),
+    "overview": ("exchange_timestamp", "quote_age_seconds", "stale", "legs_stale", *ADDED_TAG_COLUMNS),
 }
 """Columns added to each table after files were first written: a file without them reads them as nulls."""
 
@@ -148,6 +159,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "buildup": BUILDUP_LABELS,
     **{f"pcr_scope_{tag}": (*PCR_SCOPES, "") for tag in EXPIRY_TAGS},
     **{f"iv_rank_status_{tag}": (*IV_RANK_STATUSES, "") for tag in EXPIRY_TAGS},
+    **{f"iv_history_source_{tag}": (*IV_HISTORY_SOURCES, "") for tag in EXPIRY_TAGS},
 }
 """The string columns of both tables that hold a word of a vocabulary ('' where a tag was not collected); a
 null is always allowed (rows written before the column existed)."""

@@ -12,6 +12,10 @@ SOURCES: tuple[str, ...] = ("kite", "synthetic", "mock", "kite_historical", "cla
 an exchange's end-of-day F&O bhavcopy (one close-of-day chain per day)."""
 SIMULATED_SOURCES: frozenset[str] = frozenset({"synthetic", "mock"})
 """Sources that are simulated data, never to be mixed with (or allowed to overwrite) collected data."""
+CLOSE_OF_DAY_SOURCES: frozenset[str] = frozenset({"bhavcopy"})
+"""Sources that hold one minute a day by design: an exchange's end-of-day file, stamped at the close (15:29).
+Such a day is complete with that one minute (`history.quality.expected_minutes`); it is history for the IV
+rank and for study, never a typical intraday day of the weekday master (`history.seal.fold_refusal`)."""
 REPAIR_SOURCE = "kite_historical"
 """The source of a minute refilled after the fact from Kite's historical candles (gap repair)."""
 REPAIRED_SOURCES: frozenset[str] = frozenset({REPAIR_SOURCE})
@@ -37,3 +41,9 @@ fit the minute's quote budget) only the stored window."""
 IV_RANK_STATUSES: tuple[str, ...] = ("ok", "short_history", "no_atm_iv", "flat_history")
 """Why an IV rank is what it is: `ok`, or the reason it is NaN (fewer stored daily closes than the configured
 minimum, no ATM IV this minute, or a period whose high equals its low: the rank alone is NaN then)."""
+
+IV_HISTORY_SOURCES: tuple[str, ...] = ("collected", "bhavcopy", "collected+bhavcopy", "simulated", "unknown")
+"""What the daily closes behind an IV rank are (`iv_history_source_<tag>`): closes of collected sessions, of
+imported bhavcopy days (history before the first collected day), both, or of simulated sessions; `unknown` for
+closes whose source was not told. A collected minute's rank rests on collected and bhavcopy closes only, a
+simulated minute's on simulated ones (`analytics.iv_rank.history_for`). '' where the tag has no closes."""
