@@ -18,7 +18,7 @@ API_KEY = "testkey"
 def write_kite_config(root: Path, server_url: str, strikes: int = 3) -> Path:
     """`root/config` for NIFTY and SENSEX (this week, ATM ± `strikes`) through `server_url`; data in `root/data`.
 
-    The stored token was issued an hour ago by the real clock, which is what the provider judges it by.
+    The stored token was issued up to an hour ago by the real clock (`valid_issue_time`), which is what the provider judges it by.
     Tests replay past minutes, so the late-run check is off.
     """
     config = root / "config"
@@ -37,8 +37,18 @@ def write_kite_config(root: Path, server_url: str, strikes: int = 3) -> Path:
                "expiry_tags": ["this_week"]}
         for name, exchange, key in (("NIFTY", "NFO", "NSE:NIFTY 50"), ("SENSEX", "BFO", "BSE:SENSEX"))
     }))
-    issue_token(token_file, datetime.now(IST) - timedelta(hours=1))
+    issue_token(token_file, valid_issue_time())
     return config
+
+
+def valid_issue_time() -> datetime:
+    """An issue time whose token is valid now: up to an hour ago, but after the last 06:00 IST (Kite's tokens
+    die at the first 06:00 IST after their login)."""
+    now = datetime.now(IST)
+    last_six = now.replace(hour=6, minute=0, second=0, microsecond=0)
+    if last_six > now:
+        last_six -= timedelta(days=1)
+    return max(now - timedelta(hours=1), last_six + timedelta(minutes=1))
 
 
 def issue_token(token_file: Path, when: datetime) -> None:
