@@ -143,6 +143,26 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
 
 
+def foreign_schema(schema: pa.Schema, table_name: str) -> str | None:
+    """Why a file of `schema` is not one of the table's files (a required column missing or of another type),
+    else None. A file written before a column was added (`schema.ADDED_COLUMNS`) lacks only that: it is not
+    foreign; timestamps of another unit are Parquet's own change (`conform`)."""
+    expected, added = SCHEMAS[table_name], set(ADDED_COLUMNS[table_name])
+    missing = [name for name in expected.names if name not in schema.names and name not in added]
+    wrong = []
+    for want in expected:
+        if want.name not in schema.names:
+            continue
+        have = schema.field(want.name).type
+        if have != want.type and not (pa.types.is_timestamp(have) and pa.types.is_timestamp(want.type)):
+            wrong.append(f"{want.name} is {have}, not {want.type}")
+    if not missing and not wrong:
+        return None
+    said = ([f"lacks {', '.join(missing[:5])}" + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")]
+            if missing else []) + wrong[:3]
+    return f"foreign schema, not the {table_name} schema: {'; '.join(said)}"
+
+
 _ADDED_TYPES: dict[str, pa.DataType] = {
     name: SCHEMAS[table].field(name).type for table, names in ADDED_COLUMNS.items() for name in names
 }
