@@ -27,7 +27,7 @@ from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, Si
 from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain, SessionReference
 from g6_pipeline.providers import CircuitOpenError, ProviderError, TokenExpiredError
 from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.minute import commit_minute
+from g6_pipeline.storage.minute import commit_minute, prepared_minute
 from g6_pipeline.storage.sink import MinuteStore, Sink
 from g6_pipeline.storage.writer import partition_locks
 from g6_pipeline.util.lock import LockTimeoutError
@@ -265,19 +265,20 @@ def _write_sinks(collector: Collector, state: CycleState, chains: list[EnrichedC
     totals: dict[str, list[float]] = {s.name: [0, 0, 0.0] for s in stores}
     errors: list[str] = []
     committed = []
-    for chain in chains:
-        done = commit_minute(collector.location, stores, chain)
-        if done.error:
-            log.error("cycle %s: %s failed: %s", state.minute.strftime("%H:%M"), chain.index, done.error)
-            errors.append(f"{chain.index}: {done.error}")
-            state.failures[chain.index] = done.error
-            del state.chains[chain.index]
-            continue
-        committed.append(chain)
-        for name, (rows, size, seconds) in done.written.items():
-            totals[name][0] += rows
-            totals[name][1] += size
-            totals[name][2] += seconds
+    with prepared_minute(stores, chains):
+        for chain in chains:
+            done = commit_minute(collector.location, stores, chain)
+            if done.error:
+                log.error("cycle %s: %s failed: %s", state.minute.strftime("%H:%M"), chain.index, done.error)
+                errors.append(f"{chain.index}: {done.error}")
+                state.failures[chain.index] = done.error
+                del state.chains[chain.index]
+                continue
+            committed.append(chain)
+            for name, (rows, size, seconds) in done.written.items():
+                totals[name][0] += rows
+                totals[name][1] += size
+                totals[name][2] += seconds
     for name, (total_rows, total_bytes, total_seconds) in totals.items():
         state.sinks.append(SinkOutcome(sink=name, rows=int(total_rows), bytes=int(total_bytes), seconds=total_seconds,
                                        error="; ".join(errors) or None))

@@ -21,9 +21,10 @@ jump against the expired contract (as the Parquet analytics, `collection.referen
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,7 @@ from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, StorageError
 from g6_pipeline.storage.reader import read_day_table
 from g6_pipeline.util.numeric import finite_float
 
+log = logging.getLogger(__name__)
 _NET = CLASSIC_COLUMNS.index("tp_net_change")
 _EXPIRY = CLASSIC_COLUMNS.index("expiry_date")
 _KEEP = len(CLASSIC_COLUMNS) - len(CHANGE_COLUMNS)
@@ -73,19 +75,41 @@ class _Plan:
     """The file's size when planned (an append is undone by truncating back to it)."""
 
 
+@dataclass
+class _Planned:
+    """One chain's minute, planned and formatted: its series files' plans and lines, its overview plan and line."""
+
+    day: date
+    plans: list[_Plan]
+    lines: list[bytes]
+    overview: tuple[_Plan, bytes]
+
+
 class ClassicCsvSink:
-    """Writes the classic per-strike and overview CSVs (implements the `Sink` protocol)."""
+    """Writes the classic per-strike and overview CSVs (implements the `Sink` and `MinuteStore` protocols)."""
 
     name = "classic_csv"
 
     def __init__(self, location: DataLocation) -> None:
         self.location = location
+        self._prepared: dict[tuple[str, datetime], _Planned] = {}
 
     # ---- the minute path --------------------------------------------------------------------------------
 
     def write(self, chains: Sequence[EnrichedChain]) -> SinkOutcome:
         """Write one minute of every chain, each whole or not at all; failures are reported, never raised."""
         return write_each(self.location, self, chains)
+
+    def prepare(self, chains: Sequence[EnrichedChain]) -> None:
+        """Plan and format the minute's lines of every chain in one pass, before any is written (the minute is then
+        committed index by index, `storage.minute`); what cannot be prepared together is prepared alone later."""
+        self._prepared = {}
+        if not chains:
+            return
+        try:
+            self._prepared = self._format(chains)
+        except Exception as exc:  # each chain is formatted alone when written, so only its own minute fails
+            log.debug("the minute's CSV lines are formatted index by index: %s", exc)
 
     def write_minute(self, chain: EnrichedChain, journal: MinuteJournal | None = None) -> tuple[int, int]:
         """Write one chain's rows (one per expiry tag and offset) and its overview row, each change noted in
@@ -95,33 +119,46 @@ class ClassicCsvSink:
         this collection no longer has (strikes that left the window) without that minute's line."""
         if journal is None:
             return write_alone(self.location, self, chain)
-        absent = [k for k in OVERVIEW_COLUMNS if k not in chain.overview]
-        if absent:
-            raise StorageError(f"overview lacks {absent}")
-        day = pd.Timestamp(chain.timestamp).tz_convert(MARKET_TZ_NAME).date()
+        key = (chain.index, chain.timestamp)
+        planned = self._prepared.pop(key, None) or self._format([chain])[key]
+        size = 0
+        for plan, line in zip(planned.plans, planned.lines, strict=True):
+            size += self._apply(plan, line, CLASSIC_HEADER, True, planned.day, journal)
+        over_plan, over_line = planned.overview
+        if not _after_every_line(over_plan, over_line):
+            written = {str(p.path) for p in planned.plans}
+            size += self._drop_minute(chain.index, planned.day, line_key(over_line), written, journal)
+        size += self._apply(over_plan, over_line, OVERVIEW_CSV_HEADER, False, planned.day, journal)
+        return len(planned.lines), size
+
+    def _format(self, chains: Sequence[EnrichedChain]) -> dict[tuple[str, datetime], _Planned]:
+        """Every chain's series plans and lines and its overview plan and line, formatted in one pass."""
+        for chain in chains:
+            absent = [k for k in OVERVIEW_COLUMNS if k not in chain.overview]
+            if absent:
+                raise StorageError(f"{chain.index}: overview lacks {absent}")
+        day_of = {c.index: pd.Timestamp(c.timestamp).tz_convert(MARKET_TZ_NAME).date() for c in chains}
+        options = chains[0].options if len(chains) == 1 else pd.concat([c.options for c in chains], ignore_index=True)
+        rows = option_rows(options)
+        over_lines = format_lines(overview_columns(pd.DataFrame([c.overview for c in chains])), OVERVIEW_CSV_COLUMNS)
         loc = self.location
-        rows = option_rows(chain.options)
-        over_line = format_lines(overview_columns(pd.DataFrame([chain.overview])), OVERVIEW_CSV_COLUMNS)[0]
-        journal.current = loc.overview_csv(chain.index, day)
-        over_plan = self._plan(journal.current, day, overview=True)
-        plans = []
-        series = zip(rows["expiry_tag"].tolist(), rows["offset"].tolist(), _expiries(rows), strict=True)
-        for tag, off, expiry in series:
-            journal.current = loc.classic_csv(chain.index, str(tag), int(off), day)
-            plans.append(self._plan(journal.current, day, expiry))
+        indices = rows["index"].astype(str).tolist()
+        series = zip(indices, rows["expiry_tag"].tolist(), rows["offset"].tolist(), _expiries(rows), strict=True)
+        plans = [self._plan(loc.classic_csv(ix, str(tag), int(off), day_of[ix]), day_of[ix], expiry)
+                 for ix, tag, off, expiry in series]
         tp = rows["tp"].to_numpy(float)
         first = np.array([p.first_tp for p in plans], dtype=float)
         first = np.where(np.isnan(first), tp, first)
         prev = np.array([p.prev_tp for p in plans], dtype=float)
         lines = format_lines(classic_columns(rows, changes(tp, first, prev)), CLASSIC_COLUMNS)
-        size = 0
-        for plan, line in zip(plans, lines, strict=True):
-            size += self._apply(plan, line, CLASSIC_HEADER, True, day, journal)
-        if not _after_every_line(over_plan, over_line):
-            written = {str(p.path) for p in plans}
-            size += self._drop_minute(chain.index, day, line_key(over_line), written, journal)
-        size += self._apply(over_plan, over_line, OVERVIEW_CSV_HEADER, False, day, journal)
-        return len(lines), size
+        out = {}
+        for chain, over_line in zip(chains, over_lines, strict=True):
+            day = day_of[chain.index]
+            mine = [i for i, ix in enumerate(indices) if ix == chain.index]
+            over_plan = self._plan(loc.overview_csv(chain.index, day), day, overview=True)
+            out[(chain.index, chain.timestamp)] = _Planned(
+                day, [plans[i] for i in mine], [lines[i] for i in mine], (over_plan, over_line))
+        return out
 
     def _drop_minute(self, index: str, day: date, key: bytes, written: set[str], journal: MinuteJournal) -> int:
         """Remove the line of minute `key` from the day's series files of `index` not in `written`; bytes written."""

@@ -16,7 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from upath import UPath
@@ -90,7 +91,8 @@ class MinuteJournal:
     def reason(self, exc: BaseException) -> str:
         """One line saying which store failed on which file, and why."""
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
-        where = f"{self.store} {self.current}" if self.current is not None else self.store
+        path = self.current if self.current is not None else getattr(exc, "filename", None)
+        where = f"{self.store} {path}" if path else self.store
         text = f"not written ({where}): {detail}"
         return " ".join(text.split())
 
@@ -129,6 +131,20 @@ class MinuteCommit:
     error: str | None = None
 
 
+@contextmanager
+def prepared_minute(stores: Sequence[MinuteStore], chains: Sequence[EnrichedChain]) -> Iterator[None]:
+    """For the `with` block, in which the indices are committed one by one: the stores that can format the whole
+    minute in one pass (`ClassicCsvSink.prepare`) have done so; nothing is written, nothing prepared is kept after."""
+    prepares = [p for p in (getattr(store, "prepare", None) for store in stores) if p is not None]
+    for prepare in prepares:
+        prepare(chains)
+    try:
+        yield
+    finally:
+        for prepare in prepares:
+            prepare([])
+
+
 def commit_minute(location: DataLocation, stores: Sequence[MinuteStore], chain: EnrichedChain) -> MinuteCommit:
     """Write one index's minute into every store in turn, or, when any fails, into none (never raises).
 
@@ -157,13 +173,14 @@ def write_each(location: DataLocation, store: MinuteStore, chains: Sequence[Enri
     started = time.perf_counter()
     rows = size = 0
     errors = []
-    for chain in chains:
-        done = commit_minute(location, [store], chain)
-        if done.error:
-            errors.append(f"{chain.index}: {done.error}")
-            continue
-        rows_one, size_one, _ = done.written[store.name]
-        rows, size = rows + rows_one, size + size_one
+    with prepared_minute([store], chains):
+        for chain in chains:
+            done = commit_minute(location, [store], chain)
+            if done.error:
+                errors.append(f"{chain.index}: {done.error}")
+                continue
+            rows_one, size_one, _ = done.written[store.name]
+            rows, size = rows + rows_one, size + size_one
     return SinkOutcome(sink=store.name, rows=rows, bytes=size, seconds=time.perf_counter() - started,
                        error="; ".join(errors) or None)
 
