@@ -7,7 +7,8 @@
   touched, so a crash cannot damage them);
 - a re-written minute has its line replaced; a new file, a minute inserted out of order, a re-written first
   minute (the base of the day change) or a file whose last line was cut short is rebuilt whole; either way
-  the file is replaced atomically (temporary file, then rename), so no minute appears twice;
+  the file is replaced atomically (temporary file, then rename), so no minute appears twice; a re-written
+  minute also leaves the day's series files it no longer has (strikes that left the window) without its line;
 - a line cut by a crash (no newline at the end, or fewer fields than the header) is rebuilt from the Parquet
   store, with any other minute the file lacks (the Parquet sink writes first).
 
