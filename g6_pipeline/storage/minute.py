@@ -13,6 +13,7 @@ the readers and the seal already survive (a minute slice cut short is quarantine
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
@@ -65,13 +66,22 @@ class MinuteJournal:
         loc = self.location
         if not loc.exists(path):
             self._undo.append(_Undo(path, "absent"))
-        elif loc.is_local:
-            backup = path.parent / f".{path.name}{UNDO_SUFFIX}"
-            loc.remove(backup)  # left by a process killed in the middle of a minute
-            os.link(path.path, backup.path)
-            self._undo.append(_Undo(path, "link", backup=backup))
+        elif loc.is_local and self._link(path):
+            self._undo.append(_Undo(path, "link", backup=path.parent / f".{path.name}{UNDO_SUFFIX}"))
         else:
             self._undo.append(_Undo(path, "bytes", content=loc.read_bytes(path)))
+
+    def _link(self, path: UPath) -> bool:
+        """Keep `path`'s content as the hidden hard link beside it; False where the filesystem has no hard links."""
+        backup = path.parent / f".{path.name}{UNDO_SUFFIX}"
+        self.location.remove(backup)  # left by a process killed in the middle of a minute
+        try:
+            os.link(path.path, backup.path)
+        except OSError as exc:
+            if exc.errno in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV):
+                return False
+            raise
+        return True
 
     def appending(self, path: UPath, size: int) -> None:
         """Call before complete lines are appended to `path`, whose size is now `size`."""
@@ -105,6 +115,7 @@ class MinuteJournal:
                     loc.remove(undo.path)
                 elif undo.kind == "link" and undo.backup is not None:
                     os.replace(undo.backup.path, undo.path.path)
+                    loc.remove(undo.backup)  # still there when the file was never replaced (a rename onto itself)
                 elif undo.kind == "bytes":
                     loc.write_atomic(undo.path, undo.content)
                 else:

@@ -92,3 +92,30 @@ def test_a_full_disk_at_the_overview_slice_keeps_no_options_slice(
     assert done.error is not None and done.error.startswith("not written (parquet ")
     assert "/overview/" in done.error and done.error.endswith("0916.parquet): No space left on device")
     assert files(tmp_path) == before
+
+
+def test_a_minute_collected_again_that_fails_puts_back_the_previous_minute_in_every_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    collect(tmp_path, ("0915", 3), ("0916", 3))
+    before = files(tmp_path)
+    real_write = location_module.write_atomic
+    csv_writes: list[str] = []
+
+    def third_csv_replacement_fails(path: str | os.PathLike[str], data: bytes, **kwargs: object) -> int:
+        if str(path).endswith(".csv"):
+            csv_writes.append(str(path))
+            if len(csv_writes) == 3:
+                raise OSError(errno.EACCES, "Permission denied")
+        return real_write(path, data, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(location_module, "write_atomic", third_csv_replacement_fails)
+    location = DataLocation(tmp_path)
+    done = commit_minute(location, [ParquetSink(location), ClassicCsvSink(location)],
+                         make_chain("NIFTY", minute(DAY, "0916"), half_width=2, spot=24_010.0))
+    assert done.error == f"not written (classic_csv {csv_writes[-1]}): Permission denied"
+    assert files(tmp_path) == before  # the previous 09:16 slices and lines, as they were
+    assert not [p for p in tmp_path.rglob(".*.undo")]
+    again = commit_minute(location, [ParquetSink(location), ClassicCsvSink(location)],
+                          make_chain("NIFTY", minute(DAY, "0916"), half_width=2, spot=24_010.0))
+    assert again.error is None and files(tmp_path) != before and not [p for p in tmp_path.rglob(".*.undo")]
