@@ -263,14 +263,15 @@ def _write_sinks(collector: Collector, state: CycleState, chains: list[EnrichedC
     """Commit every index's minute to the stores of the minute, then write the committed ones to the outbox."""
     stores = [s for s in collector.sinks if isinstance(s, MinuteStore)]
     totals: dict[str, list[float]] = {s.name: [0, 0, 0.0] for s in stores}
-    errors: list[str] = []
+    failed: dict[str, dict[str, str]] = {s.name: {} for s in stores}
+    """By store: the indices whose minute it failed, with the reason."""
     committed = []
     with prepared_minute(stores, chains):
         for chain in chains:
             done = commit_minute(collector.location, stores, chain)
             if done.error:
                 log.error("cycle %s: %s failed: %s", state.minute.strftime("%H:%M"), chain.index, done.error)
-                errors.append(f"{chain.index}: {done.error}")
+                failed.setdefault(done.store, {})[chain.index] = done.error
                 state.failures[chain.index] = done.error
                 del state.chains[chain.index]
                 continue
@@ -280,8 +281,9 @@ def _write_sinks(collector: Collector, state: CycleState, chains: list[EnrichedC
                 totals[name][1] += size
                 totals[name][2] += seconds
     for name, (total_rows, total_bytes, total_seconds) in totals.items():
+        error = "; ".join(f"{index}: {why}" for index, why in failed[name].items()) or None
         state.sinks.append(SinkOutcome(sink=name, rows=int(total_rows), bytes=int(total_bytes), seconds=total_seconds,
-                                       error="; ".join(errors) or None))
+                                       error=error, failed_indices=tuple(failed[name])))
     for sink in collector.sinks:
         if not isinstance(sink, MinuteStore) and committed:
             state.sinks.append(_write_outbox(sink, committed))

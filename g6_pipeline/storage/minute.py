@@ -140,6 +140,8 @@ class MinuteCommit:
     index: str
     written: dict[str, tuple[int, int, float]] = field(default_factory=dict)
     error: str | None = None
+    store: str = ""
+    """The store that failed (with `error`)."""
 
 
 @contextmanager
@@ -174,7 +176,7 @@ def commit_minute(location: DataLocation, stores: Sequence[MinuteStore], chain: 
         problems = journal.rollback()
         if problems:
             reason += f"; could not be undone: {problems[0]}"
-        return MinuteCommit(chain.index, error=reason)
+        return MinuteCommit(chain.index, error=reason, store=journal.store)
     journal.commit()
     return done
 

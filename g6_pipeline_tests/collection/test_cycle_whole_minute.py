@@ -61,6 +61,7 @@ def test_a_full_disk_at_the_overview_slice_leaves_none_of_the_minute(
     sensex = report.indices["SENSEX"]
     assert sensex.status == "failed"
     assert sensex.error == f"not written (parquet {overview_slice.path}): No space left on device"
+    assert report.not_stored() == [f"SENSEX: {sensex.error}"]  # why the run fails: one line, said once
     assert stored(tmp_path, "SENSEX") == before  # no options slice, no CSV line of the minute
     assert {n: o.status for n, o in report.indices.items() if n != "SENSEX"} == dict.fromkeys(
         ("NIFTY", "BANKNIFTY", "FINNIFTY"), "ok")
