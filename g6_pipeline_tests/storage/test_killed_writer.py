@@ -14,6 +14,7 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pandas as pd
 import pytest
 from upath import UPath
@@ -21,10 +22,12 @@ from upath import UPath
 from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import run_cycle
 from g6_pipeline.core.clock import IST
+from g6_pipeline.defs.collection.job import collection_job, minute_run_config
+from g6_pipeline.defs.resources import G6Resource, shared_resources
 from g6_pipeline.history.seal import seal_trading_day
 from g6_pipeline.settings import load_settings
 from g6_pipeline.storage import location as location_module
-from g6_pipeline.storage.location import LOCKS_DIR, DataLocation
+from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, read_table
 from g6_pipeline.storage.writer import partition_lock
 from g6_pipeline_tests.fakes.config import make_config
@@ -51,8 +54,9 @@ def _pause(at: Event) -> None:
     threading.Event().wait()
 
 
-def killed_at(config: str, data: str, point: str, at: Event) -> None:
-    """Child process: collect NEXT (or seal the day, point "seal"), pausing at `point` of KILLED's partition."""
+def killed_at(config: str, data: str, point: str, at: Event, dagster_run: bool = False) -> None:
+    """Child process: collect NEXT (in a Dagster run of the collection job when `dagster_run`), or seal the day
+    (point "seal"), pausing at `point` of KILLED's partition."""
     location = DataLocation(data)
     real_write, real_append, real_move = location_module.write_atomic, DataLocation.append, DataLocation.move
     table = {"options slice": OPTIONS, "overview slice": OVERVIEW}.get(point)
@@ -84,14 +88,23 @@ def killed_at(config: str, data: str, point: str, at: Event) -> None:
     DataLocation.move = move_then_pause  # type: ignore[method-assign,assignment]
     if point == "seal":
         seal_trading_day(setup_of(Path(config)), DAY, KILLED)
+    elif dagster_run:
+        with dg.instance_for_test() as instance:
+            run_minute_job(config, NEXT, instance)
     else:
         run_cycle(collector_of(config), NEXT)
     raise AssertionError(f"the write point {point!r} was never reached")
 
 
-def kill_at(point: str, config: str, data: Path) -> None:
+def run_minute_job(config: str, minute: datetime, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    """The collection job's run of `minute`, as Dagster executes it."""
+    return collection_job.execute_in_process(run_config=minute_run_config(minute.isoformat()), instance=instance,
+                                             resources=shared_resources(G6Resource(config_dir=config)))
+
+
+def kill_at(point: str, config: str, data: Path, dagster_run: bool = False) -> None:
     at = SPAWN.Event()
-    child = SPAWN.Process(target=killed_at, args=(config, str(data), point, at))
+    child = SPAWN.Process(target=killed_at, args=(config, str(data), point, at, dagster_run))
     child.start()
     try:
         assert at.wait(WAIT), f"the child never reached {point}"
@@ -166,7 +179,6 @@ def test_a_minute_killed_at_a_write_point_is_absent_in_every_store_and_the_day_s
         sealed = read_table(location, location.sealed_file(table_name, DAY, KILLED)).to_pandas()
         assert set(pd.DatetimeIndex(sealed["timestamp"]).tz_convert(IST).to_pydatetime()) == {FIRST, AFTER}
     assert location.exists(location.seal_record_file(KILLED, DAY))
-    assert [p for p in leftovers(data) if not p.startswith(LOCKS_DIR)] == []
     assert leftovers(data) == []
 
 
@@ -190,4 +202,21 @@ def test_a_seal_killed_while_committing_the_sealed_file_is_finished_by_the_next_
         assert not location.exists(location.staged_file(table_name, DAY, KILLED))
         assert location.minute_slice_names(location.table_dir(table_name, DAY, KILLED)) == []
     assert location.exists(location.seal_record_file(KILLED, DAY))
+    assert leftovers(data) == []
+
+
+@pytest.mark.slow
+def test_a_dagster_run_killed_mid_minute_leaves_it_absent_and_the_next_run_writes_its_minute(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    config = str(make_config(tmp_path / "config", data, collection={"writer_lock_seconds": WAIT}))
+    with dg.instance_for_test() as instance:
+        assert run_minute_job(config, FIRST, instance).success
+        before = stored(data, KILLED)
+        kill_at("overview slice", config, data, dagster_run=True)
+        location = DataLocation(data)
+        assert minute_in_stores(location, KILLED, NEXT) == {OPTIONS, OVERVIEW}  # killed before its CSV lines
+        assert run_minute_job(config, AFTER, instance).success  # the next run takes the lock and undoes it
+    assert minute_in_stores(location, KILLED, NEXT) == set()
+    assert minute_in_stores(location, KILLED, AFTER) == {OPTIONS, OVERVIEW, "csv"}
+    assert set(before) <= set(stored(data, KILLED))
     assert leftovers(data) == []
