@@ -188,6 +188,7 @@ def _undo_all(location: DataLocation, undos: Sequence[_Undo]) -> list[str]:
         try:
             if undo.kind == "absent":
                 location.remove(undo.path)
+                location.remove_empty_dir(undo.path.parent)  # a folder the minute created for it
             elif undo.kind == "link" and undo.backup is not None:
                 if location.exists(undo.backup):  # absent: the file was not changed yet, or is already put back
                     os.replace(undo.backup.path, undo.path.path)
