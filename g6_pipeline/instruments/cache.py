@@ -1,9 +1,11 @@
 """Per-trading-day on-disk cache of instrument dumps, so a restart does not download them again.
 
-Layout: `<cache_dir>/<YYYY-MM-DD>/<EXCHANGE>.csv` plus `<EXCHANGE>.json` holding the row count
-and SHA-256 of the CSV. Both are written atomically (temporary file, then rename). A cache entry whose
-manifest is missing, whose checksum or row count does not match, or that does not parse is treated as
-absent and downloaded again.
+Layout: `<cache_dir>/<YYYY-MM-DD>/<EXCHANGE>.csv` plus `<EXCHANGE>.json` holding the row count,
+the SHA-256 of the CSV and when it was downloaded. Both are written atomically (temporary file, then
+rename). A cache entry whose manifest is missing, whose checksum or row count does not match, or that does
+not parse is treated as absent and downloaded again. The exchange lists contracts during the session too
+(a new weekly after the open), so the collection asks for a dump older than `DUMP_REFRESH` to be downloaded
+again; when that download fails the cached dump is kept.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ log = logging.getLogger(__name__)
 
 DUMP_READY = time(8, 0)
 """Kite builds the day's dump around 08:00 IST; before that the previous day's dump is current."""
+DUMP_REFRESH = timedelta(minutes=15)
+"""How old the day's dump may get during the collection before it is read again: a contract listed during the
+session is collected within this time (a few downloads a day)."""
 
 
 def dump_day(now: datetime) -> date:
@@ -63,13 +68,16 @@ class InstrumentCache:
             return None
         return frame
 
-    def store(self, exchange: str, day: date, frame: pd.DataFrame) -> None:
-        """Write a dump and its manifest atomically, then drop days older than `keep_days`."""
+    def store(self, exchange: str, day: date, frame: pd.DataFrame, fetched_at: datetime | None = None) -> None:
+        """Write a dump and its manifest (with when it was downloaded, when given) atomically, then drop days older
+        than `keep_days`."""
         csv_path, meta_path = self._paths(exchange, day)
         data = dump_to_csv(frame)
         write_atomic(csv_path, data)
         meta = {"exchange": exchange, "day": day.isoformat(), "rows": len(frame),
                 "sha256": hashlib.sha256(data).hexdigest()}
+        if fetched_at is not None:
+            meta["fetched_at"] = fetched_at.isoformat()
         write_atomic(meta_path, json.dumps(meta).encode("utf-8"))
         self._prune(day)
 
@@ -85,16 +93,38 @@ class InstrumentCache:
                 continue
         return sorted(d for d in found if (self.root / d.isoformat()).is_dir())
 
-    def get(self, exchange: str, day: date, download: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, bool]:
-        """The day's dump and whether it was downloaded (False when served from the cache)."""
+    def get(
+        self, exchange: str, day: date, download: Callable[[], pd.DataFrame],
+        now: datetime | None = None, max_age: timedelta | None = None,
+    ) -> tuple[pd.DataFrame, bool]:
+        """The day's dump and whether it was downloaded (False when served from the cache).
+
+        With `now` and `max_age`, a cached dump downloaded more than `max_age` before `now` (or at an unknown time)
+        is downloaded again; if that fails, the cached one is served and the failure logged."""
         cached = self.load(exchange, day)
-        if cached is not None:
+        if cached is not None and not self._older(exchange, day, now, max_age):
             return cached, False
-        frame = download()
-        if frame.empty:
-            raise DumpError(f"{exchange} instrument dump for {day} is empty")
-        self.store(exchange, day, frame)
+        try:
+            frame = download()
+            if frame.empty:
+                raise DumpError(f"{exchange} instrument dump for {day} is empty")
+        except Exception as exc:
+            if cached is None:
+                raise
+            log.warning("%s instrument dump of %s not downloaded again (%s); the cached one is used", exchange, day, exc)
+            return cached, False
+        self.store(exchange, day, frame, now)
         return frame, True
+
+    def _older(self, exchange: str, day: date, now: datetime | None, max_age: timedelta | None) -> bool:
+        """Whether the cached dump was downloaded more than `max_age` before `now` (never, without both)."""
+        if now is None or max_age is None:
+            return False
+        try:
+            fetched = datetime.fromisoformat(json.loads(self._paths(exchange, day)[1].read_text("utf-8"))["fetched_at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return True
+        return now - fetched >= max_age
 
     def _prune(self, today: date) -> None:
         if not self.root.exists():

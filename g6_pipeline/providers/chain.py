@@ -14,7 +14,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
@@ -35,6 +35,7 @@ from g6_pipeline.instruments import (
     strike_window_centre,
     tag_day,
 )
+from g6_pipeline.instruments.cache import DUMP_REFRESH
 from g6_pipeline.providers.base import CircuitOpenError, FetchResult, ProviderError, TokenExpiredError
 from g6_pipeline.providers.chain_plan import (
     QUOTE_SECONDS_PER_MINUTE,
@@ -127,6 +128,7 @@ class ChainProvider:
         clock: Callable[[], datetime] = lambda: datetime.now(IST),
         quote_seconds: float = QUOTE_SECONDS_PER_MINUTE,
         stale_after: float = DEFAULT_STALE_SECONDS,
+        dump_refresh: timedelta = DUMP_REFRESH,
     ) -> None:
         self.name = name
         self.stale_after = stale_after
@@ -135,28 +137,43 @@ class ChainProvider:
         self.cache = cache
         self.stats = ProviderStats()
         self._clock = clock
-        self._dumps: dict[tuple[str, date], pd.DataFrame] = {}
+        self.dump_refresh = dump_refresh
+        self._dumps: dict[tuple[str, date], tuple[pd.DataFrame, datetime]] = {}
+        """By (exchange, day): the dump and the minute it was read."""
         self._centres: dict[tuple[str, date], float] = {}
         self._total_vols: dict[tuple[str, date], float] = {}
         self._universes: dict[tuple[str, date, str, str, tuple[str, ...], date], IndexUniverse] = {}
 
-    def _dump(self, exchange: str, day: date) -> pd.DataFrame:
+    def _dump(self, exchange: str, day: date, minute: datetime) -> pd.DataFrame:
+        """The dump of `exchange` for `day`, read again once it is `dump_refresh` old at `minute` (a contract listed
+        during the session is collected from then on); when reading it again fails, the one held is kept."""
         key = (exchange, day)
-        if key not in self._dumps:
+        held = self._dumps.get(key)
+        if held is not None and minute - held[1] < self.dump_refresh:
+            return held[0]
+        try:
             if self.cache is not None:
-                frame, _ = self.cache.get(exchange, day, lambda: self.source.instruments(exchange, day))
+                frame, _ = self.cache.get(exchange, day, lambda: self.source.instruments(exchange, day),
+                                          now=minute, max_age=self.dump_refresh)
             else:
                 frame = self.source.instruments(exchange, day)
-            self._dumps = {k: v for k, v in self._dumps.items() if k[1] == day}
-            self._dumps[key] = frame
-            self._universes = {k: v for k, v in self._universes.items() if (k[0], k[1]) in self._dumps}
-        return self._dumps[key]
+        except Exception as exc:
+            if held is None:
+                raise
+            log.warning("%s instrument dump of %s not read again (%s); the one held is used", exchange, day, exc)
+            frame = held[0]
+        self._dumps = {k: v for k, v in self._dumps.items() if k[1] == day}
+        self._dumps[key] = (frame, minute)
+        listed = held is None or not frame.equals(held[0])  # a new listing: the universes are built again
+        self._universes = {k: v for k, v in self._universes.items()
+                           if (k[0], k[1]) in self._dumps and not (listed and (k[0], k[1]) == key)}
+        return frame
 
     def _universe(self, name: str, ix: IndexSettings, minute: datetime) -> IndexUniverse:
         """`build_universe` of the index, reused while the dump, the index settings and the `tag_day` are the
         same (after the close on an expiry day the tags roll to the next expiry)."""
         day = dump_day(minute)
-        dump = self._dump(ix.exchange, day)
+        dump = self._dump(ix.exchange, day, minute)
         live_from = tag_day(minute)
         key = (ix.exchange, day, name, ix.spot_key, tuple(ix.expiry_tags), live_from)
         uni = self._universes.get(key)
@@ -249,8 +266,8 @@ class ChainProvider:
 
     def prepare(self, indices: Mapping[str, IndexSettings], now: datetime) -> None:
         """Get ready for the fetch at `now` before it is due: the instrument dumps and the universes of the
-        minute's day (from the cache, else downloaded once a day). Nothing is quoted; whatever fails here, the
-        fetch meets again and reports."""
+        minute's day (from the cache, else downloaded; read again once `dump_refresh` old). Nothing is quoted;
+        whatever fails here, the fetch meets again and reports."""
         self._universes_of(indices, floor_minute(now), FetchResult())
 
     def fetch(self, indices: Mapping[str, IndexSettings], now: datetime) -> FetchResult:

@@ -233,6 +233,11 @@ class DataLocation:
         commits (`storage.writer`); empty when nobody holds it, harmless when left behind."""
         return self.root.joinpath(LOCKS_DIR, day.isoformat(), f"{index}.lock")
 
+    def partition_journal_file(self, day: date, index: str) -> UPath:
+        """`.g6-locks/<YYYY-MM-DD>/<INDEX>.minute`: what the minute being written to (day, index) changed, so that
+        the next writer finishes it when its writer was killed (`storage.minute`); absent between minutes."""
+        return self.root.joinpath(LOCKS_DIR, day.isoformat(), f"{index}.minute")
+
     def state_lock_file(self, state: UPath) -> UPath:
         """`.g6-locks/_state/<path under the root>.lock`: the lock a writer of a state file that belongs to no
         single partition (the weekday master's running state of one index and weekday) holds while it commits."""

@@ -17,8 +17,9 @@ gives up after `collection.writer_lock_seconds`: then nothing of the minute is w
 naming the holder. The other writers prepare their data outside the lock (generate, enrich, format,
 serialise) and hold the lock only to check that the day may still be written and to commit; they wait up
 to `WRITER_WAIT_SECONDS`, since nobody waits on them to the minute. A lock is re-entrant within a thread and
-waiters take turns (`util.lock`). An object store has no file locks (each put is atomic there) and takes
-none.
+waiters take turns (`util.lock`). Whoever takes a partition's lock first finishes the minute a killed writer
+left in it (`storage.minute.recover_minute`). An object store has no file locks (each put is atomic there) and
+takes none.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from datetime import date
 from upath import UPath
 
 from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.minute import recover_minute
 from g6_pipeline.util.lock import exclusive_lock
 
 log = logging.getLogger(__name__)
@@ -86,6 +88,7 @@ def partition_locks(
                 on_wait=_notice(f"{index} {day.isoformat()}"),
                 notice_after=NOTICE_AFTER_SECONDS,
             ))
+            recover_minute(location, day, index)  # a minute its killed writer left unfinished: whole or absent
         waited.seconds = time.monotonic() - started
         yield waited
 
