@@ -27,8 +27,8 @@ from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, Si
 from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain, SessionReference
 from g6_pipeline.providers import CircuitOpenError, ProviderError, TokenExpiredError
 from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.minute import commit_minute, prepared_minute
-from g6_pipeline.storage.sink import MinuteStore, Sink
+from g6_pipeline.storage.minute import MinuteStore, commit_minute, prepared_minute
+from g6_pipeline.storage.sink import Sink
 from g6_pipeline.storage.writer import partition_locks
 from g6_pipeline.util.lock import LockTimeoutError
 

@@ -40,10 +40,9 @@ from g6_pipeline.providers.base import (
     TokenExpiredError,
 )
 from g6_pipeline.settings.model import IndexSettings
-from g6_pipeline.storage.minute import commit_minute
+from g6_pipeline.storage.minute import MinuteStore, commit_minute
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 from g6_pipeline.storage.reader import read_day_table
-from g6_pipeline.storage.sink import MinuteStore
 from g6_pipeline.storage.writer import partition_lock
 from g6_pipeline.util.lock import LockTimeoutError
 from g6_pipeline.util.stopping import deferred

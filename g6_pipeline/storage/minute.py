@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol, runtime_checkable
 
 from upath import UPath
 
@@ -36,7 +37,6 @@ from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import SinkOutcome
 from g6_pipeline.core.snapshot import EnrichedChain
 from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.sink import MinuteStore
 from g6_pipeline.util.atomic_file import TEMPORARY_NAME
 
 log = logging.getLogger(__name__)
@@ -316,3 +316,17 @@ def write_alone(location: DataLocation, store: MinuteStore, chain: EnrichedChain
     rows, size, _ = done.written[store.name]
     return rows, size
 
+
+@runtime_checkable
+class MinuteStore(Protocol):
+    """A store of the minute (Parquet, classic CSV) that writes one index's minute under a `MinuteJournal`.
+
+    Before changing a file it tells the journal (`replacing` / `appending`), so that a failure in any store of the
+    minute undoes the index's minute in all of them. It raises on any failure; the journal names the file.
+    """
+
+    name: str
+
+    def write_minute(self, chain: EnrichedChain, journal: MinuteJournal | None = None) -> tuple[int, int]:
+        """Write one chain's minute; (rows, bytes). Alone (no journal) it is committed whole or raises."""
+        ...
