@@ -169,7 +169,7 @@ def generate_synthetic_day(setup: ProcessSetup, day: date, indices: Iterable[str
         refused = refusal(setup.location, day, name, replace=False, today=today)
         if refused is not None:
             raise BackfillRefusedError(refused.line())
-    chosen = {name: settings.indices[name] for name in names}  # type: ignore[index]
+    chosen = {name: settings.indices[name] for name in names}
     market = synthetic_market(settings, setup.calendar)
     references = ReferenceCache(setup.location, setup.calendar)
     writers = [sink for sink in setup.sinks if isinstance(sink, ParquetSink | ClassicCsvSink)]
@@ -256,7 +256,7 @@ def _balanced(indices: list[str], settings: Settings, count: int) -> list[list[s
     """Split indices into `count` groups of about equal work (expiry tags × strikes)."""
     configured = settings.indices
     weight = {
-        n: len(configured[n].expiry_tags) * (configured[n].strikes_below + configured[n].strikes_above + 1)  # type: ignore[index]
+        n: len(configured[n].expiry_tags) * (configured[n].strikes_below + configured[n].strikes_above + 1)
         for n in indices
     }
     groups: list[list[str]] = [[] for _ in range(max(1, min(count, len(indices))))]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any, get_args
+from typing import Any
 
 from g6_pipeline.core.schema import EXPIRY_TAGS
+from g6_pipeline.core.underlyings import NAME_PATTERN, closest, kind_of
 from g6_pipeline.live.chain_view import (
     ChainViewError,
     Selection,
@@ -27,10 +28,8 @@ from g6_pipeline.live.chain_view import (
     smile_view,
 )
 from g6_pipeline.live.numbers import NumberFormat
-from g6_pipeline.settings.model import IndexName
 from g6_pipeline.storage.location import DataLocation
 
-INDICES: tuple[str, ...] = get_args(IndexName)
 PARAMETERS: dict[str, frozenset[str]] = {
     "/api/chain": frozenset({"index", "expiry", "at", "day", "strikes"}),
     "/api/smile": frozenset({"index", "expiry", "at", "day"}),
@@ -62,11 +61,11 @@ def _checked(path: str, query: Mapping[str, Sequence[str]]) -> dict[str, str | N
     if unknown:
         raise ChainViewError(unknown[0], f"unknown parameter {unknown[0]!r} for {path}")
     params = {name: _one(query, name) for name in PARAMETERS[path]}
-    index = (params.get("index") or "").upper()
+    index = (params.get("index") or "").strip().upper()
     if not index:
-        raise ChainViewError("index", "index is required (one of " + ", ".join(INDICES) + ")")
-    if index not in INDICES:
-        raise ChainViewError("index", f"unknown index {params['index']!r} (one of {', '.join(INDICES)})")
+        raise ChainViewError("index", "index is required (an underlying's name, e.g. NIFTY or RELIANCE)")
+    if not NAME_PATTERN.fullmatch(index):
+        raise ChainViewError("index", f"{params['index']!r} is not an underlying's name")
     params["index"] = index
     expiry = params.get("expiry") or None
     if expiry is not None and expiry not in EXPIRY_TAGS:
@@ -77,6 +76,18 @@ def _checked(path: str, query: Mapping[str, Sequence[str]]) -> dict[str, str | N
 
 def _selection(stored: StoredDay, params: Mapping[str, str | None]) -> Selection:
     return select(stored, params["expiry"], parse_minute(params["at"]))
+
+
+def _stored(index: str, day: str | None, location: DataLocation) -> StoredDay:
+    """The stored day of `index`; a name that is neither stored nor a known underlying is a bad parameter that
+    names the closest known ones."""
+    try:
+        return load_day(index, parse_day(day), location)
+    except ChainViewError as exc:
+        if exc.not_found and kind_of(index) is None:
+            hint = ", ".join(closest(index))
+            raise ChainViewError("index", f"unknown underlying {index!r}" + (f"; closest: {hint}" if hint else "")) from None
+        raise
 
 
 VIEWS: dict[str, Callable[[StoredDay, Mapping[str, str | None]], dict[str, Any]]] = {
@@ -97,7 +108,7 @@ def answer(
         if path == "/api/chain":
             _strikes(params["strikes"])  # a bad parameter is a 400 even when the day is not stored
         parse_minute(params.get("at"))
-        stored = load_day(str(params["index"]), parse_day(params["day"]), location)
+        stored = _stored(str(params["index"]), params["day"], location)
         body = VIEWS[path](stored, params)
         if path == "/api/chain":
             body["unit_words"] = (numbers or NumberFormat()).unit_words(body["lot_size"])

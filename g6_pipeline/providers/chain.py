@@ -233,7 +233,7 @@ class ChainProvider:
         """Each expiry's stored window (`window.expiry_window`)."""
         return {
             e: expiry_window(uni.strikes[e], centre, self._total_vols.get((name, e)), vix, e, minute,
-                             ix.strikes_below, ix.strikes_above)
+                             ix.strikes_below, ix.strikes_above, ix.wings)
             for e, centre in centres.items()
         }
 

@@ -131,7 +131,7 @@ def _window_masks(ix: IndexSettings, s: _Session, spot: np.ndarray, priced: list
         for e in priced:
             centre = centres.get(e.expiry, float(spot[m]))
             window = expiry_window(e.strikes, centre, seen.get(e.expiry), float(s.vix[m]), e.expiry, s.stamps[m],
-                                   ix.strikes_below, ix.strikes_above)
+                                   ix.strikes_below, ix.strikes_above, ix.wings)
             inside = np.isin(e.strikes, window)
             masks[e.expiry][m] = inside
             price = e.price[m]
