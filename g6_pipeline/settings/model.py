@@ -80,7 +80,7 @@ class SyntheticSettings(_Strict):
     seed: int = Field(default=6, ge=0)
     reference_levels: dict[str, float] = Field(
         default_factory=dict,
-        description="Index level on reference_date per index, overriding the documented defaults "
+        description="Level on reference_date per underlying (index or stock), overriding the documented defaults "
         "(g6_pipeline/providers/synthetic/README.md); the simulated path passes through it.",
     )
     reference_date: date | None = Field(default=None, description="Day the reference levels hold; unset: 2026-11-27.")

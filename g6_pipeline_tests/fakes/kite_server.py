@@ -1,5 +1,10 @@
 """A loopback server speaking Kite Connect v3 over HTTP, serving the synthetic market, scriptable to fail.
 
+It serves whatever the market lists: the indices and every F&O stock, their options in the NFO/BFO dumps and
+their own prices (`NSE:NIFTY MID SELECT`, `BSE:BANKEX`, `NSE:RELIANCE`, …) in the NSE/BSE dumps and `/quote`.
+`limit_quotes(rate)` answers `/quote` as Kite does over its rate: a request less than 1/`rate` seconds after
+the previous accepted one gets 429 NetworkException.
+
 Use `start_kite_server(market, clock=...)` (returns a handle with `.url`, `.requests`, `.fail_next(...)`,
 `.stop()`), or the context manager `kite_server(...)` from any test package. Faults are queued per route
 prefix and consumed one per request: 429, 403 TokenException, 403 PermissionException, 502 HTML page, slow
@@ -82,6 +87,23 @@ class KiteServerHandle:
     windows: list[FaultWindow] = field(default_factory=list)
     frozen_at: datetime | None = None
     """When set, quotes are the market's at this instant (prices and exchange timestamps), whatever the clock."""
+    quote_rate: float | None = None
+    """`/quote` requests per second accepted (None: no limit)."""
+    last_quote: float = -1e9
+
+    def limit_quotes(self, rate: float | None) -> None:
+        """Refuse `/quote` requests faster than `rate` a second with 429, as Kite does (None: no limit)."""
+        with self.lock:
+            self.quote_rate = rate
+
+    def over_rate(self) -> bool:
+        """Whether a `/quote` request now exceeds the rate (an accepted one is remembered)."""
+        with self.lock:
+            now = time.monotonic()
+            if self.quote_rate is not None and now - self.last_quote < 1.0 / self.quote_rate:
+                return True
+            self.last_quote = now
+            return False
 
     def freeze(self, at: datetime | None) -> None:
         """Serve every quote as it stood at `at` (a frozen feed); None serves the clock's quotes again."""
@@ -208,6 +230,8 @@ def start_kite_server(
                 body = gzip.compress(market.instruments_csv(exchange, clock().date()))
                 return self._send(200, body, "text/csv", {"Content-Encoding": "gzip"})
             if parts.path == "/quote":
+                if h.over_rate():
+                    return self._json(429, _error("NetworkException", "Too many requests"))
                 keys = query.get("i", [])
                 if len(keys) > 500:
                     return self._json(400, _error("InputException", "Too many instruments"))
