@@ -50,6 +50,8 @@ class CycleState:
     expected_legs: dict[str, int] = field(default_factory=dict)
     closed: dict[str, str] = field(default_factory=dict)
     """Indices the exchange's clock found closed (nothing fetched is stored), with the reason."""
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Underlyings the minute's quote time ran out before (the lowest in priority), with the reason."""
 
 
 def fetch_step(collector: Collector, now: datetime | None = None) -> CycleState:
@@ -83,6 +85,7 @@ def fetch_step(collector: Collector, now: datetime | None = None) -> CycleState:
         state.snapshots = dict(result.snapshots)
         state.failures = dict(result.failures)
         state.closed = dict(result.closed)
+        state.skipped = dict(result.skipped)
         if state.closed:
             log.info("cycle %s: %s", state.minute.strftime("%H:%M"), next(iter(state.closed.values())))
     state.stats = collector.provider.stats
@@ -229,6 +232,7 @@ def build_report(state: CycleState) -> CycleReport:
     """Freeze the state into the report handed to metrics and status."""
     outcomes: dict[str, IndexOutcome] = {n: IndexOutcome(index=n, status="closed", error=why)
                                          for n, why in state.closed.items()}
+    outcomes.update({n: IndexOutcome(index=n, status="skipped", error=why) for n, why in state.skipped.items()})
     for name in [*state.snapshots, *[n for n in state.failures if n not in state.snapshots]]:
         chain = state.chains.get(name)
         snap = state.snapshots.get(name)

@@ -35,7 +35,8 @@ from g6_pipeline.live.view_state import (
 )
 from g6_pipeline.util.redact import clean_text, mask_secrets
 
-_STATUS_STYLE = {"ok": "green", "degraded": "yellow", "failed": "bold red", "stale": "bold red", "closed": "cyan"}
+_STATUS_STYLE = {"ok": "green", "degraded": "yellow", "failed": "bold red", "stale": "bold red", "closed": "cyan",
+                 "skipped": "magenta"}
 """Index statuses: `degraded` is a chain with legs missing or unpriced, `failed` has no priced leg, `stale` quotes
 that stopped advancing, `closed` an exchange whose quotes all carry an earlier session's time."""
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}

@@ -84,6 +84,7 @@ def record_cycle(report: CycleReport, settings: Settings) -> list[PushGroup]:
     if report.calendar_covered_until is not None:
         cycle.set("g6_calendar_days_left", (report.calendar_covered_until - report.minute.date()).days)
     cycle.set("g6_exchange_closed", float(report.exchange_closed is not None))
+    cycle.set("g6_underlyings_skipped", float(sum(o.status == "skipped" for o in report.indices.values())))
     _record_provider(cycle, report.provider_stats)
     for sink in report.sinks:
         _record_sink(cycle, sink)
@@ -120,6 +121,7 @@ def _record_provider(values: MetricValues, stats: ProviderStats) -> None:
         values.observe("g6_provider_latency_seconds", seconds, endpoint=endpoint)
     values.inc("g6_provider_rate_limit_wait_seconds_total", stats.rate_limit_wait_seconds)
     values.inc("g6_provider_retries_total", stats.retries)
+    values.set("g6_quote_calls", stats.quote_calls)
     for circuit in CIRCUIT_STATES:
         values.set("g6_provider_circuit_state", float(stats.circuit == circuit), state=circuit)
     for token in TOKEN_STATES:

@@ -54,6 +54,16 @@ class IndexSettings(_Strict):
         return self
 
 
+class KindSettings(_Strict):
+    """Settings every underlying of one kind takes unless its own entry says otherwise."""
+
+    strikes_below: int | None = Field(default=None, ge=0, le=100)
+    strikes_above: int | None = Field(default=None, ge=0, le=100)
+    expiry_tags: list[ExpiryTag] | None = Field(default=None, min_length=1)
+    wings: bool | None = None
+    enabled: bool | None = None
+
+
 def default_indices() -> dict[str, IndexSettings]:
     """The default underlyings (`core.underlyings.DEFAULT_UNDERLYINGS`) with the defaults of their kind."""
     return {name: IndexSettings.model_validate(underlying_defaults(name)) for name in DEFAULT_UNDERLYINGS}
@@ -100,6 +110,11 @@ class CollectionSettings(_Strict):
     )
     writer_lock_seconds: float = Field(
         default=20.0, ge=0, description="How long a write waits for another G6 writer of the data directory."
+    )
+    quote_seconds: float = Field(
+        default=40.0, gt=0, le=60,
+        description="Seconds of quote calls at kite.requests_per_second the configured underlyings may need a "
+        "minute: g6 config check and g6 diagnose refuse a configuration that needs more.",
     )
 
 
@@ -210,6 +225,9 @@ class Settings(_Strict):
         "indices_config.json, else NIFTY, BANKNIFTY, FINNIFTY, SENSEX.",
     )
     indices: dict[str, IndexSettings] = Field(default_factory=default_indices)
+    kinds: dict[Kind, KindSettings] = Field(
+        default_factory=dict, description="Per kind (index, stock): settings its underlyings take by default."
+    )
     kite: KiteSettings = Field(default_factory=KiteSettings)
     synthetic: SyntheticSettings = Field(default_factory=SyntheticSettings)
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
@@ -226,7 +244,7 @@ class Settings(_Strict):
     def _complete_underlyings(cls, data: Any, info: ValidationInfo) -> Any:
         """Every configured underlying (`underlyings`, groups expanded) with the defaults of its kind (an
         assignment of `indices` in code gives complete settings and is taken as it is)."""
-        return data if info.field_name is not None else resolve(data)
+        return data if info.field_name is not None else resolve(data, KindSettings)
 
     @model_validator(mode="after")
     def _some_index_enabled(self) -> Settings:

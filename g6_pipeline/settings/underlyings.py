@@ -2,7 +2,8 @@
 
 The list comes from `underlyings` (names and groups; `G6_UNDERLYINGS` overrides it), else from the names of
 `indices_config.json`, else `DEFAULT_UNDERLYINGS`. Each name gets the defaults of its kind
-(`underlying_defaults`); its entry in `indices_config.json`, if any, overrides them key by key. A name G6
+(`underlying_defaults`), then the configured ones of its kind (`kinds.stock`, `kinds.index`), then its own
+entry in `indices_config.json`, key by key. A name G6
 does not know is accepted only with an entry that gives its `exchange` (a stock listed after G6's table).
 """
 
@@ -100,7 +101,22 @@ def _names(listed: Any, overrides: Mapping[str, Any]) -> list[str]:
     return list(out)
 
 
-def resolve(data: Any) -> Any:
+def _kind_overrides(raw: Any, model: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    """`kinds` as kind → the keys it sets; a malformed section adds nothing here (the model reports it under
+    `kinds`, once, rather than under every underlying)."""
+    if not isinstance(raw, Mapping):
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for kind, entry in raw.items():
+        try:
+            checked = model.model_validate(entry, strict=True)
+        except ValueError:
+            continue
+        out[str(kind)] = checked.model_dump(exclude_none=True)
+    return out
+
+
+def resolve(data: Any, kind_model: type[BaseModel]) -> Any:
     """The raw settings with `indices` made complete for every configured underlying (a model's before-step).
 
     Raises a validation error naming the key (`underlyings.N` or `indices.NAME`) and the value of an unknown
@@ -109,6 +125,7 @@ def resolve(data: Any) -> Any:
     if not isinstance(data, Mapping):
         return data
     overrides = _overrides(data.get("indices"))
+    by_kind = _kind_overrides(data.get("kinds"), kind_model)
     names = _names(data.get("underlyings"), overrides)
     resolved: dict[str, Any] = {}
     for name in names:
@@ -122,5 +139,6 @@ def resolve(data: Any) -> Any:
             reason = f"{UnknownUnderlyingError(name)}; a stock missing from G6's table needs \"exchange\" in its entry"
             raise _error(f"indices.{name}", name, reason)
         defaults = underlying_defaults(name, entry.get("exchange") if isinstance(entry.get("exchange"), str) else None)
-        resolved[name] = {**defaults, **entry}
+        kind = entry.get("kind", defaults["kind"])
+        resolved[name] = {**defaults, **by_kind.get(str(kind), {}), **entry}
     return {**data, "indices": resolved}

@@ -35,7 +35,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -227,7 +228,7 @@ def start_kite_server(
                 return self._historical(parts.path, query)
             if parts.path.startswith("/instruments/"):
                 exchange = parts.path.rsplit("/", 1)[1]
-                body = gzip.compress(market.instruments_csv(exchange, clock().date()))
+                body = gzipped_dump(market, exchange, clock().date())
                 return self._send(200, body, "text/csv", {"Content-Encoding": "gzip"})
             if parts.path == "/quote":
                 if h.over_rate():
@@ -287,7 +288,16 @@ def start_kite_server(
     handle = KiteServerHandle(url=f"http://127.0.0.1:{server.server_address[1]}", server=server, thread=thread,
                               clock=clock, access_token=access_token)
     holder["h"] = handle
+    for exchange in ("NSE", "BSE", "NFO", "BFO"):  # made before the first request, which may have a short timeout
+        gzipped_dump(market, exchange, clock().date())
     return handle
+
+
+@lru_cache(maxsize=32)
+def gzipped_dump(market: SyntheticMarket, exchange: str, day: date) -> bytes:
+    """The market's dump of `exchange` for `day`, gzipped as Kite serves it (made once: NFO lists every F&O
+    stock, about 68,000 rows)."""
+    return gzip.compress(market.instruments_csv(exchange, day), compresslevel=1)
 
 
 def market_key(market: SyntheticMarket, token: int, day: datetime) -> str | None:

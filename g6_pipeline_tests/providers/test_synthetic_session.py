@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import numpy as np
-from g6_pipeline.collection.components import Collector
 
+from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.cycle import fetch_step, run_cycle
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST

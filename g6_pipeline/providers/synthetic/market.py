@@ -118,6 +118,7 @@ class SyntheticMarket:
             raise ValueError(f"unknown exchange {exchange!r}")
         return derivative_rows(specs, day, self.calendar, [self.reference_level(spec, day) for spec in specs])
 
+    @lru_cache(maxsize=16)  # noqa: B019 - the market lives as long as the process
     def instruments_csv(self, exchange: str, day: date) -> bytes:
         """Kite's instrument dump CSV for `exchange` on `day`, in Kite's exact columns."""
         return dump_to_csv(self.instruments(exchange, day))

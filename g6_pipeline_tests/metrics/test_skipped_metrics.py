@@ -1,0 +1,33 @@
+"""An underlying the minute's quote time ran out before: its status `skipped`, counted per underlying and for the
+cycle, beside the quote calls the cycle made."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from g6_pipeline.collection.cycle import CycleState, build_report
+from g6_pipeline.core.report import IndexOutcome
+from g6_pipeline.metrics import record_cycle
+from g6_pipeline.settings.model import Settings
+from g6_pipeline_tests.metrics.chains import MINUTE, make_report
+
+
+def test_the_cycle_reports_what_it_skipped() -> None:
+    state = CycleState(minute=MINUTE, started_at=MINUTE, provider="kite",
+                       skipped={"TCS": "skipped: the minute's quote time ran out at 11:42:44"})
+    outcome = build_report(state).indices["TCS"]
+    assert (outcome.status, outcome.error) == ("skipped", "skipped: the minute's quote time ran out at 11:42:44")
+
+
+def test_skipped_underlyings_are_counted_per_underlying_and_per_cycle() -> None:
+    report = make_report(("NIFTY", "BANKNIFTY"))
+    skipped = {name: IndexOutcome(name, "skipped", error="skipped: …") for name in ("RELIANCE", "TCS")}
+    report = replace(report, indices={**report.indices, **skipped},
+                     provider_stats=replace(report.provider_stats, quote_calls=12))
+    groups = {dict(g.labels)["index"]: g.values for g in record_cycle(report, Settings())}
+    assert groups["TCS"].get("g6_index_collections_total", index="TCS", status="skipped") == 1
+    assert groups["TCS"].get("g6_index_collections_total", index="TCS", status="failed") == 0
+    assert groups["NIFTY"].get("g6_index_collections_total", index="NIFTY", status="skipped") == 0
+    assert groups["all"].get("g6_underlyings_skipped") == 2
+    assert groups["all"].get("g6_quote_calls") == 12
+    assert groups["all"].get("g6_collection_runs_total", result="degraded") == 1
