@@ -1,9 +1,12 @@
 """The JSON endpoints of the chain screen: exactly what the page draws, from the stored Parquet.
 
-`GET /api/chain`, `/api/smile`, `/api/oi`, `/api/intraday` with the query parameters `index` (required),
+`GET /api/chain`, `/api/smile`, `/api/oi`, `/api/intraday` with the query parameters `index` (required: any
+underlying's name; one neither stored nor known is a 400 naming the closest known ones),
 `expiry` (an expiry tag; default the nearest stored), `at` (HH:MM; default the latest stored minute),
 `day` (YYYY-MM-DD; default the latest stored day) and, for `/api/chain` only, `strikes` (N each side of ATM).
 A bad parameter answers 400 and a day with nothing stored 404, both as `{"error": ..., "parameter": ...}`.
+`GET /api/underlyings?q=TEXT&limit=N` finds underlyings by name or company for the page's search box
+(`underlying_search`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from g6_pipeline.live.chain_view import (
     smile_view,
 )
 from g6_pipeline.live.numbers import NumberFormat
+from g6_pipeline.live.underlying_search import SEARCH_LIMIT, search
 from g6_pipeline.storage.location import DataLocation
 
 PARAMETERS: dict[str, frozenset[str]] = {
@@ -35,6 +39,7 @@ PARAMETERS: dict[str, frozenset[str]] = {
     "/api/smile": frozenset({"index", "expiry", "at", "day"}),
     "/api/oi": frozenset({"index", "expiry", "at", "day"}),
     "/api/intraday": frozenset({"index", "expiry", "day"}),
+    "/api/underlyings": frozenset({"q", "limit"}),
 }
 """Route → the query parameters it reads (`token` is the auth rule's and ignored here)."""
 
@@ -48,12 +53,16 @@ def _one(query: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _strikes(text: str | None) -> int | None:
+def _positive(name: str, text: str | None) -> int | None:
     if text is None or text == "":
         return None
     if not text.isdigit() or int(text) <= 0:
-        raise ChainViewError("strikes", f"strikes must be a positive integer, got {text!r}")
+        raise ChainViewError(name, f"{name} must be a positive integer, got {text!r}")
     return int(text)
+
+
+def _strikes(text: str | None) -> int | None:
+    return _positive("strikes", text)
 
 
 def _checked(path: str, query: Mapping[str, Sequence[str]]) -> dict[str, str | None]:
@@ -76,6 +85,15 @@ def _checked(path: str, query: Mapping[str, Sequence[str]]) -> dict[str, str | N
 
 def _selection(stored: StoredDay, params: Mapping[str, str | None]) -> Selection:
     return select(stored, params["expiry"], parse_minute(params["at"]))
+
+
+def _search(query: Mapping[str, Sequence[str]], location: DataLocation) -> dict[str, Any]:
+    """`/api/underlyings`: the underlyings whose name or company holds `q`, best first (`underlying_search`)."""
+    unknown = sorted(set(query) - PARAMETERS["/api/underlyings"] - {"token"})
+    if unknown:
+        raise ChainViewError(unknown[0], f"unknown parameter {unknown[0]!r} for /api/underlyings")
+    limit = _positive("limit", _one(query, "limit"))
+    return search(_one(query, "q") or "", location, min(limit or SEARCH_LIMIT, 200))
 
 
 def _stored(index: str, day: str | None, location: DataLocation) -> StoredDay:
@@ -104,6 +122,8 @@ def answer(
     """(status, JSON body) of one chain-screen request; `/api/chain` also names the unit its OI and volume are
     shown in (`unit_words`, by `numbers`)."""
     try:
+        if path == "/api/underlyings":
+            return HTTPStatus.OK, _search(query, location)
         params = _checked(path, query)
         if path == "/api/chain":
             _strikes(params["strikes"])  # a bad parameter is a 400 even when the day is not stored

@@ -156,7 +156,7 @@ CATALOGUE: tuple[MetricSpec, ...] = (
         _c("g6_sink_points_dropped_total", ("sink",), "Points a sink could not write (and did not spool)."),
         _c("g6_sink_write_seconds_total", ("sink",), "Time spent writing per sink."),
     ),
-    # per_option: off by default, ATM ± K strikes under a series budget
+    # per_option: off by default, indices only (never a stock), ATM ± K strikes under a series budget
     *_section(
         "per_option",
         _g("g6_option_price", OPTION, "Last price of the option near ATM (index points)."),

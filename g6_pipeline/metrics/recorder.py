@@ -96,12 +96,19 @@ def record_cycle(report: CycleReport, settings: Settings) -> list[PushGroup]:
         _record_index(values, name, outcome)
         if outcome.chain is not None:
             _record_chain(values, name, outcome.chain)
-            if values.enabled("g6_option_price"):
+            if values.enabled("g6_option_price") and _kind(settings, name) == "index":
                 _record_options(values, name, outcome.chain, metrics.per_option_strikes, budget)
         out.append(PushGroup(JOB_COLLECTION, (("index", name),), values))
     cycle.inc("g6_metrics_series_dropped_total", budget.dropped)
     out.append(PushGroup(JOB_COLLECTION, (("index", CYCLE_GROUP_INDEX),), cycle))
     return out
+
+
+def _kind(settings: Settings, name: str) -> str:
+    """An underlying's kind: per-option series (a label per strike) are recorded for indices only, so two hundred
+    stocks add no strike-labelled series."""
+    configured = settings.indices.get(name)
+    return configured.kind if configured is not None else "index"
 
 
 def _cycle_result(report: CycleReport) -> str:

@@ -31,3 +31,22 @@ def test_skipped_underlyings_are_counted_per_underlying_and_per_cycle() -> None:
     assert groups["all"].get("g6_underlyings_skipped") == 2
     assert groups["all"].get("g6_quote_calls") == 12
     assert groups["all"].get("g6_collection_runs_total", result="degraded") == 1
+
+
+def test_a_stock_has_no_strike_labelled_series() -> None:
+    from g6_pipeline_tests.metrics.chains import make_chain
+
+    report = make_report(("NIFTY",))
+    chain = make_chain("RELIANCE", ("this_month",))
+    stock = IndexOutcome("RELIANCE", "ok", chain=chain, legs_expected=len(chain.options),
+                         legs_collected=len(chain.options))
+    report = replace(report, indices={**report.indices, "RELIANCE": stock})
+    settings = Settings.model_validate({"underlyings": ["NIFTY", "RELIANCE"],
+                                        "metrics": {"groups": ["core", "analytics", "per_option"]}})
+    groups = {dict(g.labels)["index"]: g.values for g in record_cycle(report, settings)}
+
+    def strike_series(name: str) -> int:
+        return sum(len(f.samples) for f in groups[name].families() if f.name.startswith("g6_option_"))
+
+    assert strike_series("NIFTY") > 0 and strike_series("RELIANCE") == 0
+    assert groups["RELIANCE"].get("g6_pcr", index="RELIANCE", expiry_tag="this_month") is not None
