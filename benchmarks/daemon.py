@@ -75,15 +75,19 @@ def wait_for_ui(process: subprocess.Popen[bytes], port: int, timeout: float = 18
 
 
 def stop_group(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    """SIGTERM to the process group, then SIGKILL to it if it is still there after `timeout` seconds."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
+    """SIGTERM to the process group, then wait until every process of the group has ended (the daemon, the
+    webserver, the code server and run workers may outlive `dagster dev` itself); SIGKILL to what is left of the
+    group after `timeout` seconds."""
+    from benchmarks.proctree import group_members
+
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while group_members(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if group_members(process.pid):
         os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
+    process.wait(10)
 
 
 def minute_run_records(home: Path, statuses: list[Any] | None = None) -> list[Any]:

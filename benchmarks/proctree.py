@@ -74,6 +74,18 @@ def tree(root: int) -> list[int]:
     return out
 
 
+def group_members(pgid: int) -> list[int]:
+    """The live processes (not zombies) of process group `pgid`."""
+    members = []
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _read(entry / "stat").rsplit(")", 1)[-1].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
 def memory_kb(pid: int) -> tuple[int, int]:
     """(VmHWM, VmRSS) of a process in kB; zeros when it is gone."""
     hwm = rss = 0

@@ -31,7 +31,9 @@ Report (printed, and `--json PATH`): per index the window's session minutes expe
 repaired, missing with the reason (run records, the sensor's skipped ticks), duplicate rows in Parquet and
 duplicate minute lines in the classic CSV, stale live rows; the corrupted file and the seal's verdict; peak
 RSS per process kind (/proc VmHWM, polled every 0.5 s); the alerts G6 put in its live status file. Exit 1
-when there are duplicates or stale rows, 2 when the soak itself could not run.
+when there are duplicates or stale rows, 2 when the soak itself could not run. SIGINT or SIGTERM stops it
+cleanly: `dagster dev` (its whole process group) and the Kite server are stopped and the temporary directory
+removed; it exits 130 or 143 with a last line saying so.
 
     PYTHONPATH=. .venv/bin/python benchmarks/soak.py --minutes 30 [--json PATH] [--strikes K] [--keep DIR]
 """
@@ -61,6 +63,7 @@ from g6_pipeline.providers.kite_token import TokenStore
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.settings import load_settings
 from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.util.stopping import Stopped, deferred, stop_signals
 from g6_pipeline_tests.fakes.kite_server import (
     ACCESS_TOKEN,
     API_KEY,
@@ -223,6 +226,8 @@ def soak(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         ready = clock() + READY_MARGIN
         w0 = next(m for m in session if m >= ready)
         window = [m for m in session if w0 <= m < w0 + timedelta(minutes=args.minutes)]
+        print(f"soak: dagster dev (pid {process.pid}) is up on port {port}; the window opens at {w0:%H:%M} "
+              f"(shifted clock)", file=sys.stderr, flush=True)
         sched = schedule_for(args.minutes)
         events = fault_events(sched, w0, server, env, location, indices)
         alerts = watch_status(location, clock, window[-1] + timedelta(minutes=1), events)
@@ -234,14 +239,24 @@ def soak(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         sealed = seal(env, day, indices)
         phases["seal"] = time.monotonic() - started - sum(phases.values())
     finally:
-        sampler.stop()
-        stop_group(process)
-        server.stop()
+        with deferred():  # a second stop signal does not cut the cleanup short
+            sampler.stop()
+            stop_group(process)
+            server.stop()
     report = gather(root, location, settings, window, events, alerts, sampler)
     report.update(minutes=args.minutes, day=day.isoformat(), offset_seconds=offset, indices=indices,
                   faults=sched.describe(), repair=repair, seal=sealed, wall_seconds=time.monotonic() - started,
                   phases={k: round(v) for k, v in phases.items()})
     return report
+
+
+def _soak_in(args: argparse.Namespace) -> dict[str, Any]:
+    """The soak in `--keep` or in a temporary directory (removed afterwards)."""
+    if args.keep:
+        args.keep.mkdir(parents=True)
+        return soak(args, args.keep)
+    with tempfile.TemporaryDirectory(prefix="g6-soak-") as tmp:
+        return soak(args, Path(tmp))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -253,12 +268,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="work in this (new) directory and keep it")
     args = parser.parse_args(argv)
     schedule_for(args.minutes)  # refuses a window too short for the schedule
-    if args.keep:
-        args.keep.mkdir(parents=True)
-        report = soak(args, args.keep)
-    else:
-        with tempfile.TemporaryDirectory(prefix="g6-soak-") as tmp:
-            report = soak(args, Path(tmp))
+    try:
+        with stop_signals():
+            report = _soak_in(args)
+    except Stopped as stop:
+        print(f"soak: {stop}: dagster dev, its runs and the Kite server are stopped (exit {stop.exit_code})",
+              file=sys.stderr)
+        return stop.exit_code
     print(render(report))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=str))

@@ -4,6 +4,9 @@ Only past days with nothing stored receive simulated data; a day holding collect
 holding simulated data is kept unless `--replace` is given. What was written is recorded in the Dagster
 instance (`DAGSTER_HOME`, else the project's `.dagster_home` next to the configuration folder), so the
 daily partitions show as materialized in the UI.
+
+SIGINT or SIGTERM stops it cleanly: each day being written is finished (written and sealed) or left untouched,
+the worker processes stop with it, what was written is recorded, and it exits 130 or 143 (`cli.main`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from g6_pipeline.cli.instance import record_in_instance
 from g6_pipeline.core.clock import now_ist
 from g6_pipeline.settings import load_settings
 from g6_pipeline.util.logs import configure_logging
+from g6_pipeline.util.stopping import Stopped
 
 if TYPE_CHECKING:
     from g6_pipeline.history.backfill import BackfillReport, DayOutcome
@@ -38,6 +42,8 @@ def register(commands: Any) -> None:
     parser.add_argument("--index", action="append", help="limit to these indices (repeatable)")
     parser.add_argument("--replace", action="store_true",
                         help="regenerate days that hold only simulated data (collected data is never touched)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes, each writing its own indices (default: one per core)")
     parser.set_defaults(handler=run)
 
 
@@ -56,9 +62,18 @@ def run(args: argparse.Namespace) -> int:
     names = list(args.index) if args.index else list(setup.settings.enabled_indices)
     total = len(setup.calendar.trading_days(args.start, args.end)) * len(names)
     started = time.perf_counter()
+    done: list[DayOutcome] = []
     try:
         with _progress(total) as advance:
-            report = backfill_synthetic(setup, args.start, args.end, names, replace=args.replace, progress=advance)
+            def progress(outcome: DayOutcome) -> None:
+                done.append(outcome)
+                advance(outcome)
+
+            report = backfill_synthetic(setup, args.start, args.end, names, replace=args.replace, progress=progress,
+                                        workers=args.workers)
+    except Stopped:
+        _stopped(done, total, setup)
+        raise
     except Exception as exc:
         print(f"g6 backfill: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -72,10 +87,23 @@ def run(args: argparse.Namespace) -> int:
     return _print_outcomes(report)
 
 
+def _stopped(done: list[DayOutcome], total: int, setup: ProcessSetup) -> None:
+    """What a stopped backfill leaves: the days written (each whole and sealed) recorded, and how far it got."""
+    from g6_pipeline.history.backfill import WRITTEN, BackfillReport
+
+    written = [o for o in done if o.outcome in WRITTEN]
+    print(f"g6 backfill: stopped after {len(done)} of {total} day×index: {len(written)} written and sealed whole, "
+          "the rest untouched; the weekday master of this run was not folded (run the backfill again)",
+          file=sys.stderr)
+    print(record_backfill(BackfillReport(rows=sum(o.rows for o in written), outcomes=done), setup), file=sys.stderr)
+
+
 def _check_arguments(args: argparse.Namespace, setup: Any) -> str | None:
     """The one-line reason the arguments cannot be run, or None."""
     if args.end < args.start:
         return "--end is before --start"
+    if args.workers is not None and args.workers < 1:
+        return f"--workers {args.workers}: give 1 or more"
     unknown = [n for n in args.index or [] if n not in setup.settings.indices]
     if unknown:
         return f"unknown index {', '.join(unknown)} (configured: {', '.join(setup.settings.indices)})"

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 
 from g6_pipeline.analytics.close_of_day import price_day
 from g6_pipeline.analytics.iv_rank import IV_RANK_SESSIONS
-from g6_pipeline.core.schema import SIMULATED_SOURCES
+from g6_pipeline.cli.progress import progress_lines
 from g6_pipeline.providers.bhavcopy import SOURCE, BhavcopyDay, BhavcopyError, bhavcopy_files
 from g6_pipeline.providers.bhavcopy.chains import chain_days
 from g6_pipeline.providers.bhavcopy.fetch import ARCHIVE_URLS, fetch_days, weekdays
@@ -30,10 +29,11 @@ from g6_pipeline.providers.bhavcopy.layout import read_bhavcopy
 from g6_pipeline.settings import Settings, load_settings
 from g6_pipeline.storage.classic_csv import ClassicCsvSink
 from g6_pipeline.storage.daily_closes import DailyCloses
+from g6_pipeline.storage.holdings import holdings
 from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.parquet import OPTIONS, ParquetSink
-from g6_pipeline.storage.reader import read_day_table
-from g6_pipeline.storage.writer import writer_lock
+from g6_pipeline.storage.parquet import ParquetSink
+from g6_pipeline.storage.writer import partition_lock
+from g6_pipeline.util.stopping import deferred
 
 EXCHANGE_ARCHIVES = {"NFO": "NSE", "BFO": "BSE"}
 """Options exchange of an index → the exchange whose bhavcopy lists it."""
@@ -140,28 +140,19 @@ def _fetch(args: argparse.Namespace, settings: Settings, names: Sequence[str]) -
     return 1 if any(r.status == "failed" for r in results) else 0
 
 
-def stored_sources(location: DataLocation, day: date, index: str) -> set[str]:
-    """The sources of the option rows stored for (day, index) (empty when nothing is); a classic CSV day with no
-    Parquet counts as `classic` data."""
-    try:
-        table = read_day_table(location, OPTIONS, day, index, ["source"])
-    except FileNotFoundError:
-        return {"classic CSV"} if location.exists(location.overview_csv(index, day)) else set()
-    return {s if s is not None else "unknown" for s in table.column("source").unique().to_pylist()}
-
-
 def refusal(location: DataLocation, day: date, index: str, replace_simulated: bool) -> DayImport | None:
-    """Why (day, index) is not written, or None when it may be (see the module docstring)."""
-    held = stored_sources(location, day, index)
-    if not held:
+    """Why (day, index) is not written, or None when it may be (see the module docstring); what every store holds
+    counts (`storage.holdings`)."""
+    held = holdings(location, day, index)
+    if held.empty:
         return None
-    listed = ", ".join(sorted(held))
-    if held == {SOURCE}:
+    if held.sources == {SOURCE}:
         return DayImport(day, index, "already imported", message="holds this bhavcopy day; left alone")
-    if held - SIMULATED_SOURCES:
-        return DayImport(day, index, "refused", message=f"holds collected data ({listed}); never overwritten")
+    if held.collected:
+        return DayImport(day, index, "refused", message=f"holds collected data ({held.describe()}); never overwritten")
     if not replace_simulated:
-        return DayImport(day, index, "kept", message=f"holds simulated data ({listed}); --replace-simulated replaces it")
+        return DayImport(day, index, "kept",
+                         message=f"holds simulated data ({held.describe()}); --replace-simulated replaces it")
     return None
 
 
@@ -175,7 +166,7 @@ def import_files(
     outcomes: list[DayImport] = []
     errors: list[str] = []
     closes = DailyCloses(location)
-    with _progress(len(files), progress) as advance:
+    with progress_lines(len(files), "import-bhavcopy", "files", progress) as advance:
         for path in files:
             try:
                 days = _read(path, settings, names, start, end, all_strikes)
@@ -205,45 +196,24 @@ def _read(
 def _import_day(
     location: DataLocation, settings: Settings, day: BhavcopyDay, closes: DailyCloses, replace_simulated: bool
 ) -> DayImport:
-    """Price and write one (day, index) unless it must be left alone; a failure is an outcome, not an exception."""
+    """Price one (day, index), then write it under its partition's lock unless it must be left alone (checked
+    again under the lock); a failure is an outcome, not an exception. A stop signal lets the commit finish."""
     try:
-        with writer_lock(location):
-            refused = refusal(location, day.day, day.underlying, replace_simulated)
-            if refused is not None:
+        if (refused := refusal(location, day.day, day.underlying, replace_simulated)) is not None:
+            return refused
+        history = closes.history(day.underlying, day.day, IV_RANK_SESSIONS)
+        chain = price_day(day, settings.analytics.risk_free_rate, history, settings.analytics.iv_rank_min_sessions)
+        with partition_lock(location, day.day, day.underlying), deferred():
+            if (refused := refusal(location, day.day, day.underlying, replace_simulated)) is not None:
                 return refused
-            replacing = bool(stored_sources(location, day.day, day.underlying))
+            replacing = not holdings(location, day.day, day.underlying).empty
             if replacing:
                 from g6_pipeline.history.backfill import remove_simulated_day
 
                 remove_simulated_day(location, day.day, day.underlying)
-            history = closes.history(day.underlying, day.day, IV_RANK_SESSIONS)
-            chain = price_day(day, settings.analytics.risk_free_rate, history, settings.analytics.iv_rank_min_sessions)
             rows, _ = ParquetSink(location, settings.storage.parquet_compression).write_day([chain])
             if settings.storage.csv_enabled:
                 ClassicCsvSink(location).write_day([chain])
     except Exception as exc:  # one bad day must not stop the others
         return DayImport(day.day, day.underlying, "failed", message=f"{type(exc).__name__}: {exc}")
     return DayImport(day.day, day.underlying, "replaced" if replacing else "imported", rows=rows)
-
-
-@contextmanager
-def _progress(total: int, enabled: bool) -> Iterator[Callable[[str], None]]:
-    """A `rich` progress bar over the files on a terminal, plain `[n/total]` lines otherwise (none when disabled)."""
-    if not enabled:
-        yield lambda _: None
-        return
-    if not sys.stderr.isatty():
-        done = [0]
-
-        def line(text: str) -> None:
-            done[0] += 1
-            print(f"[{done[0]}/{total}] {text}", flush=True)
-
-        yield line
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(TextColumn("import-bhavcopy"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
-                  TimeRemainingColumn(), transient=False) as bar:
-        task = bar.add_task("import", total=total)
-        yield lambda _: bar.update(task, advance=1)

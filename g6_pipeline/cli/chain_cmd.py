@@ -110,7 +110,8 @@ def _watch(args: argparse.Namespace, location: DataLocation, fmt: NumberFormat, 
 
 
 def run(args: argparse.Namespace) -> int:
-    """Show the chain once (or until interrupted with --watch); 2 with a one-line error when it cannot."""
+    """Show the chain once (or with --watch until SIGINT or SIGTERM stops it, exit 130 or 143: `cli.main`); 2 with a
+    one-line error when it cannot."""
     settings = load_settings().settings
     if args.quantities:
         settings.display.quantities = args.quantities
@@ -132,8 +133,6 @@ def run(args: argparse.Namespace) -> int:
     except ChainViewError as exc:
         print(f"g6 chain: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 0
     width = terminal_width(rich)
     if rich:
         Console(width=width or None, highlight=False).print(rich_chain(view, fmt, width, args.columns))

@@ -171,9 +171,10 @@ def check_quote_budget(ctx: DiagnoseContext) -> Finding:
     downloaded into the instrument cache when missing and the token check passed)."""
     from g6_pipeline.cli.quote_budget import budget_report, one_line
 
-    calendar = ctx.calendar if ctx.calendar is not None else MarketCalendar.load(ctx.config_dir)
+    if ctx.calendar is None:
+        return Finding("quote budget", "skip", "skipped: the market calendar did not load")
     try:
-        report = budget_report(ctx.settings, calendar, ctx.now, ctx.kite_source)
+        report = budget_report(ctx.settings, ctx.calendar, ctx.now, ctx.kite_source)
     except Exception as exc:  # a dump that cannot be fetched is a finding, not a crash of diagnose
         return Finding("quote budget", "warn", ctx.redact(f"not worked out: {type(exc).__name__}: {exc}"))
     return Finding("quote budget", report.verdict, ctx.redact(one_line(report)))
@@ -309,10 +310,10 @@ def check_panels(ctx: DiagnoseContext) -> Finding:
         return Finding(
             "panels", "skip", "data_dir is an object store; check the panels where `g6 serve` runs"
         )
-    folder = panels_dir(location.root.path)
+    folder = panels_dir(location)
     if not folder.is_dir():
         return Finding("panels", "fail", f"no panels published yet in {folder}: collection has not run")
-    problems = verify_panels(folder.parent, ctx.now, settings.alerts.stale_after_seconds)
+    problems = verify_panels(location, ctx.now, settings.alerts.stale_after_seconds)
     collecting = not settings.market_hours_gate or (
         ctx.calendar is not None and ctx.calendar.is_open(ctx.now)
     )

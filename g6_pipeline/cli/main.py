@@ -1,6 +1,8 @@
 """Entry point of the `g6` command: builds the parser from the command modules and runs one command.
 
-Every error reaches the terminal as one line on stderr with a documented exit code, never a traceback.
+Every error reaches the terminal as one line on stderr with a documented exit code, never a traceback. SIGINT
+and SIGTERM stop any command cleanly (`util.stopping`): what it was writing is finished or left untouched,
+its locks are released and its worker processes stopped, and its last line says it was stopped.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from g6_pipeline.core.calendar import CalendarError
 from g6_pipeline.providers.kite_token import TokenStoreError
 from g6_pipeline.settings import ConfigError
 from g6_pipeline.util.redact import clean_text, describe_error, mask_secrets
+from g6_pipeline.util.stopping import Stopped, stop_signals
 
 COMMAND_MODULES = (
     config_cmd, collect_cmd, backfill_cmd, token_cmd, summary_cmd, serve_cmd, chain_cmd, diagnose_cmd, migrate_cmd,
@@ -41,18 +44,23 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 EXIT_CODES_HELP = """\
 exit codes:
   0    success
-  1    the command ran and found a problem: a diagnose check failed, `collect` had an index
-       failed, degraded or stale, a sink failed or the minute was skipped (market closed, the
-       exchange's clock says closed, no token),
-       `token status` found no valid token, or an unexpected error (one line)
+  1    the command ran and found a problem: a diagnose check failed, `collect` had an
+       underlying failed, degraded, stale or skipped (its quote time ran out), a sink failed or
+       the minute was skipped (market closed, the exchange's clock says closed, no token),
+       `token status` found no valid token, `import-classic` refused a row (named by file
+       and line), a backfill or import refused or failed a day, or an unexpected error (one line)
   2    G6 cannot run as configured: invalid configuration, an invalid holiday file, an
        unreadable token file or another file-system error, wrong arguments, a holiday list
        `calendar import` refused (the line is named; nothing written)
-  130  interrupted (Ctrl-C)
+  130  stopped by SIGINT (Ctrl-C)
+  143  stopped by SIGTERM (kill, a service manager)
+       A stopped command first finishes the day or commit it is writing (else leaves it
+       untouched), releases its locks and stops its worker processes; its last line says so.
 """
 
 log = logging.getLogger(__name__)
@@ -82,11 +90,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        code: int = args.handler(args)
+        with stop_signals():
+            code: int = args.handler(args)
+    except Stopped as stop:
+        print(f"g6 {args.command}: {stop} (exit {stop.exit_code})", file=sys.stderr)
+        return stop.exit_code
     except (ConfigError, CalendarError, TokenStoreError) as exc:
         print(f"g6: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
+        print(f"g6 {args.command}: stopped by SIGINT (exit {EXIT_INTERRUPTED})", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
 from g6_pipeline.core.schema import SIMULATED_SOURCES
 from g6_pipeline.live.numbers import NumberFormat
 from g6_pipeline.live.server import InsecureBindError, LiveServer, effective_token
 from g6_pipeline.settings import load_settings
-
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class _Stop(BaseException):
-    """Raised in the main thread by SIGINT or SIGTERM (like KeyboardInterrupt, not an `Exception`)."""
+from g6_pipeline.util.stopping import deferred
 
 
 def register(commands: Any) -> None:
@@ -31,36 +22,15 @@ def register(commands: Any) -> None:
         description="Serve the live dashboard of the data folder: GET / (page), GET /events (Server-Sent "
         "Events), GET /health. Host and port default to live.host and live.port of the configuration. A host "
         "reachable from other machines needs live.auth_token (or G6_LIVE_AUTH_TOKEN); an empty token is no "
-        "token. Stops cleanly on SIGINT (Ctrl-C) and SIGTERM.",
+        "token. Stops cleanly on SIGINT (Ctrl-C, exit 130) and SIGTERM (exit 143).",
     )
     parser.add_argument("--host", default=None, help="address to bind (default: live.host, 127.0.0.1)")
     parser.add_argument("--port", type=int, default=None, help="port to bind (default: live.port, 9320)")
     parser.set_defaults(handler=run)
 
 
-def _ignore(signum: int, frame: FrameType | None) -> None:
-    """A second signal must not cut the shutdown short."""
-
-
-def _raise_stop(signum: int, frame: FrameType | None) -> None:
-    for other in STOP_SIGNALS:
-        signal.signal(other, _ignore)
-    raise _Stop(signum)
-
-
-@contextmanager
-def _stop_signals() -> Iterator[None]:
-    """Turn SIGINT and SIGTERM into `_Stop`, even where SIGINT was inherited as ignored (`cmd &`, nohup)."""
-    previous = {signum: signal.signal(signum, _raise_stop) for signum in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
 def run(args: argparse.Namespace) -> int:
-    """Serve until SIGINT or SIGTERM."""
+    """Serve until SIGINT or SIGTERM (`util.stopping`: the command exits 130 or 143, saying it was stopped)."""
     settings = load_settings().settings
     live = settings.live
     host = args.host or live.host
@@ -78,15 +48,13 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"g6 serve: cannot bind {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 1
-    with _stop_signals():
-        try:
-            server.start()
-            auth = "token required" if token else "no auth"
-            print(f"g6 serve: dashboard on {server.url}/ ({auth}), data from {settings.data_dir}", file=sys.stderr,
-                  flush=True)
-            threading.Event().wait()
-        except _Stop:
-            pass
-        finally:
+    try:
+        server.start()
+        auth = "token required" if token else "no auth"
+        print(f"g6 serve: dashboard on {server.url}/ ({auth}), data from {settings.data_dir}", file=sys.stderr,
+              flush=True)
+        threading.Event().wait()
+    finally:
+        with deferred():  # a second signal does not cut the shutdown short
             server.stop()
     return 0

@@ -46,14 +46,14 @@ class Collector:
         """
         settings = setup.settings
         if provider is not None:
-            return cls(setup=setup, provider=provider, publishers=build_publishers(settings))
+            return cls(setup=setup, provider=provider, publishers=build_publishers(settings, setup.location))
         chosen = make_provider(settings, cache_dir=instrument_cache_dir(setup.location), calendar=setup.calendar)
         load_provider_state(chosen, setup.location)
 
         def keep_state(report: CycleReport) -> None:
             save_provider_state(chosen, setup.location, report.minute.date())
 
-        return cls(setup=setup, provider=chosen, publishers=[("provider state", keep_state), *build_publishers(settings)])
+        return cls(setup=setup, provider=chosen, publishers=[("provider state", keep_state), *build_publishers(settings, setup.location)])
 
     @classmethod
     def from_settings(cls, loaded: LoadedSettings, *, provider: Provider | None = None) -> Collector:
@@ -81,8 +81,8 @@ class Collector:
         return self.setup.sinks
 
 
-def build_publishers(settings: Settings) -> list[tuple[str, Publisher]]:
-    """Metrics (pushed when a Pushgateway is configured) and the live status files."""
+def build_publishers(settings: Settings, location: DataLocation) -> list[tuple[str, Publisher]]:
+    """Metrics (pushed when a Pushgateway is configured) and the live status files in the process's location."""
     from g6_pipeline.live import publish
     from g6_pipeline.metrics import push_cycle
 
@@ -90,7 +90,7 @@ def build_publishers(settings: Settings) -> list[tuple[str, Publisher]]:
         push_cycle(report, settings)
 
     def live_status(report: CycleReport) -> None:
-        publish(report, settings)
+        publish(report, settings, location)
 
     return [("metrics", metrics), ("live status", live_status)]
 

@@ -26,7 +26,7 @@ from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, Si
 from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain, SessionReference
 from g6_pipeline.providers import CircuitOpenError, ProviderError, TokenExpiredError
 from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.writer import writer_lock
+from g6_pipeline.storage.writer import partition_locks
 from g6_pipeline.util.lock import LockTimeoutError
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,8 @@ class CycleState:
     """Indices the exchange's clock found closed (nothing fetched is stored), with the reason."""
     skipped: dict[str, str] = field(default_factory=dict)
     """Underlyings the minute's quote time ran out before (the lowest in priority), with the reason."""
+    write_wait_seconds: float = 0.0
+    """How long the write waited for the writer locks of the minute's partitions."""
 
 
 def fetch_step(collector: Collector, now: datetime | None = None) -> CycleState:
@@ -188,21 +190,29 @@ def _noted_failure(location: DataLocation, marker: UPath) -> str | None:
 
 
 def write_step(collector: Collector, state: CycleState) -> CycleState:
-    """Hand the enriched chains to every sink, holding the data directory's writer lock.
+    """Hand the enriched chains to every sink, holding the writer locks of the minute's (day, index) partitions.
 
-    One failing sink never stops the others. Two writers of one data directory (a `g6 collect --once`
-    beside the scheduled run) take turns; one that cannot get the lock in `collection.writer_lock_seconds`
-    writes nothing and every sink reports who holds it.
+    One failing sink never stops the others. Two writers of one minute (a `g6 collect --once` beside the
+    scheduled run) take turns; writers of other days never hold these locks. One that cannot get the locks
+    in `collection.writer_lock_seconds` writes nothing: every sink reports who holds them and every index
+    of the minute is failed with that reason, so the minute stays a gap.
     """
     chains = list(state.chains.values())
     if not chains:
         return state
+    partitions = [(c.timestamp.astimezone(IST).date(), c.index) for c in chains]
+    patience = collector.settings.collection.writer_lock_seconds
     try:
-        with writer_lock(collector.location, collector.settings.collection.writer_lock_seconds):
+        with partition_locks(collector.location, partitions, patience) as wait:
+            state.write_wait_seconds = wait.seconds
             _write_sinks(collector, state, chains)
     except LockTimeoutError as exc:
+        reason = f"not written: {exc}"
         log.error("cycle %s: nothing written: %s", state.minute.strftime("%H:%M"), exc)
-        state.sinks.extend(SinkOutcome(sink=s.name, error=f"not written: {exc}") for s in collector.sinks)
+        state.sinks.extend(SinkOutcome(sink=s.name, error=reason) for s in collector.sinks)
+        for chain in chains:
+            state.failures[chain.index] = reason
+            del state.chains[chain.index]
     return state
 
 

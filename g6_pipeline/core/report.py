@@ -114,6 +114,19 @@ class CycleReport:
             and all(s.error is None for s in self.sinks)
         )
 
+    def not_stored(self) -> list[str]:
+        """Why the minute is not stored whole, one reason each (empty when it is): the cycle's error, the
+        underlyings not collected, not written or skipped (the minute's quote time ran out before them), grouped by
+        reason, every sink that failed (wrote nothing or only some underlyings) for another reason."""
+        by_reason: dict[str, list[str]] = {}
+        for outcome in self.indices.values():
+            if outcome.status in ("failed", "skipped"):
+                by_reason.setdefault(outcome.error or "not collected", []).append(outcome.index)
+        reasons = [self.error] if self.error else []
+        reasons += [f"{', '.join(names)}: {why}" for why, names in by_reason.items() if why != self.error]
+        reasons += [f"sink {s.sink}: {s.error}" for s in self.sinks if s.error and s.error not in by_reason]
+        return reasons
+
     @property
     def success_rate(self) -> float:
         """Share of indices collected fresh (ok or degraded) among those the open exchange could give: 0.0 when

@@ -42,8 +42,9 @@ from g6_pipeline.providers.base import (
 from g6_pipeline.settings.model import IndexSettings
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 from g6_pipeline.storage.reader import read_day_table
-from g6_pipeline.storage.writer import writer_lock
+from g6_pipeline.storage.writer import partition_lock
 from g6_pipeline.util.lock import LockTimeoutError
+from g6_pipeline.util.stopping import deferred
 
 SOURCE = REPAIR_SOURCE
 CONTRACT_COLUMNS = ("instrument_token", "tradingsymbol", "expiry", "expiry_tag", "strike", "side", "lot_size",
@@ -329,7 +330,8 @@ class _Repairer:
                 chain = enrich_many([snapshot], settings.analytics.risk_free_rate, refs,
                                     settings.analytics.iv_rank_min_sessions)[0]
                 try:
-                    with writer_lock(self.setup.location):  # one minute per turn: a live minute never waits long
+                    # one minute per hold (a live one never waits long), never cut by a stop signal
+                    with partition_lock(self.setup.location, self.day, name), deferred():
                         if minute in stored_minutes(self.setup, self.day, name):  # collected meanwhile
                             continue
                         failed = _write_chain(self.setup, chain)

@@ -24,8 +24,10 @@ from g6_pipeline.metrics import push_asset_check, push_day_minutes
 from g6_pipeline.process.setup import ProcessSetup
 from g6_pipeline.storage import seal as compaction
 from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.parquet import CommittedDay
 from g6_pipeline.storage.quarantine import quarantine_unreadable, quarantined_files
 from g6_pipeline.storage.reader import read_chain
+from g6_pipeline.storage.writer import partition_lock
 from g6_pipeline.util.redact import describe_error
 
 log = logging.getLogger(__name__)
@@ -95,22 +97,32 @@ def repair_before_seal(setup: ProcessSetup, day: date, index: str) -> tuple[dict
     }, []
 
 
-def seal_trading_day(setup: ProcessSetup, day: date, index: str) -> SealedDay:
+def seal_trading_day(setup: ProcessSetup, day: date, index: str, committed: CommittedDay | None = None) -> SealedDay:
     """Quarantine, repair, seal and check one stored (day, index), and push its metrics.
 
     Idempotent: sealing a sealed day with nothing new verifies it and runs the checks again. Raises
     `storage.seal.SealError` when nothing is stored for the day or the compacted data does not verify.
+    `committed`: the day was just written whole as its sealed files (a backfill) and verified then; its tables
+    are sealed and checked as they are in memory, not read from disk again.
     """
     location, settings = setup.location, setup.settings
-    quarantined = [q.describe() for q in quarantine_unreadable(location, day, index)]
-    repair, warnings = repair_before_seal(setup, day, index)
     session = setup.calendar.session_minutes(day)
-    compression = settings.storage.parquet_compression
-    options = compaction.seal_day(location, day, index, expected_minutes=len(session), compression=compression)
-    overview = compaction.seal_overview(location, day, index, expected_minutes=len(session), compression=compression)
-    quarantined += [q for q in options.quarantined if q not in quarantined]
-    warnings += [f"{index} {day}: unreadable slice quarantined: {each}" for each in quarantined]
-    rows = read_chain(location, day, index)
+    if committed is not None:
+        quarantined: list[str] = []
+        repair: dict[str, Any] = {}
+        warnings: list[str] = []
+        options, overview = compaction.committed_reports(location, committed, len(session))
+        rows = committed.options.to_pandas()
+    else:
+        quarantined = [q.describe() for q in quarantine_unreadable(location, day, index)]
+        repair, warnings = repair_before_seal(setup, day, index)
+        compression = settings.storage.parquet_compression
+        options = compaction.seal_day(location, day, index, expected_minutes=len(session), compression=compression)
+        overview = compaction.seal_overview(location, day, index, expected_minutes=len(session),
+                                            compression=compression)
+        quarantined += [q for q in options.quarantined if q not in quarantined]
+        warnings += [f"{index} {day}: unreadable slice quarantined: {each}" for each in quarantined]
+        rows = read_chain(location, day, index)
     checks = day_checks(rows, len(session), settings.analytics.risk_free_rate, quarantined_files(location, day, index))
     provisional = setup.calendar.provisional_note(day)
     if provisional is not None:  # the completeness of a day the holiday file does not list says so
@@ -124,7 +136,8 @@ def seal_trading_day(setup: ProcessSetup, day: date, index: str) -> SealedDay:
         log.warning("%s", warning)
     sealed = SealedDay(day, index, options, overview, checks, minutes, tuple(quarantined), repair, tuple(warnings),
                        provisional)
-    location.write_atomic(location.seal_record_file(index, day), (json.dumps(sealed.record()) + "\n").encode())
+    with partition_lock(location, day, index):
+        location.write_atomic(location.seal_record_file(index, day), (json.dumps(sealed.record()) + "\n").encode())
     return sealed
 
 

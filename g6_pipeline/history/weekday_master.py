@@ -4,12 +4,19 @@ metrics over every stored day with the same weekday.
 Key: (index, expiry tag, offset, weekday, time of day). Each day is reduced to an aggregate (rows at the same time
 averaged), read from the day's sealed Parquet, the source of truth, and kept to the calendar's regular session
 hours (open to close, both included). Materialising a day records it under
-`weekday_master/_days/<INDEX>/<YYYY-MM-DD>.json` (a few bytes: the day and its sources); the aggregates
-themselves are not stored but computed again from the sealed days whenever a weekday is rebuilt. A weekday's master
-files are rebuilt from all recorded days of that weekday in date order: `counter += 1; mean += (x − mean)/counter;
-ema = α·x + (1 − α)·ema` (the first day sets both). So materialising a day twice, or days in any order, writes
-byte-identical files. A value missing on a day (NaN) leaves that metric's mean and EMA as they were; it is never
-counted as zero.
+`weekday_master/_days/<INDEX>/<YYYY-MM-DD>.json` (a few bytes: the day and its sources). The days of a weekday
+are folded in date order: `counter += 1; mean += (x − mean)/counter; ema = α·x + (1 − α)·ema` (the first day
+sets both). A value missing on a day (NaN) leaves that metric's mean and EMA as they were; it is never counted as
+zero.
+
+The fold is kept as running state per index and weekday (`weekday_master/_state/<INDEX>/<WEEKDAY>.parquet`, see
+`running_master`: the means, EMAs and counts per key, and the ledger of the weekday's days with a digest of each
+day's aggregate), so a new day later than every folded day of its weekday is folded from its own aggregate alone,
+whatever the length of the history. A day earlier than the latest folded one, a folded day materialised again
+with other content (or now refused, or whose sealed file is gone), another α, family or session hours: the
+weekday is replayed from its first recorded day through the same update. So materialising a day twice, or days
+in any order, writes byte-identical files. A sealed day changed after it was folded counts as changed once it
+is materialised again (as the daily automation does after each seal).
 
 Each record keeps the sources of its day's rows (`g6_sources`, read again from the sealed day). A master folds
 the days of one source family only, simulated (`SIMULATED_SOURCES`) or collected (every other source): a day of the other
@@ -25,10 +32,9 @@ import io
 import itertools
 import json
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, time
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -39,6 +45,18 @@ import pyarrow.parquet as pq
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.core.schema import SIMULATED_SOURCES
+from g6_pipeline.history.running_master import (
+    FOLDED,
+    LEFT_OUT,
+    MISSING,
+    REFUSED,
+    DayEntry,
+    DayRead,
+    Group,
+    RunningStats,
+    digest,
+    fold_group,
+)
 from g6_pipeline.history.seal import fold_refusal
 from g6_pipeline.storage.classic_format import OPTION_ROW_COLUMNS, SIDE_METRICS, option_rows
 from g6_pipeline.storage.location import WEEKDAY_NAMES, DataLocation, format_offset
@@ -59,8 +77,6 @@ KEY = ["expiry_tag", "offset", "time"]
 Severity = Literal["critical", "warning", "info"]
 Family = Literal["simulated", "collected"]
 SOURCES_KEY = "g6_sources"
-READ_THREADS = 2
-"""Sealed days read and reduced at once while a weekday is rebuilt."""
 
 
 def family_of_provider(setting: str, provider: str) -> Family:
@@ -174,16 +190,12 @@ def _sealed_aggregate(
     return day_aggregate(options, calendar.open_time, calendar.close_time), _sources_of(options)
 
 
-Found = tuple[pd.DataFrame, tuple[str, ...]] | Issue
+Outcome = tuple[int, list[Issue], tuple[str, ...]]
+"""What materialising one day found: (aggregate rows, issues, sources)."""
 
 
-def _record_day(
-    location: DataLocation, day: date, index: str, found: Found, calendar: MarketCalendar
-) -> tuple[int, list[Issue], tuple[str, ...]]:
-    """Record that the day is folded (with its sources), or report why it cannot be; (rows, issues, sources)."""
-    if isinstance(found, Issue):
-        return 0, [found], ()
-    agg, sources = found
+def _outcome(agg: pd.DataFrame, sources: tuple[str, ...], calendar: MarketCalendar) -> Outcome:
+    """The rows, warnings and sources of a day that could be read."""
     issues: list[Issue] = []
     if agg.empty:
         issues.append(
@@ -192,8 +204,42 @@ def _record_day(
     missing_tp = int(agg["tp"].isna().sum())
     if missing_tp:
         issues.append(Issue("warning", f"{missing_tp} of {len(agg)} rows lack tp (a CE or PE leg missing)"))
-    _write_record(location, day, index, sources)
     return len(agg), issues, sources
+
+
+@dataclass
+class _DayReader:
+    """Reads a day for the fold (`running_master.Reader`): its aggregate from the sealed file, its ledger entry,
+    its record written; for the days being materialised, what was found (`outcomes`)."""
+
+    location: DataLocation
+    index: str
+    calendar: MarketCalendar
+    family: Family | None
+    wanted: set[date]
+    outcomes: dict[date, Outcome] = field(default_factory=dict)
+
+    def __call__(self, day: date) -> DayRead:
+        found = _sealed_aggregate(self.location, day, self.index, self.calendar)
+        if isinstance(found, Issue):
+            if day in self.wanted:
+                self.outcomes[day] = (0, [found], ())
+            recorded = (self.location.weekday_day_record(self.index, day),
+                        self.location.weekday_day_aggregate(self.index, day))
+            if not any(self.location.exists(path) for path in recorded):
+                return DayRead(day, None)
+            return DayRead(day, DayEntry(REFUSED if self.present(day) else MISSING))
+        agg, sources = found
+        if day in self.wanted:
+            self.outcomes[day] = _outcome(agg, sources, self.calendar)
+        if day in self.wanted or not self.location.exists(self.location.weekday_day_record(self.index, day)):
+            _write_record(self.location, day, self.index, sources)
+        status = FOLDED if in_family(sources, self.family) else LEFT_OUT
+        return DayRead(day, DayEntry(status, digest(agg, sources), sources), agg if status == FOLDED else None)
+
+    def present(self, day: date) -> bool:
+        """Whether the day's sealed file exists."""
+        return self.location.exists(self.location.sealed_file(OPTIONS, day, self.index))
 
 
 def _write_record(location: DataLocation, day: date, index: str, sources: tuple[str, ...]) -> None:
@@ -210,36 +256,6 @@ def _sources_of(options: pd.DataFrame) -> tuple[str, ...]:
     return tuple(sorted(options["source"].fillna("unknown").astype(str).unique()))
 
 
-def fold(aggregates: list[pd.DataFrame], alpha: float) -> pd.DataFrame:
-    """Fold day aggregates (in date order) into running mean, EMA and counter per key."""
-    if not aggregates:
-        return pd.DataFrame(columns=[*KEY, *MASTER_COLUMNS[1:-3]])
-    stacked = pd.concat([a.assign(_day=i) for i, a in enumerate(aggregates)], ignore_index=True)
-    keys = stacked[KEY].drop_duplicates().sort_values(KEY, kind="stable", ignore_index=True)
-    codes = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(stacked[KEY]))
-    n_days, n_keys, n_metrics = len(aggregates), len(keys), len(METRICS)
-    values = np.full((n_days, n_keys, n_metrics), np.nan)
-    values[stacked["_day"].to_numpy(), codes, :] = stacked[list(METRICS)].to_numpy(float)
-    present = np.zeros((n_days, n_keys), dtype=bool)
-    present[stacked["_day"].to_numpy(), codes] = True
-    mean = np.full((n_keys, n_metrics), np.nan)
-    ema = np.full((n_keys, n_metrics), np.nan)
-    seen = np.zeros((n_keys, n_metrics))
-    for x in values:
-        has = ~np.isnan(x)
-        seen += has
-        first = has & np.isnan(mean)
-        with np.errstate(invalid="ignore"):
-            mean = np.where(first, x, np.where(has, mean + (x - mean) / np.maximum(seen, 1), mean))
-            ema = np.where(first, x, np.where(has, alpha * x + (1 - alpha) * ema, ema))
-    out = keys.copy()
-    for j, metric in enumerate(METRICS):
-        out[f"{metric}_mean"] = mean[:, j]
-        out[f"{metric}_ema"] = ema[:, j]
-    out["counter"] = present.sum(axis=0)
-    return out
-
-
 def _master_lines(master: pd.DataFrame, index: str) -> list[bytes]:
     """Every master row as a CSV line (one pyarrow call for all series)."""
     columns: dict[str, object] = {
@@ -254,49 +270,6 @@ def _master_lines(master: pd.DataFrame, index: str) -> list[bytes]:
     buffer = io.BytesIO()
     pacsv.write_csv(pa.table(columns), buffer, pacsv.WriteOptions(include_header=False, quoting_style="none"))
     return [line + b"\n" for line in buffer.getvalue().split(b"\n")[:-1]]
-
-
-def rebuild_weekday(
-    location: DataLocation,
-    index: str,
-    weekday: int,
-    alpha: float,
-    calendar: MarketCalendar,
-    family: Family | None = None,
-    known: dict[date, Found] | None = None,
-) -> tuple[int, int, list[tuple[date, tuple[str, ...]]]]:
-    """Rewrite every master file of one index and weekday from the sealed days recorded for it, of one source
-    family (None: every day of a single family); `known` holds aggregates already read. Returns (rows, files,
-    [(day folded, its sources)])."""
-    if not 0 < alpha <= 1:
-        raise ValueError(f"weekday master alpha must be in (0, 1], got {alpha}")
-    known = dict(known or {})
-    days = [d for d in location.weekday_aggregate_days(index) if d.weekday() == weekday]
-    with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
-        unread = [d for d in days if d not in known]
-        read = pool.map(lambda d: _sealed_aggregate(location, d, index, calendar), unread)
-        known.update(zip(unread, read, strict=True))
-    kept: list[tuple[date, pd.DataFrame, tuple[str, ...]]] = []
-    for d in days:
-        found = known[d]
-        if isinstance(found, Issue):
-            continue  # reported when that day is materialised; its record stays until the day is back
-        if not location.exists(location.weekday_day_record(index, d)):
-            _write_record(location, d, index, found[1])
-        if in_family(found[1], family):
-            kept.append((d, *found))
-    master = fold([frame for _, frame, _ in kept], alpha)
-    name = WEEKDAY_NAMES[weekday]
-    written: set[tuple[str, int]] = set()
-    lines = _master_lines(master, index)
-    tags, offsets = master["expiry_tag"].astype(str).tolist(), master["offset"].astype(int).tolist()
-    starts = [i for i in range(len(tags)) if i == 0 or (tags[i], offsets[i]) != (tags[i - 1], offsets[i - 1])]
-    for a, b in itertools.pairwise([*starts, len(tags)]):
-        path = location.weekday_master_file(index, tags[a], offsets[a], name)
-        location.write_atomic(path, MASTER_HEADER + b"".join(lines[a:b]))
-        written.add((tags[a], offsets[a]))
-    _remove_stale(location, index, name, written)
-    return len(master), len(written), [(d, sources) for d, _, sources in kept]
 
 
 def _remove_stale(location: DataLocation, index: str, weekday: str, keep: set[tuple[str, int]]) -> None:
@@ -336,21 +309,25 @@ def update_range(
     calendar: MarketCalendar,
     family: Family | None = None,
 ) -> list[WeekdayMasterReport]:
-    """Materialise many days of one index at once: every day's aggregate, then each weekday rebuilt once
-    from the days of `family` (None: every day of a single family).
+    """Materialise many days of one index at once, each weekday's master brought up to date once from the days
+    of `family` (None: every day of a single family): days later than every folded day of their weekday are
+    folded from their own aggregate; anything else replays the weekday from its first recorded day.
 
     Rows count from the calendar's regular open to its close, both included.
     """
+    if not 0 < alpha <= 1:
+        raise ValueError(f"weekday master alpha must be in (0, 1], got {alpha}")
     wanted = sorted(set(days))
-    known = {d: _sealed_aggregate(location, d, index, calendar) for d in wanted}
-    found = {d: _record_day(location, d, index, known[d], calendar) for d in wanted}
-    rebuilt: dict[int, tuple[int, int, list[tuple[date, tuple[str, ...]]]]] = {}
-    for weekday in sorted({d.weekday() for d in wanted}):
-        rebuilt[weekday] = rebuild_weekday(location, index, weekday, alpha, calendar, family, known)
+    params = {"alpha": alpha, "family": family, "open": _hms(calendar.open_time),
+              "close": _hms(calendar.close_time), "key": KEY, "metrics": METRICS}
+    read = _DayReader(location, index, calendar, family, set(wanted))
+    folded = {weekday: _fold_weekday(location, index, weekday, [d for d in wanted if d.weekday() == weekday],
+                                     params, read)
+              for weekday in sorted({d.weekday() for d in wanted})}
     reports = []
     for d in wanted:
-        rows, issues, sources = found[d]
-        master_rows, files, folded = rebuilt[d.weekday()]
+        rows, issues, sources = read.outcomes[d]
+        master_rows, files, days_folded = folded[d.weekday()]
         if sources and not in_family(sources, family):
             issues = [
                 *issues,
@@ -367,11 +344,48 @@ def update_range(
             rows=rows,
             master_rows=master_rows,
             files_written=files,
-            days_folded=tuple(day for day, _ in folded),
+            days_folded=tuple(day for day, _ in days_folded),
             issues=tuple(issues),
             sources=sources,
             family=family or "any",
-            sources_folded=tuple(s for _, s in folded),
+            sources_folded=tuple(s for _, s in days_folded),
         )
         reports.append(_write_quality(location, report))
     return reports
+
+
+Folded = tuple[int, int, list[tuple[date, tuple[str, ...]]]]
+"""What folding one weekday wrote: (master rows, files, [(day folded, its sources)])."""
+
+
+def _fold_weekday(
+    location: DataLocation, index: str, weekday: int, wanted: list[date], params: dict[str, Any], read: _DayReader
+) -> Folded:
+    """Bring one weekday's state up to date with `wanted` (`running_master.fold_group`) and write its files."""
+
+    def recorded() -> list[date]:
+        return [d for d in location.weekday_aggregate_days(index) if d.weekday() == weekday]
+
+    def write(stats: RunningStats) -> tuple[int, int]:
+        return _write_master(location, index, weekday, stats.frame())
+
+    path = location.weekday_state_file(index, WEEKDAY_NAMES[weekday])
+    group = Group(path, params, KEY, METRICS, recorded, read, read.present)
+    state, (rows, files) = fold_group(location, group, wanted, write)
+    return rows, files, [(d, entry.sources) for d, entry in state.folded()]
+
+
+def _write_master(location: DataLocation, index: str, weekday: int, master: pd.DataFrame) -> tuple[int, int]:
+    """Write one weekday's master files, one per series, and remove those of series no longer in it; (rows,
+    files)."""
+    name = WEEKDAY_NAMES[weekday]
+    written: set[tuple[str, int]] = set()
+    lines = _master_lines(master, index)
+    tags, offsets = master["expiry_tag"].astype(str).tolist(), master["offset"].astype(int).tolist()
+    starts = [i for i in range(len(tags)) if i == 0 or (tags[i], offsets[i]) != (tags[i - 1], offsets[i - 1])]
+    for a, b in itertools.pairwise([*starts, len(tags)]):
+        path = location.weekday_master_file(index, tags[a], offsets[a], name)
+        location.write_atomic(path, MASTER_HEADER + b"".join(lines[a:b]))
+        written.add((tags[a], offsets[a]))
+    _remove_stale(location, index, name, written)
+    return len(master), len(written)

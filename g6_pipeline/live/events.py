@@ -23,6 +23,7 @@ from g6_pipeline.core.clock import IST
 from g6_pipeline.live.jsonfile import read_json_object
 from g6_pipeline.live.panels import PANEL_NAMES, panels_dir, read_panel
 from g6_pipeline.live.status import status_path
+from g6_pipeline.storage.location import DataLocation
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,9 @@ class _FileMark:
 
 @dataclass
 class Hub:
-    """Keeps the latest status and panels of `data_dir` and publishes every change to the clients."""
+    """Keeps the latest status and panels of a data location and publishes every change to the clients."""
 
-    data_dir: Path
+    location: DataLocation
     max_clients: int = 32
     queue_size: int = 64
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -132,7 +133,7 @@ class Hub:
     def poll(self) -> int:
         """Read whatever changed on disk since the last poll and publish it; return the number of events."""
         published = 0
-        status_file = status_path(self.data_dir)
+        status_file = status_path(self.location)
         if self._changed("status", status_file):
             document = read_json_object(status_file).document
             if document is not None and document != self._status:
@@ -140,11 +141,11 @@ class Hub:
                     self._status = document
                 self.publish("status", document)
                 published += 1
-        folder = panels_dir(self.data_dir)
+        folder = panels_dir(self.location)
         for name in PANEL_NAMES:
             if not self._changed(name, folder / f"{name}.json"):
                 continue
-            doc = read_panel(self.data_dir, name)
+            doc = read_panel(self.location, name)
             mark = self._marks[name]
             if doc is None or doc["meta"]["hash"] == mark.hash:
                 continue

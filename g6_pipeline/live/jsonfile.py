@@ -18,18 +18,28 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from upath import UPath
+
+from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.util.atomic_file import write_atomic
 from g6_pipeline.util.redact import clean_text, mask_secrets
 
+LiveDir = DataLocation | str | Path
+"""Where the live files are: the process's opened data location (what the pipeline and the `g6` commands
+pass), or a plain local folder."""
 
-def local_dir(data_dir: str | Path) -> Path:
-    """The local folder of `data_dir` (a path or a `file://` URL); the live files are never in an object store."""
-    text = str(data_dir)
-    if text.startswith("file://"):
-        return Path(text.removeprefix("file://"))
-    if "://" in text:
-        raise ValueError(f"the live status and panels need a local data_dir, got {text!r}")
-    return Path(text)
+
+def live_location(where: LiveDir) -> DataLocation:
+    """The data location of the live files; they are never in an object store."""
+    location = where if isinstance(where, DataLocation) else DataLocation(where)
+    if not location.is_local:
+        raise ValueError(f"the live status and panels need a local data_dir, got {location.root}")
+    return location
+
+
+def local_path(path: UPath) -> Path:
+    """A path of a local data location as a `pathlib.Path`."""
+    return Path(path.path)
 
 
 def _json_safe(value: Any, secrets: Sequence[str]) -> Any:

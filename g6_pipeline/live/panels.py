@@ -17,15 +17,16 @@ from typing import Any, Literal
 
 from g6_pipeline.core.clock import IST
 from g6_pipeline.live.jsonfile import (
+    LiveDir,
     ReadResult,
-    local_dir,
+    live_location,
+    local_path,
     parse_time,
     read_json_object,
     sha256_of,
     write_json_atomic,
 )
 from g6_pipeline.settings.model import AlertSettings
-from g6_pipeline.storage.location import DataLocation
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_SCHEMA = "g6.panels.manifest.v1"
@@ -48,9 +49,9 @@ class PanelProblem:
         return f"panel {self.panel}: {self.kind}: {self.detail}"
 
 
-def panels_dir(data_dir: str | Path) -> Path:
+def panels_dir(where: LiveDir) -> Path:
     """The folder holding the panel files and the manifest."""
-    return Path(DataLocation(local_dir(data_dir)).panels_dir().path)
+    return local_path(live_location(where).panels_dir())
 
 
 def panel_schema(panel: str) -> str:
@@ -70,14 +71,14 @@ def envelope(panel: str, version: int, generated_at: datetime, data: Any) -> dic
 
 
 def write_panels(
-    data_dir: str | Path,
+    where: LiveDir,
     panels: Mapping[str, Any],
     version: int,
     generated_at: datetime,
     secrets: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Write every panel's envelope, then the manifest; return the manifest. `secrets` are masked."""
-    folder = panels_dir(data_dir)
+    folder = panels_dir(where)
     entries: dict[str, Any] = {}
     for name, data in panels.items():
         doc = write_json_atomic(
@@ -99,26 +100,26 @@ def write_panels(
     return manifest
 
 
-def read_panel(data_dir: str | Path, panel: str) -> dict[str, Any] | None:
+def read_panel(where: LiveDir, panel: str) -> dict[str, Any] | None:
     """A panel's envelope when it is readable and its hash matches its data, else None."""
-    doc = read_json_object(panels_dir(data_dir) / f"{panel}.json").document
+    doc = read_json_object(panels_dir(where) / f"{panel}.json").document
     if doc is None or _envelope_problem(doc, panel) is not None:
         return None
     return doc
 
 
-def read_panels(data_dir: str | Path) -> dict[str, dict[str, Any]]:
+def read_panels(where: LiveDir) -> dict[str, dict[str, Any]]:
     """Every readable, intact panel envelope by name."""
     found = {}
     for name in PANEL_NAMES:
-        doc = read_panel(data_dir, name)
+        doc = read_panel(where, name)
         if doc is not None:
             found[name] = doc
     return found
 
 
 def verify_panels(
-    data_dir: str | Path,
+    where: LiveDir,
     now: datetime | None = None,
     stale_after_seconds: float = AlertSettings().stale_after_seconds,
 ) -> list[PanelProblem]:
@@ -128,7 +129,7 @@ def verify_panels(
     An empty list means every panel is present, intact and fresh.
     """
     moment = now or datetime.now(IST)
-    folder = panels_dir(data_dir)
+    folder = panels_dir(where)
     read = read_json_object(folder / MANIFEST_FILE)
     manifest = read.document
     listed: Mapping[str, Any] | None = None

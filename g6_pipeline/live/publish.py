@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import CycleReport
-from g6_pipeline.live.jsonfile import local_dir
+from g6_pipeline.live.jsonfile import LiveDir, live_location
 from g6_pipeline.live.panel_data import build_panel_data
 from g6_pipeline.live.panels import PANEL_NAMES, read_panel, write_panels
 from g6_pipeline.live.status import write_status
 from g6_pipeline.settings.model import Settings
 
 
-def publish(
-    report: CycleReport, settings: Settings, data_dir: str | Path | None = None, now: datetime | None = None
-) -> dict[str, Any]:
-    """Write `runtime_status.json` and every panel (with the manifest) for one cycle; return the status.
+def publish(report: CycleReport, settings: Settings, where: LiveDir, now: datetime | None = None) -> dict[str, Any]:
+    """Write `runtime_status.json` and every panel (with the manifest) for one cycle into the data location the
+    process opened; return the status.
 
-    `data_dir` defaults to `settings.data_dir`. Each file is replaced atomically, so the summary and the
-    dashboard, running in other processes, always read whole files.
+    Each file is replaced atomically, so the summary and the dashboard, running in other processes, always read
+    whole files.
     """
-    folder = local_dir(data_dir if data_dir is not None else settings.data_dir)
+    folder = live_location(where)
     moment = now or datetime.now(IST)
     status = write_status(report, settings, folder, now=moment)
     previous = {}

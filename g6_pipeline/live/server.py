@@ -27,7 +27,6 @@ from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from importlib import resources
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,9 +34,8 @@ from g6_pipeline.core.clock import IST
 from g6_pipeline.live import chain_api
 from g6_pipeline.live.events import Client, Hub, encode_event, heartbeat_frame
 from g6_pipeline.live.gate import Gate, Request
-from g6_pipeline.live.jsonfile import local_dir
+from g6_pipeline.live.jsonfile import LiveDir, live_location
 from g6_pipeline.live.numbers import NumberFormat
-from g6_pipeline.storage.location import DataLocation
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +270,7 @@ class LiveServer:
 
     def __init__(
         self,
-        data_dir: str | Path,
+        where: LiveDir,
         host: str = "127.0.0.1",
         port: int = 9320,
         auth_token: str | None = None,
@@ -291,8 +289,8 @@ class LiveServer:
         self.auth_token = effective_token(auth_token)
         if self.auth_token is None and not is_loopback(host):
             raise InsecureBindError(f"{host} is reachable from other machines: an auth token is required")
-        self.hub = Hub(local_dir(data_dir), max_clients=max_clients, queue_size=queue_size)
-        self.location = DataLocation(data_dir)
+        self.location = live_location(where)
+        self.hub = Hub(self.location, max_clients=max_clients, queue_size=queue_size)
         self.numbers = numbers or NumberFormat()
         self.page = page_html(self.numbers, simulated)
         self.stale_after_seconds = stale_after_seconds

@@ -20,9 +20,15 @@ from g6_pipeline.core.report import CycleReport, IndexOutcome
 from g6_pipeline.core.schema import SIMULATED_SOURCES
 from g6_pipeline.live.alerts import alert, build_alerts
 from g6_pipeline.live.figures import collected_tags, index_figures, tag_figures, tags_for
-from g6_pipeline.live.jsonfile import local_dir, parse_time, read_json_object, write_json_atomic
+from g6_pipeline.live.jsonfile import (
+    LiveDir,
+    live_location,
+    local_path,
+    parse_time,
+    read_json_object,
+    write_json_atomic,
+)
 from g6_pipeline.settings.model import Settings
-from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.util.numeric import finite_or_none
 
 STATUS_FILE = "runtime_status.json"
@@ -32,9 +38,9 @@ THROUGHPUT_WINDOW = timedelta(minutes=5)
 """Options per minute is averaged over the cycles of this window."""
 
 
-def status_path(data_dir: str | Path) -> Path:
+def status_path(where: LiveDir) -> Path:
     """Where the runtime status lives."""
-    return Path(DataLocation(local_dir(data_dir)).runtime_status_file().path)
+    return local_path(live_location(where).runtime_status_file())
 
 
 _NEAR_FIGURES = ("pcr", "atm_iv", "max_pain", "max_pain_distance", "straddle")
@@ -197,11 +203,11 @@ def _provider(report: CycleReport, previous: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_status(
-    report: CycleReport, settings: Settings, data_dir: str | Path, now: datetime | None = None
+    report: CycleReport, settings: Settings, where: LiveDir, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Build the runtime status of `report`, write it atomically to `<data_dir>/runtime_status.json` and return
-    it as written (cleaned and masked)."""
-    path = status_path(data_dir)
+    """Build the runtime status of `report`, write it atomically to the data location's `runtime_status.json`
+    and return it as written (cleaned and masked)."""
+    path = status_path(where)
     previous = read_json_object(path).document
     document = build_status(report, settings, previous, now or datetime.now(IST))
     written: dict[str, Any] = write_json_atomic(path, document, settings.secret_values())

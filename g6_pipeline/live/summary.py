@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console, Group, RenderableType
@@ -22,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from g6_pipeline.core.clock import IST
+from g6_pipeline.live.jsonfile import LiveDir
 from g6_pipeline.live.numbers import DASH, NumberFormat
 from g6_pipeline.live.view_state import (
     Selection,
@@ -223,7 +223,7 @@ def render_rich(
 
 
 def run_summary(
-    data_dir: str | Path,
+    where: LiveDir,
     stale_after: float,
     refresh: float = 1.0,
     rich: bool = True,
@@ -240,7 +240,7 @@ def run_summary(
     """
     style = style or SummaryStyle()
     console = Console(file=out, highlight=False) if out is not None else Console(highlight=False)
-    state = load_state(data_dir)
+    state = load_state(where)
     if once:
         if rich and console.is_terminal:
             console.print(render_rich(state, clock(), stale_after, style))
@@ -254,7 +254,7 @@ def run_summary(
         with Live(render_rich(state, clock(), stale_after, style), console=console, auto_refresh=False) as live:
             while max_updates is None or updates < max_updates:
                 time.sleep(refresh)
-                state = load_state(data_dir, state)
+                state = load_state(where, state)
                 live.update(render_rich(state, clock(), stale_after, style), refresh=True)
                 updates += 1
         return 0
@@ -269,5 +269,5 @@ def run_summary(
             last_key = key
         updates += 1
         time.sleep(refresh)
-        state = load_state(data_dir, state)
+        state = load_state(where, state)
     return 0

@@ -14,7 +14,7 @@ from typing import Any
 
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.schema import SIMULATED_SOURCES
-from g6_pipeline.live.jsonfile import local_dir, parse_time, read_json_object
+from g6_pipeline.live.jsonfile import LiveDir, live_location, local_path, parse_time, read_json_object
 from g6_pipeline.live.numbers import DASH, NumberFormat
 from g6_pipeline.live.panels import read_panels
 from g6_pipeline.live.status import STATUS_FILE, status_path
@@ -42,11 +42,12 @@ class ViewState:
         return parse_time(self.status.get("generated_at")) if self.status else None
 
 
-def load_state(data_dir: str | Path, previous: ViewState | None = None) -> ViewState:
+def load_state(where: LiveDir, previous: ViewState | None = None) -> ViewState:
     """Read the status and panels; on a bad status file keep `previous`'s status and note the problem."""
-    folder = local_dir(data_dir)
-    result = read_json_object(status_path(folder))
-    panels = read_panels(folder)
+    location = live_location(where)
+    folder = local_path(location.root)
+    result = read_json_object(status_path(location))
+    panels = read_panels(location)
     status = result.document
     problem: str | None
     if status is not None and not isinstance(status.get("indices"), dict):

@@ -109,7 +109,7 @@ class CollectionSettings(_Strict):
         description="A run fetching a minute's quotes later than this after the minute writes nothing (null: off).",
     )
     writer_lock_seconds: float = Field(
-        default=20.0, ge=0, description="How long a write waits for another G6 writer of the data directory."
+        default=20.0, ge=0, description="How long a minute's write waits for another G6 writer of the same day and index."
     )
     quote_seconds: float = Field(
         default=40.0, gt=0, le=60,

@@ -4,14 +4,23 @@ The input folder is laid out as the classic writer lays out `g6_data/`: per-stri
 `<INDEX>/<expiry_tag>/<offset>/<YYYY-MM-DD>.csv` (CE and PE side by side) and overview files
 `overview/<INDEX>/<YYYY-MM-DD>.csv`. Each CSV row becomes one option row per side (or one overview row); what
 the CSV does not hold (bid/ask, tradingsymbol, tokens, lot size, IV status, ...) stays empty. Timestamps are
-`dd-mm-YYYY HH:MM:SS` IST, floored to the minute. A day × index whose table already holds rows is skipped,
-so a second import changes nothing and rows of any other source are never touched.
+`dd-mm-YYYY HH:MM:SS` IST, floored to the minute.
+
+Every row read is imported, refused or skipped, and every refusal names its file and line: a file whose header
+or name is not classic, a last line cut short, a wrong field count, a field that is not a number or a date, a
+row of another index or day than its file, a minute repeated in its file (the last one is kept). A (table,
+day, index) the data directory already holds is skipped, so a second import changes nothing and rows of any
+other source are never touched; so is one whose day another store holds data of that is not simulated
+(`storage.holdings`; the classic CSV does not count when it is the folder being imported). Files are read one
+(table, day, index) at a time, so memory is bounded by one day of one index, and each is committed under its
+partition's writer lock, held for the commit only; a stop signal lets the commit finish.
 """
 
 from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,6 +31,7 @@ import pandas as pd
 from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.core.schema import EXPIRY_TAGS, OPTION_COLUMNS, OVERVIEW_COLUMNS
 from g6_pipeline.storage.classic_format import CLASSIC_COLUMNS, OVERVIEW_CSV_COLUMNS, SIDE_METRICS
+from g6_pipeline.storage.holdings import UNKNOWN, holdings
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import (
     OPTIONS,
@@ -30,7 +40,8 @@ from g6_pipeline.storage.parquet import (
     options_table,
     overview_table,
 )
-from g6_pipeline.storage.writer import writer_lock
+from g6_pipeline.storage.writer import partition_lock
+from g6_pipeline.util.stopping import deferred
 
 SOURCE = "classic_import"
 CLASSIC_HEADERS: tuple[tuple[str, ...], ...] = (CLASSIC_COLUMNS[:32], CLASSIC_COLUMNS)
@@ -39,47 +50,116 @@ _TEXT = {"timestamp", "index", "expiry_tag", "expiry_date", "offset"}
 _OVERVIEW_RENAME = {"VIX": "vix", **{f"pcr_{tag}": f"pcr_{tag}" for tag in EXPIRY_TAGS}}
 _SIDE_FIELDS = {"": "last_price", "avg_": "average_price"}
 _METRIC_FIELDS = {"vol": "volume", **{m: m for m in SIDE_METRICS if m != "vol"}}
+LINE = "_line"
+"""The column of a parsed row that keeps its line number in its file (the header is line 1)."""
+CUT = "cut last line"
+FIELDS = "wrong field count"
+NUMBERS = "bad numbers"
+ELSEWHERE = "row of another index or day than its file"
+DUPLICATE = "duplicate minute"
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Refused lines of one file: a run of consecutive lines refused for one reason, or a whole file."""
+
+    path: str
+    first: int
+    last: int
+    reason: str
+    rows: int
+
+    def describe(self) -> str:
+        """`g6_data/NIFTY/this_week/0/2026-01-05.csv:17-20: bad numbers (4 rows)`."""
+        lines = f"{self.first}" + (f"-{self.last}" if self.last > self.first else "")
+        return f"{self.path}:{lines}: {self.reason}" + (f" ({self.rows} rows)" if self.rows != 1 else "")
 
 
 @dataclass
 class ImportReport:
-    """What an import read, stored and refused."""
+    """What an import read, stored, refused and skipped; every row read is one of the other three."""
 
     rows_read: int = 0
     rows_imported: int = 0
-    rows_refused: Counter[str] = field(default_factory=Counter)
-    """Refused CSV rows by reason."""
-    files_refused: list[str] = field(default_factory=list)
-    """Files refused whole, each with the reason."""
-    skipped: list[tuple[str, date, str]] = field(default_factory=list)
-    """(table, day, index) left alone because the lake already holds rows there."""
+    rows_skipped: int = 0
+    """Rows of (table, day, index) the data directory already holds, left alone."""
+    refusals: list[Refusal] = field(default_factory=list)
+    skipped: list[tuple[str, date, str, str]] = field(default_factory=list)
+    """(table, day, index, why) left alone because the data directory holds that day."""
     days: list[tuple[date, str]] = field(default_factory=list)
     """(day, index) that received rows."""
 
+    @property
+    def rows_refused(self) -> Counter[str]:
+        """Refused rows by reason."""
+        counts: Counter[str] = Counter()
+        for refusal in self.refusals:
+            counts[refusal.reason] += refusal.rows
+        return counts
 
-def import_classic(folder: Path, location: DataLocation) -> ImportReport:
-    """Import every classic CSV under `folder` into `location`; see the module docstring."""
+    @property
+    def files_refused(self) -> list[str]:
+        """The files refused whole (not a classic file), each named with the reason."""
+        return [r.describe() for r in self.refusals if r.first == 1]
+
+    def refuse(self, path: Path, lines: Sequence[int], reason: str) -> None:
+        """Refuse these data lines of `path` (line numbers), noted as runs of consecutive lines."""
+        for first, last in _runs(sorted(lines)):
+            self.refusals.append(Refusal(str(path), first, last, reason, last - first + 1))
+
+
+def _runs(lines: list[int]) -> list[tuple[int, int]]:
+    """Consecutive line numbers as (first, last) runs."""
+    runs: list[tuple[int, int]] = []
+    for line in lines:
+        if runs and line == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], line)
+        else:
+            runs.append((line, line))
+    return runs
+
+
+Groups = list[tuple[tuple[str, str, date], list[Path]]]
+"""The classic files of an import by (table, index, day)."""
+
+
+def import_classic(folder: Path, location: DataLocation, progress: Progress | None = None) -> ImportReport:
+    """Import every classic CSV under `folder` into `location`, one (table, day, index) at a time (memory bounded
+    by one day of one index); see the module docstring. `progress` hears one line per (table, day, index)."""
     report = ImportReport()
-    for (index, day), files in sorted(_option_files(folder).items()):
-        _import_table(location, OPTIONS, index, day, files, report)
-    overview_root = folder / "overview"
-    if overview_root.is_dir():
-        for path in sorted(overview_root.glob("*/*.csv")):
-            over_day = _day_of(path)
-            if over_day is not None:
-                _import_table(location, OVERVIEW, path.parent.name, over_day, [path], report)
+    import_groups(folder, location, classic_groups(folder, report), report, progress)
     return report
 
 
-def _option_files(folder: Path) -> dict[tuple[str, date], list[Path]]:
-    """Per-strike CSVs grouped by (index, day)."""
-    groups: dict[tuple[str, date], list[Path]] = {}
-    for path in sorted(folder.glob("*/*/*/*.csv")):
-        index = path.parts[-4]
+def import_groups(
+    folder: Path, location: DataLocation, groups: Groups, report: ImportReport, progress: Progress | None = None
+) -> None:
+    """Import `groups` (`classic_groups` of `folder`) into `location`, noting everything in `report`."""
+    own_csv = location.is_local and Path(location.root.path, "g6_data").resolve() == folder.resolve()
+    tell = progress or (lambda _line: None)
+    for (table, index, day), files in groups:
+        before = (report.rows_imported, sum(report.rows_refused.values()), report.rows_skipped)
+        _import_table(location, table, index, day, files, report, own_csv)
+        after = (report.rows_imported, sum(report.rows_refused.values()), report.rows_skipped)
+        done = [now - then for now, then in zip(after, before, strict=True)]
+        tell(f"{table} {index} {day.isoformat()}: {done[0]:,} rows imported, {done[1]:,} refused, {done[2]:,} skipped")
+
+
+def classic_groups(folder: Path, report: ImportReport) -> Groups:
+    """The classic files under `folder` grouped by (table, index, day); a CSV whose name is not a day is refused."""
+    groups: dict[tuple[str, str, date], list[Path]] = {}
+    found = [(OPTIONS, p, p.parts[-4]) for p in folder.glob("*/*/*/*.csv") if p.parts[-4] != "overview"]
+    found += [(OVERVIEW, p, p.parent.name) for p in folder.glob("overview/*/*.csv")]
+    for table, path, index in sorted(found, key=lambda item: str(item[1])):
         day = _day_of(path)
-        if index != "overview" and day is not None:
-            groups.setdefault((index, day), []).append(path)
-    return groups
+        if day is None:
+            rows = _data_lines(path.read_bytes())
+            report.rows_read += rows
+            report.refusals.append(Refusal(str(path), 1, 1, "not a classic file name (<YYYY-MM-DD>.csv)", rows))
+            continue
+        groups.setdefault((table, index, day), []).append(path)
+    return sorted(groups.items(), key=lambda item: (item[0][2], item[0][1], item[0][0] != OPTIONS))
 
 
 def _day_of(path: Path) -> date | None:
@@ -89,78 +169,103 @@ def _day_of(path: Path) -> date | None:
         return None
 
 
+def _data_lines(raw: bytes) -> int:
+    """The data lines of a CSV file (a last line without its newline included; the header and empty lines not)."""
+    return sum(1 for line in raw.partition(b"\n")[2].split(b"\n") if line)
+
+
 def _import_table(
-    location: DataLocation, table: str, index: str, day: date, files: list[Path], report: ImportReport
+    location: DataLocation, table: str, index: str, day: date, files: list[Path], report: ImportReport,
+    own_csv: bool,
 ) -> None:
-    """Read one (table, day, index) worth of files and commit them, unless the lake already holds that day."""
-    if _holds_rows(location, table, day, index):
-        report.skipped.append((table, day, index))
+    """Read one (table, day, index) worth of files and commit them, unless the data directory holds that day."""
+    held = _held(location, table, day, index, own_csv)
+    if held is not None:
+        lines = sum(_data_lines(p.read_bytes()) for p in files)
+        report.rows_read += lines
+        report.rows_skipped += lines
+        report.skipped.append((table, day, index, held))
         return
-    frames = [f for f in (_read_file(p, table, report) for p in files) if f is not None and len(f)]
-    if not frames:
+    frames = [f for f in ((p, _read_file(p, table, report)) for p in files) if f[1] is not None and len(f[1])]
+    rows = _own_rows(frames, index, day, report)
+    if rows is None:
         return
-    rows = pd.concat(frames, ignore_index=True)
-    rows = rows[(rows["index"] == index) & (rows["timestamp"].dt.date == day)]
-    key = ["timestamp"] if table == OVERVIEW else ["timestamp", "expiry_tag", "expiry", "strike"]
-    unique = rows.drop_duplicates(subset=key, keep="last")
-    if len(unique) < len(rows):
-        report.rows_refused["duplicate minute"] += len(rows) - len(unique)
-    if unique.empty:
-        return
-    if table == OPTIONS:
-        stored = options_table(_option_rows(unique))
-    else:
-        stored = overview_table(_overview_rows(unique))
-    with writer_lock(location):
-        if _holds_rows(location, table, day, index):  # written while the files were read
-            report.skipped.append((table, day, index))
+    stored = options_table(_option_rows(rows)) if table == OPTIONS else overview_table(_overview_rows(rows))
+    with partition_lock(location, day, index), deferred():
+        held = _held(location, table, day, index, own_csv)
+        if held is not None:  # written while the files were read
+            report.rows_skipped += len(rows)
+            report.skipped.append((table, day, index, held))
             return
         commit_day(location, table, day, index, stored)
-    report.rows_imported += len(unique)
+    report.rows_imported += len(rows)
     if (day, index) not in report.days:
         report.days.append((day, index))
 
 
-def _holds_rows(location: DataLocation, table: str, day: date, index: str) -> bool:
+def _own_rows(
+    frames: list[tuple[Path, pd.DataFrame | None]], index: str, day: date, report: ImportReport
+) -> pd.DataFrame | None:
+    """The rows of the files' own index and day, each minute once (the last one); the others refused by line."""
+    kept = []
+    for path, frame in frames:
+        assert frame is not None
+        stray = (frame["index"] != index) | (frame["timestamp"].dt.date != day)
+        report.refuse(path, frame.loc[stray, LINE].tolist(), ELSEWHERE)
+        frame = frame[~stray]
+        key = ["timestamp"] if "offset" not in frame else ["timestamp", "expiry_tag", "expiry", "strike"]
+        doubled = frame.duplicated(subset=key, keep="last")
+        report.refuse(path, frame.loc[doubled, LINE].tolist(), DUPLICATE)
+        kept.append(frame[~doubled])
+    rows = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame()
+    return None if rows.empty else rows
+
+
+def _held(location: DataLocation, table: str, day: date, index: str, own_csv: bool) -> str | None:
+    """Why the data directory's (table, day, index) must be left alone, or None: the table holds rows, or another
+    store holds data of the day whose source is not simulated (`storage.holdings`; the classic CSV does not
+    count when it is the folder being imported)."""
     folder = location.table_dir(table, day, index)
-    return location.exists(location.sealed_file(table, day, index)) or bool(
-        location.minute_slice_names(folder)
-    )
+    if location.exists(location.sealed_file(table, day, index)) or location.minute_slice_names(folder):
+        return "the data directory holds this day"
+    held = holdings(location, day, index)
+    untold = 0 if own_csv else held.classic_csv.get(UNKNOWN, 0)
+    if untold or held.influx_spool:
+        return f"the data directory holds data of this day whose source is not simulated ({held.describe()})"
+    return None
 
 
 def _read_file(path: Path, table: str, report: ImportReport) -> pd.DataFrame | None:
-    """The file's valid rows as a frame (numbers parsed, timestamps floored), refusals counted in `report`."""
+    """The file's valid rows as a frame (numbers parsed, timestamps floored, line numbers in `LINE`); every row
+    read is counted and every refused one noted with its line."""
     raw = path.read_bytes()
     head, _, body = raw.partition(b"\n")
     columns = tuple(head.decode("utf-8", "replace").strip().split(","))
     allowed = CLASSIC_HEADERS if table == OPTIONS else (OVERVIEW_CSV_COLUMNS,)
+    rows = _data_lines(raw)
+    report.rows_read += rows
     if columns not in allowed:
-        report.files_refused.append(
-            f"{path}: not a classic {'per-strike' if table == OPTIONS else 'overview'} header"
-        )
+        what = "per-strike" if table == OPTIONS else "overview"
+        report.refusals.append(Refusal(str(path), 1, 1, f"not a classic {what} header", rows))
         return None
-    lines = body.split(b"\n")
-    cut = lines.pop() if lines else b""
-    if cut:  # no newline after the last line: a write cut short
-        report.rows_read += 1
-        report.rows_refused["cut last line"] += 1
-    lines = [line for line in lines if line]
-    report.rows_read += len(lines)
-    short = [line for line in lines if line.count(b",") != len(columns) - 1]
-    if short:
-        report.rows_refused["cut last line" if short == lines[-1:] else "wrong field count"] += len(short)
-    good = [line for line in lines if line.count(b",") == len(columns) - 1]
+    numbered = [(n, line) for n, line in enumerate(body.split(b"\n"), start=2) if line]
+    if numbered and not body.endswith(b"\n"):  # no newline after the last line: a write cut short
+        report.refuse(path, [numbered.pop()[0]], CUT)
+    width = len(columns) - 1
+    report.refuse(path, [n for n, line in numbered if line.count(b",") != width], FIELDS)
+    good = [(n, line) for n, line in numbered if line.count(b",") == width]
     if not good:
         return None
-    frame = pd.read_csv(io.BytesIO(b"\n".join(good)), header=None, names=list(columns), dtype=str,
-                        keep_default_na=False)  # fmt: skip
-    return _parse(frame, report)
+    frame = pd.read_csv(io.BytesIO(b"\n".join(line for _, line in good)), header=None, names=list(columns),
+                        dtype=str, keep_default_na=False)  # fmt: skip
+    frame[LINE] = [n for n, _ in good]
+    return _parse(frame, path, report)
 
 
-def _parse(frame: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
+def _parse(frame: pd.DataFrame, path: Path, report: ImportReport) -> pd.DataFrame:
     """Numbers and timestamps parsed; a row with a field that is not a number (or a bad timestamp) refused."""
     bad = np.zeros(len(frame), dtype=bool)
-    out = pd.DataFrame(index=frame.index)
+    out = pd.DataFrame({LINE: frame.pop(LINE)}, index=frame.index)
     for name in frame.columns:
         text = frame[name].str.strip()
         if name in _TEXT:
@@ -178,8 +283,7 @@ def _parse(frame: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
         expiry = pd.to_datetime(frame["expiry_date"], format="%Y-%m-%d", errors="coerce")
         bad |= expiry.isna().to_numpy()
         out["expiry"] = expiry.dt.date
-    if bad.any():
-        report.rows_refused["bad numbers"] += int(bad.sum())
+    report.refuse(path, out.loc[bad, LINE].tolist(), NUMBERS)
     out["timestamp"] = stamps.dt.tz_localize(MARKET_TZ_NAME).dt.floor("min")
     return out[~bad]
 

@@ -33,6 +33,7 @@ QUARANTINE_DIR = "_quarantine"
 DAY_PREFIX = "date="
 LAYOUT_MARKER = "_layout.json"
 PROBE_NAME = ".g6-diagnose-probe"
+LOCKS_DIR = ".g6-locks"
 WEEKDAY_NAMES: tuple[str, ...] = (
     "MONDAY",
     "TUESDAY",
@@ -165,6 +166,11 @@ class DataLocation:
         by the day's record when its weekday is next rebuilt)."""
         return self.weekday_aggregate_dir(index) / f"{day.isoformat()}.parquet"
 
+    def weekday_state_file(self, index: str, weekday: str) -> UPath:
+        """`weekday_master/_state/<INDEX>/<WEEKDAY>.parquet`: the running state of one index's weekday master (its
+        means, EMAs and counts per key and its ledger of days), from which a new day is folded."""
+        return self.weekday_master_root().joinpath("_state", index, f"{weekday}.parquet")
+
     def weekday_quality_file(self, index: str, day: date) -> UPath:
         """`weekday_master/_quality/<INDEX>/overlay_quality_<YYYY-MM-DD>.json`: one partition's quality report."""
         return self.weekday_master_root().joinpath("_quality", index, f"overlay_quality_{day.isoformat()}.json")
@@ -217,9 +223,16 @@ class DataLocation:
         """`.g6-diagnose-probe`: the hidden file `g6 diagnose` writes and removes to prove the directory writable."""
         return self.root / PROBE_NAME
 
-    def writer_lock_file(self) -> UPath:
-        """`.g6-writer.lock`: the hidden lock file one writer of the data directory holds while it writes."""
-        return self.root / ".g6-writer.lock"
+    def partition_lock_file(self, day: date, index: str) -> UPath:
+        """`.g6-locks/<YYYY-MM-DD>/<INDEX>.lock`: the hidden lock file a writer of one (day, index) holds while it
+        commits (`storage.writer`); empty when nobody holds it, harmless when left behind."""
+        return self.root.joinpath(LOCKS_DIR, day.isoformat(), f"{index}.lock")
+
+    def state_lock_file(self, state: UPath) -> UPath:
+        """`.g6-locks/_state/<path under the root>.lock`: the lock a writer of a state file that belongs to no
+        single partition (the weekday master's running state of one index and weekday) holds while it commits."""
+        relative = str(state.path)[len(str(self.root.path)):].strip("/")
+        return self.root.joinpath(LOCKS_DIR, "_state", f"{relative}.lock")
 
     # ---- listings of the layout ------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ and the kept raw slices inside the partitions):
 
 Current layout (`storage.location`): `parquet/<table>/date=D/<INDEX>/HHMM.parquet | day.parquet`, the kept
 raw slices under `parquet/_raw/<table>/D/<INDEX>/HHMM.parquet`. The files' content is the same in both, so
-the move only renames files, one at a time, each rename atomic: a crash leaves every file in the old or the
+the move only renames files, one at a time, each rename atomic, one partition at a time under its writer lock: a crash leaves every file in the old or the
 new place, and running the move again finishes it. A file already in its new place (written after an
 upgrade) is newer and is kept. This module only moves files; `storage.parquet.migrate_layout` runs it and
 then folds the partitions that hold both a sealed file and minute slices.
@@ -21,6 +21,7 @@ from datetime import date
 from upath import UPath
 
 from g6_pipeline.storage.location import RAW_DIR, SEALED_NAME, DataLocation, is_minute_slice_name
+from g6_pipeline.storage.writer import partition_lock
 
 OLD_INDEX_PREFIX = "index="
 OLD_MINUTE_PREFIX = "minute="
@@ -88,7 +89,8 @@ def move_old_layout(location: DataLocation) -> LayoutMove:
     partitions = old_partitions(location)
     moved = dropped = 0
     for table, day, index in partitions:
-        one_moved, one_dropped = _move_partition(location, table, day, index)
+        with partition_lock(location, day, index):
+            one_moved, one_dropped = _move_partition(location, table, day, index)
         moved += one_moved
         dropped += one_dropped
     return LayoutMove(files_moved=moved, files_dropped=dropped, partitions=tuple(partitions))

@@ -34,7 +34,7 @@ from g6_pipeline.storage.migrate import (
     partitions_with_slices_and_sealed,
 )
 from g6_pipeline.storage.parquet_format import parquet_bytes
-from g6_pipeline.storage.writer import writes_data
+from g6_pipeline.storage.writer import partition_lock
 
 OPTIONS = "options"
 OVERVIEW = "overview"
@@ -223,22 +223,44 @@ class ParquetSink:
 
     def write_day(self, chains: Sequence[EnrichedChain]) -> tuple[int, int]:
         """Write the chains of one index for one day directly as the sealed files; returns (rows, bytes)."""
+        committed = self.commit_chains(chains)
+        return committed.options.num_rows, committed.options_bytes + committed.overview_bytes
+
+    def commit_chains(self, chains: Sequence[EnrichedChain]) -> CommittedDay:
+        """Write the chains of one index for one day as the sealed files; both tables as committed."""
         if not chains:
             raise StorageError("write_day needs at least one chain")
         options = pd.concat([c.options for c in chains], ignore_index=True)
         overview = pd.DataFrame([c.overview for c in chains])
-        return self.write_day_frames(options, overview)
+        return self.commit_day_frames(options, overview)
 
     def write_day_frames(self, options: pd.DataFrame, overview: pd.DataFrame) -> tuple[int, int]:
         """Write a whole day of one index from frames (a vectorised backfill) as its sealed files."""
+        committed = self.commit_day_frames(options, overview)
+        return committed.options.num_rows, committed.options_bytes + committed.overview_bytes
+
+    def commit_day_frames(self, options: pd.DataFrame, overview: pd.DataFrame) -> CommittedDay:
+        """Write a whole day of one index from frames as its sealed files; both tables as committed."""
         table = options_table(options)
         over = overview_table(overview)
         index, day = _single_day_and_index(table, "options")
         if _single_day_and_index(over, "overview") != (index, day):
             raise StorageError(f"overview rows are not of {index} on {day}")
-        _, size, _ = commit_day(self.location, OPTIONS, day, index, table, self.compression)
-        _, over_size, _ = commit_day(self.location, OVERVIEW, day, index, over, self.compression)
-        return table.num_rows, size + over_size
+        committed, size, _ = commit_day(self.location, OPTIONS, day, index, table, self.compression)
+        committed_over, over_size, _ = commit_day(self.location, OVERVIEW, day, index, over, self.compression)
+        return CommittedDay(day, index, committed, size, committed_over, over_size)
+
+
+@dataclass(frozen=True)
+class CommittedDay:
+    """A whole day of one index as committed: both tables as read back from disk and verified, their file sizes."""
+
+    day: date
+    index: str
+    options: pa.Table
+    options_bytes: int
+    overview: pa.Table
+    overview_bytes: int
 
 
 def verify_table(table: pa.Table, table_name: str, path: object, expected_rows: int) -> pa.Table:
@@ -332,26 +354,29 @@ class MigrationReport:
         return bool(self.moved.files_moved or self.moved.files_dropped or self.folded or self.resumed)
 
 
-@writes_data
 def migrate_layout(location: DataLocation) -> MigrationReport:
     """Bring a data directory to the current Parquet layout; idempotent and safe to re-run after a crash.
 
     Moves the first layout's files (`storage.migrate`), finishes commits a crash interrupted (their staged
     file wins over the partition), folds the partitions that hold both a sealed file and minute slices (the
-    slice wins, as `load_chain` read it), and writes the layout marker. Holds the writer lock throughout (a
-    one-time step: on a large directory of the first layout it keeps the minute collection waiting).
+    slice wins, as `load_chain` read it), and writes the layout marker. Each partition is moved, finished or
+    folded under its own writer lock, so the minute collection waits for none of it.
     """
     moved = move_old_layout(location)
     resumed = []
     for table_name in (OPTIONS, OVERVIEW):
         for day, index in location.staged_partitions(table_name):
-            staged = read_table(location, location.staged_file(table_name, day, index))
-            commit_day(location, table_name, day, index, staged)
+            with partition_lock(location, day, index):
+                staged = location.staged_file(table_name, day, index)
+                if not location.exists(staged):  # finished by another writer meanwhile
+                    continue
+                commit_day(location, table_name, day, index, read_table(location, staged))
             resumed.append((table_name, day, index))
     folded = partitions_with_slices_and_sealed(location)
     for table_name, day, index in folded:
-        sealed = location.table_dir(table_name, day, index) / SEALED_NAME
-        commit_day(location, table_name, day, index, read_table(location, sealed))
+        with partition_lock(location, day, index):
+            sealed = location.table_dir(table_name, day, index) / SEALED_NAME
+            commit_day(location, table_name, day, index, read_table(location, sealed))
     if location.exists(location.parquet_root()):
         location.write_atomic(location.layout_marker(), json.dumps({"parquet_layout": LAYOUT_VERSION}).encode())
     return MigrationReport(moved=moved, folded=tuple(folded), resumed=tuple(resumed))

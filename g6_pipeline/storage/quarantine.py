@@ -16,7 +16,7 @@ from upath import UPath
 
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, StorageError, read_table
-from g6_pipeline.storage.writer import writer_lock
+from g6_pipeline.storage.writer import partition_lock
 
 TABLES = (OPTIONS, OVERVIEW)
 
@@ -37,10 +37,16 @@ class Quarantined:
 def quarantine_unreadable(location: DataLocation, day: date, index: str) -> list[Quarantined]:
     """Move every minute of (day, index) with an unreadable slice, both its slices, to the quarantine folder.
 
-    Holds the writer lock. Returns the unreadable slices (an empty list when every slice reads).
+    The slices are read without the partition's lock; only the unreadable ones, read again under the lock (a
+    minute written meanwhile replaces its slice), are moved while holding it. Returns the unreadable slices
+    (an empty list when every slice reads).
     """
-    with writer_lock(location):
-        broken = {table: _unreadable(location, table, day, index) for table in TABLES}
+    suspects = {table: _unreadable(location, table, day, index) for table in TABLES}
+    if not any(suspects.values()):
+        return []
+    with partition_lock(location, day, index):
+        broken = {table: _unreadable(location, table, day, index, names=list(found)) for table, found in
+                  suspects.items()}
         names = sorted({name for found in broken.values() for name in found})
         moved: list[Quarantined] = []
         for table in TABLES:
@@ -61,11 +67,15 @@ def quarantined_files(location: DataLocation, day: date, index: str) -> list[str
             for folder in [location.quarantine_dir(table, day, index)] for n in location.list_names(folder)]
 
 
-def _unreadable(location: DataLocation, table: str, day: date, index: str) -> dict[str, str]:
-    """The minute slices of one table that cannot be read, by name, with the reason."""
+def _unreadable(
+    location: DataLocation, table: str, day: date, index: str, names: list[str] | None = None
+) -> dict[str, str]:
+    """The minute slices of one table (all, or those `names`) that cannot be read, by name, with the reason."""
     folder = location.table_dir(table, day, index)
     found: dict[str, str] = {}
-    for name in location.minute_slice_names(folder):
+    for name in location.minute_slice_names(folder) if names is None else names:
+        if not location.exists(folder / name):
+            continue
         reason = _read_error(location, folder / name)
         if reason is not None:
             found[name] = reason

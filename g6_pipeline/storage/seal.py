@@ -22,6 +22,7 @@ from g6_pipeline.storage.parquet import (
     OPTIONS,
     OVERVIEW,
     SCHEMAS,
+    CommittedDay,
     SealError,
     commit_day,
     read_table,
@@ -29,9 +30,9 @@ from g6_pipeline.storage.parquet import (
     verify_table,
 )
 from g6_pipeline.storage.quarantine import quarantine_unreadable
-from g6_pipeline.storage.writer import writer_lock, writes_data
+from g6_pipeline.storage.writer import partition_lock
 
-__all__ = ["PruneReport", "SealError", "SealReport", "prune_raw", "seal_day", "seal_overview"]
+__all__ = ["PruneReport", "SealError", "SealReport", "committed_reports", "prune_raw", "seal_day", "seal_overview"]
 
 
 @dataclass(frozen=True)
@@ -124,14 +125,33 @@ def _seal(
     location: DataLocation, table_name: str, day: date, index: str, expected_minutes: int, compression: str
 ) -> SealReport:
     """Seal one table and report it; the missing legs are summed over the day's overview rows."""
-    with writer_lock(location):  # the read-merge-write of the day must not interleave with a minute's
-        quarantined = quarantine_unreadable(location, day, index)
+    quarantined = quarantine_unreadable(location, day, index)
+    with partition_lock(location, day, index):  # the day's read-merge-write must not interleave with a minute's
         table, size, merged = _seal_table(location, table_name, day, index, compression)
-    if table_name == OPTIONS:
-        minutes = len(pc.unique(table.column("timestamp")))
-        overview = _overview_rows(location, day, index)
-    else:
-        minutes, overview = table.num_rows, table
+    overview = _overview_rows(location, day, index) if table_name == OPTIONS else table
+    return _report(location, table_name, day, index, table, overview, expected_minutes, size, merged,
+                   tuple(q.describe() for q in quarantined))
+
+
+def committed_reports(location: DataLocation, committed: CommittedDay, expected_minutes: int) -> tuple[
+        SealReport, SealReport]:
+    """The seal reports (options, overview) of a day just committed whole as its sealed files (a backfilled day,
+    `ParquetSink.commit_chains`): verified when committed, so nothing is read or written again."""
+    day, index = committed.day, committed.index
+    return (
+        _report(location, OPTIONS, day, index, committed.options, committed.overview, expected_minutes,
+                committed.options_bytes, 0, ()),
+        _report(location, OVERVIEW, day, index, committed.overview, committed.overview, expected_minutes,
+                committed.overview_bytes, 0, ()),
+    )
+
+
+def _report(
+    location: DataLocation, table_name: str, day: date, index: str, table: pa.Table, overview: pa.Table | None,
+    expected_minutes: int, size: int, merged: int, quarantined: tuple[str, ...],
+) -> SealReport:
+    """What a sealed table holds: its minutes, rows, sources, and the missing legs summed over `overview`."""
+    minutes = len(pc.unique(table.column("timestamp"))) if table_name == OPTIONS else table.num_rows
     missing = None
     if overview is not None and overview.num_rows:
         total = pc.sum(overview.column("legs_missing")).as_py()
@@ -148,7 +168,7 @@ def _seal(
         file_bytes=size,
         slices_merged=merged,
         sources=tuple(sorted(str(s) for s in pc.unique(table.column("source")).to_pylist() if s is not None)),
-        quarantined=tuple(q.describe() for q in quarantined),
+        quarantined=quarantined,
     )
 
 
@@ -181,15 +201,15 @@ def prune_raw(location: DataLocation, older_than: date) -> PruneReport:
     return PruneReport(files_removed=removed, bytes_removed=size, days=tuple(sorted(days)))
 
 
-@writes_data
 def _prune_partition(location: DataLocation, table_name: str, day: date, index: str) -> tuple[list[str], int]:
     """Remove the kept raw slices of one sealed (table, day, index); (names removed, bytes freed)."""
-    if not location.exists(location.sealed_file(table_name, day, index)):
-        return [], 0
-    raw_dir = location.raw_dir(table_name, day, index)
-    names = location.minute_slice_names(raw_dir)
-    size = 0
-    for name in names:
-        size += location.size(raw_dir / name)
-        location.remove(raw_dir / name)
-    return names, size
+    with partition_lock(location, day, index):
+        if not location.exists(location.sealed_file(table_name, day, index)):
+            return [], 0
+        raw_dir = location.raw_dir(table_name, day, index)
+        names = location.minute_slice_names(raw_dir)
+        size = 0
+        for name in names:
+            size += location.size(raw_dir / name)
+            location.remove(raw_dir / name)
+        return names, size

@@ -78,17 +78,22 @@ def test_backfill_is_recorded_in_the_dagster_instance(
     assert main(["backfill", "--start", "2026-11-19", "--end", "2026-11-20"]) == 0
     out = capsys.readouterr().out
     assert "[1/2] 2026-11-19 SENSEX: generated" in out and "[2/2] 2026-11-20 SENSEX: generated" in out
-    assert f"recorded 6 materializations in the Dagster instance at {home}" in out
+    # two days and one index are three new partition keys
+    assert f"recorded in the Dagster instance at {home}: 3 new partition keys" in out
     with dg.DagsterInstance.from_config(str(home)) as instance:
         daily = {"2026-11-19|SENSEX", "2026-11-20|SENSEX"}
         assert instance.get_materialized_partitions(dg.AssetKey("option_chain_daily")) == daily
         assert instance.get_materialized_partitions(dg.AssetKey("overview_daily")) == daily
-        assert instance.get_materialized_partitions(dg.AssetKey("weekday_master")) == {"2026-11-19", "2026-11-20"}
+        assert instance.get_materialized_partitions(dg.AssetKey("weekday_master")) == daily
+        key = dg.AssetCheckKey(dg.AssetKey("option_chain_daily"), "no_duplicates")
+        history = instance.event_log_storage.get_asset_check_execution_history(key, limit=10)
+        assert len(history) == 2  # one per sealed day, recorded beside its materialization
+        assert {record.status.value for record in history} == {"SUCCEEDED"}
 
     assert main(["backfill", "--start", "2026-11-19", "--end", "2026-11-20"]) == 0  # kept: nothing new recorded
     out = capsys.readouterr().out
     assert "kept 2026-11-19 SENSEX: kept: holds simulated data" in out
-    assert "recorded 0 materializations" in out
+    assert "0 new partition keys, 0 materializations and check results" in out
 
 
 def test_worker_errors_name_the_day_and_index(
@@ -97,14 +102,14 @@ def test_worker_errors_name_the_day_and_index(
     config, _ = g6_env
     _sensex_only(config)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    real = backfill.generate_synthetic_day
+    real = backfill.prepare_synthetic_day
 
-    def failing(setup: ProcessSetup, day: date, indices: list[str]) -> int:
+    def failing(setup: ProcessSetup, day: date, index: str) -> backfill.PreparedDay | None:
         if day == date(2026, 11, 19):
             raise RuntimeError("the market model broke")
-        return real(setup, day, indices)
+        return real(setup, day, index)
 
-    monkeypatch.setattr(backfill, "generate_synthetic_day", failing)
+    monkeypatch.setattr(backfill, "prepare_synthetic_day", failing)
     assert main(["backfill", "--start", "2026-11-19", "--end", "2026-11-20"]) == 1
     captured = capsys.readouterr()
     assert "g6 backfill: 2026-11-19 SENSEX: failed: RuntimeError: the market model broke" in captured.err

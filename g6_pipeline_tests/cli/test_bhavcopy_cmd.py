@@ -95,8 +95,8 @@ def test_collected_data_is_never_overwritten_and_simulated_only_when_asked(
         bhavcopy(folder, day)
     assert main(["import-bhavcopy", str(folder)]) == 1
     captured = capsys.readouterr()
-    assert "g6 import-bhavcopy: 2026-01-05 NIFTY refused: holds collected data (kite); never overwritten" in captured.err
-    assert "2026-01-06 NIFTY kept: holds simulated data (synthetic); --replace-simulated replaces it" in captured.out
+    assert "g6 import-bhavcopy: 2026-01-05 NIFTY refused: holds collected data (1 minute of kite); never overwritten" in captured.err
+    assert "2026-01-06 NIFTY kept: holds simulated data (1 minute of synthetic); --replace-simulated replaces it" in captured.out
     assert set(load_chain(MONDAY, "NIFTY", data_dir=str(data))["source"]) == {"kite"}
     assert set(load_chain(TUESDAY, "NIFTY", data_dir=str(data))["source"]) == {"synthetic"}
     assert main(["import-bhavcopy", str(folder), "--start", "2026-01-06", "--replace-simulated"]) == 0

@@ -15,7 +15,7 @@ from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_chain
 from g6_pipeline.providers.synthetic import SyntheticMarket
-from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, issue_token, write_kite_config
+from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, issue_token, issued_lately, write_kite_config
 from g6_pipeline_tests.fakes.kite_server import ACCESS_TOKEN, KiteServerHandle, kite_server
 
 OPEN = datetime(2026, 11, 23, 11, 30, 20, tzinfo=IST)
@@ -87,7 +87,7 @@ def test_expired_token_and_token_exception_fail_without_data(
     issue_token(root / "kite_token", datetime.now(IST) - timedelta(days=2))
     assert main(["collect", "--once"]) == 1  # the stored token died at 06:00 IST
     assert "expired" in capsys.readouterr().err
-    issue_token(root / "kite_token", datetime.now(IST) - timedelta(hours=1))
+    issue_token(root / "kite_token", issued_lately(datetime.now(IST)))
     server.fail_next("/quote", "token", times=5)
     assert main(["collect", "--once"]) == 1
     err = capsys.readouterr().err

@@ -169,9 +169,17 @@ def test_g6_log_lines_reach_the_run_event_log_masked(
     monkeypatch.setattr(ChainProvider, "fetch", fetch_without_sensex)
     logs = {"python_logs": {"managed_python_loggers": ["g6_pipeline"], "python_log_level": "INFO"}}
     with dg.instance_for_test(overrides=logs) as instance:
-        result = run_minute(config, MINUTE, instance)
-        assert result.success
+        result = collection_job.execute_in_process(
+            run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
+            instance=instance, resources=shared_resources(G6Resource(config_dir=str(config))), raise_on_error=False,
+        )
+        assert not result.success  # a minute stored for 3 of 4 indices is not stored whole
         messages = [r.user_message for r in instance.all_logs(result.run_id) if r.user_message]
+        failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+        assert failure.step_failure_data.user_failure_data is not None
+        described = str(failure.step_failure_data.user_failure_data.description)
+    assert described.startswith("minute 10:15 not stored whole: SENSEX: upstream rejected token ")
+    assert secret not in described
     g6_lines = [m for m in messages if "minute 10:15" in m or "SENSEX failed" in m]
     assert any(m.startswith("minute 10:15: 3 of 4 indices collected") for m in g6_lines), messages
     warning = next(m for m in g6_lines if "SENSEX failed" in m)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+import multiprocessing
+from datetime import datetime, timedelta
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import dagster as dg
@@ -16,11 +18,15 @@ from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_chain, load_overview
 from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
 from g6_pipeline.defs.resources import G6Resource, shared_resources
+from g6_pipeline.history.gaps import day_gaps
+from g6_pipeline.process.setup import ProcessSetup
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.settings import load_settings
 from g6_pipeline.storage.parquet import ROW_KEY
+from g6_pipeline.util.lock import exclusive_lock
 
 MINUTE = datetime(2026, 11, 23, 10, 15, tzinfo=IST)
+SPAWN = multiprocessing.get_context("spawn")
 
 
 def run_minute(config: Path, minute: datetime, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
@@ -120,3 +126,61 @@ def test_a_real_run_feeds_the_summary_and_the_panels(
     out = capsys.readouterr().out
     for index in ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"):
         assert index in out
+
+
+def _hold(path: str, held: Event, release: Event) -> None:
+    """Child process: hold a writer lock until told to let go."""
+    with exclusive_lock(path, timeout=60):
+        held.set()
+        release.wait(300)
+
+
+def test_a_minute_that_could_not_be_stored_fails_its_run_and_stays_a_gap(g6_env: tuple[Path, Path]) -> None:
+    config, data = g6_env
+    platform = config / "platform_config.json"
+    platform.write_text(platform.read_text().replace('"collection": {', '"collection": {"writer_lock_seconds": 0, '))
+    setup = ProcessSetup.load(load_settings(config, environ={}))
+    held, release = SPAWN.Event(), SPAWN.Event()
+    lock = setup.location.partition_lock_file(MINUTE.date(), "SENSEX").path
+    holder = SPAWN.Process(target=_hold, args=(str(lock), held, release))
+    with dg.instance_for_test() as instance:
+        assert run_minute(config, MINUTE - timedelta(minutes=1), instance).success
+        holder.start()
+        try:
+            assert held.wait(120)
+            result = collection_job.execute_in_process(
+                run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
+                instance=instance, resources=shared_resources(G6Resource(config_dir=str(config))),
+                raise_on_error=False,
+            )
+        finally:
+            release.set()
+            holder.join(120)
+        assert run_minute(config, MINUTE + timedelta(minutes=1), instance).success
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert failure.step_failure_data.user_failure_data is not None
+    message = str(failure.step_failure_data.user_failure_data.description)
+    assert message.startswith("minute 10:15 not stored whole: NIFTY, BANKNIFTY, FINNIFTY, SENSEX: not written: ")
+    assert f"SENSEX.lock is held by pid {holder.pid}:" in message and "gave up after 0 s" in message
+    gaps = day_gaps(setup, MINUTE.date(), MINUTE + timedelta(minutes=2))
+    collected = MINUTE - timedelta(minutes=1)  # the first minute stored: those before it are gaps too
+    assert {index: [m for m in minutes if m > collected] for index, minutes in gaps.items()} == {
+        index: [MINUTE] for index in ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX")}
+    assert len(load_overview(MINUTE.date(), "SENSEX", data_dir=str(data))) == 2
+
+
+def test_a_sink_that_wrote_one_index_short_fails_the_run(g6_env: tuple[Path, Path]) -> None:
+    config, data = g6_env
+    (data / "g6_data").mkdir(parents=True)
+    (data / "g6_data" / "SENSEX").write_text("a file where the CSV sink needs a folder")
+    with dg.instance_for_test() as instance:
+        result = collection_job.execute_in_process(
+            run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
+            instance=instance, resources=shared_resources(G6Resource(config_dir=str(config))), raise_on_error=False,
+        )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert failure.step_failure_data.user_failure_data is not None
+    message = str(failure.step_failure_data.user_failure_data.description)
+    assert message.startswith("minute 10:15 not stored whole: sink classic_csv: SENSEX: ")

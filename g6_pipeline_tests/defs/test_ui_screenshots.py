@@ -48,12 +48,14 @@ def populate(home: Path, g6: G6Resource) -> str:
     return run_id
 
 
-def shoot(page: Any, url: str | None, name: str, text: str) -> str:
-    """Open `url` (None: stay), wait until `text` is shown, save a full-page screenshot; return the page's text."""
+def shoot(page: Any, url: str | None, name: str, *texts: str) -> str:
+    """Open `url` (None: stay), wait until every one of `texts` is shown, save a full-page screenshot; return the
+    page's text."""
     if url is not None:
         page.goto(url)
     try:
-        page.get_by_text(text).first.wait_for(timeout=60_000)
+        for text in texts:
+            page.get_by_text(text).first.wait_for(timeout=60_000)
         page.wait_for_timeout(3_000)  # let the graph layout and plots settle before the picture
     finally:
         page.screenshot(path=str(ARTIFACTS / name), full_page=True)
@@ -78,8 +80,11 @@ def test_asset_graph_plots_and_run_logs_in_chromium(tmp_path: Path, browser: Any
         skip.wait_for(timeout=60_000)
         skip.click()
         graph = shoot(page, f"{url}/assets/option_chain_daily?view=lineage", "dagster-asset-graph.png",
-                      "option_chain_minutes")
-        assert all(name in graph for name in ("option_chain_daily", "overview_daily", "weekday_master"))
+                      "option_chain_minutes", "4 / 4 Passed")
+        assert all(name in graph for name in ("option_chain_daily", "weekday_master", "4 / 4 Passed"))
+        sealed = shoot(page, f"{url}/assets/option_chain_minutes?view=lineage", "dagster-asset-graph-minutes.png",
+                       "overview_daily")
+        assert all(name in sealed for name in ("option_chain_daily", "overview_daily"))
         page.set_viewport_size({"width": 1600, "height": 2400})
         page.goto(f"{url}/assets/option_chain_daily?view=overview")
         page.get_by_role("button", name="Plots").first.click(timeout=60_000)
@@ -89,5 +94,6 @@ def test_asset_graph_plots_and_run_logs_in_chromium(tmp_path: Path, browser: Any
         page.set_viewport_size({"width": 1600, "height": 1000})
         logs = shoot(page, f"{url}/runs/{run_id}", "dagster-run-event-log.png", "indices collected")
         assert "minute 10:17: 1 of 1 indices collected (NIFTY)" in logs
-    for name in ("dagster-asset-graph.png", "dagster-asset-plots.png", "dagster-run-event-log.png"):
+    for name in ("dagster-asset-graph.png", "dagster-asset-graph-minutes.png", "dagster-asset-plots.png",
+                 "dagster-run-event-log.png"):
         assert (ARTIFACTS / name).stat().st_size > 10_000

@@ -78,14 +78,17 @@ def test_weekday_master_on_postgres(
     production_instance: dg.DagsterInstance, postgres_server: PostgresServer, nifty_config: tuple[Path, Path]
 ) -> None:
     from g6_pipeline.defs.history.assets import weekday_master
+    from g6_pipeline.defs.partitions import register
     from g6_pipeline.defs.resources import G6Resource, shared_resources
 
     config, data = nifty_config
+    register(production_instance, [date.fromisoformat(d) for d in DAYS], ["NIFTY"])
     result = dg.materialize(
         [weekday_master],
         instance=production_instance,
         resources=shared_resources(G6Resource(config_dir=str(config))),
-        tags={"dagster/asset_partition_range_start": DAYS[0], "dagster/asset_partition_range_end": DAYS[-1]},
+        tags={"dagster/asset_partition_range_start": f"{DAYS[0]}|NIFTY",
+              "dagster/asset_partition_range_end": f"{DAYS[-1]}|NIFTY"},
     )
     assert result.success
 
@@ -94,7 +97,7 @@ def test_weekday_master_on_postgres(
         master = load_weekday_master("NIFTY", "this_month", 0, weekday, data_dir=str(data))
         assert len(master) > 0
     materialized = production_instance.get_materialized_partitions(dg.AssetKey("weekday_master"))
-    assert materialized == set(DAYS)
+    assert materialized == {f"{day}|NIFTY" for day in DAYS}
     stored = rows(
         postgres_server,
         "SELECT count(*) FROM event_logs WHERE run_id = %s AND dagster_event_type = 'ASSET_MATERIALIZATION'",

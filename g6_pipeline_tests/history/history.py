@@ -35,14 +35,16 @@ def setup_of(config: Path) -> ProcessSetup:
 
 LAYOUT_MARKER = "parquet/_layout.json"
 """Written when a process first opens a directory that holds Parquet: setup, not stored data."""
+LOCKS = ".g6-locks/"
+"""The writers' lock files (empty when free): not stored data."""
 
 
 def file_hashes(root: Path) -> dict[str, str]:
-    """SHA-256 of every file under `root` but the layout marker, by relative path."""
+    """SHA-256 of every file under `root` but the layout marker and the lock files, by relative path."""
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and str(p.relative_to(root)) != LAYOUT_MARKER
+        if p.is_file() and str(p.relative_to(root)) != LAYOUT_MARKER and not str(p.relative_to(root)).startswith(LOCKS)
     }
 
 

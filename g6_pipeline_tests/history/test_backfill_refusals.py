@@ -21,6 +21,7 @@ from g6_pipeline.history.backfill import (
 )
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline.settings import load_settings
+from g6_pipeline.storage.classic_format import CLASSIC_COLUMNS
 from g6_pipeline.storage.reader import read_chain
 from g6_pipeline.storage.seal import seal_day
 from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, write_kite_config
@@ -82,3 +83,64 @@ def test_today_and_later_days_are_refused(tmp_path: Path) -> None:
         with pytest.raises(BackfillRefusedError, match=f"{day.isoformat()} SENSEX: refused: today or a later day"):
             generate_synthetic_day(setup, day, ["SENSEX"])
     assert not (tmp_path / "data" / "parquet").exists()
+
+
+PAST = date(2026, 11, 20)
+"""A past trading day with nothing stored but what a test puts there."""
+
+
+def _classic_line(stamp: str) -> str:
+    """One classic per-strike line of NIFTY's this_week ATM series (the original G6's layout)."""
+    fields = dict.fromkeys(CLASSIC_COLUMNS, "")
+    fields.update(timestamp=stamp, index="NIFTY", expiry_tag="this_week", expiry_date="2026-11-24", offset="0",
+                  index_price="24010.5", atm="24000", strike="24000", ce="101.5", pe="92.25", tp="193.75")
+    return ",".join(fields[c] for c in CLASSIC_COLUMNS) + "\n"
+
+
+def test_a_collected_day_held_only_in_the_classic_csv_is_refused_and_untouched(tmp_path: Path) -> None:
+    config = small_config(tmp_path, "NIFTY")
+    setup = setup_of(config)
+    csv = Path(setup.location.classic_csv("NIFTY", "this_week", 0, PAST).path)
+    csv.parent.mkdir(parents=True)
+    csv.write_text(",".join(CLASSIC_COLUMNS) + "\n" + _classic_line("20-11-2026 10:00:00"))
+    before = file_hashes(tmp_path / "data")
+
+    for replace in (False, True):
+        report = backfill_synthetic(setup, PAST, PAST, replace=replace)
+        assert [o.line() for o in report.outcomes] == [
+            "2026-11-20 NIFTY: refused: holds collected data (1 minute of unknown source in classic CSV); "
+            "never overwritten"]
+    assert file_hashes(tmp_path / "data") == before
+
+
+def test_a_day_with_influx_points_waiting_in_the_spool_is_refused(tmp_path: Path) -> None:
+    config = small_config(tmp_path, "NIFTY")
+    setup = setup_of(config)
+    spool = Path(setup.location.influx_spool_dir().path)
+    spool.mkdir(parents=True)
+    at = int(datetime(2026, 11, 20, 10, 0, tzinfo=IST).timestamp())
+    (spool / "points-1.lp").write_text(
+        f"option_data,index=NIFTY,expiry=2026-11-24,type=CE,strike=24000 price=101.5,oi=1200 {at}\n"
+        f"g6_cycle indices_collected=1i {at}\n")
+
+    report = backfill_synthetic(setup, PAST, PAST)
+    assert [(o.index, o.outcome) for o in report.outcomes] == [("NIFTY", "refused")]
+    assert "1 Influx point spooled (source unknown)" in report.outcomes[0].message
+    assert backfill_synthetic(setup, PAST - timedelta(days=1), PAST - timedelta(days=1)).outcomes[0].outcome == (
+        "generated")  # the spooled point is of the 20th only
+    assert not setup.location.exists(setup.location.sealed_file("options", PAST, "NIFTY"))
+
+
+def test_a_simulated_day_whose_csv_holds_a_minute_of_unknown_source_is_not_replaced(tmp_path: Path) -> None:
+    config = small_config(tmp_path, "NIFTY")
+    setup = setup_of(config)
+    assert [o.outcome for o in backfill_synthetic(setup, PAST, PAST).outcomes] == ["generated"]
+    csv = Path(setup.location.classic_csv("NIFTY", "this_week", 0, PAST).path)
+    with csv.open("a") as handle:  # a minute the simulated Parquet does not hold: its source cannot be told
+        handle.write(_classic_line("20-11-2026 16:05:00"))
+    before = file_hashes(tmp_path / "data")
+
+    report = backfill_synthetic(setup, PAST, PAST, replace=True)
+    assert [o.outcome for o in report.outcomes] == ["refused"]
+    assert "375 minutes of synthetic; 1 minute of unknown source in classic CSV" in report.outcomes[0].message
+    assert file_hashes(tmp_path / "data") == before

@@ -152,7 +152,7 @@ def test_chain_numbers_selectors_and_render_time(served: tuple[LiveServer, Path]
 def test_chain_follows_a_new_minute_over_sse(served: tuple[LiveServer, Path], browser: Any) -> None:
     server, root = served
     minute = datetime.now(IST).replace(second=0, microsecond=0)
-    publish(make_report(minute), make_settings(str(root / "data")))
+    publish(make_report(minute), make_settings(str(root / "data")), str(root / "data"))
     context = browser.new_context(viewport={"width": 1600, "height": 1100})
     page = context.new_page()
     try:
@@ -163,7 +163,7 @@ def test_chain_follows_a_new_minute_over_sse(served: tuple[LiveServer, Path], br
         expect(page.locator("#chain-summary .simulated")).to_have_text("simulated")
         assert page.locator("#chain-units").inner_text() == "OI, volume and bid/ask quantities in contracts (lots of 65)"
         backfill(root, FULL, NEXT_DAY, NEXT_DAY)  # the next trading day is stored...
-        publish(make_report(minute + timedelta(minutes=1)), make_settings(str(root / "data")))  # ...and announced
+        publish(make_report(minute + timedelta(minutes=1)), make_settings(str(root / "data")), str(root / "data"))  # ...and announced
         expect(page.locator("#chain-summary")).to_contain_text(f"{NEXT_DAY.isoformat()} 15:29", timeout=15_000)
         stored = legs(at_minute(stored_rows(root / "data", "options", NEXT_DAY, "NIFTY"), NEXT_DAY, "15:29"),
                       "this_week")  # fmt: skip

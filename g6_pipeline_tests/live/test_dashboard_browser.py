@@ -28,7 +28,7 @@ def _cycle(data_dir: Path, minute: datetime, nifty_spot: float, straddle: float,
                                    tags={"this_week": tag_values(straddle=straddle, pcr=0.9 + straddle / 10_000)})
     if error is not None:
         outcomes["FINNIFTY"] = IndexOutcome("FINNIFTY", "failed", error=error, legs_expected=42)
-    publish(make_report(minute, outcomes), make_settings(str(data_dir)), now=minute + timedelta(seconds=7))
+    publish(make_report(minute, outcomes), make_settings(str(data_dir)), str(data_dir), now=minute + timedelta(seconds=7))
 
 
 def test_dashboard_in_headless_chromium(tmp_path: Path, browser: Any) -> None:

@@ -33,7 +33,7 @@ def _minute(offset: int = 0) -> datetime:
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    publish(make_report(_minute()), make_settings(str(tmp_path)))
+    publish(make_report(_minute()), make_settings(str(tmp_path)), str(tmp_path))
     return tmp_path
 
 
@@ -93,7 +93,7 @@ def test_several_clients_receive_the_same_updates(data_dir: Path, start_server: 
 
         outcomes = {name: ok_outcome(name, _minute(1)) for name in SPOTS}
         outcomes["NIFTY"] = ok_outcome("NIFTY", _minute(1), spot=22601.5)
-        publish(make_report(_minute(1), outcomes), make_settings(str(data_dir)))
+        publish(make_report(_minute(1), outcomes), make_settings(str(data_dir)), str(data_dir))
         manifest = json.loads((data_dir / "panels" / "manifest.json").read_text())
         expected = {name: entry["hash"] for name, entry in manifest["panels"].items()}
 
@@ -236,7 +236,10 @@ def test_g6_serve_command_binds_loopback_and_stops_on_interrupt(
         assert conn.getresponse().status == 401
         conn.close()
         process.send_signal(signum)
-        assert process.wait(timeout=120) == 0
+        assert process.wait(timeout=120) == 128 + signum
+        assert process.stderr is not None
+        assert process.stderr.read().splitlines()[-1] == (
+            f"g6 serve: stopped by {signum.name} (exit {128 + signum})")
     finally:
         if process.poll() is None:
             process.kill()

@@ -26,7 +26,7 @@ CONNECTIONS = 200
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    publish(make_report(datetime.now(IST).replace(second=0, microsecond=0)), make_settings(str(tmp_path)))
+    publish(make_report(datetime.now(IST).replace(second=0, microsecond=0)), make_settings(str(tmp_path)), str(tmp_path))
     return tmp_path
 
 

@@ -54,7 +54,7 @@ def test_an_unconfirmed_token_is_unchecked_and_the_connection_error_is_shown(tmp
     assert stats.last_error is not None and stats.last_error.startswith("Kite quote: ")
     assert "tok-123" not in stats.last_error
 
-    publish(_failed_report(stats), make_settings(str(tmp_path)), now=NOW)
+    publish(_failed_report(stats), make_settings(str(tmp_path)), str(tmp_path), now=NOW)
     provider = json.loads((tmp_path / "runtime_status.json").read_text())["provider"]
     assert provider["token_state"] == "unchecked" and provider["last_error"] == stats.last_error
 

@@ -39,7 +39,7 @@ def test_status_reports_each_index_from_the_chain(tmp_path: Path) -> None:
     outcomes["NIFTY"] = ok_outcome(
         "NIFTY", BASE_MINUTE, tags={"this_week": tag_values(pcr=1.12, atm_iv=0.131, max_pain=22400.0)}
     )
-    publish(make_report(outcomes=outcomes), settings, now=BASE_MINUTE + timedelta(seconds=7))
+    publish(make_report(outcomes=outcomes), settings, settings.data_dir, now=BASE_MINUTE + timedelta(seconds=7))
 
     status = _read(tmp_path / "runtime_status.json")
     nifty = status["indices"]["NIFTY"]
@@ -68,7 +68,7 @@ def test_missing_values_stay_missing_never_zero(tmp_path: Path) -> None:
     values = tag_values()
     values.update(pcr=math.nan, atm_iv=math.inf)
     outcomes = {"NIFTY": ok_outcome("NIFTY", BASE_MINUTE, tags={"this_week": values})}
-    publish(make_report(outcomes=outcomes), settings, now=BASE_MINUTE)
+    publish(make_report(outcomes=outcomes), settings, settings.data_dir, now=BASE_MINUTE)
     nifty = _read(tmp_path / "runtime_status.json")["indices"]["NIFTY"]
     assert nifty["pcr"] is None and nifty["atm_iv"] is None
     analytics = _read(tmp_path / "panels" / "analytics.json")["data"]["indices"][0]
@@ -78,13 +78,13 @@ def test_missing_values_stay_missing_never_zero(tmp_path: Path) -> None:
 
 def test_cycle_count_last_good_data_and_stale_alert_carry_across_cycles(tmp_path: Path) -> None:
     settings = make_settings(str(tmp_path), stale_after_seconds=120)
-    publish(make_report(BASE_MINUTE), settings, now=BASE_MINUTE)
+    publish(make_report(BASE_MINUTE), settings, settings.data_dir, now=BASE_MINUTE)
     failed = {name: ok_outcome(name, BASE_MINUTE) for name in SPOTS}
     for step in (1, 2, 3):
         minute = BASE_MINUTE + timedelta(minutes=step)
         failed = {name: ok_outcome(name, minute) for name in SPOTS}
         failed["SENSEX"] = IndexOutcome("SENSEX", "failed", error="quote timed out", legs_expected=42)
-        status = publish(make_report(minute, failed), settings, now=minute)
+        status = publish(make_report(minute, failed), settings, settings.data_dir, now=minute)
     sensex = status["indices"]["SENSEX"]
     assert status["cycle"] == 4
     assert sensex["status"] == "failed"
@@ -107,7 +107,7 @@ def test_alerts_for_token_circuit_sink_and_extreme_pcr(tmp_path: Path) -> None:
     stats = ProviderStats(calls=Counter({("quote", "ok"): 3, ("quote", "NetworkException"): 2}),
                           circuit="open", token_state="expired")
     sinks = [SinkOutcome("parquet", rows=10), SinkOutcome("influx", error="connection refused", points_dropped=7)]
-    status = publish(make_report(outcomes=outcomes, stats=stats, sinks=sinks), settings, now=BASE_MINUTE)
+    status = publish(make_report(outcomes=outcomes, stats=stats, sinks=sinks), settings, settings.data_dir, now=BASE_MINUTE)
 
     kinds = _kinds(status)
     assert {("token_expired", None), ("circuit_open", None), ("sink_failed", None), ("points_dropped", None),
@@ -125,13 +125,13 @@ def test_pcr_alert_follows_the_alert_settings(tmp_path: Path) -> None:
     outcomes["NIFTY"] = ok_outcome("NIFTY", BASE_MINUTE, tags={"this_week": tag_values(pcr=1.6)})
     outcomes["SENSEX"] = ok_outcome("SENSEX", BASE_MINUTE, tags={"this_week": tag_values(pcr=1.4)})
     report = make_report(outcomes=outcomes)
-    default = publish(report, make_settings(str(tmp_path / "default")), now=BASE_MINUTE)
+    default = publish(report, make_settings(str(tmp_path / "default")), str(tmp_path / "default"), now=BASE_MINUTE)
     assert ("pcr_extreme", "NIFTY") in _kinds(default)
     assert ("pcr_extreme", "SENSEX") not in _kinds(default)
 
-    wider = publish(report, make_settings(str(tmp_path / "wider"), pcr_high=1.7), now=BASE_MINUTE)
+    wider = publish(report, make_settings(str(tmp_path / "wider"), pcr_high=1.7), str(tmp_path / "wider"), now=BASE_MINUTE)
     assert ("pcr_extreme", "NIFTY") not in _kinds(wider)
-    narrower = publish(report, make_settings(str(tmp_path / "narrower"), pcr_high=1.3), now=BASE_MINUTE)
+    narrower = publish(report, make_settings(str(tmp_path / "narrower"), pcr_high=1.3), str(tmp_path / "narrower"), now=BASE_MINUTE)
     assert {("pcr_extreme", "NIFTY"), ("pcr_extreme", "SENSEX")} <= _kinds(narrower)
 
 
@@ -143,7 +143,7 @@ def test_no_secret_reaches_any_file(tmp_path: Path) -> None:
     outcomes["NIFTY"] = IndexOutcome("NIFTY", "failed", error="401 for token key:acc3sst0ken99")
     report = make_report(outcomes=outcomes, error="login failed, api_secret=kite-secret-0815",
                          sinks=[SinkOutcome("influx", error="bad auth_token live-token-4711")])
-    publish(report, settings, now=BASE_MINUTE)
+    publish(report, settings, settings.data_dir, now=BASE_MINUTE)
     for path in tmp_path.rglob("*"):
         if path.is_file():
             text = path.read_text(encoding="utf-8")
@@ -153,7 +153,7 @@ def test_no_secret_reaches_any_file(tmp_path: Path) -> None:
 
 def test_envelopes_and_manifest_hash_the_canonical_json(tmp_path: Path) -> None:
     settings = make_settings(str(tmp_path))
-    publish(make_report(), settings, now=BASE_MINUTE + timedelta(seconds=7))
+    publish(make_report(), settings, settings.data_dir, now=BASE_MINUTE + timedelta(seconds=7))
     folder = tmp_path / "panels"
     manifest = _read(folder / "manifest.json")
     assert set(manifest["panels"]) == set(PANELS)
@@ -176,7 +176,7 @@ def test_history_keeps_sixty_minutes_and_skips_failed_minutes(tmp_path: Path) ->
         outcomes = {"NIFTY": ok_outcome("NIFTY", minute, tags={"this_week": tag_values(straddle=200.0 + step)})}
         if step == 70:
             outcomes["NIFTY"] = IndexOutcome("NIFTY", "failed", error="timeout")
-        publish(make_report(minute, outcomes), settings, now=minute)
+        publish(make_report(minute, outcomes), settings, settings.data_dir, now=minute)
     data = _read(tmp_path / "panels" / "analytics.json")["data"]
     history = data["indices"][0]["history"]
     last = BASE_MINUTE + timedelta(minutes=74)
@@ -190,7 +190,7 @@ def test_history_keeps_sixty_minutes_and_skips_failed_minutes(tmp_path: Path) ->
 def test_verify_panels_reports_tampering_missing_and_stale(tmp_path: Path) -> None:
     settings = make_settings(str(tmp_path))
     generated = BASE_MINUTE + timedelta(seconds=7)
-    publish(make_report(), settings, now=generated)
+    publish(make_report(), settings, settings.data_dir, now=generated)
     assert verify_panels(tmp_path, now=generated + timedelta(seconds=30)) == []
 
     folder = tmp_path / "panels"
@@ -208,7 +208,7 @@ def test_verify_panels_reports_tampering_missing_and_stale(tmp_path: Path) -> No
 
 def test_verify_panels_flags_manifest_that_disagrees_or_is_broken(tmp_path: Path) -> None:
     settings = make_settings(str(tmp_path))
-    publish(make_report(), settings, now=BASE_MINUTE)
+    publish(make_report(), settings, settings.data_dir, now=BASE_MINUTE)
     manifest_path = tmp_path / "panels" / "manifest.json"
     manifest = _read(manifest_path)
     manifest["panels"]["health"]["hash"] = "0" * 64
@@ -225,6 +225,6 @@ def test_verify_panels_flags_manifest_that_disagrees_or_is_broken(tmp_path: Path
 def test_object_store_data_dir_is_refused_with_a_clear_error(tmp_path: Path) -> None:
     settings = make_settings("s3://bucket/g6")
     with pytest.raises(ValueError, match="local data_dir"):
-        publish(make_report(), settings)
-    publish(make_report(), settings, data_dir=f"file://{tmp_path}", now=BASE_MINUTE)
+        publish(make_report(), settings, settings.data_dir)
+    publish(make_report(), settings, f"file://{tmp_path}", now=BASE_MINUTE)
     assert (tmp_path / "runtime_status.json").is_file()

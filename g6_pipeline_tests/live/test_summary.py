@@ -39,7 +39,7 @@ def _row(text: str, index: str) -> list[str]:
 def test_once_plain_shows_every_index_row(tmp_path: Path) -> None:
     outcomes = {name: ok_outcome(name, BASE_MINUTE) for name in SPOTS}
     outcomes["FINNIFTY"] = IndexOutcome("FINNIFTY", "failed", error="quote timed out", legs_expected=42)
-    publish(make_report(outcomes=outcomes), make_settings(str(tmp_path)), now=GENERATED)
+    publish(make_report(outcomes=outcomes), make_settings(str(tmp_path)), str(tmp_path), now=GENERATED)
 
     code, text = _once(tmp_path, GENERATED + timedelta(seconds=20))
     assert code == 0
@@ -59,7 +59,7 @@ def test_upstream_control_characters_reach_neither_the_status_file_nor_the_summa
     outcomes = {name: ok_outcome(name, BASE_MINUTE) for name in SPOTS}
     forged = "quote timed out\x1b[2J\r\nINFO all indices collected"
     outcomes["FINNIFTY"] = IndexOutcome("FINNIFTY", "failed", error=forged, legs_expected=42)
-    publish(make_report(outcomes=outcomes), make_settings(str(tmp_path)), now=GENERATED)
+    publish(make_report(outcomes=outcomes), make_settings(str(tmp_path)), str(tmp_path), now=GENERATED)
 
     raw = (tmp_path / "runtime_status.json").read_text(encoding="utf-8")
     error = json.loads(raw)["indices"]["FINNIFTY"]["error"]
@@ -78,7 +78,7 @@ def test_upstream_control_characters_reach_neither_the_status_file_nor_the_summa
 def test_numbers_are_grouped_in_the_configured_style(tmp_path: Path, grouping: str, ltp: str, max_pain: str) -> None:
     outcomes = {name: ok_outcome(name, BASE_MINUTE) for name in SPOTS}
     outcomes["SENSEX"] = ok_outcome("SENSEX", BASE_MINUTE, spot=123456.78)  # ATM 1,23,500, max pain 100 above
-    publish(make_report(outcomes=outcomes), make_settings(str(tmp_path)), now=GENERATED)
+    publish(make_report(outcomes=outcomes), make_settings(str(tmp_path)), str(tmp_path), now=GENERATED)
     out = io.StringIO()
     style = SummaryStyle(NumberFormat(grouping))  # type: ignore[arg-type]
     run_summary(tmp_path, 180.0, once=True, rich=False, out=out, clock=lambda: GENERATED, style=style)
@@ -88,10 +88,10 @@ def test_numbers_are_grouped_in_the_configured_style(tmp_path: Path, grouping: s
 
 def test_the_header_says_simulated_for_a_simulated_market(tmp_path: Path) -> None:
     now = GENERATED + timedelta(seconds=20)
-    publish(make_report(), make_settings(str(tmp_path)), now=GENERATED)  # collected by the synthetic provider
+    publish(make_report(), make_settings(str(tmp_path)), str(tmp_path), now=GENERATED)  # collected by the synthetic provider
     assert "SIMULATED market data" in _once(tmp_path, now)[1].splitlines()[0]
 
-    publish(replace(make_report(), provider="kite"), make_settings(str(tmp_path)), now=GENERATED)
+    publish(replace(make_report(), provider="kite"), make_settings(str(tmp_path)), str(tmp_path), now=GENERATED)
     assert "SIMULATED" not in _once(tmp_path, now)[1]
     out = io.StringIO()  # a simulated provider configured, and nothing collected yet
     run_summary(tmp_path / "empty", 180.0, once=True, rich=False, out=out, clock=lambda: now,
@@ -100,7 +100,7 @@ def test_the_header_says_simulated_for_a_simulated_market(tmp_path: Path) -> Non
 
 
 def test_once_reports_stale_data_with_its_time_and_fails(tmp_path: Path) -> None:
-    publish(make_report(), make_settings(str(tmp_path)), now=GENERATED)
+    publish(make_report(), make_settings(str(tmp_path)), str(tmp_path), now=GENERATED)
     code, text = _once(tmp_path, GENERATED + timedelta(minutes=30))
     assert code == 1
     assert "stale since 10:15" in text
@@ -114,7 +114,7 @@ def test_no_data_yet_when_nothing_was_written(tmp_path: Path) -> None:
 
 
 def test_half_written_files_do_not_crash(tmp_path: Path) -> None:
-    publish(make_report(), make_settings(str(tmp_path)), now=GENERATED)
+    publish(make_report(), make_settings(str(tmp_path)), str(tmp_path), now=GENERATED)
     status = tmp_path / "runtime_status.json"
     good = load_state(tmp_path)
     full = status.read_text(encoding="utf-8")
@@ -136,7 +136,7 @@ def test_half_written_files_do_not_crash(tmp_path: Path) -> None:
 
 
 def test_plain_refresh_prints_a_block_only_when_the_status_changes(tmp_path: Path) -> None:
-    publish(make_report(), make_settings(str(tmp_path)), now=GENERATED)
+    publish(make_report(), make_settings(str(tmp_path)), str(tmp_path), now=GENERATED)
     out = io.StringIO()
     run_summary(tmp_path, 180.0, refresh=0.01, rich=False, out=out, clock=lambda: GENERATED, max_updates=4)
     assert out.getvalue().count("INDEX ") == 1
@@ -153,7 +153,7 @@ def test_rich_summary_in_a_real_terminal(tmp_path: Path, stop: str) -> None:
     settings = make_settings(str(tmp_path))
     now = datetime.now(IST)
     minute = now.replace(second=0, microsecond=0)
-    publish(make_report(minute), settings, now=now)
+    publish(make_report(minute), settings, settings.data_dir, now=now)
     config_dir = tmp_path / "config"
     config_dir.mkdir()
     env = {**os.environ, "G6_CONFIG_DIR": str(config_dir), "G6_DATA_DIR": str(tmp_path),
@@ -171,7 +171,7 @@ def test_rich_summary_in_a_real_terminal(tmp_path: Path, stop: str) -> None:
         child.expect(f"{SPOTS['NIFTY']:,.2f}")
         outcomes = {name: ok_outcome(name, minute + timedelta(minutes=1)) for name in SPOTS}
         outcomes["NIFTY"] = ok_outcome("NIFTY", minute + timedelta(minutes=1), spot=22512.75)
-        publish(make_report(minute + timedelta(minutes=1), outcomes), settings, now=datetime.now(IST))
+        publish(make_report(minute + timedelta(minutes=1), outcomes), settings, settings.data_dir, now=datetime.now(IST))
         child.expect("22,512.75")
         child.expect("cycle 2")
         if stop == "ctrl-c":
@@ -192,7 +192,7 @@ def test_many_underlyings_stay_one_screen_problems_first(tmp_path: Path) -> None
     outcomes.update({name: ok_outcome(name, BASE_MINUTE, spot=1000.0 + i) for i, name in enumerate(stocks)})
     outcomes["WIPRO"] = IndexOutcome("WIPRO", "skipped", error="skipped: the minute's quote time ran out")
     outcomes["SBIN"] = IndexOutcome("SBIN", "failed", error="quote timed out", legs_expected=44)
-    publish(make_report(outcomes=outcomes), make_settings(str(tmp_path)), now=GENERATED)
+    publish(make_report(outcomes=outcomes), make_settings(str(tmp_path)), str(tmp_path), now=GENERATED)
     state_now = GENERATED + timedelta(seconds=20)
 
     def page(selection: Selection) -> str:

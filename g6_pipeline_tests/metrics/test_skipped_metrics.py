@@ -1,5 +1,5 @@
-"""An underlying the minute's quote time ran out before: its status `skipped`, counted per underlying and for the
-cycle, beside the quote calls the cycle made."""
+"""An underlying the minute's quote time ran out before: its status `skipped`, a minute not stored whole, counted
+per underlying and for the cycle, beside the quote calls the cycle made."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ from g6_pipeline_tests.metrics.chains import MINUTE, make_report
 def test_the_cycle_reports_what_it_skipped() -> None:
     state = CycleState(minute=MINUTE, started_at=MINUTE, provider="kite",
                        skipped={"TCS": "skipped: the minute's quote time ran out at 11:42:44"})
-    outcome = build_report(state).indices["TCS"]
+    report = build_report(state)
+    outcome = report.indices["TCS"]
     assert (outcome.status, outcome.error) == ("skipped", "skipped: the minute's quote time ran out at 11:42:44")
+    # nothing of TCS was stored: the minute is not stored whole (a minute run fails, naming it)
+    assert report.not_stored() == ["TCS: skipped: the minute's quote time ran out at 11:42:44"]
 
 
 def test_skipped_underlyings_are_counted_per_underlying_and_per_cycle() -> None:

@@ -15,7 +15,8 @@ from g6_pipeline.cli.main import main
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.data import load_chain, load_overview
 from g6_pipeline.history.weekday_master import update_range
-from g6_pipeline.storage.classic_import import import_classic
+from g6_pipeline.storage.classic_format import CLASSIC_COLUMNS
+from g6_pipeline.storage.classic_import import ImportReport, import_classic
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline_tests.fakes.config import make_config
 
@@ -94,6 +95,11 @@ def test_imported_days_fold_into_the_weekday_master(original: tuple[Path, Path],
         np.testing.assert_allclose(imported["ce_oi_mean"], backfilled["ce_oi_mean"], atol=0.5)
 
 
+def assert_counts_add_up(report: ImportReport) -> None:
+    """Every row read was imported, refused or skipped."""
+    assert report.rows_read == report.rows_imported + sum(report.rows_refused.values()) + report.rows_skipped
+
+
 def _one_file(folder: Path) -> Path:
     return sorted(folder.glob("SENSEX/this_week/0/*.csv"))[0]
 
@@ -115,6 +121,8 @@ def test_a_cut_last_line_is_refused_and_the_rest_imported(
     report = import_classic(folder, DataLocation(tmp_path / "fresh"))
     assert report.rows_refused == {"cut last line": 1}
     assert report.rows_imported == report.rows_read - 1
+    last = text.count(b"\n")  # the header is line 1, each line ended with a newline
+    assert [r.describe() for r in report.refusals] == [f"{path}:{last}: cut last line"]
 
 
 def test_a_file_with_another_header_is_refused_by_name(original: tuple[Path, Path], tmp_path: Path) -> None:
@@ -123,9 +131,10 @@ def test_a_file_with_another_header_is_refused_by_name(original: tuple[Path, Pat
     path.write_bytes(path.read_bytes().replace(b"ce_iv,", b"ce_ivx,", 1))
     fresh = tmp_path / "fresh"
     report = import_classic(folder, DataLocation(fresh))
-    assert report.files_refused == [f"{path}: not a classic per-strike header"]
     lines = path.read_bytes().count(b"\n") - 1
-    assert report.rows_read == _rows(original[1]) - lines and report.rows_imported == report.rows_read
+    assert report.files_refused == [f"{path}:1: not a classic per-strike header ({lines} rows)"]
+    assert report.rows_read == _rows(original[1]) and report.rows_imported == report.rows_read - lines
+    assert_counts_add_up(report)
     assert main(["import-classic", str(folder), "--data-dir", str(tmp_path / "again")]) == 1
 
 
@@ -154,7 +163,9 @@ def test_rows_with_bad_numbers_are_refused(original: tuple[Path, Path], tmp_path
     fresh = DataLocation(tmp_path / "fresh")
     report = import_classic(folder, fresh)
     assert report.rows_refused == {"bad numbers": 2}
+    assert [r.describe() for r in report.refusals] == [f"{path}:6: bad numbers", f"{path}:10: bad numbers"]
     assert report.rows_imported == _rows(original[1]) - 2
+    assert_counts_add_up(report)
     day = path.stem
     chain = load_chain(day, "SENSEX", data_dir=str(fresh.root))
     assert len(chain) == 2 * (_rows(original[1], day, overview=False) - 2)
@@ -166,6 +177,7 @@ def test_days_the_lake_holds_are_left_alone(original: tuple[Path, Path], tmp_pat
     before = {p: p.read_bytes() for p in sorted((data / "parquet").rglob("*")) if p.is_file()}
     report = import_classic(original[1], DataLocation(data))
     assert report.rows_imported == 0 and len(report.skipped) == 4
+    assert report.rows_skipped == report.rows_read == _rows(original[1])
     assert {p: p.read_bytes() for p in sorted((data / "parquet").rglob("*")) if p.is_file()} == before
 
 
@@ -177,4 +189,50 @@ def test_duplicate_overview_minutes_are_imported_once(original: tuple[Path, Path
     fresh = tmp_path / "fresh"
     report = import_classic(folder, DataLocation(fresh))
     assert report.rows_refused == {"duplicate minute": 1}
+    assert [r.describe() for r in report.refusals] == [f"{path}:4: duplicate minute"]
+    assert_counts_add_up(report)
     assert len(load_overview(path.stem, "SENSEX", data_dir=str(fresh))) == 375
+
+
+def test_the_command_names_file_and_line_of_each_refusal_and_its_counts_add_up(
+    tmp_path: Path, g6_env: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "g6_data"
+    path = folder / "NIFTY" / "this_week" / "0" / "2026-11-20.csv"
+    path.parent.mkdir(parents=True)
+
+    def line(stamp: str, index: str = "NIFTY", ce: str = "101.5") -> str:
+        fields = dict.fromkeys(CLASSIC_COLUMNS, "")
+        fields.update(timestamp=stamp, index=index, expiry_tag="this_week", expiry_date="2026-11-24", offset="0",
+                      index_price="24010.5", atm="24000", strike="24000", ce=ce, pe="92.25", tp="193.75")
+        return ",".join(fields[c] for c in CLASSIC_COLUMNS) + "\n"
+
+    path.write_text(",".join(CLASSIC_COLUMNS) + "\n" + line("20-11-2026 10:00:00") + line("20-11-2026 10:01:00")
+                    + line("20-11-2026 10:02:00", ce="1O1.5") + "20-11-2026 10:03:00,NIFTY,this_week\n"
+                    + line("20-11-2026 10:04:00", index="SENSEX"))  # fmt: skip
+    assert main(["import-classic", str(folder)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"g6 import-classic: refused {path}:4: bad numbers",
+        f"g6 import-classic: refused {path}:5: wrong field count",
+        f"g6 import-classic: refused {path}:6: row of another index or day than its file",
+    ]
+    assert f"{folder}: 5 rows read = 2 imported + 3 refused (1 bad numbers, 1 row of another index or day than its " \
+           "file, 1 wrong field count) + 0 skipped; 1 day×index partitions written" in captured.out
+    assert len(load_chain("2026-11-20", "NIFTY", data_dir=str(g6_env[1]))) == 4  # CE and PE of two minutes
+
+
+def test_a_day_whose_classic_csv_the_data_directory_holds_of_unknown_source_is_skipped(
+    original: tuple[Path, Path], tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(original[1], data / "g6_data")  # collected by the original G6 into this directory: no Parquet
+    before = {p: p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file()}
+    report = import_classic(_folder(original, tmp_path), DataLocation(data))
+    assert report.rows_imported == 0 and report.rows_skipped == report.rows_read == _rows(original[1])
+    assert {why.split(" (")[0] for *_, why in report.skipped} == {
+        "the data directory holds data of this day whose source is not simulated"}
+    assert {p: p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file() and ".g6-locks" not in str(p)} == before
+
+    own = import_classic(data / "g6_data", DataLocation(data))  # the directory's own classic files: imported
+    assert own.rows_imported == own.rows_read == _rows(original[1])

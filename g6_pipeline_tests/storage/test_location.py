@@ -35,6 +35,7 @@ def test_every_path_follows_the_documented_layout(location: DataLocation) -> Non
         location.weekday_day_aggregate("NIFTY", DAY): "weekday_master/_days/NIFTY/2026-11-23.parquet",
         location.weekday_quality_file("NIFTY", DAY):
             "weekday_master/_quality/NIFTY/overlay_quality_2026-11-23.json",
+        location.weekday_state_file("NIFTY", "MONDAY"): "weekday_master/_state/NIFTY/MONDAY.parquet",
         location.reference_file("BANKNIFTY", DAY): "_reference/BANKNIFTY/2026-11-23.json",
         location.influx_spool_dir(): "_spool/influx",
         location.instruments_dir(): "instruments",

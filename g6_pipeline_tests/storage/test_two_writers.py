@@ -75,7 +75,8 @@ def test_a_writer_that_cannot_get_the_lock_writes_nothing_and_names_the_holder(t
     )
     collector, state = collect(str(config), MINUTE)
     held, release = SPAWN.Event(), SPAWN.Event()
-    holder = SPAWN.Process(target=hold_lock, args=(str(collector.location.writer_lock_file().path), held, release))
+    lock = collector.location.partition_lock_file(MINUTE.date(), "SENSEX")
+    holder = SPAWN.Process(target=hold_lock, args=(str(lock.path), held, release))
     holder.start()
     try:
         assert held.wait(120)

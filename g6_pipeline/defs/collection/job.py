@@ -16,6 +16,7 @@ from g6_pipeline.collection.cycle import (
 from g6_pipeline.collection.run_tags import COLLECTION_RUN_TAGS
 from g6_pipeline.defs.collection.minutes import minute_materializations
 from g6_pipeline.defs.resources import CYCLE_STATE_IO, G6Resource
+from g6_pipeline.util.redact import mask_secrets
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ def write_sinks(context: dg.OpExecutionContext, state: CycleState, g6: G6Resourc
 
 @dg.op(description="Record metrics, push them to the Pushgateway, write the live status and panels.")
 def publish_cycle(context: dg.OpExecutionContext, state: CycleState, g6: G6Resource) -> None:
-    """Publish step; fails the run (after publishing) when nothing could be collected."""
+    """Publish step; fails the run (after publishing) unless the whole minute was stored: every index collected
+    and every sink written (`CycleReport.not_stored` says why not)."""
     report = build_report(state)
     publish_step(g6.collector(), report)
     context.add_output_metadata(
@@ -87,8 +89,10 @@ def publish_cycle(context: dg.OpExecutionContext, state: CycleState, g6: G6Resou
         report.minute.strftime("%H:%M"), len(collected), len(report.indices), ", ".join(collected) or "none",
         report.duration_seconds,
     )
-    if report.error or (report.indices and report.success_rate == 0.0):
-        raise dg.Failure(description=report.error or "no index could be collected", allow_retries=False)
+    reasons = report.not_stored()
+    if reasons:
+        why = mask_secrets("; ".join(reasons), g6.collector().settings.secret_values())
+        raise dg.Failure(description=f"minute {report.minute:%H:%M} not stored whole: {why}", allow_retries=False)
 
 
 @dg.job(
