@@ -35,10 +35,10 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $@
 
+# one daemon per instance: refused (with how to stop the first) while DAGSTER_HOME has one, whatever the port
 run: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml
-	@$(BIN)/python scripts/port-free.py $(HOST) $(PORT)
 	$(BIN)/g6 config check
-	$(BIN)/dagster dev --host $(HOST) --port $(PORT)
+	@$(BIN)/python scripts/run-dagster.py $(HOST) $(PORT) -- $(BIN)/dagster dev --host $(HOST) --port $(PORT)
 
 # seal days or fold them into the weekday master in the project's instance (.dagster_home), as the UI would:
 #   make materialize SELECT=weekday_master RANGE=2026-11-02...2026-11-20
@@ -63,9 +63,10 @@ test-fast: $(VENV)/.installed-dev lint
 bench: $(VENV)/.installed-dev
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; PYTHONPATH=. $(BIN)/python "$$script" || exit 1; done
 
-# sensor-launched minute runs under `dagster dev` as `make run` starts it: four latency medians (~7 minutes)
+# sensor-launched minute runs under `dagster dev` as `make run` starts it, beside an empty-op project: latency
+# percentiles, the quote-request spread, the run's overhead over the empty-op run (~22 minutes)
 bench-latency: $(VENV)/.installed
-	PYTHONPATH=. $(BIN)/python benchmarks/bench_minute_latency.py --runs 5
+	PYTHONPATH=. $(BIN)/python benchmarks/bench_minute_latency.py --runs 20
 
 # the real daemon through a scripted bad day against the loopback Kite server (MINUTES + ~6 minutes)
 MINUTES ?= 30

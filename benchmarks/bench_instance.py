@@ -35,7 +35,7 @@ import dagster as dg
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from g6_pipeline.defs.collection.job import collection_job  # noqa: E402
+from g6_pipeline.defs.collection.job import collection_job, minute_run_config  # noqa: E402
 from g6_pipeline.defs.resources import G6Resource  # noqa: E402
 
 bench_defs = dg.Definitions(jobs=[collection_job], resources={"g6": G6Resource()})
@@ -115,7 +115,7 @@ def bench_profile(profile: str, runs: int, root: Path) -> dict[str, float]:
         stack.enter_context(daemon(workspace, env, root / f"daemon_{profile}.log"))
         for i in range(runs + 1):
             minute = FIRST_MINUTE + timedelta(minutes=i)
-            run_config = {"ops": {"fetch_chains": {"config": {"minute": minute.isoformat()}}}}
+            run_config = minute_run_config(minute).to_config_dict()
             started = time.perf_counter()
             run = execute_launch_command(
                 instance=instance,

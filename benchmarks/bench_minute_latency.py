@@ -1,25 +1,32 @@
-"""Benchmark: sensor-launched minute runs under `dagster dev`, started the way `make run` starts it.
+"""Benchmark: sensor-launched minute runs under `dagster dev`, started the way `make run` starts it, beside an
+empty-op Dagster project (`benchmarks/empty_project.py`: one run of one empty op a minute) in the same instance.
 
-A temporary DAGSTER_HOME holds the repository's `dagster.yaml`; the configuration is the repository's with
-its own data directory and the market-hours gate off (so the sensor requests a run every minute, at any
-hour). `dagster dev` runs from the repository root on a free 127.0.0.1 port in its own process group and is
-stopped with SIGTERM to the group (SIGKILL after a timeout). Once `--runs` minute runs have finished after
-the first one (whose minute began before the UI was up), or `--timeout` seconds have passed, the run records of
-the instance give, per run, in medians:
+A temporary DAGSTER_HOME holds the repository's `dagster.yaml`; the configuration is the repository's with its
+own data directory and the market-hours gate off (so the sensor requests a run every minute, at any hour).
+`dagster dev` runs from the repository root on a free 127.0.0.1 port in its own process group, with a workspace
+of two code locations (G6's definitions and the empty project), and is stopped with SIGTERM to the group.
+Once `--runs` G6 minute runs have finished after the first one (reported on its own: the first minute after
+start), or `--timeout` seconds have passed, the instance's run records and the collect op's metadata give, as
+percentiles over the runs:
 
-- minute start → run created (the sensor's interval and tick);
-- run created → START (queue, launch, the run worker importing G6 and loading the definitions);
-- START → finished (the run's own work);
-- minute start → Parquet on disk (the newest options slice of the minute over every enabled index).
+- minute start → run created (negative: launched ahead of the minute) and run created → START;
+- minute start → first quote request, and the spread from the first to the last quote request of the minute;
+- minute start → Parquet on disk (the newest options slice of the minute over every enabled index): the goal is
+  p50 ≤ 1.5 s, p95 ≤ 3 s;
+- the run's own cost, run created → finished less the wait for its minute, against the empty-op run's created →
+  finished: the difference is the minute job's own overhead (split into created → START, the worker starting and
+  loading the definitions, and START → finished less the wait: the ops, their events and G6's work).
 
-It also prints `python -X importtime` of `import g6_pipeline.definitions` against `import dagster` alone.
+It also prints `python -X importtime` of `import g6_pipeline.definitions` against `import dagster` alone, and the
+wall time of loading the definitions (import and build, as a code server or run worker does) against the same.
 
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_minute_latency.py [--runs 5] [--timeout 600]
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_minute_latency.py [--runs 20] [--timeout 1800]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -31,24 +38,62 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.daemon import REPO, free_port, prepare, start_dagster_dev, stop_group
-from g6_pipeline.collection.run_tags import MINUTE_TAG
+
+G6_SENSOR = "minute_sensor"
+G6_MINUTE_TAG = "g6/minute"
+EMPTY_MINUTE_TAG = "bench/minute"
+SENSOR_TAG = "dagster/sensor_name"
+COLLECT_STEPS = ("collect_minute", "fetch_chains")
+"""The op whose output metadata says when the minute's quotes were requested (and its name before it also
+analysed and wrote), for measuring an older checkout with this script."""
+GOAL_P50, GOAL_P95 = 1.5, 3.0
 
 
 @dataclass(frozen=True)
 class MinuteRun:
-    """The timestamps (epoch seconds) of one finished sensor-launched minute run."""
+    """The timestamps (epoch seconds) and collect-op figures of one finished sensor-launched G6 minute run."""
 
     minute: float
+    status: str
     created: float
-    starting: float | None
     started: float
     finished: float
+    waited: float
+    work: float | None
+    first_quote: float | None
+    spread: float | None
     on_disk: float | None
+
+    @property
+    def own_cost(self) -> float:
+        """Run created → finished, less the wait for its minute."""
+        return self.finished - self.created - self.waited
+
+
+@dataclass(frozen=True)
+class EmptyRun:
+    """The timestamps (epoch seconds) of one finished empty-op run."""
+
+    created: float
+    started: float
+    finished: float
 
 
 def _gate_off(platform: dict[str, Any]) -> None:
     """The market-hours gate off, so that the sensor requests a run every minute, at any hour."""
     platform.setdefault("collection", {})["market_hours_gate"] = False
+
+
+def write_workspace(root: Path) -> Path:
+    """A workspace of G6's definitions (as workspace.yaml loads them) and the empty project."""
+    path = root / "workspace.yaml"
+    path.write_text(
+        "load_from:\n"
+        "  - python_module:\n      module_name: g6_pipeline.definitions\n      location_name: g6_pipeline\n"
+        f"  - python_file:\n      relative_path: {REPO / 'benchmarks' / 'empty_project.py'}\n"
+        "      location_name: empty_project\n"
+    )
+    return path
 
 
 def on_disk_at(data: Path, minute: datetime) -> float | None:
@@ -67,38 +112,68 @@ def on_disk_at(data: Path, minute: datetime) -> float | None:
     return max(times) if times else None
 
 
-def finished_runs(home: Path, data: Path) -> list[MinuteRun]:
-    """The successful sensor-launched minute runs of the instance, oldest first."""
+def output_metadata(instance: Any, run_id: str, steps: tuple[str, ...]) -> dict[str, Any]:
+    """The output metadata of the first of `steps` that recorded some, as plain values (else empty)."""
     import dagster as dg
 
-    out = []
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_OUTPUT):
+        event = entry.dagster_event
+        if event is not None and event.step_key in steps:
+            return {k: getattr(v, "value", v) for k, v in event.step_output_data.metadata.items()}
+    return {}
+
+
+def _epoch(text: Any) -> float | None:
+    return datetime.fromisoformat(text).timestamp() if isinstance(text, str) and text else None
+
+
+def finished_runs(home: Path, data: Path) -> tuple[list[MinuteRun], list[EmptyRun]]:
+    """The finished G6 minute runs (successful or failed) and successful empty-op runs of the instance, oldest
+    first."""
+    import dagster as dg
+
+    g6: list[MinuteRun] = []
+    empty: list[EmptyRun] = []
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        records = instance.get_run_records(
-            filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS], tags={"dagster/sensor_name": "minute_sensor"})
-        )
-        for record in reversed(records):
-            minute = datetime.fromisoformat(record.dagster_run.tags[MINUTE_TAG])
+        statuses = [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
+        for record in reversed(instance.get_run_records(filters=dg.RunsFilter(statuses=statuses))):
+            run = record.dagster_run
             if record.start_time is None or record.end_time is None:
                 continue
-            starting = instance.all_logs(record.dagster_run.run_id, of_type=dg.DagsterEventType.RUN_STARTING)
-            out.append(MinuteRun(
-                minute.timestamp(), record.create_timestamp.timestamp(),
-                starting[0].timestamp if starting else None, record.start_time, record.end_time,
+            if run.status != dg.DagsterRunStatus.SUCCESS and EMPTY_MINUTE_TAG in run.tags:
+                continue
+            created = record.create_timestamp.timestamp()
+            if EMPTY_MINUTE_TAG in run.tags:
+                empty.append(EmptyRun(created, record.start_time, record.end_time))
+                continue
+            if run.tags.get(SENSOR_TAG) != G6_SENSOR:
+                continue
+            minute = datetime.fromisoformat(run.tags[G6_MINUTE_TAG])
+            meta = output_metadata(instance, run.run_id, COLLECT_STEPS)
+            work = meta.get("fetch_to_stored_seconds")
+            spread = meta.get("quote_request_spread_seconds")
+            g6.append(MinuteRun(
+                minute.timestamp(), run.status.value, created, record.start_time, record.end_time,
+                float(meta.get("waited_seconds", 0.0)), float(work) if isinstance(work, int | float) else None,
+                _epoch(meta.get("first_quote_request")), spread if isinstance(spread, float) and spread >= 0 else None,
                 on_disk_at(data, minute),
             ))
-    return out
+    return g6, empty
 
 
-def wait_for_runs(process: subprocess.Popen[bytes], root: Path, runs: int, timeout: float) -> list[MinuteRun]:
-    """Poll the instance until `runs` minute runs finished, `dagster dev` exited, or `timeout` passed."""
+def wait_for_runs(
+    process: subprocess.Popen[bytes], root: Path, runs: int, timeout: float
+) -> tuple[list[MinuteRun], list[EmptyRun]]:
+    """Poll the instance until `runs` G6 minute runs finished after the first, `dagster dev` exited, or
+    `timeout` passed."""
     deadline = time.monotonic() + timeout
-    done: list[MinuteRun] = []
+    done: tuple[list[MinuteRun], list[EmptyRun]] = ([], [])
     while time.monotonic() < deadline and process.poll() is None:
         time.sleep(10)
         if (root / "dagster_home" / "history").exists():
-            done = finished_runs(root / "dagster_home", root / "data")[1:]  # the first minute began before the UI
-            print(f"  {len(done)} minute run(s) finished after the first", file=sys.stderr)
-            if len(done) >= runs:
+            done = finished_runs(root / "dagster_home", root / "data")
+            print(f"  {len(done[0])} G6 and {len(done[1])} empty-op run(s) finished", file=sys.stderr)
+            if len(done[0]) > runs:
                 break
     return done
 
@@ -116,50 +191,109 @@ def import_seconds(module: str, env: dict[str, str]) -> float:
     raise RuntimeError(f"no importtime line for {module}")
 
 
-def median(values: list[float]) -> str:
-    """The median in seconds with the range, or a dash."""
+def wall_seconds(code: str, env: dict[str, str]) -> float:
+    """Wall time of `python -c code` in a fresh interpreter, in seconds."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, check=True)
+    return time.perf_counter() - started
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The `q`-th percentile (linear between the closest ranks)."""
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def spread(values: list[float]) -> str:
+    """p50 and p95 in seconds with the range and the count, or a dash."""
     if not values:
         return "—"
-    return f"{statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f})"
+    return (f"p50 {percentile(values, 50):.2f} s, p95 {percentile(values, 95):.2f} s "
+            f"(min {min(values):.2f}, max {max(values):.2f}, n {len(values)})")
 
 
-def report(done: list[MinuteRun], env: dict[str, str]) -> None:
-    """Print the four medians and the import-time ratio."""
-    for r in done:
-        print(f"  run of {datetime.fromtimestamp(r.minute):%H:%M}: created +{r.created - r.minute:.2f} s, "
-              f"START +{r.started - r.minute:.2f} s, finished +{r.finished - r.minute:.2f} s", file=sys.stderr)
-    print(f"sensor-launched minute runs measured: {len(done)}")
-    print(f"minute start → run created : {median([r.created - r.minute for r in done])}")
-    print(f"run created  → START       : {median([r.started - r.created for r in done])}")
-    print(f"  created    → STARTING    : {median([r.starting - r.created for r in done if r.starting])}")
-    print(f"  STARTING   → START       : {median([r.started - r.starting for r in done if r.starting])}")
-    print(f"START        → finished    : {median([r.finished - r.started for r in done])}")
-    print(f"run created  → finished    : {median([r.finished - r.created for r in done])}")
-    print(f"minute start → Parquet     : {median([r.on_disk - r.minute for r in done if r.on_disk])}")
-    ours = statistics.median(import_seconds("g6_pipeline.definitions", env) for _ in range(3))
-    base = statistics.median(import_seconds("dagster", env) for _ in range(3))
-    print(f"import g6_pipeline.definitions {ours:.2f} s vs import dagster {base:.2f} s: ratio {ours / base:.2f}")
+def _runs_table(g6: list[MinuteRun]) -> None:
+    for r in g6:
+        quote = f"{r.first_quote - r.minute:+.3f} s" if r.first_quote else "—"
+        disk = f"{r.on_disk - r.minute:+.2f} s" if r.on_disk else "—"
+        print(f"  run of {datetime.fromtimestamp(r.minute):%H:%M} {r.status}: created {r.created - r.minute:+.2f} s, "
+              f"START {r.started - r.minute:+.2f} s, waited {r.waited:.2f} s, first quote {quote}, "
+              f"on disk {disk}, finished {r.finished - r.minute:+.2f} s", file=sys.stderr)
+
+
+def report(g6: list[MinuteRun], empty: list[EmptyRun], env: dict[str, str]) -> None:
+    """Print the percentiles, the overhead over the empty-op run and the import and load costs."""
+    _runs_table(g6)
+    first = g6[0]
+    steady = [r for r in g6[1:] if r.status == "SUCCESS"]
+    print(f"first minute after start ({datetime.fromtimestamp(first.minute):%H:%M}): {first.status}, on disk "
+          + (f"{first.on_disk - first.minute:+.2f} s" if first.on_disk else "—"))
+    print(f"G6 minute runs measured: {len(steady)} (failed after the first: {len(g6) - 1 - len(steady)}); "
+          f"empty-op runs: {len(empty)}")
+    print(f"minute start → run created        : {spread([r.created - r.minute for r in steady])}")
+    print(f"run created  → START              : {spread([r.started - r.created for r in steady])}")
+    print(f"minute start → first quote request: {spread([r.first_quote - r.minute for r in steady if r.first_quote])}")
+    print(f"first → last quote request        : {spread([r.spread for r in steady if r.spread is not None])}")
+    disk = [r.on_disk - r.minute for r in steady if r.on_disk]
+    print(f"minute start → Parquet on disk    : {spread(disk)}")
+    if disk:
+        met = percentile(disk, 50) <= GOAL_P50 and percentile(disk, 95) <= GOAL_P95
+        print(f"  goal p50 ≤ {GOAL_P50} s and p95 ≤ {GOAL_P95} s: {'met' if met else 'missed'}")
+    ours = [r.own_cost for r in steady]
+    floor = [e.finished - e.created for e in empty]
+    print(f"G6 run created → finished − wait  : {spread(ours)}")
+    print(f"empty-op run created → finished   : {spread(floor)}")
+    if ours and floor:
+        load = statistics.median(r.started - r.created for r in steady) - statistics.median(
+            e.started - e.created for e in empty)
+        work = statistics.median(r.finished - r.started - r.waited for r in steady) - statistics.median(
+            e.finished - e.started for e in empty)
+        total = statistics.median(ours) - statistics.median(floor)
+        print(f"G6 run over the empty-op run (medians): {total:.2f} s = created → START {load:+.2f} s, "
+              f"START → finished − wait {work:+.2f} s; ratio {statistics.median(ours) / statistics.median(floor):.2f}")
+        cycle = [r.work for r in steady if r.work is not None]
+        if cycle:
+            job = [r.finished - r.started - r.waited - r.work for r in steady if r.work is not None]
+            own = statistics.median(job) - statistics.median(e.finished - e.started for e in empty)
+            print(f"  the minute's work, fetch → stored       : {spread(cycle)}")
+            print(f"  START → finished − wait − that work     : {own:+.2f} s over the empty op (medians "
+                  f"{statistics.median(job):.2f} s and {statistics.median(e.finished - e.started for e in empty):.2f} s:"
+                  " the setup, the provider's preparation, events, publishing)")
+    ours_import = statistics.median(import_seconds("g6_pipeline.definitions", env) for _ in range(3))
+    base_import = statistics.median(import_seconds("dagster", env) for _ in range(3))
+    print(f"import g6_pipeline.definitions {ours_import:.2f} s vs import dagster {base_import:.2f} s: "
+          f"ratio {ours_import / base_import:.2f}")
+    ours_load = statistics.median(
+        wall_seconds("import g6_pipeline.definitions as d; d.defs()", env) for _ in range(3))
+    base_load = statistics.median(wall_seconds("import dagster", env) for _ in range(3))
+    print(f"load the definitions (python, import, build) {ours_load:.2f} s vs python + import dagster "
+          f"{base_load:.2f} s: ratio {ours_load / base_load:.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Start `dagster dev`, wait for the runs, stop it, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="minute runs to wait for (default 5)")
-    parser.add_argument("--timeout", type=float, default=600.0, help="give up after this many seconds")
+    parser.add_argument("--runs", type=int, default=20, help="G6 minute runs to wait for after the first (20)")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="give up after this many seconds")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="g6-bench-latency-") as tmp:
         root = Path(tmp)
         env = prepare(root, _gate_off)
-        process = start_dagster_dev(env, free_port(), root / "dagster_dev.log")
+        print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores)")
+        process = start_dagster_dev(env, free_port(), root / "dagster_dev.log", write_workspace(root))
         try:
-            done = wait_for_runs(process, root, args.runs, args.timeout)
+            g6, empty = wait_for_runs(process, root, args.runs, args.timeout)
         finally:
             stop_group(process)
-        if not done:
+        print(f"load average at end  : {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        if not g6:
             print((root / "dagster_dev.log").read_text()[-4000:], file=sys.stderr)
             print("no minute run finished", file=sys.stderr)
             return 1
-        report(done, env)
+        report(g6, empty, env)
     return 0
 
 

@@ -53,11 +53,15 @@ def prepare(root: Path, platform: Callable[[dict[str, Any]], None] | None = None
     return env
 
 
-def start_dagster_dev(env: Mapping[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    """`dagster dev --host 127.0.0.1 --port PORT` from the repository root, as `make run`, in its own group."""
+def start_dagster_dev(
+    env: Mapping[str, str], port: int, log: Path, workspace: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """`dagster dev --host 127.0.0.1 --port PORT` from the repository root, as `make run`, in its own group
+    (with `-w WORKSPACE` when one is given instead of the repository's workspace.yaml)."""
+    extra = ["-w", str(workspace)] if workspace is not None else []
     with log.open("wb") as out:
         return subprocess.Popen(
-            [str(BIN / "dagster"), "dev", "--host", "127.0.0.1", "--port", str(port)],
+            [str(BIN / "dagster"), "dev", "--host", "127.0.0.1", "--port", str(port), *extra],
             cwd=REPO, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
 

@@ -76,6 +76,18 @@ def load_weekday_master(
     return reader.read_weekday_master(_location(data_dir), index, expiry_tag, offset, name)
 
 
+def load_dte_master(
+    index: str, expiry_tag: str, sessions_to_expiry: int, data_dir: str | None = None
+) -> pd.DataFrame:
+    """The days-to-expiry master of one index's expiry tag at `sessions_to_expiry` sessions left (0: the expiry
+    day): per minute of session (0 = 09:15) the number of days folded and, for the ATM straddle, ATM IV, PCR
+    and OI, the mean and the p10 / p50 / p90 bands. Empty when no day of that key was folded."""
+    from g6_pipeline.history.dte_master import bands, read_samples
+
+    location = _location(data_dir)
+    return bands(read_samples(location, location.dte_sample_file(index, expiry_tag, int(sessions_to_expiry))))
+
+
 def load_instruments(date: date | str, exchange: str = "NFO", data_dir: str | None = None) -> pd.DataFrame:
     """Kite's instrument dump of `exchange` (`NFO` or `BFO`) as it was listed on `date`, from the archive.
 

@@ -5,7 +5,8 @@ arrays; `enrich` turns a `ChainSnapshot` into an `EnrichedChain`.
 """
 
 from g6_pipeline.analytics.black import black76_price, bs_price
-from g6_pipeline.analytics.enrich import ExpiryAnalytics, enrich, enrich_many
+from g6_pipeline.analytics.enrich import enrich, enrich_many
+from g6_pipeline.analytics.expiry_figures import ExpiryAnalytics
 from g6_pipeline.analytics.expiry_time import expiry_datetime, year_fraction
 from g6_pipeline.analytics.forward import ForwardEstimate
 from g6_pipeline.analytics.iv import (

@@ -20,8 +20,8 @@ import pandas as pd
 from g6_pipeline.analytics.enrich import enrich
 from g6_pipeline.analytics.iv_rank import IV_RANK_MIN_SESSIONS, IV_RANK_SESSIONS
 from g6_pipeline.core.schema import EXPIRY_TAGS
-from g6_pipeline.core.snapshot import EnrichedChain
-from g6_pipeline.providers.bhavcopy import BhavcopyDay
+from g6_pipeline.core.snapshot import EnrichedChain, IvCloses
+from g6_pipeline.providers.bhavcopy import SOURCE, BhavcopyDay
 
 
 def price_days(
@@ -33,21 +33,26 @@ def price_days(
     """One `EnrichedChain` per day, by underlying then day (see the module docstring).
 
     `rate`: the continuously compounded risk-free rate; `history`: underlying → expiry tag → closing ATM IVs
-    of the stored sessions before the first day, oldest first.
+    of the stored sessions before the first day, oldest first (an `IvCloses` names their sources).
     """
     out: list[EnrichedChain] = []
     ordered = sorted(days, key=lambda d: (d.underlying, d.day))
-    closes: dict[tuple[str, str], list[float]] = {}
+    closes: dict[tuple[str, str], list[tuple[float, str]]] = {}
     for day in ordered:
         known = (history or {}).get(day.underlying, {})
+        named = known.sources if isinstance(known, IvCloses) else {}
         for tag in EXPIRY_TAGS:
-            closes.setdefault((day.underlying, tag), list(known.get(tag, ())))
-        trailing: dict[str, tuple[float, ...]] = {tag: tuple(closes[(day.underlying, tag)][-IV_RANK_SESSIONS:]) for tag in EXPIRY_TAGS}
-        chain = price_day(day, rate, trailing, iv_rank_min_sessions)
+            values = tuple(known.get(tag, ()))
+            closes.setdefault((day.underlying, tag),
+                              list(zip(values, named.get(tag, ("unknown",) * len(values)), strict=True)))
+        trailing = {tag: closes[(day.underlying, tag)][-IV_RANK_SESSIONS:] for tag in EXPIRY_TAGS}
+        chain = price_day(day, rate, IvCloses({t: tuple(v for v, _ in c) for t, c in trailing.items()},
+                                              {t: tuple(s for _, s in c) for t, c in trailing.items()}),
+                          iv_rank_min_sessions)
         for tag in EXPIRY_TAGS:
             value = chain.overview.get(f"atm_iv_{tag}")
             if isinstance(value, float) and math.isfinite(value):
-                closes[(day.underlying, tag)].append(value)
+                closes[(day.underlying, tag)].append((value, SOURCE))
         out.append(chain)
     return out
 
@@ -63,7 +68,7 @@ def price_day(
     tokens = snapshot.legs["instrument_token"]
     # enrich keeps tokens as int64; the placeholder never leaves this function: the rows get the real column back
     filled = snapshot.legs.assign(instrument_token=np.zeros(len(tokens), dtype=np.int64))
-    reference = replace(day.reference, atm_iv_closes=dict(atm_iv_closes or {}))
+    reference = replace(day.reference, atm_iv_closes=atm_iv_closes if atm_iv_closes is not None else {})
     chain = enrich(replace(snapshot, legs=filled), rate, reference, iv_rank_min_sessions)
     options = chain.options.assign(instrument_token=pd.array(tokens.to_numpy(), dtype="Int64"))
     return EnrichedChain(snapshot=snapshot, options=options, overview=chain.overview)

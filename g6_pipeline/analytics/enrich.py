@@ -6,7 +6,8 @@ the Greeks w.r.t. spot (Black-Scholes-Merton with the carry implied by the forwa
 The overview gathers per tag PCR, volume PCR, max pain, ATM straddle and its changes, ATM IV, 25-delta
 risk reversal and butterfly and total OI over the stored window, PCR and max pain over the whole listed chain
 (`full_chain.py`; the window when the chain was not quoted, said by `pcr_scope`) and the IV rank and
-percentile of the ATM IV (`iv_rank.py`), plus the index's own changes and collection counts. Anything
+percentile of the ATM IV (`iv_rank.py`, with what its daily closes are), the gamma and delta exposure over the
+stored strikes (`exposure.py`), plus the index's own changes and collection counts. Anything
 that cannot be known is NaN (or '' for a label), never zero and never an exception. A leg whose quote was
 stale (`core.freshness`) is stored with the prices it was quoted with, but nothing is computed from them: its
 IV status is `stale`, and forwards, straddles and ATM IVs come from the fresh legs alone.
@@ -25,11 +26,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from g6_pipeline.analytics.black import FloatArray
+from g6_pipeline.analytics.expiry_figures import ExpiryAnalytics
 from g6_pipeline.analytics.expiry_time import year_fraction
+from g6_pipeline.analytics.exposure import expiry_exposure
 from g6_pipeline.analytics.forward import ForwardEstimate, forward_from_grid
 from g6_pipeline.analytics.full_chain import NO_TOTALS, ChainTotals, full_chain_totals, totals_from_grid
 from g6_pipeline.analytics.iv import IVStatus, implied_vol_black76_with_status
-from g6_pipeline.analytics.iv_rank import IV_RANK_MIN_SESSIONS, IVRank, iv_rank
+from g6_pipeline.analytics.iv_rank import IV_RANK_MIN_SESSIONS, history_for, iv_rank
 from g6_pipeline.analytics.positioning import (
     buildup_labels,
     change_since_close,
@@ -42,6 +45,7 @@ from g6_pipeline.analytics.strike_grid import StrikeGrid
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.freshness import freshness_columns
 from g6_pipeline.core.schema import (
+    ADDED_TAG_FIELDS,
     EXPIRY_TAGS,
     IV_STATUSES,
     OPTION_COLUMNS,
@@ -53,58 +57,7 @@ from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain, SessionRefer
 from g6_pipeline.util.numeric import finite_sum
 
 _STATUS_NAMES = np.array(IV_STATUSES, dtype=object)
-_TAG_FIELD_NAMES = tuple(name for name, _ in PER_TAG_FIELDS)
-
-
-@dataclass(frozen=True)
-class ExpiryAnalytics:
-    """The per-tag numbers of the overview row for one expiry."""
-
-    tag: str
-    expiry: date | None
-    t_years: float
-    forward: ForwardEstimate
-    pcr: float
-    pcr_volume: float
-    max_pain: float
-    straddle: float
-    straddle_day_change: float
-    straddle_net_change: float
-    atm_iv: float
-    rr25: float
-    bf25: float
-    ce_oi: float
-    pe_oi: float
-    chain: ChainTotals
-    iv_rank: IVRank
-
-    def overview_fields(self) -> dict[str, Any]:
-        """The `<name>_<tag>` overview columns of this expiry."""
-        values: dict[str, Any] = {
-            "expiry": self.expiry,
-            "forward": self.forward.forward,
-            "atm": self.forward.atm,
-            "pcr": self.pcr,
-            "pcr_volume": self.pcr_volume,
-            "max_pain": self.max_pain,
-            "straddle": self.straddle,
-            "straddle_day_change": self.straddle_day_change,
-            "straddle_net_change": self.straddle_net_change,
-            "atm_iv": self.atm_iv,
-            "rr25": self.rr25,
-            "bf25": self.bf25,
-            "ce_oi": self.ce_oi,
-            "pe_oi": self.pe_oi,
-            "chain_pcr": self.chain.pcr,
-            "chain_pcr_volume": self.chain.pcr_volume,
-            "chain_max_pain": self.chain.max_pain,
-            "pcr_scope": self.chain.scope,
-            "iv_rank": self.iv_rank.rank,
-            "iv_percentile": self.iv_rank.percentile,
-            "iv_rank_status": self.iv_rank.status,
-            "iv_history": self.iv_rank.sessions,
-        }
-        return {f"{name}_{self.tag}": value for name, value in values.items()}
+_TAG_FIELD_NAMES = tuple(name for name, _ in (*PER_TAG_FIELDS, *ADDED_TAG_FIELDS))
 
 
 def _expiry_of(expiries: np.ndarray, rows: np.ndarray, tag: str, snapshot: ChainSnapshot) -> date | None:
@@ -245,7 +198,7 @@ def enrich_many(
         per_tag = {
             g.tag: _expiry_analytics(
                 g, ref, minute.price, oi, volume, iv, sensitivities.delta, minute.is_call, chain_totals.get(g.tag),
-                iv_rank_min_sessions,
+                iv_rank_min_sessions, s, sensitivities.gamma,
             )
             for g in groups
         }
@@ -280,9 +233,12 @@ def _rows_of(options: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
 def _expiry_analytics(
     g: _Expiry, ref: SessionReference, price: FloatArray, oi: FloatArray, volume: FloatArray, iv: FloatArray,
     delta: FloatArray, is_call: npt.NDArray[np.bool_], chain: ChainTotals | None, min_sessions: int,
+    snapshot: ChainSnapshot, gamma: FloatArray,
 ) -> ExpiryAnalytics:
     """The per-tag figures of one expiry; `chain` its full-chain totals when its whole chain was quoted."""
     rows = g.rows
+    closes, history_source = history_for(ref.atm_iv_closes, g.tag, snapshot.provider)
+    gex, dex = expiry_exposure(is_call[rows], gamma[rows], delta[rows], oi[rows], float(snapshot.spot))
     (ce_p, ce_oi, ce_iv), (pe_p, pe_oi, pe_iv) = g.grid.sides(np.stack([price[rows], oi[rows], iv[rows]]))
     hit = np.flatnonzero(g.grid.strikes == g.estimate.atm)
     atm_index = int(hit[0]) if hit.size else -1
@@ -307,7 +263,10 @@ def _expiry_analytics(
         ce_oi=finite_sum(ce_oi),
         pe_oi=finite_sum(pe_oi),
         chain=chain or window,
-        iv_rank=iv_rank(atm_vol, ref.atm_iv_closes.get(g.tag, ()), min_sessions),
+        iv_rank=iv_rank(atm_vol, closes, min_sessions),
+        iv_history_source=history_source,
+        gex=gex,
+        dex=dex,
     )
 
 
@@ -382,7 +341,8 @@ def _overview_row(
             row |= per_tag[tag].overview_fields()
         else:
             row |= {f"{name}_{tag}": math.nan for name in _TAG_FIELD_NAMES}
-            row |= {f"pcr_scope_{tag}": NO_TOTALS.scope, f"iv_rank_status_{tag}": "", f"iv_history_{tag}": 0}
+            row |= {f"pcr_scope_{tag}": NO_TOTALS.scope, f"iv_rank_status_{tag}": "", f"iv_history_{tag}": 0,
+                    f"iv_history_source_{tag}": ""}
             row[f"expiry_{tag}"] = snapshot.expiries.get(tag)
     row |= {
         "expiries_expected": len(expected),

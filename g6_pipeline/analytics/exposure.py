@@ -22,6 +22,10 @@ with S the index price of the row and s the sign of the position whose exposure 
 A contract listed under two expiry tags (next_week and this_month in a month's last week) is counted once.
 A leg whose Greek or OI is unknown adds nothing and is counted in `legs_unpriced`; a strike with no priced
 leg is NaN, never 0.
+
+Every minute's overview carries, per expiry tag, the conventional totals in rupees over the stored strikes
+(`expiry_exposure`): `gex_<tag>` (gamma_rupees) and `dex_<tag>` (delta_rupees). They cover the strikes the
+minute stored (the configured window), not strikes outside it.
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from g6_pipeline.analytics.black import FloatArray
 from g6_pipeline.util.numeric import finite_sum
 
 Convention = Literal["conventional", "dealer_short_calls"]
@@ -56,11 +62,28 @@ class ExposureTotals:
     legs_unpriced: int
 
 
+def signed(is_call: npt.ArrayLike, greek: npt.ArrayLike, oi: npt.ArrayLike,
+           convention: Convention = "conventional") -> FloatArray:
+    """s·Greek·OI of each leg, NaN where the Greek or the OI is unknown."""
+    call, put = SIGNS[convention]
+    sign = np.where(np.asarray(is_call, dtype=bool), call, put)
+    return np.asarray(sign * np.asarray(greek, dtype=np.float64) * np.asarray(oi, dtype=np.float64), dtype=np.float64)
+
+
+def expiry_exposure(
+    is_call: npt.ArrayLike, gamma: npt.ArrayLike, delta: npt.ArrayLike, oi: npt.ArrayLike, spot: float
+) -> tuple[float, float]:
+    """(gamma_rupees, delta_rupees) summed over the legs of one expiry (each contract once), conventional signs:
+    the overview's `gex_<tag>` and `dex_<tag>`. NaN when no leg has a Greek and an OI."""
+    gamma_units = finite_sum(signed(is_call, gamma, oi))
+    delta_units = finite_sum(signed(is_call, delta, oi))
+    return gamma_units * spot * spot / 100.0, delta_units * spot
+
+
 def _signed(rows: pd.DataFrame, greek: str, convention: Convention) -> pd.Series:
     """s·Greek·OI of each row, NaN where the Greek or the OI is unknown."""
-    call, put = SIGNS[convention]
-    sign = np.where(rows["side"].to_numpy(object) == "CE", call, put)
-    value = sign * rows[greek].to_numpy(np.float64) * rows["oi"].to_numpy(np.float64)
+    value = signed(rows["side"].to_numpy(object) == "CE", rows[greek].to_numpy(np.float64),
+                   rows["oi"].to_numpy(np.float64), convention)
     return pd.Series(value, index=rows.index)
 
 

@@ -10,15 +10,23 @@ show it):
 
 Both are NaN, with the reason in `status` (`schema.IV_RANK_STATUSES`), until the period holds at least
 `min_sessions` closes or when today has no ATM IV; the rank alone is NaN when high equals low.
+
+Which closes: a simulated minute is ranked against the closes of simulated sessions only, any other minute
+against the closes of collected sessions and of imported bhavcopy days (the history before the first
+collected day; an import never goes over a collected day, so each session has one source). `history_for`
+picks them and labels what they are (`schema.IV_HISTORY_SOURCES`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from g6_pipeline.core.schema import CLOSE_OF_DAY_SOURCES, SIMULATED_SOURCES
+from g6_pipeline.core.snapshot import IvCloses
 
 IV_RANK_SESSIONS = 252
 """Sessions in the trailing period (about a year)."""
@@ -55,3 +63,24 @@ def iv_rank(
     if not high > low:
         return IVRank(math.nan, percentile, "flat_history", n)
     return IVRank(100.0 * (today - low) / (high - low), percentile, "ok", n)
+
+
+def history_kind(source: str) -> str:
+    """What one close's source counts as: `simulated`, `bhavcopy` (a close-of-day source) or `collected`."""
+    if source in SIMULATED_SOURCES:
+        return "simulated"
+    return "bhavcopy" if source in CLOSE_OF_DAY_SOURCES else "collected"
+
+
+def history_for(closes: Mapping[str, tuple[float, ...]], tag: str, source: str) -> tuple[tuple[float, ...], str]:
+    """The closes of `tag` a minute of `source` is ranked against, and their label (see the module docstring):
+    '' when there are none, `unknown` when `closes` does not name their sources (then all of them count)."""
+    values = tuple(closes.get(tag, ()))
+    if not isinstance(closes, IvCloses):
+        return values, "unknown" if values else ""
+    simulated = source in SIMULATED_SOURCES
+    kept = [(v, history_kind(s)) for v, s in zip(values, closes.sources.get(tag, ()), strict=True)
+            if (history_kind(s) == "simulated") == simulated]
+    kinds = {kind for _, kind in kept}
+    label = "+".join(kind for kind in ("collected", "bhavcopy", "simulated") if kind in kinds)
+    return tuple(v for v, _ in kept), label

@@ -1,12 +1,15 @@
 """`g6 import-bhavcopy FILE|DIR`: the exchanges' F&O bhavcopy as close-of-day history in the data directory.
 
 Each (day, index) of the files becomes one closing minute (15:29 IST) on the collected schema with
-`source = bhavcopy`, priced from the settlement prices (`analytics.close_of_day`), its IV rank read against
-the stored sessions before it, and written as that day's sealed Parquet files (and classic CSV when enabled).
-A (day, index) holding any stored data whose source is not simulated is never overwritten: one already
-imported is left alone (a second run changes nothing), one holding collected data is refused, one holding
-only simulated data is kept unless `--replace-simulated` is given. `--fetch --start D --end D` first
-downloads the days from the exchanges' archives into DIR (a day without a file is reported, not an error).
+`source = bhavcopy`, priced from the settlement prices, its IV rank read against the stored sessions before
+it, written and sealed like a collected day (`history.imports`). A (day, index) holding collected data in any
+store (Parquet, classic CSV, the Influx spool) is never overwritten: one already imported is left alone (a
+second run changes nothing), one holding collected data is refused, one holding only simulated data is kept
+unless `--replace-simulated` is given. Ctrl-C or SIGTERM stops it after the day it is writing.
+`--fetch --start D --end D` first downloads the days from the exchanges' archives into DIR (a day without a
+file is reported, not an error). What was imported is recorded in the Dagster instance (`DAGSTER_HOME`, else
+the project's `.dagster_home`): the days as partitions of the daily assets with their check results, each
+file as a partition of `bhavcopy_file` with its own checks.
 """
 
 from __future__ import annotations
@@ -14,45 +17,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from g6_pipeline.analytics.close_of_day import price_day
-from g6_pipeline.analytics.iv_rank import IV_RANK_SESSIONS
+from g6_pipeline.cli.instance import record_in_instance
 from g6_pipeline.cli.progress import progress_lines
-from g6_pipeline.providers.bhavcopy import SOURCE, BhavcopyDay, BhavcopyError, bhavcopy_files
-from g6_pipeline.providers.bhavcopy.chains import chain_days
-from g6_pipeline.providers.bhavcopy.fetch import ARCHIVE_URLS, fetch_days, weekdays
-from g6_pipeline.providers.bhavcopy.layout import read_bhavcopy
+from g6_pipeline.providers.bhavcopy import BhavcopyError, bhavcopy_files
+from g6_pipeline.providers.bhavcopy.fetch import ARCHIVE_URLS, EXCHANGE_ARCHIVES, fetch_days, weekdays
 from g6_pipeline.settings import Settings, load_settings
-from g6_pipeline.storage.classic_csv import ClassicCsvSink
-from g6_pipeline.storage.daily_closes import DailyCloses
-from g6_pipeline.storage.holdings import holdings
-from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.parquet import ParquetSink
-from g6_pipeline.storage.writer import partition_lock
-from g6_pipeline.util.stopping import deferred
 
-EXCHANGE_ARCHIVES = {"NFO": "NSE", "BFO": "BSE"}
-"""Options exchange of an index → the exchange whose bhavcopy lists it."""
-
-
-@dataclass(frozen=True)
-class DayImport:
-    """What happened to one (day, index): imported, replaced, already imported, kept, refused or failed."""
-
-    day: date
-    index: str
-    outcome: str
-    rows: int = 0
-    message: str = ""
-
-    def line(self) -> str:
-        """`2026-01-05 NIFTY imported 84 rows` / `2026-01-05 NIFTY refused: holds collected data (kite)`."""
-        detail = f" {self.rows} rows" if self.outcome in ("imported", "replaced") else f": {self.message}"
-        return f"{self.day.isoformat()} {self.index} {self.outcome}{detail}"
+if TYPE_CHECKING:
+    from g6_pipeline.history.imports import ImportReport
+    from g6_pipeline.process.setup import ProcessSetup
 
 
 def register(commands: Any) -> None:
@@ -80,36 +57,65 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Fetch (when asked), import, print one line per (day, index) not imported and a summary."""
-    settings = load_settings().settings
+    """Fetch (when asked), import, print one line per (day, index) not imported and a summary, record it."""
+    from g6_pipeline.core.calendar import MarketCalendar
+    from g6_pipeline.history.imports import import_files
+    from g6_pipeline.process.setup import ProcessSetup
+    from g6_pipeline.storage.opening import open_location
+
+    loaded = load_settings()
+    settings = loaded.settings
     names = list(args.index or settings.enabled_indices)
     problem = _check_arguments(args, settings, names)
     if problem:
         print(f"g6 import-bhavcopy: {problem}", file=sys.stderr)
         return 2
-    code = 0
-    if args.fetch:
-        code = _fetch(args, settings, names)
-    location = DataLocation(args.data_dir or settings.data_dir)
+    code = _fetch(args, settings, names) if args.fetch else 0
     try:
         files = bhavcopy_files(args.path, args.start, args.end)
     except BhavcopyError as exc:
         print(f"g6 import-bhavcopy: {exc}", file=sys.stderr)
         return 2
-    outcomes, errors = import_files(location, settings, files, names, args.start, args.end,
-                                    all_strikes=args.all_strikes, replace_simulated=args.replace_simulated)
-    for message in errors:
-        print(f"g6 import-bhavcopy: {message}", file=sys.stderr)
-    for outcome in outcomes:
+    setup = ProcessSetup(loaded, MarketCalendar.load(loaded.config_dir), open_location(args.data_dir or settings.data_dir))
+    with progress_lines(len(files), "import-bhavcopy", "files") as advance:
+        report = import_files(setup, files, names, args.start, args.end, all_strikes=args.all_strikes,
+                              replace_simulated=args.replace_simulated, progress=advance)
+    return _print_report(report, len(files), code, setup)
+
+
+def _print_report(report: ImportReport, files: int, code: int, setup: ProcessSetup) -> int:
+    """The files refused, the (day, index) not imported, a summary and where it was recorded; the exit code."""
+    for each in report.files:
+        if each.error is not None:
+            print(f"g6 import-bhavcopy: {each.error}", file=sys.stderr)
+        elif each.missing:
+            print(f"  {each.path.name}: lacks {', '.join(each.missing)}")
+    for outcome in report.outcomes:
         if outcome.outcome in ("refused", "failed"):
             print(f"g6 import-bhavcopy: {outcome.line()}", file=sys.stderr)
         elif outcome.outcome not in ("imported", "replaced"):
             print(f"  {outcome.line()}")
-    counts = {kind: sum(1 for o in outcomes if o.outcome == kind) for kind in dict.fromkeys(o.outcome for o in outcomes)}
-    summary = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "nothing to import"
-    print(f"{len(files)} files, {sum(o.rows for o in outcomes):,} option rows written; day×index: {summary}")
-    bad = any(o.outcome in ("refused", "failed") for o in outcomes) or bool(errors)
+    kinds = dict.fromkeys(o.outcome for o in report.outcomes)
+    summary = ", ".join(f"{sum(1 for o in report.outcomes if o.outcome == k)} {k}" for k in kinds) or "nothing to import"
+    print(f"{files} files, {report.rows:,} option rows written; day×index: {summary}")
+    print(record_import(report, setup))
+    bad = any(o.outcome in ("refused", "failed") for o in report.outcomes) or any(f.error for f in report.files)
     return 1 if bad else code
+
+
+def record_import(report: ImportReport, setup: ProcessSetup) -> str:
+    """Record in the Dagster instance what the import sealed and read, as the assets would have: each sealed
+    (day, index) with its materializations and day checks, each file as a `bhavcopy_file` partition with its
+    checks. Returns a line saying where."""
+    from g6_pipeline.defs.history.assets import sealed_day_events
+    from g6_pipeline.defs.reference.bhavcopy import BHAVCOPY_DAYS_NAME, bhavcopy_file_events
+
+    sealed = [o.sealed for o in report.outcomes if o.sealed is not None]
+    events = [e for day in sealed for e in sealed_day_events(day, setup, written_by="g6 import-bhavcopy")]
+    recorded = [f for f in report.files if f.day is not None and f.exchange]
+    events += [e for f in recorded for e in bhavcopy_file_events(f)]
+    days = sorted({f.day.isoformat() for f in recorded if f.day is not None})
+    return record_in_instance(setup.loaded, [(d.day, d.index) for d in sealed], events, {BHAVCOPY_DAYS_NAME: days})
 
 
 def _check_arguments(args: argparse.Namespace, settings: Settings, names: Sequence[str]) -> str | None:
@@ -138,82 +144,3 @@ def _fetch(args: argparse.Namespace, settings: Settings, names: Sequence[str]) -
     results = fetch_days(weekdays(args.start, args.end), exchanges, args.path, urls,
                          progress=lambda r: print(r.line(), flush=True))
     return 1 if any(r.status == "failed" for r in results) else 0
-
-
-def refusal(location: DataLocation, day: date, index: str, replace_simulated: bool) -> DayImport | None:
-    """Why (day, index) is not written, or None when it may be (see the module docstring); what every store holds
-    counts (`storage.holdings`)."""
-    held = holdings(location, day, index)
-    if held.empty:
-        return None
-    if held.sources == {SOURCE}:
-        return DayImport(day, index, "already imported", message="holds this bhavcopy day; left alone")
-    if held.collected:
-        return DayImport(day, index, "refused", message=f"holds collected data ({held.describe()}); never overwritten")
-    if not replace_simulated:
-        return DayImport(day, index, "kept",
-                         message=f"holds simulated data ({held.describe()}); --replace-simulated replaces it")
-    return None
-
-
-def import_files(
-    location: DataLocation, settings: Settings, files: Sequence[Path], names: Sequence[str],
-    start: date | None = None, end: date | None = None, *, all_strikes: bool = False,
-    replace_simulated: bool = False, progress: bool = True,
-) -> tuple[list[DayImport], list[str]]:
-    """Import every (day, index) of `files` (see the module docstring); returns the outcomes and the files refused
-    whole (a malformed file, with the reason)."""
-    outcomes: list[DayImport] = []
-    errors: list[str] = []
-    closes = DailyCloses(location)
-    with progress_lines(len(files), "import-bhavcopy", "files", progress) as advance:
-        for path in files:
-            try:
-                days = _read(path, settings, names, start, end, all_strikes)
-            except BhavcopyError as exc:
-                errors.append(str(exc))
-                advance(f"{path.name}: refused")
-                continue
-            for day in days:
-                outcomes.append(_import_day(location, settings, day, closes, replace_simulated))
-            advance(f"{path.name}: {len(days)} day×index")
-    return outcomes, errors
-
-
-def _read(
-    path: Path, settings: Settings, names: Sequence[str], start: date | None, end: date | None, all_strikes: bool
-) -> list[BhavcopyDay]:
-    """The chains of the wanted indices in one file, each with its configured expiry tags and strike window."""
-    rows = read_bhavcopy(path, start, end, names)
-    days: list[BhavcopyDay] = []
-    for name, group in rows.groupby("underlying", sort=True):
-        config = settings.indices[str(name)]
-        window = None if all_strikes else (config.strikes_below, config.strikes_above)
-        days.extend(chain_days(group, str(path), config.expiry_tags, window))
-    return sorted(days, key=lambda d: (d.day, d.underlying))
-
-
-def _import_day(
-    location: DataLocation, settings: Settings, day: BhavcopyDay, closes: DailyCloses, replace_simulated: bool
-) -> DayImport:
-    """Price one (day, index), then write it under its partition's lock unless it must be left alone (checked
-    again under the lock); a failure is an outcome, not an exception. A stop signal lets the commit finish."""
-    try:
-        if (refused := refusal(location, day.day, day.underlying, replace_simulated)) is not None:
-            return refused
-        history = closes.history(day.underlying, day.day, IV_RANK_SESSIONS)
-        chain = price_day(day, settings.analytics.risk_free_rate, history, settings.analytics.iv_rank_min_sessions)
-        with partition_lock(location, day.day, day.underlying), deferred():
-            if (refused := refusal(location, day.day, day.underlying, replace_simulated)) is not None:
-                return refused
-            replacing = not holdings(location, day.day, day.underlying).empty
-            if replacing:
-                from g6_pipeline.history.backfill import remove_simulated_day
-
-                remove_simulated_day(location, day.day, day.underlying)
-            rows, _ = ParquetSink(location, settings.storage.parquet_compression).write_day([chain])
-            if settings.storage.csv_enabled:
-                ClassicCsvSink(location).write_day([chain])
-    except Exception as exc:  # one bad day must not stop the others
-        return DayImport(day.day, day.underlying, "failed", message=f"{type(exc).__name__}: {exc}")
-    return DayImport(day.day, day.underlying, "replaced" if replacing else "imported", rows=rows)

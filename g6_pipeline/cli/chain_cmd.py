@@ -4,7 +4,8 @@ Calls on the left, strike in the middle, puts mirrored on the right, fitted to t
 (`live.chain_text`: narrow terminals leave out bid/ask, then delta, then volume; OI, change in OI, IV, LTP
 and the strike always stay). On a terminal the table is coloured (in-the-money side shaded, ATM row marked,
 OI change green/red by sign); otherwise it is plain text, as wide as `COLUMNS` when that is set and with
-every column when it is not. `--watch` re-reads the latest minute.
+every column when it is not. `--watch` re-reads the latest minute. `--oi-change 15m` shows the change in OI
+over the last 15 minutes (`open`: since the day's first stored minute; default: since the previous close).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from g6_pipeline.live.chain_text import (
 )
 from g6_pipeline.live.chain_view import ChainViewError, chain_view, load_day, parse_day, parse_minute, select
 from g6_pipeline.live.numbers import NumberFormat
+from g6_pipeline.live.oi_views import interval_of, with_oi_interval
 from g6_pipeline.settings import load_settings
 from g6_pipeline.storage.location import DataLocation
 
@@ -38,6 +40,13 @@ def _positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
+
+
+def _interval(text: str) -> int | str:
+    try:
+        return interval_of(text)
+    except ChainViewError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _columns(text: str) -> tuple[str, ...]:
@@ -66,6 +75,9 @@ def register(commands: Any) -> None:
     parser.add_argument("--columns", type=_columns, metavar="LIST",
                         help=f"columns per side, comma-separated from {','.join(COLUMN_KEYS)}, or all "
                         "(default: as many as the terminal's width holds)")  # fmt: skip
+    parser.add_argument("--oi-change", type=_interval, metavar="INTERVAL", default="close",
+                        help="what Chng OI is measured over: close (since the previous close, the default), open "
+                             "(since the day's first stored minute), or minutes such as 1m, 5m, 15m, 30m")
     parser.add_argument("--quantities", choices=["contracts", "units"],
                         help="OI and volume in contracts (lots) or units (default: display.quantities)")
     parser.add_argument("--watch", action="store_true", help="keep showing the latest minute as it is stored")
@@ -89,7 +101,8 @@ def terminal_width(rich: bool) -> int | None:
 
 def _view(args: argparse.Namespace, location: DataLocation) -> dict[str, Any]:
     stored = load_day(args.index, parse_day(args.day), location)
-    return chain_view(select(stored, args.expiry, parse_minute(args.at)), args.strikes)
+    sel = select(stored, args.expiry, parse_minute(args.at))
+    return with_oi_interval(chain_view(sel, args.strikes), sel, args.oi_change)
 
 
 def _watch(args: argparse.Namespace, location: DataLocation, fmt: NumberFormat, rich: bool) -> int:

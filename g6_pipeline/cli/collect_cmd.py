@@ -25,11 +25,16 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when every index was collected in full and every sink wrote; 1 when an index failed or was
-    degraded, a sink failed, or the gate refused the minute (market closed, no token); 2 when the holiday
-    file does not cover the minute (one line naming the file and the year)."""
+    degraded, a sink failed, or the gate refused the minute (market closed, no token); 2 when the token file
+    cannot be read (one line naming the file).
+
+    The cycle collects the minute in which it fetches: the current one while its fetch can make the late-run
+    grace, else the next one, whose first instant it waits for. Its live status and panels are written only
+    while no pipeline run keeps them (`live.status.manual_may_publish`)."""
     from g6_pipeline.collection.collector import Collector
     from g6_pipeline.collection.cycle import run_cycle
     from g6_pipeline.collection.gate import decide_minute
+    from g6_pipeline.collection.timing import instant_to_collect
     from g6_pipeline.process.setup import ProcessSetup
     loaded = load_settings()
     settings = loaded.settings
@@ -39,13 +44,18 @@ def run(args: argparse.Namespace) -> int:
         settings.collection.market_hours_gate = False
     configure_logging(settings.log_level, settings.secret_values())
     setup = ProcessSetup.load(loaded)
+    collector = Collector.from_setup(setup, manual=True)
     now = now_ist()
-    decision = decide_minute(now, settings, setup.calendar)
+    at = instant_to_collect(now, settings.collection.late_grace_seconds)
+    decision = decide_minute(at, settings, setup.calendar)
     if not decision.collect:
         hint = " (use --ignore-market-hours to collect anyway)" if decision.cause == "market_closed" else ""
         print(f"g6 collect: {decision.reason}{hint}", file=sys.stderr)
-        return 1
-    report = run_cycle(Collector.from_setup(setup), now)
+        return 2 if decision.cause == "token_file" else 1
+    if at > now:
+        print(f"g6 collect: {now:%H:%M:%S} is too late for minute {now:%H:%M}; collecting {at:%H:%M} at its start",
+              file=sys.stderr)
+    report = run_cycle(collector, at)
     print(render_report(report, NumberFormat.from_settings(settings)))
     note = setup.calendar.provisional_note(decision.minute.date())
     if note:

@@ -31,9 +31,11 @@ def record_in_instance(
     loaded: LoadedSettings,
     pairs: Iterable[tuple[date, str]],
     events: Sequence[dg.AssetMaterialization | dg.AssetCheckEvaluation] = (),
+    partitions: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
-    """Register the (day, index) pairs as partitions of the daily assets and report `events` in the instance the
-    `g6` commands use, so the UI shows them at once; returns a line saying where (or why nowhere)."""
+    """Register the (day, index) pairs as partitions of the daily assets (and `partitions`: dynamic partitions
+    name → keys, of other assets) and report `events` in the instance the `g6` commands use, so the UI shows
+    them at once; returns a line saying where (or why nowhere)."""
     home = dagster_home(loaded)
     if home is None:
         return ("  not recorded in Dagster: DAGSTER_HOME is not set and there is no .dagster_home next to "
@@ -45,6 +47,12 @@ def record_in_instance(
     pairs = list(pairs)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         added = register(instance, [d for d, _ in pairs], [i for _, i in pairs])
+        for name, keys in (partitions or {}).items():
+            known = set(instance.get_dynamic_partitions(name))
+            fresh = [k for k in dict.fromkeys(keys) if k not in known]
+            if fresh:
+                instance.add_dynamic_partitions(name, fresh)
+                added += len(fresh)
         for event in events:
             instance.report_runless_asset_event(event)
     return (f"  recorded in the Dagster instance at {home}: {added} new partition keys, "

@@ -13,6 +13,8 @@ from g6_pipeline.live.server import InsecureBindError, LiveServer, effective_tok
 from g6_pipeline.settings import load_settings
 from g6_pipeline.util.stopping import deferred
 
+MAX_PORT = 65535
+
 
 def register(commands: Any) -> None:
     """Add `g6 serve` to the parser."""
@@ -35,6 +37,9 @@ def run(args: argparse.Namespace) -> int:
     live = settings.live
     host = args.host or live.host
     port = live.port if args.port is None else args.port
+    if not 0 <= port <= MAX_PORT:
+        print(f"g6 serve: --port {port} is not a TCP port (0 to {MAX_PORT}; 0 picks a free one)", file=sys.stderr)
+        return 2
     token = effective_token(live.auth_token.get_secret_value() if live.auth_token is not None else None)
     try:
         server = LiveServer(settings.data_dir, host=host, port=port, auth_token=token, max_clients=live.max_clients,

@@ -32,7 +32,8 @@ def _kite(root: str, api_key: str, timeout: float, access_token: str | None = No
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run one token action; 0 on success, 1 when the token is missing, expired or rejected."""
+    """Run one token action; 0 on success, 1 when the token is missing, expired or rejected, 2 when the token
+    file cannot be read."""
     settings = load_settings().settings
     kite = settings.kite
     store = TokenStore(Path(kite.token_file))
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         stored = store.load()
     except TokenStoreError as exc:
         print(f"g6 token status: {exc}", file=sys.stderr)
-        return 1
+        return 2
     if stored is None:
         print(f"no token stored at {store.path}: run `g6 token login`")
         return 1

@@ -38,22 +38,24 @@ class Collector:
     publishers: list[tuple[str, Publisher]] = field(default_factory=list)
 
     @classmethod
-    def from_setup(cls, setup: ProcessSetup, *, provider: Provider | None = None) -> Collector:
+    def from_setup(cls, setup: ProcessSetup, *, provider: Provider | None = None, manual: bool = False) -> Collector:
         """Add the configured provider (or the given one) and the publishers to a process's setup.
 
         The configured provider starts from the state the last run kept, and keeps its own after every cycle;
-        a given provider (a test's, a backfill's) neither reads nor writes that state.
+        a given provider (a test's, a backfill's) neither reads nor writes that state. A `manual` collector
+        (`g6 collect --once`) publishes only while no pipeline run keeps the live status (`build_publishers`).
         """
         settings = setup.settings
         if provider is not None:
-            return cls(setup=setup, provider=provider, publishers=build_publishers(settings, setup.location))
+            return cls(setup=setup, provider=provider, publishers=build_publishers(settings, setup.location, manual))
         chosen = make_provider(settings, cache_dir=instrument_cache_dir(setup.location), calendar=setup.calendar)
         load_provider_state(chosen, setup.location)
 
         def keep_state(report: CycleReport) -> None:
             save_provider_state(chosen, setup.location, report.minute.date())
 
-        return cls(setup=setup, provider=chosen, publishers=[("provider state", keep_state), *build_publishers(settings, setup.location)])
+        publishers = [("provider state", keep_state), *build_publishers(settings, setup.location, manual)]
+        return cls(setup=setup, provider=chosen, publishers=publishers)
 
     @classmethod
     def from_settings(cls, loaded: LoadedSettings, *, provider: Provider | None = None) -> Collector:
@@ -81,16 +83,35 @@ class Collector:
         return self.setup.sinks
 
 
-def build_publishers(settings: Settings, location: DataLocation) -> list[tuple[str, Publisher]]:
-    """Metrics (pushed when a Pushgateway is configured) and the live status files in the process's location."""
+def build_publishers(
+    settings: Settings, location: DataLocation, manual: bool = False
+) -> list[tuple[str, Publisher]]:
+    """Metrics (pushed when a Pushgateway is configured) and the live status files in the process's location.
+
+    A `manual` cycle's publishers stand aside while the running pipeline keeps the live status
+    (`live.status.pipeline_keeps_status`): its metrics and status would replace the pipeline's, refused or
+    failed though it may be, for no one's benefit; its report goes to the terminal instead.
+    """
     from g6_pipeline.live import publish
+    from g6_pipeline.live.status import pipeline_keeps_status
     from g6_pipeline.metrics import push_cycle
 
+    def kept(report: CycleReport, say: bool = False) -> bool:
+        if not manual:
+            return False
+        written = pipeline_keeps_status(location, report.finished_at)
+        if written is not None and say:
+            log.warning("minute %s: metrics and live status left to the running pipeline (it wrote the status at "
+                        "%s)", report.minute.strftime("%H:%M"), written.strftime("%H:%M:%S"))
+        return written is not None
+
     def metrics(report: CycleReport) -> None:
-        push_cycle(report, settings)
+        if not kept(report):
+            push_cycle(report, settings)
 
     def live_status(report: CycleReport) -> None:
-        publish(report, settings, location)
+        if not kept(report, say=True):
+            publish(report, settings, location, origin="manual" if manual else "pipeline")
 
     return [("metrics", metrics), ("live status", live_status)]
 

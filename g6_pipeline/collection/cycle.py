@@ -20,6 +20,7 @@ from g6_pipeline.analytics import enrich, enrich_many
 from g6_pipeline.collection.collector import Collector
 from g6_pipeline.collection.outcome import chain_status, priced_legs
 from g6_pipeline.collection.reference import ReferenceCache
+from g6_pipeline.collection.timing import WAIT_HORIZON_SECONDS, wait_until
 from g6_pipeline.core.clock import IST, floor_minute, now_ist
 from g6_pipeline.core.freshness import stale_reason
 from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, SinkOutcome
@@ -52,25 +53,41 @@ class CycleState:
     """Indices the exchange's clock found closed (nothing fetched is stored), with the reason."""
     skipped: dict[str, str] = field(default_factory=dict)
     """Underlyings the minute's quote time ran out before (the lowest in priority), with the reason."""
+    waited_seconds: float = 0.0
+    """How long the fetch waited for its minute's first instant (a run launched ahead of its minute)."""
     write_wait_seconds: float = 0.0
     """How long the write waited for the writer locks of the minute's partitions."""
 
 
 def fetch_step(collector: Collector, now: datetime | None = None) -> CycleState:
-    """Ask the provider for every enabled index's chain at `now` (default: the current minute).
+    """Ask the provider for every enabled index's chain at the instant `now` (default: this instant), for the
+    minute it falls in.
 
-    A run that would fetch the minute's quotes later than `collection.late_grace_seconds` after the minute
-    (a re-executed old run, a run that waited in a queue) fetches nothing: the minute stays as it is stored
-    (or a gap), and the state says why.
+    A run launched ahead of its minute passes the minute's first instant: the provider prepares what it can
+    (instrument dumps, universes), then the step waits for that instant and requests the quotes then. An
+    early run never fetches quotes from before its minute: the clock is read again after the wait, and a
+    fetch it finds before the minute is refused. A run that would fetch the minute's quotes later than
+    `collection.late_grace_seconds` after the minute (a re-executed old run, a run that waited in a queue, a
+    run that could not start in time) fetches nothing: the minute stays as it is stored (or a gap), and the
+    state says why. With the grace off (null: replaying minutes of the simulated market) neither check applies,
+    and an instant more than `WAIT_HORIZON_SECONDS` ahead is fetched at once.
     """
     at = (now or now_ist()).astimezone(IST)
-    state = CycleState(minute=floor_minute(at), started_at=now_ist(), provider=collector.provider.name)
+    minute = floor_minute(at)
     indices = collector.settings.enabled_indices
+    waited = 0.0
+    if 0 < (at - now_ist()).total_seconds() <= WAIT_HORIZON_SECONDS:
+        _prepare(collector, at)
+        waited = wait_until(at)
+    state = CycleState(minute=minute, started_at=now_ist(), provider=collector.provider.name, waited_seconds=waited)
     grace = collector.settings.collection.late_grace_seconds
-    if grace is not None and (late := _lateness(state.minute, state.started_at, grace)):
-        state.error = late
-        state.failures = {name: late for name in indices}
-        log.error("cycle %s: %s", state.minute.strftime("%H:%M"), late)
+    refused = None
+    if grace is not None:
+        refused = _early(minute, state.started_at) or _lateness(minute, state.started_at, grace)
+    if refused:
+        state.error = refused
+        state.failures = {name: refused for name in indices}
+        log.error("cycle %s: %s", minute.strftime("%H:%M"), refused)
         return state
     try:
         result = collector.provider.fetch(indices, at)
@@ -89,18 +106,39 @@ def fetch_step(collector: Collector, now: datetime | None = None) -> CycleState:
         state.closed = dict(result.closed)
         state.skipped = dict(result.skipped)
         if state.closed:
-            log.info("cycle %s: %s", state.minute.strftime("%H:%M"), next(iter(state.closed.values())))
+            log.info("cycle %s: %s", minute.strftime("%H:%M"), next(iter(state.closed.values())))
     state.stats = collector.provider.stats
     if grace is not None:
         _drop_late(state, grace)
     for name, snap in state.snapshots.items():
         state.expected_legs[name] = snap.legs_requested
     if state.error:
-        log.error("cycle %s: %s", state.minute.strftime("%H:%M"), state.error)
+        log.error("cycle %s: %s", minute.strftime("%H:%M"), state.error)
     for name, reason in state.failures.items():
         if not state.error:
-            log.warning("cycle %s: %s failed: %s", state.minute.strftime("%H:%M"), name, reason)
+            log.warning("cycle %s: %s failed: %s", minute.strftime("%H:%M"), name, reason)
     return state
+
+
+def _prepare(collector: Collector, at: datetime) -> None:
+    """Let the provider get ready for the fetch at `at` before it is due (nothing is quoted)."""
+    prepare = getattr(collector.provider, "prepare", None)
+    if prepare is None:
+        return
+    try:
+        prepare(collector.settings.enabled_indices, at)
+    except Exception as exc:  # the fetch itself meets and reports whatever went wrong here
+        log.debug("preparing the fetch of %s failed: %s", at.strftime("%H:%M"), exc)
+
+
+def _early(minute: datetime, fetched_at: datetime) -> str | None:
+    """Why quotes fetched at `fetched_at` may not be stored as `minute`: they come from before it; else None."""
+    if fetched_at >= minute:
+        return None
+    return (
+        f"minute {minute.strftime('%Y-%m-%d %H:%M')} not written: its quotes would be fetched at "
+        f"{fetched_at.astimezone(IST).strftime('%H:%M:%S.%f')[:-3]}, before the minute began"
+    )
 
 
 def _lateness(minute: datetime, fetched_at: datetime, grace: float) -> str | None:

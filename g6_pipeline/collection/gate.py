@@ -17,8 +17,8 @@ from g6_pipeline.core.clock import floor_minute, to_ist
 from g6_pipeline.providers.kite_token import TokenStore, TokenStoreError
 from g6_pipeline.settings import Settings
 
-Cause = Literal["collect", "already_requested", "market_closed", "token"]
-"""Which part of the gate decided."""
+Cause = Literal["collect", "already_requested", "market_closed", "token", "token_file"]
+"""Which part of the gate decided (`token_file`: the token store exists but cannot be read)."""
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,9 @@ class MinuteDecision:
     cause: Cause = "collect"
 
 
-def token_problem(settings: Settings, now: datetime) -> str | None:
-    """Why Kite cannot be called now (no token, or a stored token past its 06:00 IST expiry), else None."""
+def token_problem(settings: Settings, now: datetime) -> tuple[str, Cause] | None:
+    """Why Kite cannot be called now (no token, an unreadable token file, or a stored token past its 06:00 IST
+    expiry) and which cause that is, else None."""
     if settings.provider != "kite":
         return None
     if settings.kite.access_token is not None:
@@ -40,11 +41,11 @@ def token_problem(settings: Settings, now: datetime) -> str | None:
     try:
         stored = TokenStore(settings.kite.token_file).load()
     except TokenStoreError as exc:
-        return str(exc)  # names the file and the fix, never its content
+        return str(exc), "token_file"  # names the file and the fix, never its content
     if stored is None:
-        return f"no Kite access token: run `g6 token login` (token store {settings.kite.token_file})"
+        return f"no Kite access token: run `g6 token login` (token store {settings.kite.token_file})", "token"
     if stored.is_expired(now):
-        return "Kite access token expired (tokens die at 06:00 IST): run `g6 token login`"
+        return "Kite access token expired (tokens die at 06:00 IST): run `g6 token login`", "token"
     return None
 
 
@@ -70,6 +71,6 @@ def decide_minute(
         return MinuteDecision(minute, False, reason, "market_closed")
     problem = token_problem(settings, now)
     if problem:
-        return MinuteDecision(minute, False, problem, "token")
+        return MinuteDecision(minute, False, *problem)
     note = calendar.provisional_note(minute.date())
     return MinuteDecision(minute, True, f"collect {minute:%Y-%m-%d %H:%M} IST" + (f" ({note})" if note else ""))

@@ -26,7 +26,7 @@ import pyarrow as pa
 from g6_pipeline.analytics.iv_rank import IV_RANK_SESSIONS
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.schema import EXPIRY_TAGS
-from g6_pipeline.core.snapshot import SessionReference
+from g6_pipeline.core.snapshot import IvCloses, SessionReference
 from g6_pipeline.storage.daily_closes import DailyCloses
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
@@ -95,10 +95,11 @@ class ReferenceCache:
         self.calendar = calendar
         self._cache: dict[tuple[str, date], DayReference] = {}
         self._closes = DailyCloses(location)
-        self._iv_closes: dict[tuple[str, date], dict[str, tuple[float, ...]]] = {}
+        self._iv_closes: dict[tuple[str, date], IvCloses] = {}
 
-    def iv_closes(self, index: str, day: date) -> dict[str, tuple[float, ...]]:
-        """The daily ATM-IV closes of `index` before `day` per expiry tag (for IV rank), read once."""
+    def iv_closes(self, index: str, day: date) -> IvCloses:
+        """The daily ATM-IV closes of `index` before `day` per expiry tag, with their sources (for IV rank), read
+        once."""
         key = (index, day)
         if key not in self._iv_closes:
             self._iv_closes[key] = self._closes.history(index, day, IV_RANK_SESSIONS)

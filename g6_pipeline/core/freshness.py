@@ -19,9 +19,6 @@ import pandas as pd
 
 from g6_pipeline.core.clock import IST, to_ist
 
-DEFAULT_STALE_SECONDS = 120.0
-"""A quote older than this (two minutes without a tick from the exchange) is stale, unless configured otherwise."""
-
 
 def quote_ages(reference: datetime, stamps: np.ndarray) -> np.ndarray:
     """Seconds from each exchange time (`stamps`, Unix seconds, NaN unknown) to `reference`, at least 0."""

@@ -43,6 +43,16 @@ class ProviderStats:
     """The provider's last error in this cycle, cleaned and masked (e.g. the connection error of a call)."""
     quote_calls: int = 0
     """Quote calls the minute made (prices, stored windows and full chains)."""
+    first_quote_at: datetime | None = None
+    """When the cycle's first quote request was made."""
+    last_quote_at: datetime | None = None
+    """When its last quote request was made (the spread from the first is how long the minute's quotes took)."""
+
+    def note_quote_request(self, at: datetime) -> None:
+        """Record a quote request made at `at`."""
+        if self.first_quote_at is None:
+            self.first_quote_at = at
+        self.last_quote_at = at
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,24 @@ day, rho per 1 % of rate). Timestamps are tz-aware Asia/Kolkata, one per collect
 
 from __future__ import annotations
 
-from typing import Literal
-
 import pyarrow as pa
 
 from g6_pipeline.core.clock import MARKET_TZ_NAME
+from g6_pipeline.core.vocabulary import (  # noqa: F401  (re-exported beside the schema that uses them)
+    BUILDUP_LABELS,
+    CLOSE_OF_DAY_SOURCES,
+    EXPIRY_TAGS,
+    IV_HISTORY_SOURCES,
+    IV_RANK_STATUSES,
+    IV_STATUSES,
+    MINUTE_KINDS,
+    PCR_SCOPES,
+    REPAIR_SOURCE,
+    REPAIRED_SOURCES,
+    SIMULATED_SOURCES,
+    SOURCES,
+    ExpiryTag,
+)
 
 TIMESTAMP = pa.timestamp("s", tz=MARKET_TZ_NAME)
 FETCHED_AT = pa.timestamp("ms", tz=MARKET_TZ_NAME)
@@ -20,37 +33,6 @@ FETCHED_AT = pa.timestamp("ms", tz=MARKET_TZ_NAME)
 EXCHANGE_TIME = pa.timestamp("ms", tz=MARKET_TZ_NAME)
 """A time the exchange put on a quote (Kite's `timestamp` and `last_trade_time`: whole seconds; milliseconds
 are Parquet's own unit, so the type reads back as written)."""
-
-SOURCES: tuple[str, ...] = ("kite", "synthetic", "mock", "kite_historical", "classic_import", "bhavcopy")
-"""Where a row came from: a live provider, Kite's historical candles (a repaired gap), the original G6's CSV, or
-an exchange's end-of-day F&O bhavcopy (one close-of-day chain per day)."""
-SIMULATED_SOURCES: frozenset[str] = frozenset({"synthetic", "mock"})
-"""Sources that are simulated data, never to be mixed with (or allowed to overwrite) collected data."""
-REPAIR_SOURCE = "kite_historical"
-"""The source of a minute refilled after the fact from Kite's historical candles (gap repair)."""
-REPAIRED_SOURCES: frozenset[str] = frozenset({REPAIR_SOURCE})
-"""Sources of repaired minutes: a day's minutes are counted live (any other source), repaired, or missing."""
-MINUTE_KINDS: tuple[str, ...] = ("live", "repaired", "missing")
-"""How a day's session minutes are counted: collected as they happened, repaired afterwards, or missing."""
-
-ExpiryTag = Literal["this_week", "next_week", "this_month", "next_month"]
-EXPIRY_TAGS: tuple[ExpiryTag, ...] = ("this_week", "next_week", "this_month", "next_month")
-"""Every expiry tag, in the order of the original's bit masks (1, 2, 4, 8)."""
-
-IV_STATUSES: tuple[str, ...] = ("ok", "below_intrinsic", "above_bound", "bad_input", "expired", "stale")
-"""Why an IV is what it is: `ok` (finite IV) or the reason it is NaN (`stale`: the leg's quote had not
-advanced, so its price is not this minute's and no IV or Greek is computed from it)."""
-
-BUILDUP_LABELS: tuple[str, ...] = ("long_buildup", "short_buildup", "short_covering", "long_unwinding", "")
-"""OI build-up from the signs of price change and OI change vs the previous close ('' when unknown/flat)."""
-
-PCR_SCOPES: tuple[str, ...] = ("full", "window")
-"""What an expiry's `chain_pcr`/`chain_max_pain` cover: every listed strike, or (when its whole chain did not
-fit the minute's quote budget) only the stored window."""
-
-IV_RANK_STATUSES: tuple[str, ...] = ("ok", "short_history", "no_atm_iv", "flat_history")
-"""Why an IV rank is what it is: `ok`, or the reason it is NaN (fewer stored daily closes than the configured
-minimum, no ATM IV this minute, or a period whose high equals its low: the rank alone is NaN then)."""
 
 OPTION_SCHEMA = pa.schema(
     [
@@ -121,6 +103,14 @@ PER_TAG_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
     ("iv_history", pa.int32()),  # daily closes in the trailing period (at most 252 sessions)
 )
 
+ADDED_TAG_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
+    # per expiry tag, added after files were first written: at the end of the overview, `<name>_<tag>`
+    ("iv_history_source", pa.string()),  # one of IV_HISTORY_SOURCES: what the IV rank's daily closes are
+    ("gex", pa.float64()),  # gamma exposure, rupees per 1 % index rise: Σ s·Γ·OI·S²/100 (analytics.exposure)
+    ("dex", pa.float64()),  # delta exposure, rupees: Σ s·Δ·OI·S over the stored strikes (analytics.exposure)
+)
+ADDED_TAG_COLUMNS: tuple[str, ...] = tuple(f"{name}_{tag}" for name, _ in ADDED_TAG_FIELDS for tag in EXPIRY_TAGS)
+
 OVERVIEW_SCHEMA = pa.schema(
     [
         ("timestamp", TIMESTAMP),
@@ -149,13 +139,14 @@ OVERVIEW_SCHEMA = pa.schema(
         ("quote_age_seconds", pa.float64()),  # how long the index's quotes had not advanced (see freshness)
         ("stale", pa.bool_()),  # quote_age_seconds above alerts.quote_stale_seconds; null when unknown
         ("legs_stale", pa.int32()),  # legs whose own quote was stale
+        *[(f"{name}_{tag}", dtype) for name, dtype in ADDED_TAG_FIELDS for tag in EXPIRY_TAGS],
     ]
 )
 OVERVIEW_COLUMNS: tuple[str, ...] = tuple(OVERVIEW_SCHEMA.names)
 
 ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
     "options": ("exchange_timestamp", "last_trade_time", "stale"),
-    "overview": ("exchange_timestamp", "quote_age_seconds", "stale", "legs_stale"),
+    "overview": ("exchange_timestamp", "quote_age_seconds", "stale", "legs_stale", *ADDED_TAG_COLUMNS),
 }
 """Columns added to each table after files were first written: a file without them reads them as nulls."""
 
@@ -168,6 +159,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "buildup": BUILDUP_LABELS,
     **{f"pcr_scope_{tag}": (*PCR_SCOPES, "") for tag in EXPIRY_TAGS},
     **{f"iv_rank_status_{tag}": (*IV_RANK_STATUSES, "") for tag in EXPIRY_TAGS},
+    **{f"iv_history_source_{tag}": (*IV_HISTORY_SOURCES, "") for tag in EXPIRY_TAGS},
 }
 """The string columns of both tables that hold a word of a vocabulary ('' where a tag was not collected); a
 null is always allowed (rows written before the column existed)."""

@@ -6,7 +6,7 @@ These types are the contract between the layers; nothing here knows where the da
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -110,6 +110,30 @@ class ChainSnapshot:
         return int(as_stale_flags(self.legs["stale"]).to_numpy(dtype=bool, na_value=False).sum())
 
 
+class IvCloses(Mapping[str, tuple[float, ...]]):
+    """Expiry tag → the closing ATM IVs of stored sessions, oldest first, with the source of each close (the
+    `source` of that session's last stored minute): what an IV rank is read against and what it rests on."""
+
+    def __init__(self, closes: Mapping[str, tuple[float, ...]], sources: Mapping[str, tuple[str, ...]]) -> None:
+        for tag, values in closes.items():
+            if len(sources.get(tag, ())) != len(values):
+                raise ValueError(f"{tag}: {len(values)} closes but {len(sources.get(tag, ()))} sources")
+        self._closes = {tag: tuple(values) for tag, values in closes.items()}
+        self.sources: dict[str, tuple[str, ...]] = {tag: tuple(sources[tag]) for tag in self._closes}
+
+    def __getitem__(self, tag: str) -> tuple[float, ...]:
+        return self._closes[tag]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._closes)
+
+    def __len__(self) -> int:
+        return len(self._closes)
+
+    def __repr__(self) -> str:
+        return f"IvCloses({self._closes!r}, sources={self.sources!r})"
+
+
 @dataclass(frozen=True)
 class SessionReference:
     """What enrichment needs from earlier data (all optional; absent values give NaN changes, never zeros).
@@ -124,7 +148,8 @@ class SessionReference:
     day_open_straddle: Mapping[str, float] = field(default_factory=dict)
     day_open_spot: float = math.nan
     atm_iv_closes: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
-    """Expiry tag → the closing ATM IV of the stored sessions before the day, oldest first (for IV rank)."""
+    """Expiry tag → the closing ATM IV of the stored sessions before the day, oldest first (for IV rank); an
+    `IvCloses` also names each close's source (a plain mapping: the sources are unknown)."""
 
 
 @dataclass(frozen=True)

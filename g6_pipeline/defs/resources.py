@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pydantic import PrivateAttr
 
-from g6_pipeline.collection.collector import Collector
-from g6_pipeline.core.calendar import MarketCalendar
-from g6_pipeline.process.setup import ProcessSetup
 from g6_pipeline.settings import LoadedSettings, load_settings
 from g6_pipeline.settings.loader import config_dir_from_env
-from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.util.logs import configure_logging
+
+if TYPE_CHECKING:  # the setup and the collector are imported when first built: loading the definitions stays light
+    from g6_pipeline.collection.collector import Collector
+    from g6_pipeline.core.calendar import MarketCalendar
+    from g6_pipeline.process.setup import ProcessSetup
+    from g6_pipeline.storage.location import DataLocation
 
 
 def process_setup(config_dir: str = "") -> ProcessSetup:
@@ -31,6 +33,8 @@ def process_setup(config_dir: str = "") -> ProcessSetup:
 
 @cache
 def _setup_of(config_dir: str) -> ProcessSetup:
+    from g6_pipeline.process.setup import ProcessSetup
+
     return ProcessSetup.load(load_settings(Path(config_dir)))
 
 
@@ -49,8 +53,8 @@ class G6Resource(dg.ConfigurableResource):
 
     config_dir: str = ""
 
-    _setup: ProcessSetup | None = PrivateAttr(default=None)
-    _collector: Collector | None = PrivateAttr(default=None)
+    _setup: Any = PrivateAttr(default=None)  # ProcessSetup | None
+    _collector: Any = PrivateAttr(default=None)  # Collector | None
 
     def setup(self) -> ProcessSetup:
         """Settings, market calendar, data location and sinks of this process; logging configured from them."""
@@ -58,7 +62,8 @@ class G6Resource(dg.ConfigurableResource):
             self._setup = process_setup(self.config_dir)
             settings = self._setup.settings
             configure_logging(settings.log_level, settings.secret_values())
-        return self._setup
+        setup: ProcessSetup = self._setup
+        return setup
 
     def loaded(self) -> LoadedSettings:
         """The validated settings."""
@@ -74,6 +79,9 @@ class G6Resource(dg.ConfigurableResource):
 
     def collector(self) -> Collector:
         """The process's setup with the provider and publishers of a collection run."""
+        from g6_pipeline.collection.collector import Collector
+
         if self._collector is None:
             self._collector = Collector.from_setup(self.setup())
-        return self._collector
+        collector: Collector = self._collector
+        return collector

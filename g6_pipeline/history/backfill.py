@@ -28,6 +28,7 @@ from g6_pipeline.analytics import enrich_many
 from g6_pipeline.collection.reference import DayReference, ReferenceCache
 from g6_pipeline.core.clock import now_ist
 from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain
+from g6_pipeline.history.dte_master import fold_dte_days
 from g6_pipeline.history.seal import SealedDay, seal_trading_day
 from g6_pipeline.history.weekday_master import WeekdayMasterReport, family_of_provider, update_range
 from g6_pipeline.process.setup import ProcessSetup
@@ -314,10 +315,14 @@ def _history_of(
                     outcome = _sealed(setup, DayOutcome(day, name, "sealed"))
                 outcomes.append(outcome)
                 notify(outcome)
-    return outcomes, {
+    reports = {
         name: update_range(setup.location, folded[name], name, alpha, setup.calendar, family=family) if folded[name]
         else [] for name in indices
     }
+    for name in indices:
+        folded_days = [r.day for r in reports[name] if r.days_folded and r.day in r.days_folded]
+        fold_dte_days(setup.location, folded_days, name, setup.calendar, family=family)
+    return outcomes, reports
 
 
 def _backfill_one(setup: ProcessSetup, day: date, name: str, replace: bool, today: date) -> DayOutcome:

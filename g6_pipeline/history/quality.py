@@ -7,13 +7,13 @@ into the weekday master. The Dagster asset checks publish the same results.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from g6_pipeline.core.schema import MINUTE_KINDS, REPAIRED_SOURCES, SIMULATED_SOURCES
+from g6_pipeline.core.schema import CLOSE_OF_DAY_SOURCES, MINUTE_KINDS, REPAIRED_SOURCES, SIMULATED_SOURCES
 from g6_pipeline.storage.parquet import ROW_KEY
 
 TICK = 0.05
@@ -39,7 +39,8 @@ class DayCheck:
 
 DAY_CHECKS: dict[str, DayCheck] = {
     "completeness": DayCheck(
-        "Every session minute was collected (live or repaired), all of one source family.", blocking=True),
+        "Every session minute was collected (live or repaired), all of one source family; a close-of-day day "
+        "(an imported bhavcopy) holds its one closing minute.", blocking=True),
     "no_duplicates": DayCheck("No (minute, instrument) row appears twice.", blocking=True),
     "iv_coverage": DayCheck("At least 90% of quoted legs have a finite implied volatility.", blocking=False),
     "static_arbitrage": DayCheck(
@@ -66,6 +67,26 @@ def day_checks(
 ) -> dict[str, CheckResult]:
     """Every check of `DAY_CHECKS` over a sealed day's option rows."""
     return {name: run() for name, run in _checks(options, expected_minutes, rate, quarantined).items()}
+
+
+CLOSE_OF_DAY_MINUTES = 1
+"""The minutes a close-of-day day holds by design: its closing minute."""
+
+
+def close_of_day_only(sources: Iterable[str]) -> bool:
+    """Whether a day of these sources is close-of-day history (`schema.CLOSE_OF_DAY_SOURCES`) and nothing else."""
+    held = set(sources)
+    return bool(held) and held <= CLOSE_OF_DAY_SOURCES
+
+
+def expected_minutes(options: pd.DataFrame, session_minutes: int) -> int:
+    """The minutes a stored day should hold: the session's, or `CLOSE_OF_DAY_MINUTES` for a day whose rows all
+    come from a close-of-day source (an exchange's end-of-day file holds the close and nothing before it, so
+    the 374 minutes before it are not missing: they never existed in that source). A day mixing such rows with
+    collected ones is measured against the session."""
+    if len(options) and "source" in options and close_of_day_only(options["source"].dropna().astype(str)):
+        return CLOSE_OF_DAY_MINUTES
+    return session_minutes
 
 
 def completeness(options: pd.DataFrame, expected_minutes: int, quarantined: Sequence[str] = ()) -> CheckResult:

@@ -111,8 +111,8 @@ def fold_group(
     store it; (the state, what `write` returned).
 
     A fold commits only over the state it started from (its generation); when another fold of the group
-    committed in between, it is done again holding the data directory's writer lock. The master's files are
-    written before the state, and are never read back: a crash in between leaves the state of before, from which
+    committed in between, it is done again holding the state file's lock (`storage.writer.state_lock`). The
+    master's files are written before the state, and are never read back: a crash in between leaves the state of before, from which
     the day is folded again, never counted twice.
     """
     wanted = sorted(set(wanted))

@@ -19,14 +19,22 @@ from typing import Any
 import pandas as pd
 
 from g6_pipeline.history.gaps import describe_minutes, repair_with_kite
-from g6_pipeline.history.quality import DAY_CHECKS, CheckResult, day_checks, duplicates, kinds_of
+from g6_pipeline.history.quality import (
+    DAY_CHECKS,
+    CheckResult,
+    close_of_day_only,
+    day_checks,
+    duplicates,
+    expected_minutes,
+    kinds_of,
+)
 from g6_pipeline.metrics import push_asset_check, push_day_minutes
 from g6_pipeline.process.setup import ProcessSetup
 from g6_pipeline.storage import seal as compaction
 from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.parquet import CommittedDay
+from g6_pipeline.storage.parquet import OPTIONS, CommittedDay
 from g6_pipeline.storage.quarantine import quarantine_unreadable, quarantined_files
-from g6_pipeline.storage.reader import read_chain
+from g6_pipeline.storage.reader import read_chain, read_day_table
 from g6_pipeline.storage.writer import partition_lock
 from g6_pipeline.util.redact import describe_error
 
@@ -81,6 +89,8 @@ def repair_before_seal(setup: ProcessSetup, day: date, index: str) -> tuple[dict
     """
     if setup.settings.provider != "kite":
         return {}, []
+    if close_of_day_only(stored_sources(setup.location, day, index)):
+        return {"minutes_repaired_at_seal": 0, "repair": "not run: a close-of-day day holds its closing minute only"}, []
     try:
         result = repair_with_kite(setup, day, [index]).indices[index]
     except Exception as exc:  # the stored day is sealed as it is
@@ -123,7 +133,9 @@ def seal_trading_day(setup: ProcessSetup, day: date, index: str, committed: Comm
         quarantined += [q for q in options.quarantined if q not in quarantined]
         warnings += [f"{index} {day}: unreadable slice quarantined: {each}" for each in quarantined]
         rows = read_chain(location, day, index)
-    checks = day_checks(rows, len(session), settings.analytics.risk_free_rate, quarantined_files(location, day, index))
+    expected = expected_minutes(rows, len(session))
+    options, overview = replace(options, minutes_expected=expected), replace(overview, minutes_expected=expected)
+    checks = day_checks(rows, expected, settings.analytics.risk_free_rate, quarantined_files(location, day, index))
     provisional = setup.calendar.provisional_note(day)
     if provisional is not None:  # the completeness of a day the holiday file does not list says so
         done = checks["completeness"]
@@ -141,10 +153,37 @@ def seal_trading_day(setup: ProcessSetup, day: date, index: str, committed: Comm
     return sealed
 
 
+CLOSE_OF_DAY_NOT_FOLDED = ("close-of-day history (an imported bhavcopy: one closing minute by design), not an "
+                           "intraday day: the weekday master folds collected or simulated sessions")
+"""Why a close-of-day day is never folded into the weekday master (its place is the days-to-expiry history)."""
+
+
+def sealed_sources(location: DataLocation, day: date, index: str) -> tuple[str, ...] | None:
+    """The sources a day's seal record names (None when the day has no readable record)."""
+    try:
+        record = json.loads(location.read_bytes(location.seal_record_file(index, day)))
+    except (OSError, ValueError):
+        return None
+    sources = record.get("sources") if isinstance(record, dict) else None
+    return tuple(str(s) for s in sources) if isinstance(sources, list) else None
+
+
+def stored_sources(location: DataLocation, day: date, index: str) -> set[str]:
+    """The sources of the option rows stored for (day, index), sealed or not (empty when nothing is)."""
+    try:
+        table = read_day_table(location, OPTIONS, day, index, ["source"])
+    except FileNotFoundError:
+        return set()
+    return {s if s is not None else "unknown" for s in table.column("source").unique().to_pylist()}
+
+
 def fold_refusal(location: DataLocation, day: date, index: str, options: pd.DataFrame) -> str | None:
-    """Why a sealed day must not be folded into the weekday master, or None: a blocking check its seal failed
-    (from its seal record), or rows duplicated in the sealed file as it is now. A day sealed by an earlier
-    version has no record; its rows are still checked."""
+    """Why a sealed day must not be folded into the weekday master, or None: a close-of-day day (one minute
+    by design, `CLOSE_OF_DAY_NOT_FOLDED`), a blocking check its seal failed (from its seal record), or rows
+    duplicated in the sealed file as it is now. A day sealed by an earlier version has no record; its rows are
+    still checked."""
+    if "source" in options and close_of_day_only(options["source"].dropna().astype(str)):
+        return CLOSE_OF_DAY_NOT_FOLDED
     try:
         record = json.loads(location.read_bytes(location.seal_record_file(index, day)))
     except FileNotFoundError:

@@ -1,12 +1,14 @@
 """The JSON endpoints of the chain screen: exactly what the page draws, from the stored Parquet.
 
-`GET /api/chain`, `/api/smile`, `/api/oi`, `/api/intraday` with the query parameters `index` (required: any
-underlying's name; one neither stored nor known is a 400 naming the closest known ones),
-`expiry` (an expiry tag; default the nearest stored), `at` (HH:MM; default the latest stored minute),
-`day` (YYYY-MM-DD; default the latest stored day) and, for `/api/chain` only, `strikes` (N each side of ATM).
-A bad parameter answers 400 and a day with nothing stored 404, both as `{"error": ..., "parameter": ...}`.
-`GET /api/underlyings?q=TEXT&limit=N` finds underlyings by name or company for the page's search box
-(`underlying_search`).
+`GET /api/chain`, `/api/smile`, `/api/oi`, `/api/intraday`, `/api/oi_day`, `/api/exposure`, `/api/term` with
+the query parameters `index` (required: any underlying's name; one neither stored nor known is a 400 naming the
+closest known ones), `expiry` (an expiry tag; default the nearest stored), `at` (HH:MM; default the latest
+stored minute), `day` (YYYY-MM-DD; default the latest stored day); for `/api/chain`, `strikes` (N each side of
+ATM); for `/api/oi`, `/api/chain` and `/api/oi_day`, `interval` (the OI change: `close`, the default but for
+`/api/oi_day`, `open`, or minutes such as `1m`, `5m`, `15m`, `30m`, see `oi_views`); for `/api/oi_day`,
+`strikes` (comma-separated strikes; default ATM ± 2). A bad parameter answers 400 and a day with nothing stored
+404, both as `{"error": ..., "parameter": ...}`. `GET /api/underlyings?q=TEXT&limit=N` finds underlyings by
+name or company for the page's search box (`underlying_search`).
 """
 
 from __future__ import annotations
@@ -24,21 +26,31 @@ from g6_pipeline.live.chain_view import (
     chain_view,
     intraday_view,
     load_day,
-    oi_view,
     parse_day,
     parse_minute,
     select,
     smile_view,
 )
+from g6_pipeline.live.exposure_views import exposure_view, term_view
 from g6_pipeline.live.numbers import NumberFormat
+from g6_pipeline.live.oi_views import (
+    interval_of,
+    oi_day_view,
+    oi_interval_view,
+    parse_strikes,
+    with_oi_interval,
+)
 from g6_pipeline.live.underlying_search import SEARCH_LIMIT, search
 from g6_pipeline.storage.location import DataLocation
 
 PARAMETERS: dict[str, frozenset[str]] = {
-    "/api/chain": frozenset({"index", "expiry", "at", "day", "strikes"}),
+    "/api/chain": frozenset({"index", "expiry", "at", "day", "strikes", "interval"}),
     "/api/smile": frozenset({"index", "expiry", "at", "day"}),
-    "/api/oi": frozenset({"index", "expiry", "at", "day"}),
+    "/api/oi": frozenset({"index", "expiry", "at", "day", "interval"}),
     "/api/intraday": frozenset({"index", "expiry", "day"}),
+    "/api/oi_day": frozenset({"index", "expiry", "at", "day", "interval", "strikes"}),
+    "/api/exposure": frozenset({"index", "expiry", "at", "day"}),
+    "/api/term": frozenset({"index", "at", "day"}),
     "/api/underlyings": frozenset({"q", "limit"}),
 }
 """Route → the query parameters it reads (`token` is the auth rule's and ignored here)."""
@@ -80,6 +92,8 @@ def _checked(path: str, query: Mapping[str, Sequence[str]]) -> dict[str, str | N
     if expiry is not None and expiry not in EXPIRY_TAGS:
         raise ChainViewError("expiry", f"unknown expiry tag {expiry!r} (one of {', '.join(EXPIRY_TAGS)})")
     params["expiry"] = expiry
+    params.setdefault("strikes", None)
+    params.setdefault("interval", None)
     return params
 
 
@@ -108,11 +122,24 @@ def _stored(index: str, day: str | None, location: DataLocation) -> StoredDay:
         raise
 
 
+def _chain(stored: StoredDay, p: Mapping[str, str | None]) -> dict[str, Any]:
+    sel = _selection(stored, p)
+    return with_oi_interval(chain_view(sel, _strikes(p["strikes"])), sel, interval_of(p["interval"]))
+
+
+def _oi_day(stored: StoredDay, p: Mapping[str, str | None]) -> dict[str, Any]:
+    interval = interval_of(p["interval"] or "open")
+    return oi_day_view(_selection(stored, p), interval, parse_strikes(p["strikes"]))
+
+
 VIEWS: dict[str, Callable[[StoredDay, Mapping[str, str | None]], dict[str, Any]]] = {
-    "/api/chain": lambda stored, p: chain_view(_selection(stored, p), _strikes(p["strikes"])),
+    "/api/chain": _chain,
     "/api/smile": lambda stored, p: smile_view(_selection(stored, p)),
-    "/api/oi": lambda stored, p: oi_view(_selection(stored, p)),
+    "/api/oi": lambda stored, p: oi_interval_view(_selection(stored, p), interval_of(p["interval"])),
     "/api/intraday": lambda stored, p: intraday_view(stored, p["expiry"]),
+    "/api/oi_day": _oi_day,
+    "/api/exposure": lambda stored, p: exposure_view(_selection(stored, p)),
+    "/api/term": lambda stored, p: term_view(select(stored, None, parse_minute(p["at"]))),
 }
 
 
@@ -127,6 +154,9 @@ def answer(
         params = _checked(path, query)
         if path == "/api/chain":
             _strikes(params["strikes"])  # a bad parameter is a 400 even when the day is not stored
+        if path == "/api/oi_day":
+            parse_strikes(params["strikes"])
+        interval_of(params["interval"])
         parse_minute(params.get("at"))
         stored = _stored(str(params["index"]), params["day"], location)
         body = VIEWS[path](stored, params)

@@ -172,6 +172,8 @@ def _title_parts(view: dict[str, Any], fmt: NumberFormat) -> list[str]:
         f"max pain {fmt.number(view['max_pain'], 0)}",
         f"PCR {fmt.number(view['pcr_oi'])} (vol {fmt.number(view['pcr_volume'])})",
         f"straddle {fmt.number(view['straddle'])}", f"ATM IV {pct}",
+        f"IVR/IVP {fmt.iv_rank(view.get('iv_rank'), view.get('iv_percentile'), view.get('iv_history_source'), view.get('iv_history'))}",
+        f"GEX ₹{fmt.crore(view.get('gex'))} cr/1%",
     ]  # fmt: skip
 
 
@@ -188,6 +190,8 @@ def _wrap(parts: Sequence[str], width: int | None, joiner: str) -> list[str]:
 
 def _legend(view: dict[str, Any], fmt: NumberFormat, coloured: bool) -> list[str]:
     words = [fmt.unit_words(view.get("lot_size")), "IV in %", f"{ATM_MARK} ATM", f"{MAX_PAIN_MARK} max pain"]
+    if view.get("oi_interval", "close") != "close":  # the change is not the usual one: say which it is
+        words.insert(1, f"Chng OI {view['oi_change_basis']}")
     return [*words, "shaded: in the money"] if coloured else words
 
 

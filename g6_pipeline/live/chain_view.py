@@ -3,7 +3,8 @@
 Four views, each a JSON-ready dict (a value missing in storage is None, never 0); the three of one minute
 name the `lot_size`, the `sources` of their rows and whether any is a simulated market's (`simulated`):
 - `chain_view`: NSE-style rows per strike — CE and PE OI, OI change, volume, IV, delta, LTP, bid/ask — with
-  the ATM strike, the max-pain strike, PCR and the in-the-money flag of each side. A call is in the money
+  the ATM strike, the max-pain strike, PCR, the IV rank and percentile (and what their history is), the gamma
+  and delta exposure, and the in-the-money flag of each side. A call is in the money
   below the expiry's forward (the Black-76 underlying the ATM strike is taken from), a put above it.
 - `smile_view`: call and put IV by strike, and the previous stored session's close smile of the same
   expiry date when that day is stored.
@@ -38,7 +39,7 @@ SIDE_FIELDS: tuple[tuple[str, str], ...] = (
 """(view name, stored column) of each per-side value of a chain row, in NSE's order from the outside in."""
 OPTION_COLUMNS: tuple[str, ...] = (
     "timestamp", "expiry", "expiry_tag", "strike", "side", "lot_size", "index_price", "forward", "atm", "source",
-    *dict.fromkeys(column for _, column in SIDE_FIELDS),
+    *dict.fromkeys(column for _, column in SIDE_FIELDS), "gamma",
 )  # fmt: skip
 LOOKBACK_DAYS = 31
 """How many calendar days back the latest (or previous) stored day is looked for."""
@@ -157,6 +158,11 @@ class Selection:
             return None
         return value(self.overview.get(f"{name}_{self.expiry_tag}"))
 
+    def tag_text(self, name: str) -> str | None:
+        """The overview's word `<name>_<expiry tag>` at this minute (None when missing or '')."""
+        found = self.overview.get(f"{name}_{self.expiry_tag}") if self.overview is not None else None
+        return found if isinstance(found, str) and found else None
+
 
 def select(stored: StoredDay, expiry_tag: str | None = None, at: time | None = None) -> Selection:
     """The rows of one expiry at one minute (`at` None: the latest stored minute; tag None: the nearest)."""
@@ -234,7 +240,13 @@ def chain_view(sel: Selection, strikes_each_side: int | None = None) -> dict[str
               for side in ("ce", "pe")}  # fmt: skip
     return {**head, "max_pain": max_pain, "pcr_oi": sel.tag_value("pcr"), "pcr_volume": sel.tag_value("pcr_volume"),
             "straddle": sel.tag_value("straddle"), "atm_iv": sel.tag_value("atm_iv"), "rows": rows,
-            "totals": totals}  # fmt: skip
+            "totals": totals, **_rank_and_exposure(sel)}  # fmt: skip
+
+
+def _rank_and_exposure(sel: Selection) -> dict[str, Any]:
+    """The IV rank and percentile with what their history is, and the gamma and delta exposure in rupees."""
+    return {name: sel.tag_value(name) for name in ("iv_rank", "iv_percentile", "iv_history", "gex", "dex")} | {
+        "iv_history_source": sel.tag_text("iv_history_source")}
 
 
 def _by_strike(rows: pd.DataFrame, side: str, column: str) -> dict[float, float | None]:

@@ -27,8 +27,16 @@ TAG_FIELDS: tuple[str, ...] = (
     "bf25",
     "ce_oi",
     "pe_oi",
+    "iv_rank",
+    "iv_percentile",
+    "iv_history",
+    "iv_history_source",
+    "gex",
+    "dex",
 )
 """Per-tag overview fields shown by the live views (a subset of `schema.OVERVIEW_SCHEMA`)."""
+TEXT_FIELDS: frozenset[str] = frozenset({"iv_history_source"})
+"""Per-tag fields that are words, not numbers ('' or missing: None)."""
 
 INDEX_FIELDS: tuple[str, ...] = (
     "index_price",
@@ -56,7 +64,12 @@ def tag_figures(overview: Mapping[str, Any], tag: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in TAG_FIELDS:
         raw = overview.get(f"{name}_{tag}")
-        out[name] = _iso(raw) if name == "expiry" else finite_or_none(raw)
+        if name == "expiry":
+            out[name] = _iso(raw)
+        elif name in TEXT_FIELDS:
+            out[name] = raw if isinstance(raw, str) and raw else None
+        else:
+            out[name] = finite_or_none(raw)
     price = finite_or_none(overview.get("index_price"))
     pain = out["max_pain"]
     out["max_pain_distance"] = pain - price if pain is not None and price is not None else None

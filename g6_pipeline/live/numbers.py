@@ -21,6 +21,8 @@ from g6_pipeline.settings.model import DigitGrouping, Quantities, Settings
 DASH = "-"
 """What a view shows for a value that is missing."""
 LOCALES: dict[str, str] = {"indian": "en-IN", "western": "en-US"}
+RUPEES_PER_CRORE = 1e7
+"""Exposure in rupees is shown in crores (₹ cr), as Indian desks read it."""
 """The `Intl.NumberFormat` locale the page groups digits with, per `display.digit_grouping`."""
 
 
@@ -83,6 +85,21 @@ class NumberFormat:
         """A fraction as a percentage (0.142 → 14.2%), or a dash."""
         x = _finite(fraction)
         return DASH if x is None else self.number(100 * x, digits) + "%"
+
+    def crore(self, rupees: Any, digits: int = 1, signed: bool = True) -> str:
+        """Rupees in crores (₹ 2.5e9 → +250.0), signed, or a dash."""
+        x = _finite(rupees)
+        return self.number(None if x is None else x / RUPEES_PER_CRORE, digits, signed)
+
+    def iv_rank(self, rank: Any, percentile: Any, source: Any, closes: Any = None) -> str:
+        """`45/60 bhavcopy`: IV rank and percentile (0-100) and what their daily closes are; without either, a
+        dash and the closes there are (`- (3 bhavcopy closes)`)."""
+        words = source if isinstance(source, str) and source else ""
+        if _finite(rank) is None and _finite(percentile) is None:
+            count = _finite(closes)
+            noun = "close" if count == 1 else "closes"
+            return f"{DASH} ({count:.0f} {words + ' ' if words else ''}{noun})" if count else DASH
+        return f"{self.number(rank, 0)}/{self.number(percentile, 0)}" + (f" {words}" if words else "")
 
     def quantity(self, units: Any, lot_size: Any) -> float | None:
         """An OI, volume or order quantity stored in units, in this style's unit (None when it cannot be told)."""

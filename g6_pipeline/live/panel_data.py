@@ -20,6 +20,7 @@ HISTORY_WINDOW = timedelta(minutes=60)
 _TAG_KEYS = (
     "expiry", "atm", "pcr", "pcr_volume", "max_pain", "max_pain_distance", "straddle",
     "straddle_day_change", "straddle_net_change", "atm_iv", "rr25", "bf25",
+    "iv_rank", "iv_percentile", "iv_history", "iv_history_source", "gex", "dex",
 )
 
 

@@ -6,13 +6,19 @@ simulated) and its health, the token state ("valid" only once Kite confirmed it)
 max pain), the exchange's clock (each index's exchange time and quote age, `stale` with how long;
 `exchange_closed` when every quote carried an earlier session's time), the calendar (whether the day is
 provisional, and the fix), the success rate, options per minute and the alerts. No secret is ever written.
+
+The running pipeline keeps the status: a manual cycle (`g6 collect --once`) writes it only when no pipeline run
+wrote it within `PIPELINE_KEEPS_STATUS` (`pipeline_keeps_status`). While the pipeline runs it rewrites the
+status every minute, so a manual cycle beside it (refused, failed or fine) would only replace the pipeline's
+view for a minute with one that is not the pipeline's; when the pipeline is stopped or between sessions, the
+manual cycle's status is the newest news and is written. Each status says which `origin` wrote it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from g6_pipeline.core.calendar import COVERAGE_WARN_DAYS, IMPORT_HINT
 from g6_pipeline.core.clock import IST
@@ -36,6 +42,10 @@ STATUS_FILE = "runtime_status.json"
 STATUS_SCHEMA = "g6.runtime_status.v1"
 THROUGHPUT_WINDOW = timedelta(minutes=5)
 """Options per minute is averaged over the cycles of this window."""
+PIPELINE_KEEPS_STATUS = timedelta(minutes=3)
+"""A status a pipeline run wrote this recently is the running pipeline's: a manual cycle leaves it alone."""
+Origin = Literal["pipeline", "manual"]
+"""Who wrote a status: a pipeline run (the Dagster job) or a manual cycle (`g6 collect --once`)."""
 
 
 def status_path(where: LiveDir) -> Path:
@@ -48,9 +58,11 @@ _NEAR_FIGURES = ("pcr", "atm_iv", "max_pain", "max_pain_distance", "straddle")
 
 
 def build_status(
-    report: CycleReport, settings: Settings, previous: dict[str, Any] | None, now: datetime
+    report: CycleReport, settings: Settings, previous: dict[str, Any] | None, now: datetime,
+    origin: Origin = "pipeline",
 ) -> dict[str, Any]:
-    """The runtime status document for `report`, continuing the cycle count and history of `previous`.
+    """The runtime status document for `report` written by `origin`, continuing the cycle count and history of
+    `previous`.
 
     Texts are as the report carries them: `write_json_atomic` cleans and masks them when the file is written.
     """
@@ -69,6 +81,7 @@ def build_status(
     return {
         "schema": STATUS_SCHEMA,
         "generated_at": now.astimezone(IST).isoformat(),
+        "origin": origin,
         "minute": report.minute.astimezone(IST).isoformat(),
         "cycle": prev_cycle + 1 if isinstance(prev_cycle, int) and prev_cycle >= 0 else 1,
         "started_at": report.started_at.astimezone(IST).isoformat(),
@@ -203,14 +216,27 @@ def _provider(report: CycleReport, previous: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_status(
-    report: CycleReport, settings: Settings, where: LiveDir, now: datetime | None = None
+    report: CycleReport, settings: Settings, where: LiveDir, now: datetime | None = None,
+    origin: Origin = "pipeline",
 ) -> dict[str, Any]:
     """Build the runtime status of `report`, write it atomically to the data location's `runtime_status.json`
     and return it as written (cleaned and masked)."""
     path = status_path(where)
     previous = read_json_object(path).document
-    document = build_status(report, settings, previous, now or datetime.now(IST))
+    document = build_status(report, settings, previous, now or datetime.now(IST), origin)
     written: dict[str, Any] = write_json_atomic(path, document, settings.secret_values())
+    return written
+
+
+def pipeline_keeps_status(where: LiveDir, now: datetime) -> datetime | None:
+    """When a pipeline run last wrote the status, if that was within `PIPELINE_KEEPS_STATUS` of `now` (the
+    running pipeline keeps it; a status from before origins were recorded counts as the pipeline's), else None."""
+    document = read_json_object(status_path(where)).document
+    if document is None or document.get("origin", "pipeline") != "pipeline":
+        return None
+    written = parse_time(document.get("generated_at"))
+    if written is None or not now - PIPELINE_KEEPS_STATUS <= written <= now + PIPELINE_KEEPS_STATUS:
+        return None
     return written
 
 

@@ -164,7 +164,8 @@ def render_plain(state: ViewState, now: datetime, stale_after: float, style: Sum
     for a in rows:
         lines.append(
             f"  {a['index']:<10} {a['tag']:<10} PCR {a['pcr']:>5}  IV {a['atm_iv']:>6}  "
-            f"max pain {a['max_pain']:>8} ({a['distance']})  straddle {a['straddle']} ({a['straddle_change']})"
+            f"max pain {a['max_pain']:>8} ({a['distance']})  straddle {a['straddle']} ({a['straddle_change']})  "
+            f"IVR/IVP {a['iv_rank']}  GEX ₹{a['gex']} cr/1%"
         )
     alerts = _alerts(state)
     lines += ["", f"ALERTS ({len(alerts)})"]
@@ -202,11 +203,12 @@ def render_rich(
     parts.append(indices)
 
     analytics = Table(title="Analytics (near expiry)", expand=True)
-    for col in ("Index", "Expiry", "PCR", "ATM IV", "Max pain", "Dist", "Straddle", "Δ day", "Straddle 60m"):
-        analytics.add_column(col, justify="left" if col in ("Index", "Expiry", "Straddle 60m") else "right")
+    for col in ("Index", "Expiry", "PCR", "ATM IV", "IVR/IVP", "Max pain", "Dist", "Straddle", "Δ day",
+                "GEX ₹cr/1%", "Straddle 60m"):
+        analytics.add_column(col, justify="left" if col in ("Index", "Expiry", "IVR/IVP", "Straddle 60m") else "right")
     for a in analytics_rows(state, fmt, names):
-        analytics.add_row(a["index"], a["tag"], a["pcr"], a["atm_iv"], a["max_pain"], a["distance"],
-                          a["straddle"], a["straddle_change"], sparkline(a["history"]))
+        analytics.add_row(a["index"], a["tag"], a["pcr"], a["atm_iv"], a["iv_rank"], a["max_pain"], a["distance"],
+                          a["straddle"], a["straddle_change"], a["gex"], sparkline(a["history"]))
     parts.append(analytics)
 
     alerts = _alerts(state)

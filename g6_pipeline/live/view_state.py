@@ -223,6 +223,9 @@ def analytics_rows(state: ViewState, fmt: NumberFormat, names: list[str] | None 
                 "distance": fmt.number(near.get("max_pain_distance"), 0, signed=True),
                 "straddle": fmt.number(near.get("straddle")),
                 "straddle_change": fmt.number(near.get("straddle_day_change"), signed=True),
+                "iv_rank": fmt.iv_rank(near.get("iv_rank"), near.get("iv_percentile"), near.get("iv_history_source"),
+                                       near.get("iv_history")),
+                "gex": fmt.crore(near.get("gex")),
                 "history": [v if isinstance(v, int | float) else None for v in history],
             }
         )

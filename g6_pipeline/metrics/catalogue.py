@@ -143,6 +143,11 @@ CATALOGUE: tuple[MetricSpec, ...] = (
            "IV rank of the ATM IV over the trailing 252 sessions' daily closes, 0-100 (absent until enough history)."),
         _g("g6_iv_percentile", IX_TAG,
            "Share of the trailing 252 sessions' daily ATM-IV closes below today's ATM IV, 0-100."),
+        _g("g6_gamma_exposure_rupees", IX_TAG,
+           "Gamma exposure over the stored strikes, rupees of delta change for a 1 % index rise: Σ s·Γ·OI·S²/100, "
+           "calls s = +1, puts −1 (dealers long the calls, short the puts)."),
+        _g("g6_delta_exposure_rupees", IX_TAG,
+           "Delta exposure over the stored strikes, rupees: Σ s·Δ·OI·S, calls s = +1, puts −1."),
         _c("g6_iv_solve_attempts_total", IX, "Legs with a quote whose implied volatility was solved for."),
         _c("g6_iv_solve_failures_total", ("index", "reason"),
            "Legs whose implied volatility could not be solved, by reason."),

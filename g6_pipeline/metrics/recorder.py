@@ -49,6 +49,8 @@ ANALYTICS_FIELDS = (
     ("chain_max_pain", "g6_chain_max_pain_strike"),
     ("iv_rank", "g6_iv_rank"),
     ("iv_percentile", "g6_iv_percentile"),
+    ("gex", "g6_gamma_exposure_rupees"),
+    ("dex", "g6_delta_exposure_rupees"),
 )
 """Overview field (before `_<tag>`) → metric."""
 OPTION_FIELDS = (("last_price", "g6_option_price"), ("iv", "g6_option_iv"), ("oi", "g6_option_oi"))

@@ -37,9 +37,10 @@ class Batched(Generic[Answer]):
 def in_batches(
     keys: Sequence[str], ask: Callable[[list[str]], Answer], size: int, clock: Callable[[], datetime],
     deadline: datetime | None = None, wait: Callable[[], float] = lambda: 0.0,
+    started: Callable[[datetime], None] = lambda _at: None,
 ) -> Batched[Answer]:
     """`ask` for each batch of at most `size` keys, in order, none started at or after `deadline` (a batch starts
-    after the rate limit's `wait`, in seconds)."""
+    after the rate limit's `wait`, in seconds); `started` hears when each batch is asked."""
     out: Batched[Answer] = Batched()
     for i in range(0, len(keys), size):
         batch = list(keys[i : i + size])
@@ -47,6 +48,7 @@ def in_batches(
             out.unasked = list(keys[i:])
             break
         out.calls += 1
+        started(clock())
         try:
             out.answers.append(ask(batch))
         except (TokenExpiredError, CircuitOpenError):

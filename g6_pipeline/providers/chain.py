@@ -63,7 +63,7 @@ from g6_pipeline.providers.quotes import (
     parse_quote,
 )
 from g6_pipeline.providers.window import expiry_window, leg_price, quoted_total_vol
-from g6_pipeline.settings.model import IndexSettings
+from g6_pipeline.settings.model import DEFAULT_STALE_SECONDS, IndexSettings
 from g6_pipeline.util.numeric import finite_float
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class ChainProvider:
         cache: InstrumentCache | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(IST),
         quote_seconds: float = QUOTE_SECONDS_PER_MINUTE,
-        stale_after: float = freshness.DEFAULT_STALE_SECONDS,
+        stale_after: float = DEFAULT_STALE_SECONDS,
         deadline_seconds: float | None = None,
     ) -> None:
         self.name = name
@@ -164,7 +164,7 @@ class ChainProvider:
     def _quote_all(self, keys: Sequence[str], now: datetime, deadline: datetime | None) -> Batched[Mapping[str, Any]]:
         """Kite `/quote` items of `keys` (`in_batches`)."""
         return in_batches(keys, lambda batch: self.source.quote(batch, now), self.source.max_batch, self._clock,
-                          deadline, self._wait)
+                          deadline, self._wait, self.stats.note_quote_request)
 
     def _quote_table(self, keys: Sequence[str], now: datetime, deadline: datetime | None) -> Batched[QuoteTable]:
         """`_quote_all` as parsed `QuoteTable`s (straight from the source when it can answer one)."""
@@ -175,7 +175,8 @@ class ChainProvider:
                 return source.quote_table(batch, now)
             return QuoteTable.from_items(source.quote(batch, now))
 
-        return in_batches(keys, ask, source.max_batch, self._clock, deadline, self._wait)
+        return in_batches(keys, ask, source.max_batch, self._clock, deadline, self._wait,
+                          self.stats.note_quote_request)
 
     def _wait(self) -> float:
         """Seconds before the source's rate limit lets the next quote call start (0 for a source without one)."""
@@ -217,6 +218,12 @@ class ChainProvider:
             vol = quoted_total_vol(uni, e, centre, table)
             if math.isfinite(vol):
                 self._total_vols[(name, e)] = vol
+
+    def prepare(self, indices: Mapping[str, IndexSettings], now: datetime) -> None:
+        """Get ready for the fetch at `now` before it is due: the instrument dumps and the universes of the
+        minute's day (from the cache, else downloaded once a day). Nothing is quoted; whatever fails here, the
+        fetch meets again and reports."""
+        self._universes_of(indices, floor_minute(now), FetchResult())
 
     def fetch(self, indices: Mapping[str, IndexSettings], now: datetime) -> FetchResult:
         """Collect every underlying for the minute of `now`, in the priority order of `indices`; see

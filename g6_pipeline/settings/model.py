@@ -11,9 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, model_validator
 
-from g6_pipeline.core.freshness import DEFAULT_STALE_SECONDS
-from g6_pipeline.core.schema import ExpiryTag
 from g6_pipeline.core.underlyings import DEFAULT_UNDERLYINGS, Kind, by_priority
+from g6_pipeline.core.vocabulary import ExpiryTag
 from g6_pipeline.settings.underlyings import resolve, underlying_defaults
 
 ProviderName = Literal["kite", "synthetic", "mock"]
@@ -178,6 +177,10 @@ class LiveSettings(_Strict):
     auth_token: SecretStr | None = None
     max_clients: int = Field(default=32, ge=1, le=1000)
     allowed_hosts: list[str] = Field(default_factory=list, description="Host names the page may be reached by.")
+
+
+DEFAULT_STALE_SECONDS = 120.0
+"""A quote older than this (two minutes without a tick from the exchange) is stale, unless configured otherwise."""
 
 
 class DisplaySettings(_Strict):

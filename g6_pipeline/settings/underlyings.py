@@ -15,7 +15,6 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticCustomError
 
-from g6_pipeline.core.schema import EXPIRY_TAGS
 from g6_pipeline.core.underlyings import (
     DEFAULT_UNDERLYINGS,
     INDEX_UNDERLYINGS,
@@ -26,6 +25,7 @@ from g6_pipeline.core.underlyings import (
     kind_of,
     spot_key_of,
 )
+from g6_pipeline.core.vocabulary import EXPIRY_TAGS
 
 INDEX_STRIKES = 10
 """Default strikes collected on each side of ATM for an index."""

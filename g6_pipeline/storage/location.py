@@ -166,6 +166,11 @@ class DataLocation:
         by the day's record when its weekday is next rebuilt)."""
         return self.weekday_aggregate_dir(index) / f"{day.isoformat()}.parquet"
 
+    def dte_sample_file(self, index: str, expiry_tag: str, sessions_to_expiry: int) -> UPath:
+        """`dte_master/<INDEX>/<tag>/dte=NN.parquet`: the days-to-expiry master's values of one index's expiry tag
+        at one number of sessions to expiry, a row per folded day and minute of session."""
+        return self.root.joinpath("dte_master", index, expiry_tag, f"dte={sessions_to_expiry:02d}.parquet")
+
     def weekday_state_file(self, index: str, weekday: str) -> UPath:
         """`weekday_master/_state/<INDEX>/<WEEKDAY>.parquet`: the running state of one index's weekday master (its
         means, EMAs and counts per key and its ledger of days), from which a new day is folded."""

@@ -8,8 +8,11 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
+from g6_pipeline.analytics import enrich
 from g6_pipeline.analytics.exposure import exposure_by_strike, exposure_totals, totals_by_minute
 from g6_pipeline.core.clock import IST
+from g6_pipeline_tests.analytics.chains import T_YEARS, priced_chain, snapshot
+from g6_pipeline_tests.analytics.reference import vollib_greeks
 
 EXPIRY = date(2026, 1, 13)
 #            strike  side   gamma   delta   OI (units)
@@ -81,3 +84,24 @@ def test_per_minute_when_the_rows_carry_timestamps() -> None:
     totals = totals_by_minute(by_strike)
     assert list(totals["gamma"]) == pytest.approx([29.0, 29.0])
     assert list(totals["gamma_rupees"]) == pytest.approx([2900.0, 11600.0])  # 29·200²/100
+
+
+def test_the_overview_carries_each_expirys_exposure_against_a_second_library() -> None:
+    # three strikes priced by Black-76 at 14 % on a known forward; OI chosen per leg
+    spot, forward, rate, t = 24_000.0, 24_100.0, 0.065, T_YEARS
+    oi = {(23_900.0, "CE"): 1000.0, (23_900.0, "PE"): 3000.0, (24_100.0, "CE"): 2000.0,
+          (24_100.0, "PE"): 2500.0, (24_300.0, "CE"): 4000.0, (24_300.0, "PE"): 500.0}
+    legs = priced_chain(forward, [23_900.0, 24_100.0, 24_300.0], t, rate, lambda _k: 0.14)
+    legs["oi"] = [oi[(k, s)] for k, s in zip(legs["strike"], legs["side"], strict=True)]
+    overview = enrich(snapshot(legs, spot=spot), rate).overview
+    # the Greeks w.r.t. spot by vollib's Black-Scholes-Merton, the carry the forward implies: q = r − ln(F/S)/t
+    q = rate - math.log(forward / spot) / t
+    gamma = delta = 0.0
+    for (k, side), units in oi.items():
+        g = vollib_greeks(spot, k, t, rate, 0.14, side == "CE", q)
+        sign = 1.0 if side == "CE" else -1.0
+        gamma += sign * g["gamma"] * units
+        delta += sign * g["delta"] * units
+    assert overview["gex_this_week"] == pytest.approx(gamma * spot * spot / 100, rel=1e-6)
+    assert overview["dex_this_week"] == pytest.approx(delta * spot, rel=1e-6)
+    assert math.isnan(overview["gex_next_week"]) and math.isnan(overview["dex_next_week"])  # not collected

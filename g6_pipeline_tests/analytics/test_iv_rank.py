@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from g6_pipeline.analytics import enrich
 from g6_pipeline.analytics.iv_rank import iv_rank
 from g6_pipeline.core.schema import EXPIRY_TAGS, TIMESTAMP
-from g6_pipeline.core.snapshot import SessionReference
+from g6_pipeline.core.snapshot import IvCloses, SessionReference
 from g6_pipeline.storage.daily_closes import DailyCloses
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline_tests.analytics.chains import IST, priced_chain, snapshot
@@ -65,10 +66,13 @@ def test_overview_rows_carry_rank_percentile_and_history() -> None:
     assert row["iv_rank_status_next_week"] == "" and row["iv_history_next_week"] == 0  # not collected
 
 
-def _write_overview(path: Path, day: date, minutes: list[tuple[int, int]], ivs: list[float]) -> None:
+def _write_overview(
+    path: Path, day: date, minutes: list[tuple[int, int]], ivs: list[float], source: str = "kite"
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     stamps = [datetime(day.year, day.month, day.day, h, m, tzinfo=IST) for h, m in minutes]
-    columns: dict[str, pa.Array] = {"timestamp": pa.array(stamps, type=TIMESTAMP)}
+    columns: dict[str, pa.Array] = {"timestamp": pa.array(stamps, type=TIMESTAMP),
+                                    "source": pa.array([source] * len(stamps), type=pa.string())}
     for i, tag in enumerate(EXPIRY_TAGS):
         columns[f"atm_iv_{tag}"] = pa.array([v + i / 100 for v in ivs], type=pa.float64())
     pq.write_table(pa.table(columns), path)
@@ -88,9 +92,45 @@ def test_daily_closes_are_each_days_last_stored_minute(tmp_path: Path) -> None:
     _write_overview(Path(loc.sealed_file("overview", days[0], "BANKNIFTY").path), days[0], [(15, 29)], [0.5])
     history = DailyCloses(loc).history("NIFTY", days[3], sessions=252)
     np.testing.assert_allclose(history["this_week"], [0.11, 0.12, 0.13])
+    assert history.sources["this_week"] == ("kite", "kite", "kite")
     np.testing.assert_allclose(history["next_month"], [0.14, 0.15, 0.16])
     assert DailyCloses(loc).history("NIFTY", days[3], sessions=2)["this_week"] == pytest.approx((0.12, 0.13))
     # kept: a new reader finds the closes even when the day's files are gone
     Path(loc.sealed_file("overview", days[0], "NIFTY").path).unlink()
     again = DailyCloses(loc).history("NIFTY", days[3], sessions=252)
     np.testing.assert_allclose(again["this_week"], [0.11, 0.12, 0.13])
+
+
+def test_a_collected_minute_is_ranked_on_collected_and_bhavcopy_closes_and_says_so() -> None:
+    legs = priced_chain(FORWARD, STRIKES, T_YEARS, RATE, _vol)
+    atm_iv = enrich(snapshot(legs, spot=SPOT), RATE).overview["atm_iv_this_week"]
+    # two bhavcopy closes below, one collected close above, and a simulated close far above that must not count
+    closes = IvCloses({"this_week": (atm_iv - 0.04, atm_iv - 0.02, atm_iv + 0.50, atm_iv + 0.04)},
+                      {"this_week": ("bhavcopy", "bhavcopy", "synthetic", "kite")})
+    ref = SessionReference(atm_iv_closes=closes)
+    row = enrich(snapshot(legs, spot=SPOT, provider="kite"), RATE, ref, iv_rank_min_sessions=3).overview
+    # low atm_iv − 0.04, high atm_iv + 0.04: rank 50; two of three closes below: percentile 66.7
+    assert row["iv_history_this_week"] == 3 and row["iv_history_source_this_week"] == "collected+bhavcopy"
+    assert row["iv_rank_this_week"] == pytest.approx(50.0) and row["iv_percentile_this_week"] == pytest.approx(200 / 3)
+    simulated = enrich(snapshot(legs, spot=SPOT, provider="synthetic"), RATE, ref, iv_rank_min_sessions=1).overview
+    assert simulated["iv_history_this_week"] == 1 and simulated["iv_history_source_this_week"] == "simulated"
+    assert simulated["iv_percentile_this_week"] == 0.0  # the one simulated close (+0.50) is above today
+    only_bhavcopy = IvCloses({"this_week": (atm_iv - 0.04,)}, {"this_week": ("bhavcopy",)})
+    first = enrich(snapshot(legs, spot=SPOT, provider="kite"), RATE, SessionReference(atm_iv_closes=only_bhavcopy),
+                   iv_rank_min_sessions=1).overview
+    assert first["iv_history_source_this_week"] == "bhavcopy" and first["iv_percentile_this_week"] == 100.0
+    plain = enrich(snapshot(legs, spot=SPOT), RATE, SessionReference(atm_iv_closes={"this_week": (0.1,)})).overview
+    assert plain["iv_history_source_this_week"] == "unknown"
+    assert plain["iv_history_source_next_week"] == ""  # not collected
+
+
+def test_closes_kept_by_an_earlier_version_without_their_source_are_read_again(tmp_path: Path) -> None:
+    loc = DataLocation(tmp_path)
+    day, today = date(2026, 11, 16), date(2026, 11, 17)
+    _write_overview(Path(loc.sealed_file("overview", day, "NIFTY").path), day, [(15, 29)], [0.11], "bhavcopy")
+    kept = Path(loc.daily_closes_file("NIFTY").path)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text(json.dumps({day.isoformat(): {"this_week": 0.5}}))  # no source: an earlier version's
+    history = DailyCloses(loc).history("NIFTY", today, sessions=252)
+    assert history["this_week"] == pytest.approx((0.11,)) and history.sources["this_week"] == ("bhavcopy",)
+    assert json.loads(kept.read_text())[day.isoformat()]["source"] == "bhavcopy"

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from g6_pipeline.cli import collect_cmd, config_cmd
 from g6_pipeline.cli.main import build_parser, main
-from g6_pipeline.collection import cycle
+from g6_pipeline.collection import cycle, timing
 from g6_pipeline.collection.gate import decide_minute
 from g6_pipeline.core.calendar import CalendarError, MarketCalendar
 from g6_pipeline.core.clock import IST
@@ -123,9 +123,21 @@ def test_collect_with_a_corrupt_token_file_says_so_in_one_line(
     for var in ("KITE_ACCESS_TOKEN", "KITE_API_KEY", "G6_PROVIDER"):
         monkeypatch.delenv(var, raising=False)
     _clock(monkeypatch, collect_cmd, OPEN)
-    assert main(["collect", "--once"]) == 1
+    assert main(["collect", "--once"]) == 2  # G6 cannot run as configured (was 1)
     line = _one_line(capsys.readouterr().err)
     assert str(token) in line and "unreadable token file" in line
+    assert main(["token", "status"]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert str(token) in line and "unreadable token file" in line
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1"])
+def test_serve_on_a_port_out_of_range_is_one_line_and_exit_2(
+    g6_env: tuple[Path, Path], capsys: pytest.CaptureFixture[str], port: str
+) -> None:
+    assert main(["serve", "--port", port]) == 2  # was OverflowError, exit 1
+    line = _one_line(capsys.readouterr().err)
+    assert line == f"g6 serve: --port {port} is not a TCP port (0 to 65535; 0 picks a free one)"
 
 
 @pytest.mark.parametrize(
@@ -162,8 +174,9 @@ def test_collect_runs_from_any_folder_without_a_config_folder(
     for var in ("G6_CONFIG_DIR", "G6_DATA_DIR", "G6_PROVIDER", "G6_PUSHGATEWAY_URL", "G6_INFLUX_URL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)
-    # the current minute (the synthetic market runs at any hour); on a busy machine the fetch may land past the
-    # late-run grace, which is not what this test is about
+    # the current minute (the synthetic market runs at any hour), fetched now; on a busy machine the fetch may land
+    # past the late-run grace, which is not what this test is about
+    monkeypatch.setattr(timing, "instant_to_collect", lambda now, grace: now)
     monkeypatch.setattr(cycle, "_lateness", lambda *_: None)
     assert main(["collect", "--once"]) == 0, capsys.readouterr().err
     assert any((tmp_path / "data").rglob("*.parquet"))

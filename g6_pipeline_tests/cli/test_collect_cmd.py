@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,10 +12,15 @@ import pytest
 
 from g6_pipeline.cli import collect_cmd
 from g6_pipeline.cli.main import main
+from g6_pipeline.collection import cycle
 from g6_pipeline.core.calendar import MarketCalendar
-from g6_pipeline.core.clock import IST
+from g6_pipeline.core.clock import IST, floor_minute, now_ist
 from g6_pipeline.data import load_chain
+from g6_pipeline.live.status import PIPELINE_KEEPS_STATUS
+from g6_pipeline.providers import ProviderError
+from g6_pipeline.providers.sources import SyntheticSource
 from g6_pipeline.providers.synthetic import SyntheticMarket
+from g6_pipeline_tests.fakes.config import make_config
 from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, issue_token, issued_lately, write_kite_config
 from g6_pipeline_tests.fakes.kite_server import ACCESS_TOKEN, KiteServerHandle, kite_server
 
@@ -122,3 +128,93 @@ def test_chain_with_legs_missing_is_degraded_exit_1_and_keeps_what_was_quoted(
     index = degraded[0].split()[0]
     stored = load_chain(OPEN.date(), index, data_dir=str(root / "data"))
     assert len(stored) and stored["last_price"].notna().all()  # the quoted legs are kept, none invented
+
+
+@pytest.fixture
+def default_grace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The synthetic provider with the default late-run grace (45 s), exported as G6_CONFIG_DIR; the data dir."""
+    config = make_config(tmp_path / "config", tmp_path / "data", collection={"late_grace_seconds": 45})
+    monkeypatch.setenv("G6_CONFIG_DIR", str(config))
+    for var in ("G6_DATA_DIR", "G6_PROVIDER", "G6_PUSHGATEWAY_URL", "G6_INFLUX_URL", "DAGSTER_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    return tmp_path / "data"
+
+
+def test_collect_late_in_a_minute_collects_the_next_minute_at_its_start(
+    default_grace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # second 50 of a minute a little ahead of the machine's clock, so that the provider's own fetch time is in
+    # the grace of the market clock's minute; the wait for the next minute moves the market clock to its start
+    late = floor_minute(now_ist()) + timedelta(minutes=2, seconds=50)
+    clock = {"now": late}
+    waits: list[datetime] = []
+
+    def wait(deadline: datetime) -> float:
+        waits.append(deadline)
+        clock["now"] = deadline
+        return (deadline - late).total_seconds()
+
+    monkeypatch.setattr(collect_cmd, "now_ist", lambda: clock["now"])
+    monkeypatch.setattr(cycle, "now_ist", lambda: clock["now"])
+    monkeypatch.setattr(cycle, "wait_until", wait)
+    assert main(["collect", "--once"]) == 0  # was exit 1, every index "not written" as too late
+    captured = capsys.readouterr()
+    following = floor_minute(late) + timedelta(minutes=1)
+    assert waits == [following]
+    assert f"too late for minute {late:%H:%M}; collecting {following:%H:%M} at its start" in captured.err
+    assert f"G6 collect {following:%Y-%m-%d %H:%M} IST" in captured.out
+    stored = load_chain(following.date(), "NIFTY", data_dir=str(default_grace))
+    assert set(stored["timestamp"]) == {pd.Timestamp(following)}
+
+
+def _pipeline_minute(data: Path) -> bytes:
+    """Run the collection job for this minute, as the daemon does; the status it wrote."""
+    import dagster as dg
+
+    from g6_pipeline.defs.collection.job import collection_job, minute_run_config
+    from g6_pipeline.defs.resources import G6Resource, shared_resources
+
+    with dg.instance_for_test() as instance:
+        result = collection_job.execute_in_process(
+            run_config=minute_run_config(now_ist()), instance=instance, resources=shared_resources(G6Resource()),
+        )
+    assert result.success
+    return (data / "runtime_status.json").read_bytes()
+
+
+def _quotes_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    def down(*_: object) -> None:
+        raise ProviderError("quote service down")
+
+    monkeypatch.setattr(SyntheticSource, "quote", down)
+    monkeypatch.setattr(SyntheticSource, "quote_table", down)
+
+
+def test_a_failed_manual_cycle_leaves_the_running_pipelines_status_alone(
+    g6_env: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, data = g6_env
+    status = _pipeline_minute(data)
+    panels = {p.name: p.read_bytes() for p in (data / "panels").glob("*.json")}
+    _quotes_down(monkeypatch)
+    assert main(["collect", "--once"]) == 1
+    captured = capsys.readouterr()
+    assert "quote service down" in captured.err and "left to the running pipeline" in captured.err
+    assert (data / "runtime_status.json").read_bytes() == status  # not "provider synthetic (down)"
+    assert {p.name: p.read_bytes() for p in (data / "panels").glob("*.json")} == panels
+    assert json.loads(status)["origin"] == "pipeline"
+
+
+def test_a_manual_cycle_writes_the_status_when_no_pipeline_keeps_it(
+    g6_env: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, data = g6_env
+    document = json.loads(_pipeline_minute(data))
+    document["generated_at"] = (now_ist() - PIPELINE_KEEPS_STATUS - timedelta(seconds=5)).isoformat()
+    (data / "runtime_status.json").write_text(json.dumps(document))  # the pipeline stopped a while ago
+    _quotes_down(monkeypatch)
+    assert main(["collect", "--once"]) == 1
+    written = json.loads((data / "runtime_status.json").read_text())
+    assert written["origin"] == "manual" and written["indices"]["NIFTY"]["status"] == "failed"
+    assert "quote service down" in written["indices"]["NIFTY"]["error"]
+    assert written["cycle"] == document["cycle"] + 1

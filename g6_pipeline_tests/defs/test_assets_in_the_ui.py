@@ -13,7 +13,7 @@ import pytest
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.schema import OPTION_COLUMNS
 from g6_pipeline.data import load_chain, load_overview
-from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+from g6_pipeline.defs.collection.job import collection_job, minute_run_config
 from g6_pipeline.defs.partitions import DAYS_NAME, INDICES_NAME
 from g6_pipeline.defs.resources import G6Resource, shared_resources
 from g6_pipeline.providers.chain import ChainProvider
@@ -25,7 +25,7 @@ MINUTES = dg.AssetKey("option_chain_minutes")
 
 def run_minute(config: Path, minute: datetime, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
     return collection_job.execute_in_process(
-        run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=minute.isoformat())}),
+        run_config=minute_run_config(minute.isoformat()),
         instance=instance,
         resources=shared_resources(G6Resource(config_dir=str(config))),
     )
@@ -170,7 +170,7 @@ def test_g6_log_lines_reach_the_run_event_log_masked(
     logs = {"python_logs": {"managed_python_loggers": ["g6_pipeline"], "python_log_level": "INFO"}}
     with dg.instance_for_test(overrides=logs) as instance:
         result = collection_job.execute_in_process(
-            run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
+            run_config=minute_run_config(MINUTE),
             instance=instance, resources=shared_resources(G6Resource(config_dir=str(config))), raise_on_error=False,
         )
         assert not result.success  # a minute stored for 3 of 4 indices is not stored whole

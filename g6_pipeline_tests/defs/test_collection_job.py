@@ -16,7 +16,7 @@ import pytest
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
 from g6_pipeline.data import load_chain, load_overview
-from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+from g6_pipeline.defs.collection.job import collection_job, minute_run_config
 from g6_pipeline.defs.resources import G6Resource, shared_resources
 from g6_pipeline.history.gaps import day_gaps
 from g6_pipeline.process.setup import ProcessSetup
@@ -31,7 +31,7 @@ SPAWN = multiprocessing.get_context("spawn")
 
 def run_minute(config: Path, minute: datetime, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
     return collection_job.execute_in_process(
-        run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=minute.isoformat())}),
+        run_config=minute_run_config(minute.isoformat()),
         instance=instance,
         resources=shared_resources(G6Resource(config_dir=str(config))),
     )
@@ -101,7 +101,7 @@ def test_failing_provider_fails_the_run_without_writing(g6_env: tuple[Path, Path
                                                      + str(config / "no-token") + '"}, ', 1))
     with dg.instance_for_test() as instance:
         result = collection_job.execute_in_process(
-            run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
+            run_config=minute_run_config(MINUTE.isoformat()),
             instance=instance,
             resources=shared_resources(G6Resource(config_dir=str(config))),
             raise_on_error=False,
@@ -149,7 +149,7 @@ def test_a_minute_that_could_not_be_stored_fails_its_run_and_stays_a_gap(g6_env:
         try:
             assert held.wait(120)
             result = collection_job.execute_in_process(
-                run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
+                run_config=minute_run_config(MINUTE),
                 instance=instance, resources=shared_resources(G6Resource(config_dir=str(config))),
                 raise_on_error=False,
             )
@@ -176,7 +176,7 @@ def test_a_sink_that_wrote_one_index_short_fails_the_run(g6_env: tuple[Path, Pat
     (data / "g6_data" / "SENSEX").write_text("a file where the CSV sink needs a folder")
     with dg.instance_for_test() as instance:
         result = collection_job.execute_in_process(
-            run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
+            run_config=minute_run_config(MINUTE),
             instance=instance, resources=shared_resources(G6Resource(config_dir=str(config))), raise_on_error=False,
         )
     assert not result.success

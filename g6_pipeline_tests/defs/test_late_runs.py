@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from g6_pipeline.core.clock import IST
-from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+from g6_pipeline.defs.collection.job import collection_job, minute_run_config
 from g6_pipeline.defs.resources import G6Resource, shared_resources
 from g6_pipeline_tests.fakes.config import make_config
 
@@ -18,7 +18,7 @@ MINUTE = datetime(2026, 11, 23, 16, 56, tzinfo=IST)
 
 def run_minute(config: Path, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
     return collection_job.execute_in_process(
-        run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
+        run_config=minute_run_config(MINUTE.isoformat()),
         instance=instance,
         resources=shared_resources(G6Resource(config_dir=str(config))),
         raise_on_error=False,

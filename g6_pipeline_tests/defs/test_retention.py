@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from g6_pipeline.core.clock import IST
-from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+from g6_pipeline.defs.collection.job import collection_job, minute_run_config
 from g6_pipeline.defs.maintenance.retention import delete_old_collection_runs, retention_job
 from g6_pipeline.defs.resources import G6Resource, shared_resources
 from g6_pipeline_tests.fakes.daily import materialize_day
@@ -23,7 +23,7 @@ def test_old_collection_runs_are_deleted_and_other_runs_kept(g6_env: tuple[Path,
         for k in range(2):
             minute = (MINUTE + timedelta(minutes=k)).isoformat()
             assert collection_job.execute_in_process(
-                run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=minute)}),
+                run_config=minute_run_config(minute),
                 instance=instance, resources=shared_resources(g6),
             ).success
         other = materialize_day(instance, config, MINUTE.date(), "FINNIFTY", raise_on_error=False)
@@ -42,7 +42,7 @@ def test_retention_job_prunes_raw_slices_of_sealed_days_only(g6_env: tuple[Path,
     g6 = G6Resource(config_dir=str(config))
     with dg.instance_for_test() as instance:
         assert collection_job.execute_in_process(
-            run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
+            run_config=minute_run_config(MINUTE.isoformat()),
             instance=instance, resources=shared_resources(g6),
         ).success
         day = data / "parquet" / "options" / "date=2026-11-20"

@@ -16,7 +16,7 @@ import dagster as dg
 import pytest
 
 from g6_pipeline.core.clock import IST
-from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+from g6_pipeline.defs.collection.job import collection_job, minute_run_config
 from g6_pipeline.defs.resources import G6Resource, shared_resources
 from g6_pipeline_tests.defs.test_weekday_master_asset import small_config
 from g6_pipeline_tests.deploy.services import webserver
@@ -37,8 +37,7 @@ def populate(home: Path, g6: G6Resource) -> str:
         run_id = ""
         for k in range(3):
             result = collection_job.execute_in_process(
-                run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=(MINUTE + timedelta(minutes=k))
-                                                                          .isoformat())}),
+                run_config=minute_run_config(MINUTE + timedelta(minutes=k)),
                 instance=instance, resources=shared_resources(g6),
             )
             assert result.success

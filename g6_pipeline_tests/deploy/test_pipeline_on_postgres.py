@@ -50,12 +50,12 @@ def rows(server: PostgresServer, sql: str, *params: object) -> list[tuple[object
 def test_collection_job_on_postgres(
     production_instance: dg.DagsterInstance, postgres_server: PostgresServer, nifty_config: tuple[Path, Path]
 ) -> None:
-    from g6_pipeline.defs.collection.job import MinuteConfig, collection_job
+    from g6_pipeline.defs.collection.job import collection_job, minute_run_config
     from g6_pipeline.defs.resources import G6Resource, shared_resources
 
     config, data = nifty_config
     result = collection_job.execute_in_process(
-        run_config=dg.RunConfig(ops={"fetch_chains": MinuteConfig(minute=MINUTE.isoformat())}),
+        run_config=minute_run_config(MINUTE.isoformat()),
         instance=production_instance,
         resources=shared_resources(G6Resource(config_dir=str(config))),
     )
@@ -69,7 +69,7 @@ def test_collection_job_on_postgres(
         "SELECT step_key FROM event_logs WHERE run_id = %s AND dagster_event_type = 'STEP_SUCCESS'",
         result.run_id,
     )
-    assert {s for (s,) in steps} == {"fetch_chains", "compute_analytics", "write_sinks", "publish_cycle"}
+    assert {s for (s,) in steps} == {"collect_minute", "publish_cycle"}
     tags = rows(postgres_server, "SELECT key, value FROM run_tags WHERE run_id = %s", result.run_id)
     assert ("g6/run_kind", "collection") in tags
 

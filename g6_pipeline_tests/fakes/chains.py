@@ -180,6 +180,9 @@ def make_overview(
             f"straddle_{tag}": float(at["last_price"].sum()) if len(at) == 2 else math.nan,
             f"atm_iv_{tag}": float(at["iv"].mean()), f"ce_oi_{tag}": float(ce["oi"].sum()),
             f"pe_oi_{tag}": float(pe["oi"].sum()),
+            # calls +1, puts −1; OI in units; gamma per point, in rupees for a 1 % rise
+            f"gex_{tag}": float((ce["gamma"] * ce["oi"]).sum() - (pe["gamma"] * pe["oi"]).sum()) * spot * spot / 100,
+            f"dex_{tag}": float((ce["delta"] * ce["oi"]).sum() - (pe["delta"] * pe["oi"]).sum()) * spot,
         }
     return row
 

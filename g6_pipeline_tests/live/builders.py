@@ -21,13 +21,16 @@ BASE_MINUTE = datetime(2025, 3, 4, 10, 15, tzinfo=IST)
 
 def tag_values(
     pcr: float = 0.95, straddle: float = 210.5, atm_iv: float = 0.142, max_pain: float = 22500.0,
-    atm: float = 22450.0,
+    atm: float = 22450.0, iv_rank: float = math.nan, iv_history: int = 0, iv_history_source: str = "",
+    gex: float = math.nan,
 ) -> dict[str, Any]:
-    """Per-tag overview values for one expiry."""
+    """Per-tag overview values for one expiry (no IV rank and no exposure unless given)."""
     return {
         "atm": atm, "forward": atm + 3.0, "pcr": pcr, "pcr_volume": 0.8,
         "max_pain": max_pain, "straddle": straddle, "straddle_day_change": -4.5, "straddle_net_change": math.nan,
         "atm_iv": atm_iv, "rr25": -0.01, "bf25": 0.004, "ce_oi": 1.0e6, "pe_oi": 1.0e6 * pcr,
+        "iv_rank": iv_rank, "iv_percentile": iv_rank + 10.0, "iv_history": iv_history,
+        "iv_history_source": iv_history_source, "gex": gex, "dex": 10 * gex,
     }
 
 

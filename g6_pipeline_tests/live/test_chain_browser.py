@@ -24,7 +24,8 @@ NEXT_DAY = date(2026, 11, 23)
 TERMINAL = NumberFormat()  # the configured style (the defaults), as g6 chain and g6 summary write numbers
 WIDTHS = (800, 1280, 1920)
 """Page widths the charts are checked at: the two-column layout below 900 px, a laptop and a desktop."""
-CHARTS = ("smile-chart", "oi-chart", "spot-chart", "pcr-chart", "straddle-chart", "atmiv-chart")
+CHARTS = ("smile-chart", "oi-chart", "oiday-chart", "gex-chart", "term-chart", "spot-chart", "pcr-chart",
+          "straddle-chart", "atmiv-chart", "gexday-chart")
 LABELS_OUTSIDE = """svg => {
     const box = svg.getBoundingClientRect();
     const labels = Array.from(svg.querySelectorAll('text')).map(t => {
@@ -228,3 +229,60 @@ def test_the_page_writes_numbers_in_the_configured_style(served: tuple[LiveServe
             assert axis == [western.number(_number(text), 0) for text in axis] and any("," in text for text in axis)
         finally:
             context.close()
+
+
+def test_oi_change_interval_strikes_exposure_and_term_structure(served: tuple[LiveServer, Path], browser: Any) -> None:
+    server, root = served
+    data = root / "data"
+    context = browser.new_context(viewport={"width": 1600, "height": 1400})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        _open(page, server.url + f"/?index=NIFTY&day={LAST.isoformat()}&at=11:00")
+        assert page.locator("#oiday-chart polyline").count() == 10  # ATM ± 2: a call and a put line each
+        assert page.locator("#oiday-keys .key").count() == 5
+        assert page.locator("#gex-chart rect").count() > 0 and page.locator("#term-chart polyline").count() == 1
+        assert page.locator("#gexday-chart polyline").count() == 1
+        summary = page.inner_text("#chain-summary")
+        assert "IVR/IVP" in summary and "GEX ₹cr/1%" in summary
+
+        before = page.get_attribute("#chain", "data-updates")
+        page.select_option("#oi-interval", "15m")
+        expect(page.locator("#chain")).not_to_have_attribute("data-updates", str(before), timeout=10_000)
+        head = page.locator('#chain-head th[data-field="oi_change"]').first
+        assert head.inner_text() == "Chng OI 15m"
+        assert "over the last 15 min" in page.inner_text("#oi-basis")
+        rows = stored_rows(data, "options", LAST, "NIFTY")
+        now, earlier = legs(at_minute(rows, LAST, "11:00"), "this_week"), legs(at_minute(rows, LAST, "10:45"), "this_week")
+        table = _table(page)
+        measured = 0
+        for strike, cells in table.items():
+            for side in ("CE", "PE"):
+                was = earlier.get((strike, side))  # a strike the window reached since: not measured, a dash
+                want = None if was is None else (now[(strike, side)]["oi"] - was["oi"]) / 65  # in contracts
+                assert _number(cells[f"{side.lower()}:oi_change"]) == pytest.approx(want), (strike, side)
+                measured += want is not None
+        assert measured >= len(table)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "chain-oi-exposure-term.png"), full_page=True)
+
+        atm = next(iter(now.values()))["atm"]
+        before = page.get_attribute("#chain", "data-updates")
+        page.fill("#oi-strikes", f"{atm:g},{atm + 100:g}")
+        page.press("#oi-strikes", "Enter")
+        expect(page.locator("#chain")).not_to_have_attribute("data-updates", str(before), timeout=10_000)
+        assert page.locator("#oiday-chart polyline").count() == 4
+        assert page.locator("#oiday-keys").inner_text().split() == [f"{atm:,.0f}".replace(",", ","),
+                                                                      f"{atm + 100:,.0f}"]
+        page.select_option("#oiday-mode", "oi")
+        assert page.locator("#oiday-chart polyline").count() == 4
+        before = page.get_attribute("#chain", "data-updates")
+        page.fill("#oi-strikes", "1")
+        page.press("#oi-strikes", "Enter")
+        expect(page.locator("#oiday-note")).to_contain_text("strike 1 is not stored", timeout=10_000)
+        assert page.locator("#chain-rows tr").count() > 0  # the rest of the screen still shows
+        page.screenshot(path=str(ARTIFACTS / "chain-oi-strikes.png"), full_page=True)
+        assert errors == []
+    finally:
+        context.close()

@@ -150,7 +150,8 @@ def test_json_endpoints_serve_the_views(data: Path) -> None:
         status, body = _get(server, f"/api/chain?index=nifty&expiry=next_week&at=10:30&day={day}&strikes=2")
         assert status == 200
         view = chain_view(select(load_day("NIFTY", LAST, DataLocation(data)), "next_week", time(10, 30)), 2)
-        assert body == {**view, "unit_words": "OI, volume and bid/ask quantities in contracts (lots of 65)"}
+        assert body == {**view, "unit_words": "OI, volume and bid/ask quantities in contracts (lots of 65)",
+                        "oi_change_basis": "since the previous close", "oi_interval": "close"}
         assert body["simulated"] is True and body["sources"] == ["synthetic"] and body["lot_size"] == 65
         stored = legs(at_minute(stored_rows(data, "options", LAST, "NIFTY"), LAST, "10:30"), "next_week")
         assert [r["ce"]["oi"] for r in body["rows"]] == [stored[(r["strike"], "CE")]["oi"] for r in body["rows"]]

@@ -25,7 +25,11 @@ HOSTILE = '<script>window.__g6_xss = 1</script><img src=x onerror="window.__g6_x
 def _cycle(data_dir: Path, minute: datetime, nifty_spot: float, straddle: float, error: str | None = None) -> None:
     outcomes = {name: ok_outcome(name, minute) for name in SPOTS}
     outcomes["NIFTY"] = ok_outcome("NIFTY", minute, spot=nifty_spot,
-                                   tags={"this_week": tag_values(straddle=straddle, pcr=0.9 + straddle / 10_000)})
+                                   tags={"this_week": tag_values(straddle=straddle, pcr=0.9 + straddle / 10_000,
+                                                                 iv_rank=45.4, iv_history=212, gex=2.5e9,
+                                                                 iv_history_source="collected+bhavcopy")})
+    outcomes["SENSEX"] = ok_outcome("SENSEX", minute, tags={"this_week": tag_values(
+        atm=80000.0, max_pain=80100.0, iv_history=3, iv_history_source="bhavcopy")})
     if error is not None:
         outcomes["FINNIFTY"] = IndexOutcome("FINNIFTY", "failed", error=error, legs_expected=42)
     publish(make_report(minute, outcomes), make_settings(str(data_dir)), str(data_dir), now=minute + timedelta(seconds=7))
@@ -54,6 +58,13 @@ def test_dashboard_in_headless_chromium(tmp_path: Path, browser: Any) -> None:
         assert nifty.locator(".spark-straddle polyline").count() >= 1
         assert page.locator("#connection").inner_text() == "connected"
         assert page.locator("#freshness").inner_text().startswith("live")
+        facts = dict(zip(nifty.locator("dt").all_inner_texts(), nifty.locator("dd").all_inner_texts(), strict=True))
+        # 45.4 and 55.4 rounded, and what the daily closes are; 2.5e9 rupees is 250 crore
+        assert facts["IV rank/pct"] == "45/55 collected+bhavcopy" and facts["GEX ₹cr/1%"] == "+250.0"
+        sensex = page.locator('article[data-index="SENSEX"]')
+        sensex_facts = dict(zip(sensex.locator("dt").all_inner_texts(), sensex.locator("dd").all_inner_texts(),
+                                strict=True))
+        assert sensex_facts["IV rank/pct"] == "- (3 bhavcopy closes)" and sensex_facts["GEX ₹cr/1%"] == "-"
 
         # a new cycle arrives: the page follows without a reload
         _cycle(tmp_path, start + timedelta(minutes=20), 22555.25, 230.0, error=HOSTILE)

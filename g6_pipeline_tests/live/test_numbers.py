@@ -47,3 +47,12 @@ def test_the_style_comes_from_the_settings() -> None:
     assert NumberFormat.from_settings(Settings()) == NumberFormat("indian", "contracts")
     chosen = Settings.model_validate({"display": {"digit_grouping": "western", "quantities": "units"}})
     assert NumberFormat.from_settings(chosen).locale == "en-US" and NumberFormat().locale == "en-IN"
+
+
+def test_crores_and_the_iv_rank_with_its_history() -> None:
+    assert INDIAN.crore(2.5e9) == "+250.0" and INDIAN.crore(-1.234e8) == "-12.3" and INDIAN.crore(None) == "-"
+    assert INDIAN.crore(3.21e13) == "+32,10,000.0"  # 3.21e13 rupees: 32.1 lakh crore
+    assert INDIAN.iv_rank(45.4, 59.6, "bhavcopy") == "45/60 bhavcopy"
+    assert INDIAN.iv_rank(math.nan, 100.0, "collected") == "-/100 collected"  # a flat history has no rank
+    assert INDIAN.iv_rank(math.nan, math.nan, "simulated", 1) == "- (1 simulated close)"
+    assert INDIAN.iv_rank(None, None, "", 0) == "-"

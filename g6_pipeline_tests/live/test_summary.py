@@ -215,3 +215,21 @@ def test_many_underlyings_stay_one_screen_problems_first(tmp_path: Path) -> None
     assert listed(banks) == ["AXISBANK", "BANKNIFTY", "HDFCBANK", "ICICIBANK", "KOTAKBANK"]
     assert "of 5 matching 'bank' (sorted by name) · page 1 of 1; 24 in all" in banks
     assert listed(page(Selection(match="skipped"))) == ["WIPRO"]
+
+
+def test_the_analytics_show_the_iv_rank_with_the_history_it_rests_on_and_the_gamma_exposure(tmp_path: Path) -> None:
+    outcomes = {name: ok_outcome(name, BASE_MINUTE) for name in ("NIFTY", "SENSEX")}
+    for name, figures in (("NIFTY", {"iv_rank": 45.4, "iv_percentile": 59.6, "iv_history": 212,
+                                     "iv_history_source": "collected+bhavcopy", "gex": 2.5e9}),
+                          ("SENSEX", {"iv_rank": float("nan"), "iv_percentile": float("nan"), "iv_history": 3,
+                                      "iv_history_source": "bhavcopy", "gex": -1.234e8})):
+        chain = outcomes[name].chain
+        assert chain is not None
+        chain.overview.update({f"{k}_this_week": v for k, v in figures.items()})
+    publish(make_report(outcomes=outcomes), make_settings(str(tmp_path)), str(tmp_path), now=GENERATED)
+    _, text = _once(tmp_path, GENERATED + timedelta(seconds=20))
+    nifty = next(line for line in text.splitlines() if line.startswith("  NIFTY "))
+    # 45.4 and 59.6 rounded; ₹2.5e9 is 250 crore
+    assert nifty.endswith("IVR/IVP 45/60 collected+bhavcopy  GEX ₹+250.0 cr/1%")
+    sensex = next(line for line in text.splitlines() if line.startswith("  SENSEX "))
+    assert sensex.endswith("IVR/IVP - (3 bhavcopy closes)  GEX ₹-12.3 cr/1%")

@@ -160,8 +160,8 @@ def _wait_for(prometheus: Server, query: str, timeout: float = 20.0) -> None:
 
 
 def _store_daily_closes(data_dir: Path, indices: tuple[str, ...], before: date, sessions: int = 25) -> None:
-    """Closing overview minutes (ATM IV only) of `sessions` weekdays before `before`, as stored days hold them,
-    so that the cycles have an IV history to rank against."""
+    """Closing overview minutes (ATM IV and source only) of `sessions` weekdays before `before`, as stored days
+    hold them, so that the cycles (collected: the kite provider) have an IV history to rank against."""
     day, stored = before, 0
     while stored < sessions:
         day -= timedelta(days=1)
@@ -169,7 +169,7 @@ def _store_daily_closes(data_dir: Path, indices: tuple[str, ...], before: date, 
             continue
         stored += 1
         close = datetime.combine(day, dtime(15, 29), tzinfo=IST)
-        columns = {"timestamp": pa.array([close], type=TIMESTAMP)}
+        columns = {"timestamp": pa.array([close], type=TIMESTAMP), "source": pa.array(["kite"])}  # collected
         columns |= {f"atm_iv_{tag}": pa.array([0.08 + 0.004 * stored]) for tag in EXPIRY_TAGS}
         for index in indices:
             path = DataLocation(data_dir).sealed_file("overview", day, index)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import pytest
+
 from g6_pipeline.core.report import CycleReport
 from g6_pipeline.metrics import record_cycle
 from g6_pipeline.metrics.values import MetricValues, PushGroup
@@ -41,6 +43,11 @@ def test_index_values_come_from_the_overview_and_the_rows() -> None:
     assert values.get("g6_index_price", index="NIFTY") == chain.overview["index_price"]
     assert values.get("g6_pcr", index="NIFTY", expiry_tag="this_week") == chain.overview["pcr_this_week"]
     week = chain.options[chain.options["expiry_tag"] == "this_week"]
+    ce, pe = week[week["side"] == "CE"], week[week["side"] == "PE"]
+    spot = chain.overview["index_price"]
+    gex = ((ce["gamma"] * ce["oi"]).sum() - (pe["gamma"] * pe["oi"]).sum()) * spot * spot / 100
+    assert values.get("g6_gamma_exposure_rupees", index="NIFTY", expiry_tag="this_week") == pytest.approx(gex)
+    assert values.get("g6_delta_exposure_rupees", index="NIFTY", expiry_tag="this_week") == chain.overview["dex_this_week"]
     assert values.get("g6_legs_collected", index="NIFTY", expiry_tag="this_week") == len(week)
     failed = (chain.options["iv_status"] == "below_intrinsic").sum()
     assert values.get("g6_iv_solve_failures_total", index="NIFTY", reason="below_intrinsic") == failed

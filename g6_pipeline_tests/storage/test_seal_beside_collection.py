@@ -70,7 +70,7 @@ class _Tried(logging.Handler):
         self.tried = tried
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg == WAITING:
+        if record.getMessage().startswith(WAITING.split("%s")[0]):  # masking may have formatted the message
             self.tried.set()
 
 

@@ -137,6 +137,12 @@
       row(dl, "expiry", near.tag || DASH);
       row(dl, "PCR", num(near.pcr, 2));
       row(dl, "ATM IV", pct(near.atm_iv));
+      const ranked = N.isNum(near.iv_rank) || N.isNum(near.iv_percentile);
+      const closes = near.iv_history_source ? near.iv_history_source + " " : "";
+      row(dl, "IV rank/pct", ranked ? (num(near.iv_rank, 0) + "/" + num(near.iv_percentile, 0) + " " + closes).trim()
+        : N.isNum(near.iv_history) && near.iv_history > 0
+          ? DASH + " (" + near.iv_history + " " + closes + (near.iv_history === 1 ? "close)" : "closes)") : DASH);
+      row(dl, "GEX ₹cr/1%", N.isNum(near.gex) ? signed(near.gex / 1e7, 1) : DASH);
       row(dl, "max pain", num(near.max_pain, 0) + " (" + signed(near.max_pain_distance, 0) + ")");
       row(dl, "straddle", num(near.straddle, 2) + " (" + signed(near.straddle_day_change, 2) + ")");
       card.appendChild(dl);

@@ -1,4 +1,5 @@
-// G6 option-chain screen: the chain table, IV smile, OI by strike and intraday charts from /api/*.
+// G6 option-chain screen: the chain table, IV smile, OI by strike, OI over the day, gamma exposure, the ATM IV
+// term structure and intraday charts from /api/*.
 // Every value goes in through textContent or an SVG attribute, never as HTML. Charts are drawn by charts.js.
 "use strict";
 
@@ -8,7 +9,8 @@
   const INDICES = ["NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"];
   const page = new URLSearchParams(window.location.search);
   const view = { index: page.get("index") || null, expiry: page.get("expiry") || null, lastStatus: null,
-    renderMs: null, loading: 0, updates: 0, searched: null };
+    renderMs: null, loading: 0, updates: 0, searched: null, interval: page.get("interval") || "close",
+    strikes: page.get("strikes") || "", oidayMode: "change" };
 
   // [field, heading, format] of the call side, outside in; the put side keeps bid/ask and mirrors the rest.
   const CE_COLUMNS = [["oi", "OI", "qty"], ["oi_change", "Chng OI", "qty_change"], ["volume", "Volume", "qty"],
@@ -46,9 +48,11 @@
     return params.toString();
   }
 
-  async function fetchView(name, skipAt) {
-    const params = new URLSearchParams(query());
-    if (skipAt) params.delete("at");
+  // options: extra (parameters to add), drop (parameters the route does not take)
+  async function fetchView(name, options) {
+    const opts = options || {};
+    const params = new URLSearchParams(query(opts.extra));
+    (opts.drop || []).forEach((k) => params.delete(k));
     const response = await fetch("/api/" + name + "?" + params.toString(), { cache: "no-store" });
     const body = await response.json();
     if (!response.ok) throw new Error(body && body.error ? String(body.error) : "HTTP " + response.status);
@@ -100,8 +104,25 @@
     });
   }
 
+  // "45/60 bhavcopy": IV rank and percentile and what their daily closes are (as the terminal views write it);
+  // without a rank, the closes there are: "- (3 bhavcopy closes)"
+  function ivRank(data) {
+    const words = data.iv_history_source || "";
+    if (!isNum(data.iv_rank) && !isNum(data.iv_percentile)) {
+      return isNum(data.iv_history) && data.iv_history > 0
+        ? DASH + " (" + data.iv_history + " " + (words ? words + " " : "") + (data.iv_history === 1 ? "close)" : "closes)")
+        : DASH;
+    }
+    return N.number(data.iv_rank, 0) + "/" + N.number(data.iv_percentile, 0) + (words ? " " + words : "");
+  }
+
+  const CRORE = 1e7;
+  const crore = (rupees) => (isNum(rupees) ? N.number(rupees / CRORE, 1, true) : DASH);
+
   function renderChain(data) {
     const started = performance.now();
+    const changeHead = "Chng OI" + (data.oi_interval && data.oi_interval !== "close" ? " " + data.oi_interval : "");
+    document.querySelectorAll('#chain-head th[data-field="oi_change"]').forEach((th) => { th.textContent = changeHead; });
     const body = document.createDocumentFragment();
     data.rows.forEach((row) => {
       const tr = el("tr", row.atm ? "atm" : "");
@@ -127,7 +148,8 @@
     [["", data.day + " " + data.minute + " IST"], ["spot", fmt(data.spot, "d2")], ["fwd", fmt(data.forward, "d2")],
       ["ATM", fmt(data.atm, "int")], ["max pain", fmt(data.max_pain, "int")], ["PCR", fmt(data.pcr_oi, "d2")],
       ["PCR vol", fmt(data.pcr_volume, "d2")], ["straddle", fmt(data.straddle, "d2")],
-      ["ATM IV", fmt(data.atm_iv, "pct")], ["lot", fmt(data.lot_size, "int")]].forEach(([label, text]) => {
+      ["ATM IV", fmt(data.atm_iv, "pct")], ["IVR/IVP", ivRank(data)], ["GEX ₹cr/1%", crore(data.gex)],
+      ["lot", fmt(data.lot_size, "int")]].forEach(([label, text]) => {
       const item = el("span", "fact");
       if (label) item.appendChild(el("span", "muted", label + " "));
       item.appendChild(el("b", "", text));
@@ -191,6 +213,61 @@
     plot(document.getElementById("oi-chart"), { bars: bars, barWidth: step * 0.4, zero: true, xfmt: strikeFmt,
       yfmt: (y) => N.number(y, 0), marks: [{ x: data.max_pain, cls: "max-pain", label: "max pain" }] });
     document.getElementById("oi-unit").textContent = N.quantities === "units" ? "in units" : "in contracts";
+    document.getElementById("oi-basis").textContent = "· light: change " + (data.basis || "since the previous close");
+  }
+
+  // one colour per chosen strike (s0..s5), calls solid and puts dashed; OI or its change over the interval
+  function renderOiDay(data) {
+    const svg = document.getElementById("oiday-chart"), keys = document.getElementById("oiday-keys");
+    const note = document.getElementById("oiday-note");
+    keys.replaceChildren();
+    if (data.error) {
+      svg.replaceChildren();
+      note.textContent = data.error;
+      return;
+    }
+    const xs = data.times.map(minuteOf), change = view.oidayMode === "change";
+    const q = (v) => N.quantity(v, data.lot_size);
+    const lines = [];
+    data.series.forEach((series, i) => {
+      const cls = "s" + (i % 6);
+      lines.push({ xs: xs, ys: (change ? series.ce_change : series.ce_oi).map(q), cls: cls },
+        { xs: xs, ys: (change ? series.pe_change : series.pe_oi).map(q), cls: cls + " dashed" });
+      keys.appendChild(el("span", "key " + cls, strikeFmt(series.strike) + " "));
+    });
+    plot(svg, { lines: lines, zero: change, xfmt: clock, xticks: clockTicks, yfmt: (y, d) => N.number(y, d) });
+    note.textContent = (change ? data.basis + ", " : "") + (N.quantities === "units" ? "in units" : "in contracts");
+  }
+
+  // net gamma exposure per strike in crores of rupees for a 1 % rise (green: dealers long gamma there)
+  function renderGex(data) {
+    const step = data.strikes.length > 1 ? data.strikes[1] - data.strikes[0] : 1;
+    const bars = data.strikes.map((k, i) => {
+      const y = isNum(data.gamma_rupees[i]) ? data.gamma_rupees[i] / CRORE : null;
+      return { x: k, y: y, cls: y !== null && y < 0 ? "gex-down" : "gex-up", dx: -0.5 };
+    });
+    plot(document.getElementById("gex-chart"), { bars: bars, barWidth: step * 0.8, zero: true, xfmt: strikeFmt,
+      yfmt: (y, d) => N.number(y, d), marks: [{ x: data.atm, cls: "atm", label: "ATM" }] });
+    const t = data.totals || {};
+    document.getElementById("gex-note").textContent = "· total ₹" + crore(t.gamma_rupees) + " cr · delta ₹" +
+      crore(t.delta_rupees) + " cr · calls +, puts −";
+  }
+
+  function renderTerm(data) {
+    const known = data.expiries.filter((e) => isNum(e.atm_iv));
+    const dayFmt = (d) => N.number(d, 0) + "d";
+    plot(document.getElementById("term-chart"), { lines: [{ xs: known.map((e) => e.days),
+      ys: known.map((e) => e.atm_iv), cls: "term", dots: true }], xfmt: dayFmt, yfmt: pctFmt });
+    const listed = data.expiries.filter((e) => !e.collected).map((e) => e.expiry);
+    document.getElementById("term-note").textContent = known.map((e) => e.tags.join("/") || e.expiry).join(", ") +
+      (listed.length ? " · listed, not collected: " + listed.join(", ") : "");
+  }
+
+  function renderGexDay(data) {
+    const day = data.intraday;
+    plot(document.getElementById("gexday-chart"), { lines: [{ xs: day.times.map(minuteOf),
+      ys: day.gex.map((g) => (isNum(g) ? g / CRORE : null)), cls: "spot" }], zero: true, xfmt: clock,
+      xticks: clockTicks, yfmt: (y, d) => N.number(y, d) });
   }
 
   function renderIntraday(data) {
@@ -221,8 +298,13 @@
     if (!view.index) return;
     const ticket = ++view.loading;
     try {
-      const [chain, smile, oi, intraday] = await Promise.all([fetchView("chain"), fetchView("smile"),
-        fetchView("oi"), fetchView("intraday", true)]);
+      const interval = { interval: view.interval };
+      const [chain, smile, oi, intraday, oiday, exposure, term] = await Promise.all([
+        fetchView("chain", { extra: interval }), fetchView("smile"), fetchView("oi", { extra: interval }),
+        fetchView("intraday", { drop: ["at"] }),
+        fetchView("oi_day", { extra: { interval: view.interval, strikes: view.strikes } })
+          .catch((err) => ({ error: String(err.message || err) })),
+        fetchView("exposure"), fetchView("term", { drop: ["expiry"] })]);
       if (ticket !== view.loading) return;  // a newer request superseded this one
       showError("");
       renderExpiries(chain);
@@ -230,7 +312,11 @@
       renderSmile(smile);
       renderOi(oi);
       renderIntraday(intraday);
-      view.drawn = { smile: smile, oi: oi, intraday: intraday };
+      renderOiDay(oiday);
+      renderGex(exposure);
+      renderTerm(term);
+      renderGexDay(exposure);
+      view.drawn = { smile: smile, oi: oi, intraday: intraday, oiday: oiday, exposure: exposure, term: term };
       view.updates += 1;
       document.getElementById("chain").dataset.updates = String(view.updates);
     } catch (err) {
@@ -313,6 +399,15 @@
       view.searched = name;
       choose(name);
     });
+    const interval = document.getElementById("oi-interval"), strikes = document.getElementById("oi-strikes");
+    interval.value = view.interval;
+    strikes.value = view.strikes;
+    interval.addEventListener("change", (e) => { view.interval = e.target.value; refresh(); });
+    strikes.addEventListener("change", (e) => { view.strikes = e.target.value.trim(); refresh(); });
+    document.getElementById("oiday-mode").addEventListener("change", (e) => {
+      view.oidayMode = e.target.value;
+      if (view.drawn) renderOiDay(view.drawn.oiday);
+    });
     window.addEventListener("g6-status", (e) => onStatus(e.detail));
     let resized = null;  // the charts are drawn to their size and the table fitted to its box: redo both
     window.addEventListener("resize", () => {
@@ -323,6 +418,10 @@
         renderSmile(view.drawn.smile);
         renderOi(view.drawn.oi);
         renderIntraday(view.drawn.intraday);
+        renderOiDay(view.drawn.oiday);
+        renderGex(view.drawn.exposure);
+        renderTerm(view.drawn.term);
+        renderGexDay(view.drawn.exposure);
       }, 150);
     });
     refresh();

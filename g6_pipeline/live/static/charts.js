@@ -49,7 +49,8 @@ window.G6Charts = (function () {
     return widths;
   }
 
-  // lines: [{xs, ys, cls}], bars: [{x, y, cls, dx}], marks: [{x, cls, label}]; null values break a line.
+  // lines: [{xs, ys, cls, dots}], bars: [{x, y, cls, dx}], marks: [{x, cls, label}]; null values break a line,
+  // `dots` marks every point of a line.
   // The left margin is the widest y label, x labels are kept inside the chart, and a mark's label turns to
   // the left of its line near the right edge: every label shows whole at any width.
   function plot(svg, spec) {
@@ -112,7 +113,10 @@ window.G6Charts = (function () {
         pts = [];
       };
       s.xs.forEach((x, i) => {
-        if (isNum(s.ys[i])) pts.push(sx(x).toFixed(1) + "," + sy(s.ys[i]).toFixed(1)); else flush();
+        if (!isNum(s.ys[i])) { flush(); return; }
+        pts.push(sx(x).toFixed(1) + "," + sy(s.ys[i]).toFixed(1));
+        if (s.dots) svg.appendChild(svgEl("circle", { cx: sx(x).toFixed(1), cy: sy(s.ys[i]).toFixed(1), r: 2.5,
+          class: "dot " + s.cls }));
       });
       flush();
     });

@@ -27,6 +27,8 @@ ARCHIVE_URLS: dict[str, str] = {
     "BSE": "https://www.bseindia.com/download/Bhavcopy/Derivative/",
 }
 """The exchanges' archive folders of the F&O bhavcopy (the default base URLs)."""
+EXCHANGE_ARCHIVES: dict[str, str] = {"NFO": "NSE", "BFO": "BSE"}
+"""Options exchange of an index → the exchange whose bhavcopy lists it."""
 FILE_PATTERNS: dict[str, str] = {
     "NSE": "BhavCopy_NSE_FO_0_0_0_{day:%Y%m%d}_F_0000.csv.zip",
     "BSE": "BhavCopy_BSE_FO_0_0_0_{day:%Y%m%d}_F_0000.CSV",
