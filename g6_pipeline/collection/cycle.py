@@ -27,6 +27,8 @@ from g6_pipeline.core.report import CycleReport, IndexOutcome, ProviderStats, Si
 from g6_pipeline.core.snapshot import ChainSnapshot, EnrichedChain, SessionReference
 from g6_pipeline.providers import CircuitOpenError, ProviderError, TokenExpiredError
 from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.minute import commit_minute, prepared_minute
+from g6_pipeline.storage.sink import MinuteStore, Sink
 from g6_pipeline.storage.writer import partition_locks
 from g6_pipeline.util.lock import LockTimeoutError
 
@@ -228,12 +230,16 @@ def _noted_failure(location: DataLocation, marker: UPath) -> str | None:
 
 
 def write_step(collector: Collector, state: CycleState) -> CycleState:
-    """Hand the enriched chains to every sink, holding the writer locks of the minute's (day, index) partitions.
+    """Commit each index's minute to the stores of the minute, then hand the committed chains to the outbox
+    sinks, holding the writer locks of the minute's (day, index) partitions.
 
-    One failing sink never stops the others. Two writers of one minute (a `g6 collect --once` beside the
-    scheduled run) take turns; writers of other days never hold these locks. One that cannot get the locks
-    in `collection.writer_lock_seconds` writes nothing: every sink reports who holds them and every index
-    of the minute is failed with that reason, so the minute stays a gap.
+    An index's minute is whole or absent (`storage.minute`): its Parquet slices and classic CSV lines are all
+    written, or, when any of them fails, none is kept and the index is failed with the one-line reason, while the
+    other indices are committed. The Influx spool, an at-least-once outbox, gets only committed minutes. Two
+    writers of one minute (a `g6 collect --once` beside the scheduled run) take turns; writers of other days
+    never hold these locks. One that cannot get the locks in `collection.writer_lock_seconds` (or cannot create
+    them: a read-only data directory) writes nothing: every sink reports why and every index of the minute is
+    failed with that reason, so the minute stays a gap.
     """
     chains = list(state.chains.values())
     if not chains:
@@ -244,36 +250,61 @@ def write_step(collector: Collector, state: CycleState) -> CycleState:
         with partition_locks(collector.location, partitions, patience) as wait:
             state.write_wait_seconds = wait.seconds
             _write_sinks(collector, state, chains)
-    except LockTimeoutError as exc:
-        reason = f"not written: {exc}"
-        log.error("cycle %s: nothing written: %s", state.minute.strftime("%H:%M"), exc)
+    except (LockTimeoutError, OSError) as exc:
+        where = f" (writer lock {exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        reason = f"not written{where}: {detail}"
+        log.error("cycle %s: nothing written: %s", state.minute.strftime("%H:%M"), reason)
         state.sinks.extend(SinkOutcome(sink=s.name, error=reason) for s in collector.sinks)
         for chain in chains:
             state.failures[chain.index] = reason
-            del state.chains[chain.index]
+            state.chains.pop(chain.index, None)
     return state
 
 
 def _write_sinks(collector: Collector, state: CycleState, chains: list[EnrichedChain]) -> None:
+    """Commit every index's minute to the stores of the minute, then write the committed ones to the outbox."""
+    stores = [s for s in collector.sinks if isinstance(s, MinuteStore)]
+    totals: dict[str, list[float]] = {s.name: [0, 0, 0.0] for s in stores}
+    failed: dict[str, dict[str, str]] = {s.name: {} for s in stores}
+    """By store: the indices whose minute it failed, with the reason."""
+    committed = []
+    with prepared_minute(stores, chains):
+        for chain in chains:
+            done = commit_minute(collector.location, stores, chain)
+            if done.error:
+                log.error("cycle %s: %s failed: %s", state.minute.strftime("%H:%M"), chain.index, done.error)
+                failed.setdefault(done.store, {})[chain.index] = done.error
+                state.failures[chain.index] = done.error
+                del state.chains[chain.index]
+                continue
+            committed.append(chain)
+            for name, (rows, size, seconds) in done.written.items():
+                totals[name][0] += rows
+                totals[name][1] += size
+                totals[name][2] += seconds
+    for name, (total_rows, total_bytes, total_seconds) in totals.items():
+        error = "; ".join(f"{index}: {why}" for index, why in failed[name].items()) or None
+        state.sinks.append(SinkOutcome(sink=name, rows=int(total_rows), bytes=int(total_bytes), seconds=total_seconds,
+                                       error=error, failed_indices=tuple(failed[name])))
     for sink in collector.sinks:
-        started = time.perf_counter()
-        try:
-            outcome = sink.write(chains)
-        except Exception as exc:  # sinks report failures themselves; this is the last line of defence
-            log.exception("sink %s raised", sink.name)
-            outcome = SinkOutcome(sink=sink.name, error=f"{type(exc).__name__}: {exc}")
-        if outcome.seconds == 0.0:
-            outcome = SinkOutcome(
-                sink=outcome.sink,
-                rows=outcome.rows,
-                bytes=outcome.bytes,
-                seconds=time.perf_counter() - started,
-                error=outcome.error,
-                points_dropped=outcome.points_dropped,
-            )
-        if outcome.error:
-            log.error("sink %s failed: %s", outcome.sink, outcome.error)
-        state.sinks.append(outcome)
+        if not isinstance(sink, MinuteStore) and committed:
+            state.sinks.append(_write_outbox(sink, committed))
+
+
+def _write_outbox(sink: Sink, chains: list[EnrichedChain]) -> SinkOutcome:
+    """Hand the committed chains to a sink outside the minute's commit (the Influx spool)."""
+    started = time.perf_counter()
+    try:
+        outcome = sink.write(chains)
+    except Exception as exc:  # sinks report failures themselves; this is the last line of defence
+        log.exception("sink %s raised", sink.name)
+        outcome = SinkOutcome(sink=sink.name, error=f"{type(exc).__name__}: {exc}")
+    if outcome.seconds == 0.0:
+        outcome = replace(outcome, seconds=time.perf_counter() - started)
+    if outcome.error:
+        log.error("sink %s failed: %s", outcome.sink, outcome.error)
+    return outcome
 
 
 def build_report(state: CycleState) -> CycleReport:

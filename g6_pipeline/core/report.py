@@ -83,6 +83,9 @@ class SinkOutcome:
     seconds: float = 0.0
     error: str | None = None
     points_dropped: int = 0
+    failed_indices: tuple[str, ...] = ()
+    """The indices whose minute this sink's error is about (a store of the minute: each is failed in the report
+    with the reason, so the error says nothing more)."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,9 @@ class CycleReport:
                 by_reason.setdefault(outcome.error or "not collected", []).append(outcome.index)
         reasons = [self.error] if self.error else []
         reasons += [f"{', '.join(names)}: {why}" for why, names in by_reason.items() if why != self.error]
-        reasons += [f"sink {s.sink}: {s.error}" for s in self.sinks if s.error and s.error not in by_reason]
+        failed = {name for names in by_reason.values() for name in names}
+        reasons += [f"sink {s.sink}: {s.error}" for s in self.sinks if s.error and s.error not in by_reason
+                    and not (s.failed_indices and set(s.failed_indices) <= failed)]
         return reasons
 
     @property

@@ -40,8 +40,10 @@ from g6_pipeline.providers.base import (
     TokenExpiredError,
 )
 from g6_pipeline.settings.model import IndexSettings
+from g6_pipeline.storage.minute import commit_minute
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 from g6_pipeline.storage.reader import read_day_table
+from g6_pipeline.storage.sink import MinuteStore
 from g6_pipeline.storage.writer import partition_lock
 from g6_pipeline.util.lock import LockTimeoutError
 from g6_pipeline.util.stopping import deferred
@@ -344,8 +346,14 @@ class _Repairer:
 
 
 def _write_chain(setup: ProcessSetup, chain: EnrichedChain) -> str:
-    """Write one chain through every sink; the first error, or ''."""
+    """Commit one chain's minute whole to the stores of the minute, then write it to the outbox sinks; the first
+    error, or ''."""
+    done = commit_minute(setup.location, [s for s in setup.sinks if isinstance(s, MinuteStore)], chain)
+    if done.error:
+        return done.error
     for sink in setup.sinks:
+        if isinstance(sink, MinuteStore):
+            continue
         outcome = sink.write([chain])
         if outcome.error:
             return f"{sink.name}: {outcome.error}"

@@ -7,7 +7,8 @@
   touched, so a crash cannot damage them);
 - a re-written minute has its line replaced; a new file, a minute inserted out of order, a re-written first
   minute (the base of the day change) or a file whose last line was cut short is rebuilt whole; either way
-  the file is replaced atomically (temporary file, then rename), so no minute appears twice;
+  the file is replaced atomically (temporary file, then rename), so no minute appears twice; a re-written
+  minute also leaves the day's series files it no longer has (strikes that left the window) without its line;
 - a line cut by a crash (no newline at the end, or fewer fields than the header) is rebuilt from the Parquet
   store, with any other minute the file lacks (the Parquet sink writes first).
 
@@ -21,10 +22,10 @@ jump against the expired contract (as the Parquet analytics, `collection.referen
 from __future__ import annotations
 
 import itertools
-import time
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -51,10 +52,12 @@ from g6_pipeline.storage.classic_format import (
     sort_key,
 )
 from g6_pipeline.storage.location import DataLocation
+from g6_pipeline.storage.minute import MinuteJournal, write_alone, write_each
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, StorageError
 from g6_pipeline.storage.reader import read_day_table
 from g6_pipeline.util.numeric import finite_float
 
+log = logging.getLogger(__name__)
 _NET = CLASSIC_COLUMNS.index("tp_net_change")
 _EXPIRY = CLASSIC_COLUMNS.index("expiry_date")
 _KEEP = len(CLASSIC_COLUMNS) - len(CHANGE_COLUMNS)
@@ -69,109 +72,132 @@ class _Plan:
     first_tp: float = np.nan
     prev_tp: float = np.nan
     last_key: bytes = b""
+    size: int = 0
+    """The file's size when planned (an append is undone by truncating back to it)."""
+
+
+@dataclass
+class _Planned:
+    """One chain's minute, planned and formatted: its series files' plans and lines, its overview plan and line."""
+
+    day: date
+    plans: list[_Plan]
+    lines: list[bytes]
+    overview: tuple[_Plan, bytes]
 
 
 class ClassicCsvSink:
-    """Writes the classic per-strike and overview CSVs (implements the `Sink` protocol)."""
+    """Writes the classic per-strike and overview CSVs (implements the `Sink` and `MinuteStore` protocols)."""
 
     name = "classic_csv"
 
     def __init__(self, location: DataLocation) -> None:
         self.location = location
+        self._prepared: dict[tuple[str, datetime], _Planned] = {}
 
     # ---- the minute path --------------------------------------------------------------------------------
 
     def write(self, chains: Sequence[EnrichedChain]) -> SinkOutcome:
-        """Write one minute of every chain; failures are reported in the outcome, never raised."""
-        started = time.perf_counter()
-        try:
-            rows, size, errors = self._write_batch(chains)
-        except Exception:  # a chain that cannot be formatted: go chain by chain so the others are written
-            rows = size = 0
-            errors = {}
-            for chain in chains:
-                try:
-                    rows_one, size_one, errors_one = self._write_batch([chain])
-                except Exception as exc:
-                    errors[chain.index] = [str(exc)]
-                    continue
-                rows, size = rows + rows_one, size + size_one
-                errors.update(errors_one)
-        message = "; ".join(
-            f"{ix}: {msgs[0]}" + (f" (and {len(msgs) - 1} more files)" if len(msgs) > 1 else "")
-            for ix, msgs in errors.items()
-        )
-        return SinkOutcome(
-            sink=self.name,
-            rows=rows,
-            bytes=size,
-            seconds=time.perf_counter() - started,
-            error=message or None,
-        )
+        """Write one minute of every chain, each whole or not at all; failures are reported, never raised."""
+        return write_each(self.location, self, chains)
 
-    def write_minute(self, chain: EnrichedChain) -> tuple[int, int]:
-        """Write one chain's rows (one per expiry tag and offset) and its overview row; returns (rows, bytes)."""
-        rows, size, errors = self._write_batch([chain])
-        if errors:
-            raise StorageError("; ".join(m for msgs in errors.values() for m in msgs))
-        return rows, size
-
-    def _write_batch(self, chains: Sequence[EnrichedChain]) -> tuple[int, int, dict[str, list[str]]]:
-        """Format every chain's rows in one pass, then write each series file; (rows, bytes, errors by index)."""
+    def prepare(self, chains: Sequence[EnrichedChain]) -> None:
+        """Plan and format the minute's lines of every chain in one pass, before any is written (the minute is then
+        committed index by index, `storage.minute`); what cannot be prepared together is prepared alone later."""
+        self._prepared = {}
         if not chains:
-            return 0, 0, {}
+            return
+        try:
+            self._prepared = self._format(chains)
+        except Exception as exc:  # each chain is formatted alone when written, so only its own minute fails
+            log.debug("the minute's CSV lines are formatted index by index: %s", exc)
+
+    def write_minute(self, chain: EnrichedChain, journal: MinuteJournal | None = None) -> tuple[int, int]:
+        """Write one chain's rows (one per expiry tag and offset) and its overview row, each change noted in
+        `journal`; returns (rows, bytes). Raises on the first failure (alone, without a journal: after undoing).
+
+        A minute the day's files may hold already (a re-collected minute) also leaves the files of the series
+        this collection no longer has (strikes that left the window) without that minute's line."""
+        if journal is None:
+            return write_alone(self.location, self, chain)
+        key = (chain.index, chain.timestamp)
+        planned = self._prepared.pop(key, None) or self._format([chain])[key]
+        size = 0
+        for plan, line in zip(planned.plans, planned.lines, strict=True):
+            size += self._apply(plan, line, CLASSIC_HEADER, True, planned.day, journal)
+        over_plan, over_line = planned.overview
+        if not _after_every_line(over_plan, over_line):
+            written = {str(p.path) for p in planned.plans}
+            size += self._drop_minute(chain.index, planned.day, line_key(over_line), written, journal)
+        size += self._apply(over_plan, over_line, OVERVIEW_CSV_HEADER, False, planned.day, journal)
+        return len(planned.lines), size
+
+    def _format(self, chains: Sequence[EnrichedChain]) -> dict[tuple[str, datetime], _Planned]:
+        """Every chain's series plans and lines and its overview plan and line, formatted in one pass."""
         for chain in chains:
             absent = [k for k in OVERVIEW_COLUMNS if k not in chain.overview]
             if absent:
-                raise StorageError(f"overview lacks {absent}")
+                raise StorageError(f"{chain.index}: overview lacks {absent}")
         day_of = {c.index: pd.Timestamp(c.timestamp).tz_convert(MARKET_TZ_NAME).date() for c in chains}
-        options = (
-            chains[0].options
-            if len(chains) == 1
-            else pd.concat([c.options for c in chains], ignore_index=True)
-        )
+        options = chains[0].options if len(chains) == 1 else pd.concat([c.options for c in chains], ignore_index=True)
         rows = option_rows(options)
-        overview = pd.DataFrame([c.overview for c in chains])
-        over_lines = format_lines(overview_columns(overview), OVERVIEW_CSV_COLUMNS)
+        over_lines = format_lines(overview_columns(pd.DataFrame([c.overview for c in chains])), OVERVIEW_CSV_COLUMNS)
         loc = self.location
-        errors: dict[str, list[str]] = {}
         indices = rows["index"].astype(str).tolist()
-        plans: list[_Plan | None] = []
         series = zip(indices, rows["expiry_tag"].tolist(), rows["offset"].tolist(), _expiries(rows), strict=True)
-        for ix, tag, off, expiry in series:
-            try:
-                plans.append(self._plan(loc.classic_csv(ix, str(tag), int(off), day_of[ix]), day_of[ix], expiry))
-            except Exception as exc:
-                errors.setdefault(ix, []).append(str(exc))
-                plans.append(None)
+        plans = [self._plan(loc.classic_csv(ix, str(tag), int(off), day_of[ix]), day_of[ix], expiry)
+                 for ix, tag, off, expiry in series]
         tp = rows["tp"].to_numpy(float)
-        first = np.array([p.first_tp if p else np.nan for p in plans], dtype=float)
+        first = np.array([p.first_tp for p in plans], dtype=float)
         first = np.where(np.isnan(first), tp, first)
-        prev = np.array([p.prev_tp if p else np.nan for p in plans], dtype=float)
+        prev = np.array([p.prev_tp for p in plans], dtype=float)
         lines = format_lines(classic_columns(rows, changes(tp, first, prev)), CLASSIC_COLUMNS)
-        size = written = 0
-        for ix, plan, line in zip(indices, plans, lines, strict=True):
-            if plan is None:
-                continue
-            try:
-                size += self._apply(plan, line, CLASSIC_HEADER, rebuild_changes=True, day=day_of[ix])
-                written += 1
-            except Exception as exc:
-                errors.setdefault(ix, []).append(str(exc))
-        for chain, line in zip(chains, over_lines, strict=True):
+        out = {}
+        for chain, over_line in zip(chains, over_lines, strict=True):
             day = day_of[chain.index]
-            try:
-                plan = self._plan(loc.overview_csv(chain.index, day), day, overview=True)
-                size += self._apply(plan, line, OVERVIEW_CSV_HEADER, False, day)
-            except Exception as exc:
-                errors.setdefault(chain.index, []).append(str(exc))
-        return written, size, errors
+            mine = [i for i, ix in enumerate(indices) if ix == chain.index]
+            over_plan = self._plan(loc.overview_csv(chain.index, day), day, overview=True)
+            out[(chain.index, chain.timestamp)] = _Planned(
+                day, [plans[i] for i in mine], [lines[i] for i in mine], (over_plan, over_line))
+        return out
+
+    def _drop_minute(self, index: str, day: date, key: bytes, written: set[str], journal: MinuteJournal) -> int:
+        """Remove the line of minute `key` from the day's series files of `index` not in `written`; bytes written."""
+        loc, size = self.location, 0
+        index_dir = loc.classic_csv(index, EXPIRY_TAGS[0], 0, day).parent.parent.parent
+        for tag in EXPIRY_TAGS:
+            for name in loc.list_names(index_dir / tag):
+                try:
+                    path = loc.classic_csv(index, tag, int(name), day)
+                except ValueError:
+                    continue
+                if str(path) not in written and loc.exists(path):
+                    size += self._drop_line(path, key, day, journal)
+        return size
+
+    def _drop_line(self, path: UPath, key: bytes, day: date, journal: MinuteJournal) -> int:
+        """Remove the line of minute `key` from one series file (the file too, when no other line is left)."""
+        loc = self.location
+        existing = loc.read_bytes(path)
+        if not existing.startswith(CLASSIC_HEADER):
+            raise StorageError(f"{path}: unexpected header, the file is left as it is")
+        lines = [ln + b"\n" for ln in existing[len(CLASSIC_HEADER):].split(b"\n") if ln]
+        kept = [ln for ln in lines if line_key(ln) != key]
+        if len(kept) == len(lines):
+            return 0
+        journal.replacing(path)
+        if not kept:
+            loc.remove(path)
+            return 0
+        if line_key(lines[0]) == key:  # the day's first minute is the base of the day change
+            kept = self._recompute_changes(kept, lambda expiry: self._prev_tp(path, day, expiry))
+        return loc.write_atomic(path, CLASSIC_HEADER + b"".join(kept), durable=False)
 
     def _plan(self, path: UPath, day: date, expiry: bytes = b"", overview: bool = False) -> _Plan:
         ends = self.location.read_ends(path)
         if ends is None:
             return _Plan(path, "create", prev_tp=np.nan if overview else self._prev_tp(path, day, expiry))
-        head, tail, _ = ends
+        head, tail, size = ends
         header = OVERVIEW_CSV_HEADER if overview else CLASSIC_HEADER
         if not head.startswith(header):
             raise StorageError(f"{path}: unexpected header, the file is left as it is")
@@ -184,7 +210,7 @@ class ClassicCsvSink:
         first_line = lines[0]
         last_key = line_key(last_line)
         if overview:
-            return _Plan(path, "append", last_key=last_key)
+            return _Plan(path, "append", last_key=last_key, size=size)
         first_tp = field_float(first_line, TP_FIELD)
         first_net = field_float(first_line, _NET)
         if np.isnan(first_tp):
@@ -192,14 +218,18 @@ class ClassicCsvSink:
         same_contract = first_line.split(b",")[_EXPIRY] == expiry
         known = same_contract and not np.isnan(first_net)
         prev = first_tp - first_net if known else self._prev_tp(path, day, expiry)
-        return _Plan(path, "append", first_tp=first_tp, prev_tp=prev, last_key=last_key)
+        return _Plan(path, "append", first_tp=first_tp, prev_tp=prev, last_key=last_key, size=size)
 
-    def _apply(self, plan: _Plan, line: bytes, header: bytes, rebuild_changes: bool, day: date) -> int:
+    def _apply(
+        self, plan: _Plan, line: bytes, header: bytes, rebuild_changes: bool, day: date, journal: MinuteJournal
+    ) -> int:
         loc = self.location
+        if _after_every_line(plan, line):
+            journal.appending(plan.path, plan.size)
+            return loc.append(plan.path, line)
+        journal.replacing(plan.path)
         if plan.mode == "create":
             return loc.write_atomic(plan.path, header + line, durable=False)
-        if plan.mode == "append" and sort_key(line_key(line)) > sort_key(plan.last_key):
-            return loc.append(plan.path, line)
         if plan.mode == "append":  # an intact file: replace the minute's line in place if it is there
             existing = loc.read_bytes(plan.path)
             at = existing.find(b"\n" + line_key(line) + b",", len(header) - 1)
@@ -337,6 +367,11 @@ class ClassicCsvSink:
             loc.overview_csv(index, day), OVERVIEW_CSV_HEADER + b"".join(over_lines), durable=False
         )
         return len(lines), size
+
+
+def _after_every_line(plan: _Plan, line: bytes) -> bool:
+    """Whether `line` goes after every line of an intact file (an append, the minute path's usual case)."""
+    return plan.mode == "append" and sort_key(line_key(line)) > sort_key(plan.last_key)
 
 
 def _expiries(rows: pd.DataFrame) -> list[bytes]:

@@ -10,7 +10,6 @@ of the tree sees each row once. Both tables carry exactly `schema.OPTION_SCHEMA`
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +32,7 @@ from g6_pipeline.storage.migrate import (
     move_old_layout,
     partitions_with_slices_and_sealed,
 )
+from g6_pipeline.storage.minute import MinuteJournal, write_alone, write_each
 from g6_pipeline.storage.parquet_format import parquet_bytes
 from g6_pipeline.storage.writer import partition_lock
 
@@ -143,6 +143,26 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
     return table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
 
 
+def foreign_schema(schema: pa.Schema, table_name: str) -> str | None:
+    """Why a file of `schema` is not one of the table's files (a required column missing or of another type),
+    else None. A file written before a column was added (`schema.ADDED_COLUMNS`) lacks only that: it is not
+    foreign; timestamps of another unit are Parquet's own change (`conform`)."""
+    expected, added = SCHEMAS[table_name], set(ADDED_COLUMNS[table_name])
+    missing = [name for name in expected.names if name not in schema.names and name not in added]
+    wrong = []
+    for want in expected:
+        if want.name not in schema.names:
+            continue
+        have = schema.field(want.name).type
+        if have != want.type and not (pa.types.is_timestamp(have) and pa.types.is_timestamp(want.type)):
+            wrong.append(f"{want.name} is {have}, not {want.type}")
+    if not missing and not wrong:
+        return None
+    said = ([f"lacks {', '.join(missing[:5])}" + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")]
+            if missing else []) + wrong[:3]
+    return f"foreign schema, not the {table_name} schema: {'; '.join(said)}"
+
+
 _ADDED_TYPES: dict[str, pa.DataType] = {
     name: SCHEMAS[table].field(name).type for table, names in ADDED_COLUMNS.items() for name in names
 }
@@ -178,48 +198,43 @@ class ParquetSink:
         self.compression = compression
 
     def write(self, chains: Sequence[EnrichedChain]) -> SinkOutcome:
-        """Write one minute: an options slice and an overview slice per chain; failures are reported, not raised."""
-        started = time.perf_counter()
-        rows = written = 0
-        errors: list[str] = []
-        for chain in chains:
-            try:
-                rows_one, bytes_one = self.write_minute(chain)
-            except Exception as exc:  # one bad chain or destination must not stop the others
-                errors.append(f"{chain.index}: {exc}")
-                continue
-            rows += rows_one
-            written += bytes_one
-        return SinkOutcome(
-            sink=self.name,
-            rows=rows,
-            bytes=written,
-            seconds=time.perf_counter() - started,
-            error="; ".join(errors) or None,
-        )
+        """Write one minute: an options slice and an overview slice per chain, both or neither; failures are
+        reported, not raised."""
+        return write_each(self.location, self, chains)
 
-    def write_minute(self, chain: EnrichedChain) -> tuple[int, int]:
-        """Write one chain's two slices; returns (option rows, bytes). Raises on bad data or I/O errors."""
+    def write_minute(self, chain: EnrichedChain, journal: MinuteJournal | None = None) -> tuple[int, int]:
+        """Write one chain's two slices, options then overview, each change noted in `journal`; returns (option
+        rows, bytes). Raises on bad data or I/O errors (alone, without a journal: after undoing both)."""
+        if journal is None:
+            return write_alone(self.location, self, chain)
         minute = pd.Timestamp(chain.timestamp).tz_convert(MARKET_TZ_NAME)
         day = minute.date()
         options = options_table(chain.options)
         _check_one_minute(options, minute, chain.index)
         overview = overview_table([chain.overview])
-        size = self._write_slice(OPTIONS, day, chain.index, minute, options)
-        size += self._write_slice(OVERVIEW, day, chain.index, minute, overview)
+        size = self._write_slice(OPTIONS, day, chain.index, minute, options, journal)
+        size += self._write_slice(OVERVIEW, day, chain.index, minute, overview, journal)
         return options.num_rows, size
 
-    def _write_slice(self, table_name: str, day: date, index: str, minute: pd.Timestamp, table: pa.Table) -> int:
+    def _write_slice(
+        self, table_name: str, day: date, index: str, minute: pd.Timestamp, table: pa.Table, journal: MinuteJournal
+    ) -> int:
         """One minute's slice; a minute of a day already sealed goes into the sealed file, the slice kept raw."""
         loc = self.location
         data = table_bytes(table, self.compression)
         path = loc.minute_slice(table_name, day, index, minute)
         sealed = loc.sealed_file(table_name, day, index)
         if not loc.exists(sealed):
+            journal.replacing(path)
             return loc.write_atomic(path, data)
         merged = overlay_minutes(read_table(loc, sealed), table)
+        raw = loc.raw_dir(table_name, day, index) / path.name
+        for changed in (loc.staged_file(table_name, day, index), sealed, raw):
+            journal.replacing(changed)
+        journal.current = sealed
         _, size, _ = commit_day(loc, table_name, day, index, merged, self.compression)
-        return size + loc.write_atomic(loc.raw_dir(table_name, day, index) / path.name, data)
+        journal.current = raw
+        return size + loc.write_atomic(raw, data)
 
     def write_day(self, chains: Sequence[EnrichedChain]) -> tuple[int, int]:
         """Write the chains of one index for one day directly as the sealed files; returns (rows, bytes)."""

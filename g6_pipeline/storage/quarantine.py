@@ -1,5 +1,9 @@
 """Quarantine: a minute slice that cannot be read is moved out of the partition tree, never deleted.
 
+Cannot be read: not a Parquet file (cut by a crash, a disk error), or a Parquet file of a foreign schema (a
+column the table requires missing or of another type; a file that lacks only the columns added since it was
+written, `schema.ADDED_COLUMNS`, is read with them null and stays).
+
 A minute is one unit: its option slice and its overview slice are written together, and the overview row
 summarises the option rows. When either slice of a minute cannot be read (a file cut by a crash, a disk
 error), both move to `DataLocation.quarantine_dir`, so the day holds no half-minute, every reader of the lake
@@ -15,7 +19,7 @@ from datetime import date
 from upath import UPath
 
 from g6_pipeline.storage.location import DataLocation
-from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, StorageError, read_table
+from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW, StorageError, foreign_schema, read_table
 from g6_pipeline.storage.writer import partition_lock
 
 TABLES = (OPTIONS, OVERVIEW)
@@ -76,15 +80,16 @@ def _unreadable(
     for name in location.minute_slice_names(folder) if names is None else names:
         if not location.exists(folder / name):
             continue
-        reason = _read_error(location, folder / name)
+        reason = _read_error(location, folder / name, table)
         if reason is not None:
             found[name] = reason
     return found
 
 
-def _read_error(location: DataLocation, path: UPath) -> str | None:
+def _read_error(location: DataLocation, path: UPath, table_name: str) -> str | None:
+    """Why a slice cannot be read as one of the table's slices (unreadable, or of a foreign schema), else None."""
     try:
-        read_table(location, path)
+        table = read_table(location, path)
     except (StorageError, OSError) as exc:
         return str(exc).removeprefix(f"{path}: ")
-    return None
+    return foreign_schema(table.schema, table_name)

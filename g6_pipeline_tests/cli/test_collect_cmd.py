@@ -21,7 +21,7 @@ from g6_pipeline.providers import ProviderError
 from g6_pipeline.providers.sources import SyntheticSource
 from g6_pipeline.providers.synthetic import SyntheticMarket
 from g6_pipeline_tests.fakes.config import make_config
-from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, issue_token, issued_lately, write_kite_config
+from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, issue_token, valid_issue_time, write_kite_config
 from g6_pipeline_tests.fakes.kite_server import ACCESS_TOKEN, KiteServerHandle, kite_server
 
 OPEN = datetime(2026, 11, 23, 11, 30, 20, tzinfo=IST)
@@ -93,7 +93,7 @@ def test_expired_token_and_token_exception_fail_without_data(
     issue_token(root / "kite_token", datetime.now(IST) - timedelta(days=2))
     assert main(["collect", "--once"]) == 1  # the stored token died at 06:00 IST
     assert "expired" in capsys.readouterr().err
-    issue_token(root / "kite_token", issued_lately(datetime.now(IST)))
+    issue_token(root / "kite_token", valid_issue_time())
     server.fail_next("/quote", "token", times=5)
     assert main(["collect", "--once"]) == 1
     err = capsys.readouterr().err

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from g6_pipeline.core.clock import IST
-from g6_pipeline.providers.kite_token import EXPIRY_HOUR, TokenStore
+from g6_pipeline.providers.kite_token import TokenStore
 from g6_pipeline_tests.fakes.config import REPLAY
 from g6_pipeline_tests.fakes.kite_server import ACCESS_TOKEN
 
@@ -18,7 +18,7 @@ API_KEY = "testkey"
 def write_kite_config(root: Path, server_url: str, strikes: int = 3) -> Path:
     """`root/config` for NIFTY and SENSEX (this week, ATM ± `strikes`) through `server_url`; data in `root/data`.
 
-    The stored token was issued an hour ago by the real clock (never before the latest 06:00 IST), which is what the provider judges it by.
+    The stored token was issued up to an hour ago by the real clock (`valid_issue_time`), which is what the provider judges it by.
     Tests replay past minutes, so the late-run check is off.
     """
     config = root / "config"
@@ -37,18 +37,18 @@ def write_kite_config(root: Path, server_url: str, strikes: int = 3) -> Path:
                "expiry_tags": ["this_week"]}
         for name, exchange, key in (("NIFTY", "NFO", "NSE:NIFTY 50"), ("SENSEX", "BFO", "BSE:SENSEX"))
     }))
-    issue_token(token_file, issued_lately(datetime.now(IST)))
+    issue_token(token_file, valid_issue_time())
     return config
 
 
-def issued_lately(now: datetime) -> datetime:
-    """An hour before `now`, but not before the latest 06:00 IST: a token issued before it has already expired
-    (`kite_token.token_deadline`), so between 06:00 and 07:00 IST an hour ago would be a dead token."""
-    local = now.astimezone(IST)
-    morning = local.replace(hour=EXPIRY_HOUR.hour, minute=EXPIRY_HOUR.minute, second=0, microsecond=0)
-    if morning > local:
-        morning -= timedelta(days=1)
-    return max(local - timedelta(hours=1), morning)
+def valid_issue_time() -> datetime:
+    """An issue time whose token is valid now: up to an hour ago, but after the last 06:00 IST (Kite's tokens
+    die at the first 06:00 IST after their login)."""
+    now = datetime.now(IST)
+    last_six = now.replace(hour=6, minute=0, second=0, microsecond=0)
+    if last_six > now:
+        last_six -= timedelta(days=1)
+    return max(now - timedelta(hours=1), last_six + timedelta(minutes=1))
 
 
 def issue_token(token_file: Path, when: datetime) -> None:

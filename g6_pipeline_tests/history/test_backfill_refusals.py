@@ -41,7 +41,7 @@ def _collect_through_kite(root: Path, minutes: list[datetime]) -> Path:
         for minute in minutes:
             clock["now"] = minute
             report = run_cycle(collector, minute)
-            assert {o.status for o in report.indices.values()} == {"ok"}
+            assert {o.status for o in report.indices.values()} == {"ok"}, [o.error for o in report.indices.values()]
     return config
 
 

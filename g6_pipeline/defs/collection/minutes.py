@@ -67,11 +67,12 @@ def reported(names: Sequence[str], minute: datetime) -> list[str]:
 def minute_materializations(
     state: CycleState, location: DataLocation, calendar: MarketCalendar, instance: dg.DagsterInstance
 ) -> list[dg.AssetMaterialization]:
-    """One materialization of `option_chain_minutes` per underlying whose minute the Parquet sink wrote and whose
-    turn it is (`reported`), the day and every underlying written registered as partitions first.
+    """One materialization of `option_chain_minutes` per underlying whose minute was committed (`state.chains`
+    holds only those: an underlying whose minute failed in any store is not reported) and whose turn it is
+    (`reported`), the day and every underlying committed registered as partitions first.
 
-    None when the Parquet sink failed; a minute of a day without a session (a weekend minute of the synthetic
-    provider) is written to disk but not reported.
+    None when the Parquet sink is not configured; a minute of a day without a session (a weekend minute of the
+    synthetic provider) is written to disk but not reported.
     """
     parquet = next((s for s in state.sinks if s.sink == PARQUET_SINK), None)
     day = state.minute.date()
@@ -79,7 +80,7 @@ def minute_materializations(
         trading = calendar.is_trading_day(day)
     except CalendarError:
         trading = False
-    if parquet is None or parquet.error or not trading or not state.chains:
+    if parquet is None or not trading or not state.chains:
         return []
     register(instance, [day], state.chains)
     out = []
