@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from g6_pipeline.providers.synthetic.contracts import REFERENCE_DATE, SPECS
+from g6_pipeline.providers.synthetic.specs import REFERENCE_DATE, SPECS
 
 INDICES = ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX")
 TAGS = ("this_week", "this_month")

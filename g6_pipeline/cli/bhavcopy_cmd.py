@@ -138,7 +138,7 @@ def _check_arguments(args: argparse.Namespace, settings: Settings, names: Sequen
 
 def _fetch(args: argparse.Namespace, settings: Settings, names: Sequence[str]) -> int:
     """Download the range's bhavcopies of the exchanges listing `names`; 1 when a day failed."""
-    exchanges = sorted({EXCHANGE_ARCHIVES[settings.indices[n].exchange] for n in names})  # type: ignore[index]
+    exchanges = sorted({EXCHANGE_ARCHIVES[settings.indices[n].exchange] for n in names})
     urls = dict(item.split("=", 1) for item in args.base_url)
     args.path.mkdir(parents=True, exist_ok=True)
     results = fetch_days(weekdays(args.start, args.end), exchanges, args.path, urls,

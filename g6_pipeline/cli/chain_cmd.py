@@ -19,6 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.live import Live
 
+from g6_pipeline.core.underlyings import closest, kind_of
 from g6_pipeline.live.chain_text import (
     COLUMN_KEYS,
     DROP_ORDER,
@@ -60,12 +61,12 @@ def register(commands: Any) -> None:
     dropped = ", then ".join("/".join(group) for group in DROP_ORDER)
     parser = commands.add_parser(
         "chain",
-        help="show an index's option chain at a stored minute",
+        help="show an underlying's option chain at a stored minute",
         description="The option chain of one expiry from the stored data (the latest stored minute by default), "
         f"fitted to the terminal: a narrow one leaves out {dropped}; {', '.join(ESSENTIAL)} and the strike "
         "always stay.",
     )
-    parser.add_argument("index", help="NIFTY, BANKNIFTY, FINNIFTY or SENSEX")
+    parser.add_argument("index", help="any stored underlying: NIFTY, MIDCPNIFTY, BANKEX, RELIANCE, …")
     parser.add_argument("--expiry", metavar="TAG", help="this_week, next_week, this_month or next_month "
                         "(default: the nearest stored)")  # fmt: skip
     parser.add_argument("--at", metavar="HH:MM", help="a stored minute (default: the latest)")
@@ -128,9 +129,10 @@ def run(args: argparse.Namespace) -> int:
     if args.quantities:
         settings.display.quantities = args.quantities
     fmt = NumberFormat.from_settings(settings)
-    args.index = args.index.upper()
-    if args.index not in settings.indices:
-        print(f"g6 chain: unknown index {args.index!r} (known: {', '.join(settings.indices)})", file=sys.stderr)
+    args.index = args.index.strip().upper()
+    if args.index not in settings.indices and kind_of(args.index) is None:
+        hint = ", ".join(closest(args.index))
+        print(f"g6 chain: unknown underlying {args.index!r}" + (f"; closest: {hint}" if hint else ""), file=sys.stderr)
         return 2
     if args.watch and args.at:
         print("g6 chain: --watch follows the latest minute; leave out --at", file=sys.stderr)

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from g6_pipeline.cli.quote_budget import budget_report
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import now_ist
 from g6_pipeline.settings.loader import SECRET_KEYS, LoadedSettings, load_settings
@@ -21,7 +22,8 @@ def register(commands: Any) -> None:
     show.add_argument("--json", action="store_true", help="print JSON (values only) instead of a table")
     show.set_defaults(handler=run_show)
     check = sub.add_parser(
-        "check", help="validate the configuration and the holiday file's coverage; exit 2 with the reason when invalid"
+        "check", help="validate the configuration, the holiday file's coverage and the quote budget of today's dumps; "
+        "exit 2 with the reason when invalid or when a Kite configuration does not fit the minute"
     )
     check.set_defaults(handler=run_check)
 
@@ -59,17 +61,30 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Validate the configuration and the calendar's coverage of today; warnings go to stderr.
+    """Validate the configuration, the calendar's coverage of today and the quote budget of today's dumps;
+    warnings go to stderr.
 
-    Exit 0 when usable (warnings included: a holiday file ending soon, or a provisional year), 2 when invalid.
+    Exit 0 when usable (warnings included: a holiday file ending soon, a provisional year, a budget not worked
+    out, a simulated provider over Kite's budget), 2 when invalid or a Kite configuration does not fit the minute.
     """
     loaded = load_settings()
     for warning in loaded.warnings:
         print(f"g6 config check: warning: {warning}", file=sys.stderr)
-    coverage = MarketCalendar.load(loaded.config_dir).coverage(now_ist().date())
+    now = now_ist()
+    calendar = MarketCalendar.load(loaded.config_dir)
+    coverage = calendar.coverage(now.date())
     if coverage.level == "warn":
         print(f"g6 config check: warning: {coverage.message}", file=sys.stderr)
-    enabled = ", ".join(loaded.settings.enabled_indices)
-    print(f"configuration OK ({loaded.config_dir}): provider {loaded.settings.provider}, indices {enabled}; "
-          f"calendar until {coverage.covered_until}")
+    settings = loaded.settings
+    enabled = list(settings.enabled_indices)
+    shown = ", ".join(enabled) if len(enabled) <= 12 else ", ".join(enabled[:10]) + f" and {len(enabled) - 10} more"
+    print(f"configuration OK ({loaded.config_dir}): provider {settings.provider}, {len(enabled)} underlyings "
+          f"({shown}); calendar until {coverage.covered_until}")
+    report = budget_report(settings, calendar, now)
+    print(report.text)
+    if report.verdict == "fail":
+        print(f"g6 config check: error: {report.summary}", file=sys.stderr)
+        return 2
+    if report.verdict == "warn":
+        print(f"g6 config check: warning: {report.summary}", file=sys.stderr)
     return 0

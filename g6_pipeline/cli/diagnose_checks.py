@@ -1,6 +1,7 @@
 """`g6 diagnose`: check everything a running G6 needs and say, for each part, what is wrong.
 
-Checks, in order: configuration (and unknown `G6_*` variables), the market calendar's coverage, Kite token, provider reachability, the Dagster
+Checks, in order: configuration (and unknown `G6_*` variables), the market calendar's coverage, Kite token, provider
+reachability, the quote budget of today's dumps (`providers.budget`), the Dagster
 instance's storage, the data location (writable, disk space), Pushgateway, Prometheus and InfluxDB when
 configured, and the integrity of the published panels. A check that cannot run because an earlier one failed
 is skipped, and says why; a warning (`warn`) does not fail the run. No message ever carries a secret: known secret values and URL passwords are masked.
@@ -96,8 +97,9 @@ def check_config(ctx: DiagnoseContext) -> Finding:
     except (ValueError, OSError) as exc:
         return Finding("config", "fail", f"market calendar in {loaded.config_dir}: {exc}")
     s = loaded.settings
-    indices = ", ".join(s.enabled_indices)
-    detail = f"{loaded.config_dir}: provider {s.provider}, indices {indices}"
+    names = list(s.enabled_indices)
+    shown = ", ".join(names) if len(names) <= 12 else ", ".join(names[:10]) + f" and {len(names) - 10} more"
+    detail = f"{loaded.config_dir}: provider {s.provider}, {len(names)} underlyings ({shown})"
     if loaded.warnings:
         return Finding("config", "warn", f"{detail}; " + "; ".join(loaded.warnings))
     return Finding("config", "ok", detail)
@@ -162,6 +164,20 @@ def check_provider(ctx: DiagnoseContext) -> Finding:
     except (KeyError, TypeError, ValueError):
         return Finding("provider", "fail", f"{root} answered, but not as the Kite API does")
     return Finding("provider", "ok", f"{root} reachable, token accepted")
+
+
+def check_quote_budget(ctx: DiagnoseContext) -> Finding:
+    """The configured underlyings fit the minute's quote calls (`providers.budget`), from today's dumps (Kite's
+    downloaded into the instrument cache when missing and the token check passed)."""
+    from g6_pipeline.cli.quote_budget import budget_report, one_line
+
+    if ctx.calendar is None:
+        return Finding("quote budget", "skip", "skipped: the market calendar did not load")
+    try:
+        report = budget_report(ctx.settings, ctx.calendar, ctx.now, ctx.kite_source)
+    except Exception as exc:  # a dump that cannot be fetched is a finding, not a crash of diagnose
+        return Finding("quote budget", "warn", ctx.redact(f"not worked out: {type(exc).__name__}: {exc}"))
+    return Finding("quote budget", report.verdict, ctx.redact(one_line(report)))
 
 
 def check_instance(ctx: DiagnoseContext) -> Finding:
@@ -344,12 +360,13 @@ def _existing(folder: Path) -> Path:
     return path
 
 
-NEEDS_CONFIG = frozenset({"calendar", "token", "provider", "data", "pushgateway", "influx", "panels"})
+NEEDS_CONFIG = frozenset({"calendar", "token", "provider", "quote budget", "data", "pushgateway", "influx", "panels"})
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("config", check_config),
     ("calendar", check_calendar),
     ("token", check_token),
     ("provider", check_provider),
+    ("quote budget", check_quote_budget),
     ("instance", check_instance),
     ("data", check_data_location),
     ("pushgateway", check_pushgateway),

@@ -49,9 +49,9 @@ EXIT_TERMINATED = 143
 EXIT_CODES_HELP = """\
 exit codes:
   0    success
-  1    the command ran and found a problem: a diagnose check failed, `collect` had an index
-       failed, degraded or stale, a sink failed or the minute was skipped (market closed, the
-       exchange's clock says closed, no token),
+  1    the command ran and found a problem: a diagnose check failed, `collect` had an
+       underlying failed, degraded, stale or skipped (its quote time ran out), a sink failed or
+       the minute was skipped (market closed, the exchange's clock says closed, no token),
        `token status` found no valid token, `import-classic` refused a row (named by file
        and line), a backfill or import refused or failed a day, or an unexpected error (one line)
   2    G6 cannot run as configured: invalid configuration, an invalid holiday file, an

@@ -53,6 +53,8 @@ class CycleState:
     expected_legs: dict[str, int] = field(default_factory=dict)
     closed: dict[str, str] = field(default_factory=dict)
     """Indices the exchange's clock found closed (nothing fetched is stored), with the reason."""
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Underlyings the minute's quote time ran out before (the lowest in priority), with the reason."""
     waited_seconds: float = 0.0
     """How long the fetch waited for its minute's first instant (a run launched ahead of its minute)."""
     write_wait_seconds: float = 0.0
@@ -104,6 +106,7 @@ def fetch_step(collector: Collector, now: datetime | None = None) -> CycleState:
         state.snapshots = dict(result.snapshots)
         state.failures = dict(result.failures)
         state.closed = dict(result.closed)
+        state.skipped = dict(result.skipped)
         if state.closed:
             log.info("cycle %s: %s", minute.strftime("%H:%M"), next(iter(state.closed.values())))
     state.stats = collector.provider.stats
@@ -308,6 +311,7 @@ def build_report(state: CycleState) -> CycleReport:
     """Freeze the state into the report handed to metrics and status."""
     outcomes: dict[str, IndexOutcome] = {n: IndexOutcome(index=n, status="closed", error=why)
                                          for n, why in state.closed.items()}
+    outcomes.update({n: IndexOutcome(index=n, status="skipped", error=why) for n, why in state.skipped.items()})
     for name in [*state.snapshots, *[n for n in state.failures if n not in state.snapshots]]:
         chain = state.chains.get(name)
         snap = state.snapshots.get(name)

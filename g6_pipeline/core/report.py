@@ -13,10 +13,12 @@ from typing import Literal, get_args
 
 from g6_pipeline.core.snapshot import EnrichedChain
 
-IndexStatus = Literal["ok", "degraded", "failed", "stale", "closed"]
+IndexStatus = Literal["ok", "degraded", "failed", "stale", "closed", "skipped"]
 """`degraded`: some legs missing or unpriced, the rest stored; `failed`: no priced leg, nothing stored;
 `stale`: the index's quotes had not advanced for the stale threshold (stored, flagged; `core.freshness`);
-`closed`: every quote of the minute carried an earlier session's time, the exchange is closed, nothing stored."""
+`closed`: every quote of the minute carried an earlier session's time, the exchange is closed, nothing stored;
+`skipped`: the minute's quote time ran out before this underlying, low in the collection priority, was asked
+for (rate limits, a slow provider), nothing stored."""
 INDEX_STATUSES: tuple[IndexStatus, ...] = get_args(IndexStatus)
 TokenState = Literal["valid", "unchecked", "expired", "missing", "not_required"]
 """`valid` only when Kite answered a call with the token; `unchecked` when it is there but not yet confirmed."""
@@ -39,6 +41,8 @@ class ProviderStats:
     token_state: TokenState = "not_required"
     last_error: str | None = None
     """The provider's last error in this cycle, cleaned and masked (e.g. the connection error of a call)."""
+    quote_calls: int = 0
+    """Quote calls the minute made (prices, stored windows and full chains)."""
     first_quote_at: datetime | None = None
     """When the cycle's first quote request was made."""
     last_quote_at: datetime | None = None
@@ -124,12 +128,12 @@ class CycleReport:
         )
 
     def not_stored(self) -> list[str]:
-        """Why the minute is not stored whole, one reason each (empty when it is): the cycle's error, the indices
-        not collected or not written (grouped by reason), every sink that failed (wrote nothing or only some
-        indices) for another reason."""
+        """Why the minute is not stored whole, one reason each (empty when it is): the cycle's error, the
+        underlyings not collected, not written or skipped (the minute's quote time ran out before them), grouped by
+        reason, every sink that failed (wrote nothing or only some underlyings) for another reason."""
         by_reason: dict[str, list[str]] = {}
         for outcome in self.indices.values():
-            if outcome.status == "failed":
+            if outcome.status in ("failed", "skipped"):
                 by_reason.setdefault(outcome.error or "not collected", []).append(outcome.index)
         reasons = [self.error] if self.error else []
         reasons += [f"{', '.join(names)}: {why}" for why, names in by_reason.items() if why != self.error]

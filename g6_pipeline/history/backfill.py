@@ -154,7 +154,7 @@ def prepare_synthetic_day(setup: ProcessSetup, day: date, index: str) -> Prepare
     settings = setup.settings
     market = synthetic_market(settings, setup.calendar)
     references = ReferenceCache(setup.location, setup.calendar)
-    snapshots = market.day_snapshots({index: settings.indices[index]}, day).get(index)  # type: ignore[index]
+    snapshots = market.day_snapshots({index: settings.indices[index]}, day).get(index)
     if not snapshots:
         return None
     chains, reference = _enrich_day(references, index, day, snapshots, settings.analytics)
@@ -266,7 +266,7 @@ def _balanced(indices: list[str], settings: Settings, count: int) -> list[list[s
     """Split indices into `count` groups of about equal work (expiry tags × strikes)."""
     configured = settings.indices
     weight = {
-        n: len(configured[n].expiry_tags) * (configured[n].strikes_below + configured[n].strikes_above + 1)  # type: ignore[index]
+        n: len(configured[n].expiry_tags) * (configured[n].strikes_below + configured[n].strikes_above + 1)
         for n in indices
     }
     groups: list[list[str]] = [[] for _ in range(max(1, min(count, len(indices))))]

@@ -174,17 +174,17 @@ def read_file(
     rows = read_bhavcopy(path, start, end, names)
     days: list[BhavcopyDay] = []
     for name, group in rows.groupby("underlying", sort=True):
-        config = setup.settings.indices[name]  # type: ignore[index]
+        config = setup.settings.indices[str(name)]
         window = None if all_strikes else (config.strikes_below, config.strikes_above)
         days.extend(chain_days(group, str(path), config.expiry_tags, window))
     exchange = _exchange_of(path, rows)
     listed = sorted({d.underlying for d in days})
     wanted = [n for n in names
-              if EXCHANGE_ARCHIVES.get(setup.settings.indices[n].exchange) == exchange]  # type: ignore[index]
+              if EXCHANGE_ARCHIVES.get(setup.settings.indices[n].exchange) == exchange]
     found_days = sorted(set(rows["day"]))
     day = day_of_file_name(path.name) or (found_days[0] if len(found_days) == 1 else None)
     present = set(rows["underlying"])
-    missing = tuple(n if n not in present else f"{n} (no contract of {', '.join(setup.settings.indices[n].expiry_tags)})"  # type: ignore[index]
+    missing = tuple(n if n not in present else f"{n} (no contract of {', '.join(setup.settings.indices[n].expiry_tags)})"
                     for n in wanted if n not in listed)
     report = FileReport(path, exchange, day, rows=len(rows), indices=tuple(listed), missing=missing)
     return sorted(days, key=lambda d: (d.day, d.underlying)), report

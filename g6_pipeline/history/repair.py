@@ -380,7 +380,7 @@ def repair_day(
     plans: list[_IndexPlan] = []
     try:
         for name in names:
-            plan = work.plan(name, setup.settings.indices[name])  # type: ignore[index]
+            plan = work.plan(name, setup.settings.indices[name])
             if plan is not None:
                 plans.append(plan)
         for plan in plans:

@@ -29,19 +29,26 @@ class UniverseError(ValueError):
     """An index's chain cannot be built from the dump (no contracts, no live expiry)."""
 
 
-def select_options(dump: pd.DataFrame, name: str, exchange: str) -> pd.DataFrame:
-    """Options of `name` on `exchange`: exact `name` match and the exchange's option segment, never a substring."""
+def _exchange_options(dump: pd.DataFrame, exchange: str) -> pd.DataFrame:
+    """The options of `exchange` in `dump` (its option segment, CE and PE), in `CONTRACT_COLUMNS` plus `name`."""
     segment = OPTION_SEGMENTS.get(exchange)
     if segment is None:
         raise UniverseError(f"no option segment known for exchange {exchange!r}")
-    mask = (
-        (dump["name"] == name)
-        & (dump["segment"] == segment)
-        & (dump["exchange"] == exchange)
-        & dump["instrument_type"].isin(["CE", "PE"])
-    )
-    out = dump.loc[mask].rename(columns={"instrument_type": "side"})
-    return out.loc[:, list(CONTRACT_COLUMNS)].reset_index(drop=True)
+    mask = (dump["segment"] == segment) & (dump["exchange"] == exchange) & dump["instrument_type"].isin(["CE", "PE"])
+    return dump.loc[mask].rename(columns={"instrument_type": "side"}).loc[:, ["name", *CONTRACT_COLUMNS]]
+
+
+def select_options(dump: pd.DataFrame, name: str, exchange: str) -> pd.DataFrame:
+    """Options of `name` on `exchange`: exact `name` match and the exchange's option segment, never a substring."""
+    options = _exchange_options(dump, exchange)
+    return options.loc[options["name"] == name, list(CONTRACT_COLUMNS)].reset_index(drop=True)
+
+
+def options_by_name(dump: pd.DataFrame, exchange: str) -> dict[str, pd.DataFrame]:
+    """`select_options` of every name at once (one pass over a dump of two hundred underlyings)."""
+    options = _exchange_options(dump, exchange)
+    return {str(name): part.loc[:, list(CONTRACT_COLUMNS)].reset_index(drop=True)
+            for name, part in options.groupby("name", sort=False)}
 
 
 def has_weeklies(expiries: Sequence[date]) -> bool:
@@ -174,10 +181,15 @@ class IndexUniverse:
 
 
 def build_universe(
-    dump: pd.DataFrame, index: str, exchange: str, spot_key: str, tags: Sequence[str], today: date
+    dump: pd.DataFrame | Mapping[str, pd.DataFrame], index: str, exchange: str, spot_key: str, tags: Sequence[str],
+    today: date,
 ) -> IndexUniverse:
-    """Select an index's options from its exchange's dump and resolve the requested expiry tags."""
-    options = select_options(dump, index, exchange)
+    """Select an underlying's options from its exchange's dump (or from `options_by_name` of it) and resolve the
+    requested expiry tags."""
+    if isinstance(dump, pd.DataFrame):
+        options = select_options(dump, index, exchange)
+    else:
+        options = dump.get(index, pd.DataFrame(columns=list(CONTRACT_COLUMNS)))
     if options.empty:
         raise UniverseError(f"{index}: no {OPTION_SEGMENTS.get(exchange)} contracts named {index!r} in the {exchange} dump")
     available = resolve_expiry_tags(list(options["expiry"].dropna().unique()), today)

@@ -1,21 +1,24 @@
 """The JSON endpoints of the chain screen: exactly what the page draws, from the stored Parquet.
 
 `GET /api/chain`, `/api/smile`, `/api/oi`, `/api/intraday`, `/api/oi_day`, `/api/exposure`, `/api/term` with
-the query parameters `index` (required), `expiry` (an expiry tag; default the nearest stored), `at` (HH:MM;
-default the latest stored minute), `day` (YYYY-MM-DD; default the latest stored day); for `/api/chain`,
-`strikes` (N each side of ATM); for `/api/oi`, `/api/chain` and `/api/oi_day`, `interval` (the OI change:
-`close`, the default but for `/api/oi_day`, `open`, or minutes such as `1m`, `5m`, `15m`, `30m`, see
-`oi_views`); for `/api/oi_day`, `strikes` (comma-separated strikes; default ATM ± 2). A bad parameter answers
-400 and a day with nothing stored 404, both as `{"error": ..., "parameter": ...}`.
+the query parameters `index` (required: any underlying's name; one neither stored nor known is a 400 naming the
+closest known ones), `expiry` (an expiry tag; default the nearest stored), `at` (HH:MM; default the latest
+stored minute), `day` (YYYY-MM-DD; default the latest stored day); for `/api/chain`, `strikes` (N each side of
+ATM); for `/api/oi`, `/api/chain` and `/api/oi_day`, `interval` (the OI change: `close`, the default but for
+`/api/oi_day`, `open`, or minutes such as `1m`, `5m`, `15m`, `30m`, see `oi_views`); for `/api/oi_day`,
+`strikes` (comma-separated strikes; default ATM ± 2). A bad parameter answers 400 and a day with nothing stored
+404, both as `{"error": ..., "parameter": ...}`. `GET /api/underlyings?q=TEXT&limit=N` finds underlyings by
+name or company for the page's search box (`underlying_search`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
-from typing import Any, get_args
+from typing import Any
 
 from g6_pipeline.core.schema import EXPIRY_TAGS
+from g6_pipeline.core.underlyings import NAME_PATTERN, closest, kind_of
 from g6_pipeline.live.chain_view import (
     ChainViewError,
     Selection,
@@ -37,10 +40,9 @@ from g6_pipeline.live.oi_views import (
     parse_strikes,
     with_oi_interval,
 )
-from g6_pipeline.settings.model import IndexName
+from g6_pipeline.live.underlying_search import SEARCH_LIMIT, search
 from g6_pipeline.storage.location import DataLocation
 
-INDICES: tuple[str, ...] = get_args(IndexName)
 PARAMETERS: dict[str, frozenset[str]] = {
     "/api/chain": frozenset({"index", "expiry", "at", "day", "strikes", "interval"}),
     "/api/smile": frozenset({"index", "expiry", "at", "day"}),
@@ -49,6 +51,7 @@ PARAMETERS: dict[str, frozenset[str]] = {
     "/api/oi_day": frozenset({"index", "expiry", "at", "day", "interval", "strikes"}),
     "/api/exposure": frozenset({"index", "expiry", "at", "day"}),
     "/api/term": frozenset({"index", "at", "day"}),
+    "/api/underlyings": frozenset({"q", "limit"}),
 }
 """Route → the query parameters it reads (`token` is the auth rule's and ignored here)."""
 
@@ -62,12 +65,16 @@ def _one(query: Mapping[str, Sequence[str]], name: str) -> str | None:
     return values[0] if values else None
 
 
-def _strikes(text: str | None) -> int | None:
+def _positive(name: str, text: str | None) -> int | None:
     if text is None or text == "":
         return None
     if not text.isdigit() or int(text) <= 0:
-        raise ChainViewError("strikes", f"strikes must be a positive integer, got {text!r}")
+        raise ChainViewError(name, f"{name} must be a positive integer, got {text!r}")
     return int(text)
+
+
+def _strikes(text: str | None) -> int | None:
+    return _positive("strikes", text)
 
 
 def _checked(path: str, query: Mapping[str, Sequence[str]]) -> dict[str, str | None]:
@@ -75,11 +82,11 @@ def _checked(path: str, query: Mapping[str, Sequence[str]]) -> dict[str, str | N
     if unknown:
         raise ChainViewError(unknown[0], f"unknown parameter {unknown[0]!r} for {path}")
     params = {name: _one(query, name) for name in PARAMETERS[path]}
-    index = (params.get("index") or "").upper()
+    index = (params.get("index") or "").strip().upper()
     if not index:
-        raise ChainViewError("index", "index is required (one of " + ", ".join(INDICES) + ")")
-    if index not in INDICES:
-        raise ChainViewError("index", f"unknown index {params['index']!r} (one of {', '.join(INDICES)})")
+        raise ChainViewError("index", "index is required (an underlying's name, e.g. NIFTY or RELIANCE)")
+    if not NAME_PATTERN.fullmatch(index):
+        raise ChainViewError("index", f"{params['index']!r} is not an underlying's name")
     params["index"] = index
     expiry = params.get("expiry") or None
     if expiry is not None and expiry not in EXPIRY_TAGS:
@@ -92,6 +99,27 @@ def _checked(path: str, query: Mapping[str, Sequence[str]]) -> dict[str, str | N
 
 def _selection(stored: StoredDay, params: Mapping[str, str | None]) -> Selection:
     return select(stored, params["expiry"], parse_minute(params["at"]))
+
+
+def _search(query: Mapping[str, Sequence[str]], location: DataLocation) -> dict[str, Any]:
+    """`/api/underlyings`: the underlyings whose name or company holds `q`, best first (`underlying_search`)."""
+    unknown = sorted(set(query) - PARAMETERS["/api/underlyings"] - {"token"})
+    if unknown:
+        raise ChainViewError(unknown[0], f"unknown parameter {unknown[0]!r} for /api/underlyings")
+    limit = _positive("limit", _one(query, "limit"))
+    return search(_one(query, "q") or "", location, min(limit or SEARCH_LIMIT, 200))
+
+
+def _stored(index: str, day: str | None, location: DataLocation) -> StoredDay:
+    """The stored day of `index`; a name that is neither stored nor a known underlying is a bad parameter that
+    names the closest known ones."""
+    try:
+        return load_day(index, parse_day(day), location)
+    except ChainViewError as exc:
+        if exc.not_found and kind_of(index) is None:
+            hint = ", ".join(closest(index))
+            raise ChainViewError("index", f"unknown underlying {index!r}" + (f"; closest: {hint}" if hint else "")) from None
+        raise
 
 
 def _chain(stored: StoredDay, p: Mapping[str, str | None]) -> dict[str, Any]:
@@ -121,6 +149,8 @@ def answer(
     """(status, JSON body) of one chain-screen request; `/api/chain` also names the unit its OI and volume are
     shown in (`unit_words`, by `numbers`)."""
     try:
+        if path == "/api/underlyings":
+            return HTTPStatus.OK, _search(query, location)
         params = _checked(path, query)
         if path == "/api/chain":
             _strikes(params["strikes"])  # a bad parameter is a 400 even when the day is not stored
@@ -128,7 +158,7 @@ def answer(
             parse_strikes(params["strikes"])
         interval_of(params["interval"])
         parse_minute(params.get("at"))
-        stored = load_day(str(params["index"]), parse_day(params["day"]), location)
+        stored = _stored(str(params["index"]), params["day"], location)
         body = VIEWS[path](stored, params)
         if path == "/api/chain":
             body["unit_words"] = (numbers or NumberFormat()).unit_words(body["lot_size"])

@@ -98,7 +98,7 @@ def _change_style(x: Any) -> str:
 
 
 def _strike_text(strike: Any, row: dict[str, Any], fmt: NumberFormat) -> str:
-    return (ATM_MARK if row["atm"] else "") + fmt.number(strike, 0) + (MAX_PAIN_MARK if row["max_pain"] else "")
+    return (ATM_MARK if row["atm"] else "") + fmt.strike(strike) + (MAX_PAIN_MARK if row["max_pain"] else "")
 
 
 def _side(leg: dict[str, Any], order: Sequence[Column], fmt: NumberFormat, lot: Any) -> list[Cell]:

@@ -53,7 +53,7 @@ INDEX_FIELDS: tuple[str, ...] = (
 
 def tags_for(settings: Settings, index: str) -> Sequence[str]:
     """The expiry tags configured for `index`, nearest first (every tag when the index is not configured)."""
-    configured = settings.indices.get(index)  # type: ignore[call-overload]
+    configured = settings.indices.get(index)
     if configured is None:
         return EXPIRY_TAGS
     return [t for t in EXPIRY_TAGS if t in configured.expiry_tags]

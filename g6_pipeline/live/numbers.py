@@ -73,6 +73,14 @@ class NumberFormat:
             return "-" + text
         return "+" + text if signed and rounded > 0 else text
 
+    def strike(self, value: Any) -> str:
+        """A strike as listed: whole rupees, or its decimals when it has them (a stock's 187.5)."""
+        x = _finite(value)
+        if x is None:
+            return DASH
+        decimals = 0 if float(x).is_integer() else 1 if float(x * 10).is_integer() else 2
+        return self.number(x, decimals)
+
     def percent(self, fraction: Any, digits: int = 1) -> str:
         """A fraction as a percentage (0.142 → 14.2%), or a dash."""
         x = _finite(fraction)

@@ -142,6 +142,7 @@ def _index_entry(
         "quote_age_seconds": None,
         "stale_seconds": None,
         "ltp": None,
+        "day_change_pct": None,
         "minute": None,
         "near_tag": None,
         **dict.fromkeys(_NEAR_FIGURES),
@@ -154,6 +155,10 @@ def _index_entry(
         seen = chain.snapshot.fetched_at.astimezone(IST) if outcome.status != "stale" else None
         entry["ltp"] = index_figures(chain.overview)["index_price"] or finite_or_none(chain.snapshot.spot)
         entry["minute"] = chain.timestamp.astimezone(IST).isoformat()
+        previous_close = finite_or_none(chain.overview.get("index_prev_close")) or finite_or_none(
+            chain.snapshot.spot_prev_close)
+        if entry["ltp"] is not None and previous_close:
+            entry["day_change_pct"] = 100.0 * (entry["ltp"] / previous_close - 1.0)
         tags = collected_tags(chain.overview, tags_for(settings, name))
         if tags:
             figures = tag_figures(chain.overview, tags[0])

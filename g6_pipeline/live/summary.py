@@ -24,30 +24,41 @@ from g6_pipeline.core.clock import IST
 from g6_pipeline.live.jsonfile import LiveDir
 from g6_pipeline.live.numbers import DASH, NumberFormat
 from g6_pipeline.live.view_state import (
+    Selection,
     ViewState,
     analytics_rows,
     fmt_bytes,
     freshness,
     index_rows,
     load_state,
+    select_names,
+    selection_line,
     simulated,
     sparkline,
 )
 from g6_pipeline.util.redact import clean_text, mask_secrets
 
-_STATUS_STYLE = {"ok": "green", "degraded": "yellow", "failed": "bold red", "stale": "bold red", "closed": "cyan"}
+_STATUS_STYLE = {"ok": "green", "degraded": "yellow", "failed": "bold red", "stale": "bold red", "closed": "cyan",
+                 "skipped": "magenta"}
 """Index statuses: `degraded` is a chain with legs missing or unpriced, `failed` has no priced leg, `stale` quotes
 that stopped advancing, `closed` an exchange whose quotes all carry an earlier session's time."""
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 SIMULATED_WORDS = "SIMULATED market data (not a real exchange feed)"
 
 
+ALERTS_SHOWN = 8
+"""Alerts listed at most (critical first); the rest are counted."""
+_SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
+
+
 @dataclass(frozen=True)
 class SummaryStyle:
-    """How the summary writes numbers, and whether the configured provider is a simulated market."""
+    """How the summary writes numbers, whether the configured provider is a simulated market, and which
+    underlyings it shows (a page of them, sorted and filtered: one screen however many are collected)."""
 
     numbers: NumberFormat = field(default_factory=NumberFormat)
     simulated: bool = False
+    selection: Selection = field(default_factory=Selection)
 
 
 def _header_words(state: ViewState, now: datetime, stale_after: float, style: SummaryStyle) -> tuple[str, str]:
@@ -84,8 +95,15 @@ def _last_error(provider: dict[str, Any]) -> str:
 
 
 def _alerts(state: ViewState) -> list[dict[str, Any]]:
-    alerts = (state.status or {}).get("alerts") or []
-    return [a for a in alerts if isinstance(a, dict)]
+    """Every alert, the most severe first (stable within a severity)."""
+    alerts = [a for a in (state.status or {}).get("alerts") or [] if isinstance(a, dict)]
+    return sorted(alerts, key=lambda a: _SEVERITY_RANK.get(str(a.get("severity")), 3))
+
+
+def _more_alerts(alerts: list[dict[str, Any]]) -> str:
+    """`… and 12 more alerts` when not all of them are listed, else ''."""
+    rest = len(alerts) - ALERTS_SHOWN
+    return f"… and {rest} more alerts" if rest > 0 else ""
 
 
 def _health_words(state: ViewState, fmt: NumberFormat) -> str:
@@ -127,16 +145,19 @@ def render_plain(state: ViewState, now: datetime, stale_after: float, style: Sum
     lines = [header]
     if state.status is None:
         return "\n".join(lines) + "\n"
+    names, _, _ = select_names(state, style.selection)
     lines.append("")
+    lines.append(selection_line(state, style.selection))
     lines.append(
-        f"{'INDEX':<10} {'STATUS':<8} {'LTP':>11} {'AGE':>7} {'LEGS':>7} {'PCR':>6} {'ATM IV':>7} {'MAX PAIN':>9}"
+        f"{'INDEX':<10} {'STATUS':<8} {'LTP':>11} {'CHANGE':>8} {'AGE':>7} {'LEGS':>7} {'PCR':>6} {'ATM IV':>7} "
+        f"{'MAX PAIN':>9}"
     )
-    for r in index_rows(state, now, fmt):
+    for r in index_rows(state, now, fmt, names):
         lines.append(
-            f"{r['index']:<10} {r['status']:<8} {r['ltp']:>11} {r['age']:>7} {r['legs']:>7} {r['pcr']:>6} "
-            f"{r['atm_iv']:>7} {r['max_pain']:>9}" + (f"  {r['error']}" if r["error"] else "")
+            f"{r['index']:<10} {r['status']:<8} {r['ltp']:>11} {r['change']:>8} {r['age']:>7} {r['legs']:>7} "
+            f"{r['pcr']:>6} {r['atm_iv']:>7} {r['max_pain']:>9}" + (f"  {r['error']}" if r["error"] else "")
         )
-    rows = analytics_rows(state, fmt)
+    rows = analytics_rows(state, fmt, names)
     lines += ["", "ANALYTICS (near expiry)"]
     if not rows:
         lines.append("  no data yet")
@@ -148,7 +169,8 @@ def render_plain(state: ViewState, now: datetime, stale_after: float, style: Sum
         )
     alerts = _alerts(state)
     lines += ["", f"ALERTS ({len(alerts)})"]
-    lines += [f"  [{a.get('severity')}] {a.get('message')}" for a in alerts] or ["  none"]
+    lines += [f"  [{a.get('severity')}] {a.get('message')}" for a in alerts[:ALERTS_SHOWN]] or ["  none"]
+    lines += [f"  {_more_alerts(alerts)}"] if _more_alerts(alerts) else []
     lines += ["", "STORAGE"] + [f"  {s}" for s in _storage_lines(state, fmt)]
     lines += ["", "HEALTH", f"  {_health_words(state, fmt)}"]
     return "\n".join(lines) + "\n"
@@ -168,30 +190,34 @@ def render_rich(
     if state.status is None:
         return Group(*parts)
 
-    indices = Table(title="Indices", expand=True)
-    for col, justify in (("Index", "left"), ("Status", "left"), ("LTP", "right"), ("Age", "right"),
-                         ("Legs", "right"), ("PCR", "right"), ("ATM IV", "right"), ("Max pain", "right"),
-                         ("Note", "left")):
+    names, _, _ = select_names(state, style.selection)
+    indices = Table(title="Underlyings", caption=selection_line(state, style.selection), expand=True)
+    for col, justify in (("Index", "left"), ("Status", "left"), ("LTP", "right"), ("Change", "right"),
+                         ("Age", "right"), ("Legs", "right"), ("PCR", "right"), ("ATM IV", "right"),
+                         ("Max pain", "right"), ("Note", "left")):
         indices.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for r in index_rows(state, now, fmt):
+    for r in index_rows(state, now, fmt, names):
         indices.add_row(r["index"], Text(r["status"], style=_STATUS_STYLE.get(r["status"], "")), r["ltp"],
-                        r["age"], r["legs"], r["pcr"], r["atm_iv"], r["max_pain"], Text(r["error"]))
+                        r["change"], r["age"], r["legs"], r["pcr"], r["atm_iv"], r["max_pain"],
+                        Text(r["error"], overflow="ellipsis", no_wrap=True))
     parts.append(indices)
 
     analytics = Table(title="Analytics (near expiry)", expand=True)
     for col in ("Index", "Expiry", "PCR", "ATM IV", "IVR/IVP", "Max pain", "Dist", "Straddle", "Δ day",
                 "GEX ₹cr/1%", "Straddle 60m"):
         analytics.add_column(col, justify="left" if col in ("Index", "Expiry", "IVR/IVP", "Straddle 60m") else "right")
-    for a in analytics_rows(state, fmt):
+    for a in analytics_rows(state, fmt, names):
         analytics.add_row(a["index"], a["tag"], a["pcr"], a["atm_iv"], a["iv_rank"], a["max_pain"], a["distance"],
                           a["straddle"], a["straddle_change"], a["gex"], sparkline(a["history"]))
     parts.append(analytics)
 
     alerts = _alerts(state)
     alert_text = Text()
-    for a in alerts:
+    for a in alerts[:ALERTS_SHOWN]:
         alert_text.append(f"[{a.get('severity')}] ", style=_SEVERITY_STYLE.get(str(a.get("severity")), ""))
         alert_text.append(f"{a.get('message')}\n")
+    if _more_alerts(alerts):
+        alert_text.append(_more_alerts(alerts), style="dim")
     parts.append(Panel(alert_text if alerts else Text("none", style="green"), title=f"Alerts ({len(alerts)})"))
     parts.append(Panel(Text("\n".join(_storage_lines(state, fmt))), title="Storage"))
     parts.append(Panel(Text(_health_words(state, fmt)), title="Health"))

@@ -6,6 +6,7 @@ then says so, keeps the last good read when there was one, and never raises.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -105,12 +106,77 @@ def fmt_bytes(count: Any) -> str:
     return f"{size:.1f} GiB"
 
 
-def index_rows(state: ViewState, now: datetime, fmt: NumberFormat) -> list[dict[str, str]]:
-    """One row of display strings per index, in collection order."""
+SORTS: tuple[str, ...] = ("status", "priority", "name", "pcr", "iv", "change")
+"""How the summary orders the underlyings: problems first (the default), collection priority, name, or a figure
+(highest first)."""
+STATUS_RANK = {"failed": 0, "skipped": 1, "stale": 2, "degraded": 3, "closed": 4, "ok": 5}
+"""Problems first: the order of `status` sorting."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which underlyings a view shows: sorted, filtered by name or status, one page at a time."""
+
+    sort: str = "status"
+    match: str = ""
+    """Case-insensitive: a name or status containing it (empty: all)."""
+    page: int = 1
+    per_page: int = 20
+
+
+def _figure(entry: dict[str, Any], sort: str) -> float:
+    """The sort key of a figure: highest first, missing last."""
+    value = entry.get({"pcr": "pcr", "iv": "atm_iv", "change": "day_change_pct"}[sort])
+    return -float(value) if isinstance(value, int | float) and math.isfinite(value) else math.inf
+
+
+def select_names(state: ViewState, selection: Selection) -> tuple[list[str], int, int]:
+    """(the names on the selection's page, how many match, the page shown — the last when asked beyond it)."""
+    if state.status is None:
+        return [], 0, 1
+    indices = state.status["indices"]
+    order = [n for n in state.status.get("index_order") or [] if n in indices] or list(indices)
+    entries = {n: indices[n] if isinstance(indices[n], dict) else {} for n in order}
+    needle = selection.match.strip().lower()
+    names = [n for n in order if not needle or needle in str(n).lower() or needle == str(entries[n].get("status"))]
+    position = {n: i for i, n in enumerate(order)}
+    if selection.sort == "status":
+        names.sort(key=lambda n: (STATUS_RANK.get(str(entries[n].get("status")), 6), position[n]))
+    elif selection.sort == "name":
+        names.sort()
+    elif selection.sort in ("pcr", "iv", "change"):
+        names.sort(key=lambda n: (_figure(entries[n], selection.sort), position[n]))
+    pages = max(-(-len(names) // selection.per_page), 1)
+    page = min(max(selection.page, 1), pages)
+    start = (page - 1) * selection.per_page
+    return names[start : start + selection.per_page], len(names), page
+
+
+def selection_line(state: ViewState, selection: Selection) -> str:
+    """`underlyings 1-20 of 214 (sorted by status, problems first) · page 1 of 11: --page, --match, --sort`."""
+    names, matched, page = select_names(state, selection)
+    total = len((state.status or {}).get("indices") or {})
+    if not names:
+        return f"no underlying matches {selection.match!r} (of {total})" if selection.match else "no underlyings"
+    start = (page - 1) * selection.per_page + 1
+    pages = max(-(-matched // selection.per_page), 1)
+    words = {"status": "status, problems first", "priority": "collection priority", "name": "name",
+             "pcr": "PCR, highest first", "iv": "ATM IV, highest first", "change": "day change, highest first"}
+    where = f" matching {selection.match!r}" if selection.match else ""
+    line = f"underlyings {start}-{start + len(names) - 1} of {matched}{where} (sorted by {words[selection.sort]})"
+    if pages > 1 or matched < total:
+        line += f" · page {page} of {pages}; {total} in all"
+    return line
+
+
+def index_rows(state: ViewState, now: datetime, fmt: NumberFormat, names: list[str] | None = None) -> list[dict[str, str]]:
+    """One row of display strings per underlying: `names` in their order, else all in collection order."""
     if state.status is None:
         return []
     indices = state.status["indices"]
     order = [n for n in state.status.get("index_order") or [] if n in indices] or list(indices)
+    if names is not None:
+        order = [n for n in names if n in indices]
     rows = []
     for name in order:
         entry = indices[name] if isinstance(indices[name], dict) else {}
@@ -120,6 +186,8 @@ def index_rows(state: ViewState, now: datetime, fmt: NumberFormat) -> list[dict[
                 "index": str(name),
                 "status": str(entry.get("status", DASH)),
                 "ltp": fmt.number(entry.get("ltp")),
+                "change": fmt.number(entry.get("day_change_pct"), 2, signed=True) + "%"
+                if isinstance(entry.get("day_change_pct"), int | float) else DASH,
                 "age": fmt_age(entry.get("last_good_at"), now),
                 "legs": f"{entry.get('legs_collected', DASH)}/{expected if expected is not None else DASH}",
                 "missing": str(entry.get("legs_missing", DASH)),
@@ -132,13 +200,16 @@ def index_rows(state: ViewState, now: datetime, fmt: NumberFormat) -> list[dict[
     return rows
 
 
-def analytics_rows(state: ViewState, fmt: NumberFormat) -> list[dict[str, Any]]:
-    """One row per index from the analytics panel (near expiry), with its straddle history."""
+def analytics_rows(state: ViewState, fmt: NumberFormat, names: list[str] | None = None) -> list[dict[str, Any]]:
+    """One row per underlying from the analytics panel (near expiry), with its straddle history: `names` in their
+    order, else all in the panel's."""
     data = state.panel_data("analytics")
+    items = [item for item in (data or {}).get("indices") or [] if isinstance(item, dict)]
+    if names is not None:
+        by_name = {str(item.get("index")): item for item in items}
+        items = [by_name[n] for n in names if n in by_name]
     rows = []
-    for item in (data or {}).get("indices") or []:
-        if not isinstance(item, dict):
-            continue
+    for item in items:
         near = next((e for e in item.get("expiries") or [] if isinstance(e, dict)), {})
         history = [p.get("straddle") for p in item.get("history") or [] if isinstance(p, dict)]
         rows.append(

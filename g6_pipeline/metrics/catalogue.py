@@ -84,7 +84,10 @@ CATALOGUE: tuple[MetricSpec, ...] = (
         _g("g6_calendar_days_left", (),
            "Days from the collected minute to the last day the holiday file covers (0 on that day)."),
         _c("g6_index_collections_total", ("index", "status"),
-           "Per-index collections by status (ok, degraded, failed)."),
+           "Per-underlying collections by status (ok, degraded, failed, stale, closed, skipped)."),
+        _g("g6_underlyings_skipped", (),
+           "Underlyings the latest cycle skipped: its quote time ran out before they were asked for (the "
+           "lowest in the collection priority)."),
         _g("g6_collection_last_success_timestamp_seconds", IX,
            "Unix time of the latest minute collected (ok or degraded) for the index.", keep_last=True),
         _g("g6_legs_expected", IX, "Option legs requested in the latest cycle."),
@@ -114,6 +117,7 @@ CATALOGUE: tuple[MetricSpec, ...] = (
         _c("g6_provider_rate_limit_wait_seconds_total", (),
            "Time spent waiting for the provider rate limiter."),
         _c("g6_provider_retries_total", (), "Provider calls retried."),
+        _g("g6_quote_calls", (), "Quote calls the latest cycle made (prices, stored windows, whole chains)."),
         _g("g6_provider_circuit_state", ("state",),
            "1 for the provider circuit breaker's current state (closed, open, half_open)."),
         _g("g6_provider_token_state", ("state",),
@@ -157,7 +161,7 @@ CATALOGUE: tuple[MetricSpec, ...] = (
         _c("g6_sink_points_dropped_total", ("sink",), "Points a sink could not write (and did not spool)."),
         _c("g6_sink_write_seconds_total", ("sink",), "Time spent writing per sink."),
     ),
-    # per_option: off by default, ATM ± K strikes under a series budget
+    # per_option: off by default, indices only (never a stock), ATM ± K strikes under a series budget
     *_section(
         "per_option",
         _g("g6_option_price", OPTION, "Last price of the option near ATM (index points)."),

@@ -24,8 +24,10 @@ Counters and histograms add up across runs (each push adds the values the Pushga
 failed, an analytic that could not be computed) is absent, never zero.
 
 Groups are switched by `metrics.groups` (default: core, provider, analytics, storage). `per_option` series
-cover ATM ± `metrics.per_option_strikes` strikes of every expiry, nearest first, and stop at
-`metrics.series_budget` series per run; the rest is counted in `g6_metrics_series_dropped_total`.
+cover ATM ± `metrics.per_option_strikes` strikes of every expiry of the indices (never of a stock: no series
+has a strike label for the stocks), nearest first, and stop at `metrics.series_budget` series per run; the rest
+is counted in `g6_metrics_series_dropped_total`. How many series two hundred underlyings make is measured by
+`benchmarks/metrics_series.py` (`benchmarks/README_breadth.md`).
 """
 
 

@@ -86,6 +86,7 @@ def record_cycle(report: CycleReport, settings: Settings) -> list[PushGroup]:
     if report.calendar_covered_until is not None:
         cycle.set("g6_calendar_days_left", (report.calendar_covered_until - report.minute.date()).days)
     cycle.set("g6_exchange_closed", float(report.exchange_closed is not None))
+    cycle.set("g6_underlyings_skipped", float(sum(o.status == "skipped" for o in report.indices.values())))
     _record_provider(cycle, report.provider_stats)
     for sink in report.sinks:
         _record_sink(cycle, sink)
@@ -97,12 +98,19 @@ def record_cycle(report: CycleReport, settings: Settings) -> list[PushGroup]:
         _record_index(values, name, outcome)
         if outcome.chain is not None:
             _record_chain(values, name, outcome.chain)
-            if values.enabled("g6_option_price"):
+            if values.enabled("g6_option_price") and _kind(settings, name) == "index":
                 _record_options(values, name, outcome.chain, metrics.per_option_strikes, budget)
         out.append(PushGroup(JOB_COLLECTION, (("index", name),), values))
     cycle.inc("g6_metrics_series_dropped_total", budget.dropped)
     out.append(PushGroup(JOB_COLLECTION, (("index", CYCLE_GROUP_INDEX),), cycle))
     return out
+
+
+def _kind(settings: Settings, name: str) -> str:
+    """An underlying's kind: per-option series (a label per strike) are recorded for indices only, so two hundred
+    stocks add no strike-labelled series."""
+    configured = settings.indices.get(name)
+    return configured.kind if configured is not None else "index"
 
 
 def _cycle_result(report: CycleReport) -> str:
@@ -122,6 +130,7 @@ def _record_provider(values: MetricValues, stats: ProviderStats) -> None:
         values.observe("g6_provider_latency_seconds", seconds, endpoint=endpoint)
     values.inc("g6_provider_rate_limit_wait_seconds_total", stats.rate_limit_wait_seconds)
     values.inc("g6_provider_retries_total", stats.retries)
+    values.set("g6_quote_calls", stats.quote_calls)
     for circuit in CIRCUIT_STATES:
         values.set("g6_provider_circuit_state", float(stats.circuit == circuit), state=circuit)
     for token in TOKEN_STATES:

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,16 +32,24 @@ from g6_pipeline.instruments import (
     UniverseError,
     build_universe,
     dump_day,
+    options_by_name,
     strike_window_centre,
     tag_day,
 )
 from g6_pipeline.instruments.cache import DUMP_REFRESH
-from g6_pipeline.providers.base import CircuitOpenError, FetchResult, ProviderError, TokenExpiredError
+from g6_pipeline.providers.base import (
+    CircuitOpenError,
+    FetchResult,
+    KeepsState,
+    ProviderError,
+    QuoteSource,
+    TokenExpiredError,
+)
+from g6_pipeline.providers.batches import Batched, in_batches
 from g6_pipeline.providers.chain_plan import (
     QUOTE_SECONDS_PER_MINUTE,
     ExpiryChain,
     budget_calls,
-    calls_for,
     chain_frame,
     choose_full_chains,
     unasked,
@@ -64,50 +72,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _FullChains:
-    """Every quote of the minute, and per index the expiries whose whole chain was quoted."""
+    """Every quote of the minute, per underlying the expiries whose whole chain was quoted, the keys whose
+    batch failed (with the reason), and the calls the full chains took."""
 
     table: QuoteTable
     expiries: dict[str, list[date]]
+    failed: dict[str, str]
+    calls: int
 
 
-_Answer = TypeVar("_Answer")
 __all__ = ["QUOTE_FIELDS", "ChainProvider", "QuoteSource", "QuoteTable", "parse_quote"]
-
-
-class QuoteSource(Protocol):
-    """Where dumps and quotes come from.
-
-    A rate-limited source also has `requests_per_second` (its quote calls' rate, which sets the minute's
-    call budget); one without it has no limit.
-    """
-
-    max_batch: int
-
-    def begin(self, stats: ProviderStats) -> None:
-        """Start a fetch: check credentials and breaker, record into `stats`."""
-        ...
-
-    def instruments(self, exchange: str, day: date) -> pd.DataFrame:
-        """The typed instrument dump of `exchange` for `day`."""
-        ...
-
-    def quote(self, keys: Sequence[str], now: datetime) -> Mapping[str, Mapping[str, Any]]:
-        """Kite `/quote` items for at most `max_batch` keys."""
-        ...
-
-
-@runtime_checkable
-class KeepsState(Protocol):
-    """A source whose answers depend on what it served before (the simulated market's session open), which
-    a minute run in a new process must start from."""
-
-    def source_state(self) -> dict[str, Any]:
-        """What to keep, JSON-ready."""
-        ...
-
-    def restore_source_state(self, state: Mapping[str, Any]) -> None:
-        """Start from what an earlier process kept."""
-        ...
 
 
 class ChainProvider:
@@ -129,8 +103,12 @@ class ChainProvider:
         quote_seconds: float = QUOTE_SECONDS_PER_MINUTE,
         stale_after: float = DEFAULT_STALE_SECONDS,
         dump_refresh: timedelta = DUMP_REFRESH,
+        deadline_seconds: float | None = None,
     ) -> None:
         self.name = name
+        self.deadline_seconds = deadline_seconds
+        """No quote call of a minute starts this many seconds after it or later (a rate-limited source only;
+        None: no deadline)."""
         self.stale_after = stale_after
         self.quote_seconds = quote_seconds
         self.source = source
@@ -143,6 +121,8 @@ class ChainProvider:
         self._centres: dict[tuple[str, date], float] = {}
         self._total_vols: dict[tuple[str, date], float] = {}
         self._universes: dict[tuple[str, date, str, str, tuple[str, ...], date], IndexUniverse] = {}
+        self._options: dict[tuple[str, date], dict[str, pd.DataFrame]] = {}
+        """Each dump's options by underlying (`options_by_name`), split once per dump."""
 
     def _dump(self, exchange: str, day: date, minute: datetime) -> pd.DataFrame:
         """The dump of `exchange` for `day`, read again once it is `dump_refresh` old at `minute` (a contract listed
@@ -167,6 +147,7 @@ class ChainProvider:
         listed = held is None or not frame.equals(held[0])  # a new listing: the universes are built again
         self._universes = {k: v for k, v in self._universes.items()
                            if (k[0], k[1]) in self._dumps and not (listed and (k[0], k[1]) == key)}
+        self._options = {k: v for k, v in self._options.items() if k in self._dumps and not (listed and k == key)}
         return frame
 
     def _universe(self, name: str, ix: IndexSettings, minute: datetime) -> IndexUniverse:
@@ -178,7 +159,10 @@ class ChainProvider:
         key = (ix.exchange, day, name, ix.spot_key, tuple(ix.expiry_tags), live_from)
         uni = self._universes.get(key)
         if uni is None:
-            uni = build_universe(dump, name, ix.exchange, ix.spot_key, ix.expiry_tags, live_from)
+            grouped = self._options.get((ix.exchange, day))
+            if grouped is None:
+                grouped = self._options[(ix.exchange, day)] = options_by_name(dump, ix.exchange)
+            uni = build_universe(grouped, name, ix.exchange, ix.spot_key, ix.expiry_tags, live_from)
             self._universes[key] = uni
             if uni.unresolved:
                 log.warning(
@@ -187,37 +171,20 @@ class ChainProvider:
                 )
         return uni
 
-    def _in_batches(
-        self, keys: Sequence[str], ask: Callable[[list[str]], _Answer]
-    ) -> tuple[list[_Answer], dict[str, str]]:
-        """`ask` for each batch of at most `max_batch` keys; keys of a failed batch map to the failure's reason.
+    def _deadline(self, minute: datetime) -> datetime | None:
+        """No quote call of the minute starts from this instant on (a rate-limited source only)."""
+        limited = math.isfinite(getattr(self.source, "requests_per_second", math.inf))
+        if self.deadline_seconds is None or not limited:
+            return None
+        return minute + timedelta(seconds=self.deadline_seconds)
 
-        An expired token or an open circuit stops the whole fetch.
-        """
-        answers: list[_Answer] = []
-        failed: dict[str, str] = {}
-        step = self.source.max_batch
-        for i in range(0, len(keys), step):
-            batch = list(keys[i : i + step])
-            self.stats.note_quote_request(self._clock())
-            try:
-                answers.append(ask(batch))
-            except (TokenExpiredError, CircuitOpenError):
-                raise
-            except ProviderError as exc:
-                failed.update(dict.fromkeys(batch, str(exc)))
-        return answers, failed
+    def _quote_all(self, keys: Sequence[str], now: datetime, deadline: datetime | None) -> Batched[Mapping[str, Any]]:
+        """Kite `/quote` items of `keys` (`in_batches`)."""
+        return in_batches(keys, lambda batch: self.source.quote(batch, now), self.source.max_batch, self._clock,
+                          deadline, self._wait, self.stats.note_quote_request)
 
-    def _quote_all(self, keys: Sequence[str], now: datetime) -> tuple[dict[str, Mapping[str, Any]], dict[str, str]]:
-        """Kite `/quote` items of `keys`, and the reason of each key whose batch failed."""
-        answers, failed = self._in_batches(keys, lambda batch: self.source.quote(batch, now))
-        quotes: dict[str, Mapping[str, Any]] = {}
-        for answer in answers:
-            quotes.update(answer)
-        return quotes, failed
-
-    def _quote_table(self, keys: Sequence[str], now: datetime) -> tuple[QuoteTable, dict[str, str]]:
-        """`_quote_all` as one parsed `QuoteTable` (straight from the source when it can answer one)."""
+    def _quote_table(self, keys: Sequence[str], now: datetime, deadline: datetime | None) -> Batched[QuoteTable]:
+        """`_quote_all` as parsed `QuoteTable`s (straight from the source when it can answer one)."""
         source = self.source
 
         def ask(batch: list[str]) -> QuoteTable:
@@ -225,8 +192,13 @@ class ChainProvider:
                 return source.quote_table(batch, now)
             return QuoteTable.from_items(source.quote(batch, now))
 
-        tables, failed = self._in_batches(keys, ask)
-        return QuoteTable.concat(tables), failed
+        return in_batches(keys, ask, source.max_batch, self._clock, deadline, self._wait,
+                          self.stats.note_quote_request)
+
+    def _wait(self) -> float:
+        """Seconds before the source's rate limit lets the next quote call start (0 for a source without one)."""
+        wait = getattr(self.source, "next_call_in", None)
+        return float(wait()) if callable(wait) else 0.0
 
     def _universes_of(
         self, indices: Mapping[str, IndexSettings], minute: datetime, result: FetchResult
@@ -251,7 +223,7 @@ class ChainProvider:
         """Each expiry's stored window (`window.expiry_window`)."""
         return {
             e: expiry_window(uni.strikes[e], centre, self._total_vols.get((name, e)), vix, e, minute,
-                             ix.strikes_below, ix.strikes_above)
+                             ix.strikes_below, ix.strikes_above, ix.wings)
             for e, centre in centres.items()
         }
 
@@ -271,80 +243,120 @@ class ChainProvider:
         self._universes_of(indices, floor_minute(now), FetchResult())
 
     def fetch(self, indices: Mapping[str, IndexSettings], now: datetime) -> FetchResult:
-        """Collect every index for the minute of `now`; see `Provider.fetch` and `chain_plan` for the calls."""
+        """Collect every underlying for the minute of `now`, in the priority order of `indices`; see
+        `Provider.fetch`, `chain_plan` for the calls and `batches` for the deadline."""
         self.stats = ProviderStats()
         self.source.begin(self.stats)
         minute = floor_minute(now)
+        deadline = self._deadline(minute)
         result = FetchResult()
         universes = self._universes_of(indices, minute, result)
-        spot_keys = sorted({u.spot_key for u in universes.values()} | {VIX_KEY})
-        spots, spot_failed = self._quote_all(spot_keys, minute)
+        spot_keys = list(dict.fromkeys([VIX_KEY, *(u.spot_key for u in universes.values())]))
+        spots = self._quote_all(spot_keys, minute, deadline)
+        quotes = {k: v for answer in spots.answers for k, v in answer.items()}
+        centres = self._window_centres(universes, quotes, spots, result)
+        vix_item = quotes.get(VIX_KEY)
+        vix = finite_float(vix_item.get("last_price")) if vix_item else math.nan
+        windows = {n: self._windows(n, universes[n], indices[n], c, vix, minute) for n, c in centres.items()}
+        keys = {n: window_keys(universes[n], w) for n, w in windows.items()}
+        ordered = list(dict.fromkeys(k for n in windows for k in keys[n]))
+        asked = self._quote_table(ordered, minute, deadline)
+        full = self._quote_rest(universes, windows, (ordered, asked), spots.calls, minute, deadline)
+        table = full.table
+        spot_times = np.array([exchange_seconds(item.get("timestamp")) for item in quotes.values()], dtype="float64")
+        closed = freshness.exchange_closed(np.concatenate([spot_times, table.fields["exchange_timestamp"]]), minute)
+        if closed is not None:
+            result.closed = {name: closed for name in indices if name not in result.failures | result.skipped}
+            return result
+        self.stats.quote_calls = spots.calls + asked.calls + full.calls
+        for n, c in centres.items():
+            self._update_total_vols(n, universes[n], c, table)
+        unasked = set(asked.unasked)
+        for name, w in windows.items():
+            if unasked.intersection(keys[name]):
+                result.skipped[name] = self._skip_reason(deadline, len(result.snapshots))
+                continue
+            self._store(name, universes[name], w, (full, asked), (quotes, vix), (minute, now), result)
+        return result
+
+    def _window_centres(
+        self, universes: Mapping[str, IndexUniverse], quotes: Mapping[str, Mapping[str, Any]],
+        spots: Batched[Mapping[str, Any]], result: FetchResult,
+    ) -> dict[str, dict[date, float]]:
+        """Each quoted underlying's window centres (the last minute's, else its price); one whose price was not
+        quoted fails, one whose price was not asked (the deadline) is skipped."""
         centres: dict[str, dict[date, float]] = {}
         for name, uni in universes.items():
-            item = spots.get(uni.spot_key)
+            if uni.spot_key in spots.unasked:
+                result.skipped[name] = self._skip_reason(None, 0)
+                continue
+            item = quotes.get(uni.spot_key)
             spot = finite_float(item.get("last_price")) if item else math.nan
             if not spot > 0:
-                reason = spot_failed.get(uni.spot_key, "not in the quote response")
+                reason = spots.failed.get(uni.spot_key, "not in the quote response")
                 result.failures[name] = f"index price {uni.spot_key} not quoted: {reason}"
                 continue
             centres[name] = {e: self._centres.get((name, e), spot) for e in set(uni.expiries.values())}
-        vix_item = spots.get(VIX_KEY)
-        vix = finite_float(vix_item.get("last_price")) if vix_item else math.nan
-        windows = {n: self._windows(n, universes[n], indices[n], c, vix, minute) for n, c in centres.items()}
-        window_keys_ = sorted({k for n, w in windows.items() for k in window_keys(universes[n], w)})
-        table, failed = self._quote_table(window_keys_, minute)
-        full = self._quote_rest(universes, windows, table, failed, len(spot_keys), window_keys_, minute)
-        table = full.table
-        spot_times = np.array([exchange_seconds(item.get("timestamp")) for item in spots.values()], dtype="float64")
-        closed = freshness.exchange_closed(np.concatenate([spot_times, table.fields["exchange_timestamp"]]), minute)
-        if closed is not None:
-            result.closed = {name: closed for name in indices if name not in result.failures}
-            return result
-        for n, c in centres.items():
-            self._update_total_vols(n, universes[n], c, table)
-        fetched_at = self._clock()
-        for name, w in windows.items():
-            uni = universes[name]
-            legs = uni.legs_at(w)
-            full_keys = [uni.exchange + ":" + s for s in legs["tradingsymbol"].tolist()]
-            reasons = sorted({failed[k] for k in full_keys if k in failed}) if failed else []
-            if reasons:
-                result.failures[name] = f"option quotes failed: {reasons[0]}"
-                continue
-            snapshot = self._snapshot(name, uni, legs, full_keys, table, spots, (minute, now), fetched_at, vix)
-            chain = chain_frame(uni, full.expiries.get(name, ()), table)
-            result.snapshots[name] = replace(snapshot, chain=chain)
-        return result
+        return centres
+
+    def _skip_reason(self, deadline: datetime | None, ahead: int) -> str:
+        """Why an underlying was skipped this minute."""
+        when = f" at {deadline.astimezone(IST):%H:%M:%S}" if deadline is not None else ""
+        return (f"skipped: the minute's quote time ran out{when} before its quotes were asked; "
+                f"{ahead} underlyings ahead of it in priority were quoted")
+
+    def _store(
+        self, name: str, uni: IndexUniverse, windows: Mapping[date, np.ndarray], quoted: tuple[_FullChains, Batched[QuoteTable]],
+        prices: tuple[Mapping[str, Mapping[str, Any]], float], when: tuple[datetime, datetime], result: FetchResult,
+    ) -> None:
+        """The snapshot of one underlying into `result`, or its failure when an option batch failed."""
+        full, asked = quoted
+        legs = uni.legs_at(windows)
+        full_keys = [uni.exchange + ":" + s for s in legs["tradingsymbol"].tolist()]
+        failed = full.failed
+        reasons = sorted({failed[k] for k in full_keys if k in failed}) if failed else []
+        if reasons:
+            result.failures[name] = f"option quotes failed: {reasons[0]}"
+            return
+        fetched_at = max((asked.received[k] for k in full_keys if k in asked.received), default=self._clock())
+        snapshot = self._snapshot(name, uni, legs, full_keys, full.table, prices, when, fetched_at)
+        result.snapshots[name] = replace(snapshot, chain=chain_frame(uni, full.expiries.get(name, ()), full.table))
 
     def _quote_rest(
         self,
         universes: Mapping[str, IndexUniverse],
         windows: Mapping[str, Mapping[date, np.ndarray]],
-        table: QuoteTable,
-        failed: dict[str, str],
-        spot_keys: int,
-        asked_keys: Sequence[str],
+        windows_asked: tuple[Sequence[str], Batched[QuoteTable]],
+        spot_calls: int,
         minute: datetime,
+        deadline: datetime | None,
     ) -> _FullChains:
-        """Quote the rest of the chains that fit the minute's budget (`failed` is updated)."""
-        asked = set(asked_keys)
+        """Quote the rest of the chains that fit the minute's budget and deadline, after the windows (`windows_asked`:
+        the windows' keys and what asking them gave)."""
+        window_keys_, asked = windows_asked
+        table = QuoteTable.concat(asked.answers)
+        failed = dict(asked.failed)
+        done = set(window_keys_)
         candidates = [
-            ExpiryChain(n, e, unasked(universes[n], e, asked)) for n, w in windows.items() for e in sorted(w)
+            ExpiryChain(n, e, unasked(universes[n], e, done)) for n, w in windows.items() for e in sorted(w)
         ]
         batch = self.source.max_batch
-        used = calls_for(spot_keys, batch) + calls_for(len(asked), batch)
+        used = spot_calls + asked.calls
         rate = getattr(self.source, "requests_per_second", math.inf)
-        chosen = choose_full_chains(candidates, used, budget_calls(rate, self.quote_seconds), batch)
+        chosen = [] if asked.unasked else choose_full_chains(candidates, used, budget_calls(rate, self.quote_seconds), batch)
         rest = sorted({k for c in chosen for k in c.extra})
+        calls = 0
         if rest:
-            more, more_failed = self._quote_table(rest, minute)
-            table = QuoteTable.concat([table, more])
-            failed.update(more_failed)
+            more = self._quote_table(rest, minute, deadline)
+            table = QuoteTable.concat([table, *more.answers])
+            failed.update(more.failed)
+            failed.update(dict.fromkeys(more.unasked, "not asked: the minute's quote time ran out"))
+            calls = more.calls
         expiries: dict[str, list[date]] = {}
         for c in chosen:
             if not any(k in failed for k in c.extra):
                 expiries.setdefault(c.index, []).append(c.expiry)
-        return _FullChains(table, expiries)
+        return _FullChains(table, expiries, failed, calls)
 
     def _snapshot(
         self,
@@ -353,14 +365,14 @@ class ChainProvider:
         legs: pd.DataFrame,
         full_keys: Sequence[str],
         table: QuoteTable,
-        spots: Mapping[str, Mapping[str, Any]],
+        prices: tuple[Mapping[str, Mapping[str, Any]], float],
         when: tuple[datetime, datetime],
         fetched_at: datetime,
-        vix: float,
     ) -> ChainSnapshot:
-        """The snapshot of one index; `when` is (the minute, the instant it is fetched for: quote ages count
-        to it)."""
+        """The snapshot of one underlying; `prices` are (the price quotes by key, the VIX), `when` is (the minute,
+        the instant it is fetched for: quote ages count to it)."""
         minute, now = when
+        spots, vix = prices
         rows = table.lookup(full_keys)
         present = rows >= 0
         pos = np.flatnonzero(present)

@@ -20,6 +20,14 @@ def synthetic_market(settings: Settings, calendar: MarketCalendar) -> SyntheticM
     return SyntheticMarket(sim.seed, calendar, sim.reference_levels, sim.reference_date)
 
 
+def quote_deadline(settings: Settings) -> float | None:
+    """Seconds after its minute from which no quote call of the minute starts: one call's time before
+    `collection.late_grace_seconds` (quotes received after the grace are not stored for the minute anyway);
+    None when the grace is off."""
+    grace = settings.collection.late_grace_seconds
+    return None if grace is None else max(grace - 1.0 / settings.kite.requests_per_second, 0.0)
+
+
 def make_provider(settings: Settings, cache_dir: Path, calendar: MarketCalendar) -> Provider:
     """The provider named by `settings.provider`; kite dumps are cached under `cache_dir`."""
     stale_after = settings.alerts.quote_stale_seconds
@@ -31,5 +39,6 @@ def make_provider(settings: Settings, cache_dir: Path, calendar: MarketCalendar)
         from g6_pipeline.providers.kite import KiteSource  # kiteconnect (and twisted) only when Kite is used
 
         source = KiteSource(settings.kite, TokenStore(settings.kite.token_file))
-        return ChainProvider("kite", source, cache=InstrumentCache(cache_dir), stale_after=stale_after)
+        return ChainProvider("kite", source, cache=InstrumentCache(cache_dir), stale_after=stale_after,
+                             deadline_seconds=quote_deadline(settings))
     raise ValueError(f"unknown provider {settings.provider!r}")

@@ -82,6 +82,10 @@ class KiteSource:
         """The rate of the quote bucket, shared by every index (sets the minute's quote-call budget)."""
         return self.bucket.rate
 
+    def next_call_in(self) -> float:
+        """Seconds until the rate limit lets the next quote call start."""
+        return self.bucket.wait_time()
+
     def _secrets(self) -> list[str]:
         found = [self.settings.api_key or ""]
         if self.settings.access_token is not None:

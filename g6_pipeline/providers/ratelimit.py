@@ -27,6 +27,12 @@ class TokenBucket:
         self._last = clock()
         self._lock = threading.Lock()
 
+    def wait_time(self) -> float:
+        """Seconds `acquire` would wait now (0 when a token is available), without taking one."""
+        with self._lock:
+            tokens = min(self.capacity, self._tokens + (self._clock() - self._last) * self.rate)
+            return max(1.0 - tokens, 0.0) / self.rate
+
     def acquire(self) -> float:
         """Take one token, sleeping until one is available; return the seconds waited."""
         with self._lock:

@@ -1,7 +1,7 @@
 """The strike window of an expiry, minute by minute: the one decision the live provider and a backfilled day share.
 
 A minute's window is the configured strikes around the expiry's centre, widened to its 0.20-delta wings
-(`instruments.wings.wing_window`) by σ√t. Both come from the minute before: the centre is
+(`instruments.wings.wing_window`) by σ√t when the underlying's `wings` setting is on (the indices' default). Both come from the minute before: the centre is
 `strike_window_centre` of the window's legs (spot before there is one), σ√t the ATM straddle's at the listed
 strike nearest the centre that minute used (`VIX_GUESS_FACTOR` × VIX before there is one). A leg is priced at
 its mid, else its last price (`leg_price`). `ChainProvider` keeps the state between fetches;
@@ -16,7 +16,7 @@ from datetime import date, datetime
 import numpy as np
 
 from g6_pipeline.core.clock import EXPIRY_TIME, IST
-from g6_pipeline.instruments import IndexUniverse, total_vol_from_straddle, wing_window
+from g6_pipeline.instruments import IndexUniverse, strike_window, total_vol_from_straddle, wing_window
 from g6_pipeline.providers.quotes import QuoteTable
 
 VIX_GUESS_FACTOR = 1.5
@@ -43,10 +43,12 @@ def guess_total_vol(seen: float | None, vix: float, expiry: date, minute: dateti
 
 def expiry_window(
     strikes: np.ndarray, centre: float, seen_total_vol: float | None, vix: float, expiry: date, minute: datetime,
-    below: int, above: int,
+    below: int, above: int, wings: bool = True,
 ) -> np.ndarray:
     """The listed strikes an expiry stores this minute: the configured ones around `centre`, widened to the
-    wings (`wing_window`) by `guess_total_vol`."""
+    wings (`wing_window`) by `guess_total_vol` unless `wings` is off (then exactly the configured ones)."""
+    if not wings:
+        return strike_window(strikes, centre, below, above)
     return wing_window(strikes, centre, guess_total_vol(seen_total_vol, vix, expiry, minute), below, above)
 
 

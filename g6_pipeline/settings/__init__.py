@@ -1,5 +1,6 @@
 """Typed configuration: the model, the loader and the errors it raises."""
 
+from g6_pipeline.core.vocabulary import EXPIRY_TAGS
 from g6_pipeline.settings.environment import ENV_OVERRIDES, REPLACED_FLAGS
 from g6_pipeline.settings.loader import (
     ConfigError,
@@ -7,7 +8,6 @@ from g6_pipeline.settings.loader import (
     load_settings,
 )
 from g6_pipeline.settings.model import (
-    EXPIRY_TAGS,
     ExpiryTag,
     IndexSettings,
     ProviderName,

@@ -2,13 +2,14 @@
 and what replaces the original platform's `G6_*` flags that G6 does not read.
 
 Environment values are text by nature; each is parsed for the type of its key: booleans accept only
-`true`/`false`/`1`/`0`, numbers must be plain numbers. Any other `G6_*` variable is reported by name.
+`true`/`false`/`1`/`0`, numbers must be plain numbers, a list is comma-separated
+(`G6_UNDERLYINGS=NIFTY,MIDCPNIFTY,BANKEX,RELIANCE`). Any other `G6_*` variable is reported by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -16,6 +17,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "G6_DATA_DIR": ("data_dir",),
     "G6_PROVIDER": ("provider",),
     "G6_LOG_LEVEL": ("log_level",),
+    "G6_UNDERLYINGS": ("underlyings",),
     "G6_MARKET_HOURS_GATE": ("collection", "market_hours_gate"),
     "G6_PUSHGATEWAY_URL": ("metrics", "pushgateway_url"),
     "G6_INFLUX_URL": ("influx", "url"),
@@ -76,10 +78,12 @@ def unknown_variables(environ: Mapping[str, str]) -> list[str]:
 
 
 def field_kind(model: type[BaseModel], key_path: tuple[str, ...]) -> type:
-    """The scalar type (bool, int, float or str) of the key at `key_path` in `model`."""
+    """The type (bool, int, float, str, or list for a list of strings) of the key at `key_path` in `model`."""
     annotation: Any = model
     for part in key_path:
         annotation = annotation.model_fields[part].annotation
+    if get_origin(annotation) is list or any(get_origin(a) is list for a in get_args(annotation)):
+        return list
     for kind in (bool, int, float):
         if annotation is kind or kind in get_args(annotation):
             return kind
@@ -93,6 +97,8 @@ def parse_env(var: str, text: str, kind: type) -> Any:
         if lowered in _TRUE or lowered in _FALSE:
             return lowered in _TRUE
         raise EnvValueError(f"env {var}={text!r}: not a boolean (use true, false, 1 or 0)")
+    if kind is list:
+        return [part.strip() for part in text.split(",") if part.strip()]
     if kind in (int, float):
         try:
             return int(text) if kind is int else float(text)

@@ -160,11 +160,13 @@ def _record_sources(data: Mapping[str, Any], prefix: tuple[str, ...], origin: st
 def _describe(exc: ValidationError, sources: Mapping[str, str], default_file: Path) -> str:
     lines = []
     for err in exc.errors():
-        loc = [str(p) for p in err["loc"] if p != "[key]"]
+        ctx = err.get("ctx") or {}
+        own_key = ctx.get("key") if isinstance(ctx.get("key"), str) else None  # an error placed by its validator
+        loc = own_key.split(".") if own_key else [str(p) for p in err["loc"] if p != "[key]"]
         key = ".".join(loc) or "(top level)"
         origin = _origin(loc, sources, default_file)
         masked = any(key.startswith(s) for s in SECRET_KEYS)
-        shown = MASK if masked else _short(err.get("input"))
+        shown = MASK if masked else _short(ctx["value"] if own_key else err.get("input"))
         reason = err["msg"].removeprefix("Value error, ")
         lines.append(f"{origin}: key '{key}' = {shown}: {reason}")
     return "invalid configuration: " + "; ".join(lines)

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, model_validator
 
-from g6_pipeline.core.vocabulary import EXPIRY_TAGS, ExpiryTag
+from g6_pipeline.core.underlyings import DEFAULT_UNDERLYINGS, Kind, by_priority
+from g6_pipeline.core.vocabulary import ExpiryTag
+from g6_pipeline.settings.underlyings import resolve, underlying_defaults
 
 ProviderName = Literal["kite", "synthetic", "mock"]
 Exchange = Literal["NFO", "BFO"]
-IndexName = Literal["NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 MetricGroup = Literal["core", "provider", "analytics", "storage", "per_option"]
 DigitGrouping = Literal["indian", "western"]
@@ -30,14 +31,20 @@ class _Strict(BaseModel):
 
 
 class IndexSettings(_Strict):
-    """One underlying index and the part of its option chain that G6 collects."""
+    """One underlying (an index or a stock) and the part of its option chain that G6 collects.
+
+    In a configuration file every key may be left out: it then takes the default of the underlying's kind
+    (`settings.underlyings.underlying_defaults`).
+    """
 
     enabled: bool = True
+    kind: Kind = Field(default="index", description="index or stock: the collection priority (indices first).")
     exchange: Exchange = Field(description="Options exchange: NFO (NSE) or BFO (BSE).")
-    spot_key: str = Field(min_length=3, description="Quote key of the index itself, e.g. 'NSE:NIFTY 50'.")
+    spot_key: str = Field(min_length=3, description="Quote key of the underlying's price, e.g. 'NSE:NIFTY 50'.")
     strikes_below: int = Field(default=10, ge=0, le=100, description="Strikes collected below ATM.")
     strikes_above: int = Field(default=10, ge=0, le=100, description="Strikes collected above ATM.")
     expiry_tags: list[ExpiryTag] = Field(min_length=1, description="Expiries collected, by tag.")
+    wings: bool = Field(default=True, description="Widen each expiry's window out to its 25-delta wings.")
 
     @model_validator(mode="after")
     def _unique_tags(self) -> IndexSettings:
@@ -46,16 +53,19 @@ class IndexSettings(_Strict):
         return self
 
 
-def default_indices() -> dict[IndexName, IndexSettings]:
-    """The four indices G6 knows, with the original's expiry tags (weeklies only where they exist)."""
-    all_tags: list[ExpiryTag] = list(EXPIRY_TAGS)
-    monthly: list[ExpiryTag] = ["this_month", "next_month"]
-    return {
-        "NIFTY": IndexSettings(exchange="NFO", spot_key="NSE:NIFTY 50", expiry_tags=all_tags),
-        "BANKNIFTY": IndexSettings(exchange="NFO", spot_key="NSE:NIFTY BANK", expiry_tags=monthly),
-        "FINNIFTY": IndexSettings(exchange="NFO", spot_key="NSE:NIFTY FIN SERVICE", expiry_tags=monthly),
-        "SENSEX": IndexSettings(exchange="BFO", spot_key="BSE:SENSEX", expiry_tags=all_tags),
-    }
+class KindSettings(_Strict):
+    """Settings every underlying of one kind takes unless its own entry says otherwise."""
+
+    strikes_below: int | None = Field(default=None, ge=0, le=100)
+    strikes_above: int | None = Field(default=None, ge=0, le=100)
+    expiry_tags: list[ExpiryTag] | None = Field(default=None, min_length=1)
+    wings: bool | None = None
+    enabled: bool | None = None
+
+
+def default_indices() -> dict[str, IndexSettings]:
+    """The default underlyings (`core.underlyings.DEFAULT_UNDERLYINGS`) with the defaults of their kind."""
+    return {name: IndexSettings.model_validate(underlying_defaults(name)) for name in DEFAULT_UNDERLYINGS}
 
 
 class KiteSettings(_Strict):
@@ -79,7 +89,7 @@ class SyntheticSettings(_Strict):
     seed: int = Field(default=6, ge=0)
     reference_levels: dict[str, float] = Field(
         default_factory=dict,
-        description="Index level on reference_date per index, overriding the documented defaults "
+        description="Level on reference_date per underlying (index or stock), overriding the documented defaults "
         "(g6_pipeline/providers/synthetic/README.md); the simulated path passes through it.",
     )
     reference_date: date | None = Field(default=None, description="Day the reference levels hold; unset: 2026-11-27.")
@@ -99,6 +109,11 @@ class CollectionSettings(_Strict):
     )
     writer_lock_seconds: float = Field(
         default=20.0, ge=0, description="How long a minute's write waits for another G6 writer of the same day and index."
+    )
+    quote_seconds: float = Field(
+        default=40.0, gt=0, le=60,
+        description="Seconds of quote calls at kite.requests_per_second the configured underlyings may need a "
+        "minute: g6 config check and g6 diagnose refuse a configuration that needs more.",
     )
 
 
@@ -207,7 +222,15 @@ class Settings(_Strict):
     provider: ProviderName = "synthetic"
     data_dir: str = Field(default="data", min_length=1, description="Local folder or fsspec URL (s3://...).")
     log_level: LogLevel = "INFO"
-    indices: dict[IndexName, IndexSettings] = Field(default_factory=default_indices)
+    underlyings: list[str] | None = Field(
+        default=None,
+        description="Underlyings and groups (indices, fo_stocks) to collect; unset: the names in "
+        "indices_config.json, else NIFTY, BANKNIFTY, FINNIFTY, SENSEX.",
+    )
+    indices: dict[str, IndexSettings] = Field(default_factory=default_indices)
+    kinds: dict[Kind, KindSettings] = Field(
+        default_factory=dict, description="Per kind (index, stock): settings its underlyings take by default."
+    )
     kite: KiteSettings = Field(default_factory=KiteSettings)
     synthetic: SyntheticSettings = Field(default_factory=SyntheticSettings)
     collection: CollectionSettings = Field(default_factory=CollectionSettings)
@@ -219,6 +242,13 @@ class Settings(_Strict):
     display: DisplaySettings = Field(default_factory=DisplaySettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _complete_underlyings(cls, data: Any, info: ValidationInfo) -> Any:
+        """Every configured underlying (`underlyings`, groups expanded) with the defaults of its kind (an
+        assignment of `indices` in code gives complete settings and is taken as it is)."""
+        return data if info.field_name is not None else resolve(data, KindSettings)
+
     @model_validator(mode="after")
     def _some_index_enabled(self) -> Settings:
         if not any(ix.enabled for ix in self.indices.values()):
@@ -227,8 +257,10 @@ class Settings(_Strict):
 
     @property
     def enabled_indices(self) -> dict[str, IndexSettings]:
-        """Enabled indices in configuration order."""
-        return {name: ix for name, ix in self.indices.items() if ix.enabled}
+        """Enabled underlyings in collection priority: the indices, then the stocks, each in configuration
+        order (groups in their own order)."""
+        kinds = {name: ix.kind for name, ix in self.indices.items() if ix.enabled}
+        return {name: self.indices[name] for name in by_priority(kinds, kinds)}
 
     @property
     def market_hours_gate(self) -> bool:

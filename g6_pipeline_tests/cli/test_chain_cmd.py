@@ -166,7 +166,7 @@ def test_an_unknown_column_is_one_line_with_exit_2(dirs: tuple[Path, Path]) -> N
 
 @pytest.mark.parametrize(
     ("args", "word"),
-    [(["DOWJONES"], "unknown index"), (["NIFTY", "--day", "2026-11-21"], "no data stored"),
+    [(["DOWJONES"], "unknown underlying"), (["NIFTY", "--day", "2026-11-21"], "no data stored"),
      (["NIFTY", "--day", LAST.isoformat(), "--at", "15:45"], "is not stored"),
      (["NIFTY", "--day", LAST.isoformat(), "--expiry", "this_month"], "is not stored")],
 )  # fmt: skip

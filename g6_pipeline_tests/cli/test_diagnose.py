@@ -54,8 +54,10 @@ def test_invalid_calendar_is_a_config_failure(tmp_path: Path) -> None:
     ctx = context(tmp_path)
     assert ctx.config_dir is not None
     (ctx.config_dir / "holidays.json").write_text("{not json")
-    result = by_name(ctx)["config"]
+    results = by_name(ctx)
+    result = results["config"]
     assert result.status == "fail" and "holidays.json" in result.detail
+    assert {results[n].status for n in ("calendar", "quote budget")} == {"skip"}  # they need the calendar
 
 
 def test_kite_token_without_api_key(tmp_path: Path) -> None:

@@ -52,12 +52,12 @@ def test_collection_run_writes_parquet_and_classic_csv(g6_env: tuple[Path, Path]
         assert set(chain["side"]) == {"CE", "PE"}
         assert not chain.duplicated(list(ROW_KEY)).any()
         # every stored price is the provider's quote for that instrument, not a made-up value
-        exchange = settings.indices[index].exchange  # type: ignore[index]
+        exchange = settings.indices[index].exchange
         quotes = market.quote([f"{exchange}:{s}" for s in chain["tradingsymbol"]], MINUTE)
         quoted = np.array([quotes[f"{exchange}:{s}"]["last_price"] for s in chain["tradingsymbol"]])
         np.testing.assert_allclose(chain["last_price"].to_numpy(), quoted)
         assert np.isfinite(chain["iv"]).mean() > 0.9
-        assert set(chain["expiry_tag"]) == set(settings.indices[index].expiry_tags)  # type: ignore[index]
+        assert set(chain["expiry_tag"]) == set(settings.indices[index].expiry_tags)
         overview = load_overview(day, index, data_dir=str(data))
         assert len(overview) == 1
 

@@ -27,6 +27,9 @@ __all__ = ["IST", "RATE", "SPOTS", "STEPS", "make_chain", "make_day", "minute"]
 
 RATE = 0.065
 STEPS = {"NIFTY": 50, "BANKNIFTY": 100, "FINNIFTY": 50, "SENSEX": 100}
+STOCK_STEP = 10
+STOCK_SPOT = 1500.0
+"""The strike step and price of any other underlying (a stock's chain)."""
 SPOTS = {"NIFTY": 24_000.0, "BANKNIFTY": 52_000.0, "FINNIFTY": 23_500.0, "SENSEX": 80_000.0}
 LOT = 75
 TICK = 0.05
@@ -95,8 +98,8 @@ def make_chain(
     gives the farthest OTM leg of each side no IV (status `below_intrinsic`), as a solver would;
     `fetch_seconds` is how long after the minute the quotes arrived.
     """
-    spot = SPOTS[index] if spot is None else spot
-    step = STEPS[index]
+    spot = SPOTS.get(index, STOCK_SPOT) if spot is None else spot
+    step = STEPS.get(index, STOCK_STEP)
     atm = round(spot / step) * step
     exp = expiries(moment.date(), tags)
     rng = np.random.default_rng(oi_seed) if oi_seed is not None else None
@@ -142,7 +145,7 @@ def _leg(
         "last_price": price, "bid": price - 0.5, "ask": price + 0.5, "bid_qty": 750.0, "ask_qty": 900.0,
         "volume": volume, "oi": oi, "average_price": price + 1.0, "prev_close": price - 2.0,
         "oi_change": np.nan, "buildup": "", "index_price": spot, "forward": spot * math.exp(RATE * t),
-        "atm": float(round(spot / STEPS[index]) * STEPS[index]), "t_years": t,
+        "atm": float(round(spot / STEPS.get(index, STOCK_STEP)) * STEPS.get(index, STOCK_STEP)), "t_years": t,
         "iv": math.nan if wing else vol, "iv_status": "below_intrinsic" if wing else "ok",
         "delta": 0.5 if side == "CE" else -0.5, "gamma": 0.0004, "vega": 12.5, "theta": -8.25, "rho": 3.5,
         "exchange_timestamp": moment, "last_trade_time": moment, "stale": False,  # quoted at the minute

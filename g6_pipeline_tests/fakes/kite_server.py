@@ -1,5 +1,10 @@
 """A loopback server speaking Kite Connect v3 over HTTP, serving the synthetic market, scriptable to fail.
 
+It serves whatever the market lists: the indices and every F&O stock, their options in the NFO/BFO dumps and
+their own prices (`NSE:NIFTY MID SELECT`, `BSE:BANKEX`, `NSE:RELIANCE`, …) in the NSE/BSE dumps and `/quote`.
+`limit_quotes(rate)` answers `/quote` as Kite does over its rate: a request less than 1/`rate` seconds after
+the previous accepted one gets 429 NetworkException.
+
 Use `start_kite_server(market, clock=...)` (returns a handle with `.url`, `.requests`, `.fail_next(...)`,
 `.stop()`), or the context manager `kite_server(...)` from any test package. Faults are queued per route
 prefix and consumed one per request: 429, 403 TokenException, 403 PermissionException, 502 HTML page, slow
@@ -30,7 +35,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -82,6 +88,23 @@ class KiteServerHandle:
     windows: list[FaultWindow] = field(default_factory=list)
     frozen_at: datetime | None = None
     """When set, quotes are the market's at this instant (prices and exchange timestamps), whatever the clock."""
+    quote_rate: float | None = None
+    """`/quote` requests per second accepted (None: no limit)."""
+    last_quote: float = -1e9
+
+    def limit_quotes(self, rate: float | None) -> None:
+        """Refuse `/quote` requests faster than `rate` a second with 429, as Kite does (None: no limit)."""
+        with self.lock:
+            self.quote_rate = rate
+
+    def over_rate(self) -> bool:
+        """Whether a `/quote` request now exceeds the rate (an accepted one is remembered)."""
+        with self.lock:
+            now = time.monotonic()
+            if self.quote_rate is not None and now - self.last_quote < 1.0 / self.quote_rate:
+                return True
+            self.last_quote = now
+            return False
 
     def freeze(self, at: datetime | None) -> None:
         """Serve every quote as it stood at `at` (a frozen feed); None serves the clock's quotes again."""
@@ -205,9 +228,11 @@ def start_kite_server(
                 return self._historical(parts.path, query)
             if parts.path.startswith("/instruments/"):
                 exchange = parts.path.rsplit("/", 1)[1]
-                body = gzip.compress(market.instruments_csv(exchange, clock().date()))
+                body = gzipped_dump(market, exchange, clock().date())
                 return self._send(200, body, "text/csv", {"Content-Encoding": "gzip"})
             if parts.path == "/quote":
+                if h.over_rate():
+                    return self._json(429, _error("NetworkException", "Too many requests"))
                 keys = query.get("i", [])
                 if len(keys) > 500:
                     return self._json(400, _error("InputException", "Too many instruments"))
@@ -263,7 +288,16 @@ def start_kite_server(
     handle = KiteServerHandle(url=f"http://127.0.0.1:{server.server_address[1]}", server=server, thread=thread,
                               clock=clock, access_token=access_token)
     holder["h"] = handle
+    for exchange in ("NSE", "BSE", "NFO", "BFO"):  # made before the first request, which may have a short timeout
+        gzipped_dump(market, exchange, clock().date())
     return handle
+
+
+@lru_cache(maxsize=32)
+def gzipped_dump(market: SyntheticMarket, exchange: str, day: date) -> bytes:
+    """The market's dump of `exchange` for `day`, gzipped as Kite serves it (made once: NFO lists every F&O
+    stock, about 68,000 rows)."""
+    return gzip.compress(market.instruments_csv(exchange, day), compresslevel=1)
 
 
 def market_key(market: SyntheticMarket, token: int, day: datetime) -> str | None:

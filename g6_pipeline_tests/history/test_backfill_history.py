@@ -93,7 +93,7 @@ def test_backfilled_day_equals_the_day_collected_by_the_cycle(
     # full chain: ΣPE OI ÷ ΣCE OI over every listed contract of the expiry, from the market's own quotes
     row = overview.iloc[100]
     listed = synthetic_market(setup_of(backfilled).settings, setup_of(backfilled).calendar)
-    exchange = setup_of(backfilled).settings.indices[index].exchange  # type: ignore[index]
+    exchange = setup_of(backfilled).settings.indices[index].exchange
     dump = listed.instruments(exchange, day)
     chain = dump[(dump["name"] == index) & (dump["expiry"] == row["expiry_this_week"])
                  & dump["instrument_type"].isin(["CE", "PE"])]

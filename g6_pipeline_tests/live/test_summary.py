@@ -19,7 +19,7 @@ from g6_pipeline.core.report import IndexOutcome
 from g6_pipeline.live import publish
 from g6_pipeline.live.numbers import NumberFormat
 from g6_pipeline.live.summary import SummaryStyle, run_summary
-from g6_pipeline.live.view_state import load_state
+from g6_pipeline.live.view_state import Selection, load_state
 from g6_pipeline_tests.live.builders import BASE_MINUTE, SPOTS, make_report, make_settings, ok_outcome
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +44,8 @@ def test_once_plain_shows_every_index_row(tmp_path: Path) -> None:
     code, text = _once(tmp_path, GENERATED + timedelta(seconds=20))
     assert code == 0
     assert "live, updated 10:15:07" in text
-    assert _row(text, "NIFTY")[:5] == ["NIFTY", "ok", f"{SPOTS['NIFTY']:,.2f}", "23s", "42/42"]
+    # the day change needs the previous close, which these chains do not carry
+    assert _row(text, "NIFTY")[:6] == ["NIFTY", "ok", f"{SPOTS['NIFTY']:,.2f}", "-", "23s", "42/42"]
     assert _row(text, "SENSEX")[:3] == ["SENSEX", "ok", f"{SPOTS['SENSEX']:,.2f}"]
     finnifty = _row(text, "FINNIFTY")
     assert finnifty[:3] == ["FINNIFTY", "failed", "-"]  # no price shown for a failed index
@@ -164,7 +165,7 @@ def test_rich_summary_in_a_real_terminal(tmp_path: Path, stop: str) -> None:
                           preexec_fn=_ignore_sigint)
     try:
         child.expect("SIMULATED market data")
-        child.expect("Indices")
+        child.expect("Underlyings")
         for name in SPOTS:
             child.expect(name)
         child.expect(f"{SPOTS['NIFTY']:,.2f}")
@@ -182,6 +183,38 @@ def test_rich_summary_in_a_real_terminal(tmp_path: Path, stop: str) -> None:
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
+
+
+def test_many_underlyings_stay_one_screen_problems_first(tmp_path: Path) -> None:
+    stocks = ["RELIANCE", "TCS", "INFY", "HDFCBANK", "ICICIBANK", "SBIN", "ITC", "LT", "AXISBANK", "KOTAKBANK",
+              "BAJFINANCE", "MARUTI", "TITAN", "WIPRO", "ONGC", "NTPC", "TATASTEEL", "HINDALCO", "CIPLA", "DRREDDY"]
+    outcomes = {name: ok_outcome(name, BASE_MINUTE) for name in SPOTS}
+    outcomes.update({name: ok_outcome(name, BASE_MINUTE, spot=1000.0 + i) for i, name in enumerate(stocks)})
+    outcomes["WIPRO"] = IndexOutcome("WIPRO", "skipped", error="skipped: the minute's quote time ran out")
+    outcomes["SBIN"] = IndexOutcome("SBIN", "failed", error="quote timed out", legs_expected=44)
+    publish(make_report(outcomes=outcomes), make_settings(str(tmp_path)), str(tmp_path), now=GENERATED)
+    state_now = GENERATED + timedelta(seconds=20)
+
+    def page(selection: Selection) -> str:
+        out = io.StringIO()
+        style = SummaryStyle(selection=selection)
+        run_summary(tmp_path, 180.0, once=True, rich=False, out=out, clock=lambda: state_now, style=style)
+        return out.getvalue()
+
+    def listed(text: str) -> list[str]:
+        return [line.split()[0] for line in text.splitlines()
+                if line.split() and line.split()[0] in outcomes and not line.startswith("  ")]
+
+    first = page(Selection(per_page=10))
+    assert listed(first)[:2] == ["SBIN", "WIPRO"] and len(listed(first)) == 10  # problems first, then by priority
+    assert listed(first)[2:6] == list(SPOTS)
+    assert "underlyings 1-10 of 24 (sorted by status, problems first) · page 1 of 3; 24 in all" in first
+    last = page(Selection(per_page=10, page=9))  # beyond the end: the last page
+    assert len(listed(last)) == 4 and "underlyings 21-24 of 24" in last
+    banks = page(Selection(sort="name", match="bank", per_page=10))
+    assert listed(banks) == ["AXISBANK", "BANKNIFTY", "HDFCBANK", "ICICIBANK", "KOTAKBANK"]
+    assert "of 5 matching 'bank' (sorted by name) · page 1 of 1; 24 in all" in banks
+    assert listed(page(Selection(match="skipped"))) == ["WIPRO"]
 
 
 def test_the_analytics_show_the_iv_rank_with_the_history_it_rests_on_and_the_gamma_exposure(tmp_path: Path) -> None:

@@ -35,7 +35,8 @@ def source(server: KiteServerHandle, tmp_path: Path) -> KiteSource:
 
 def option(market: SyntheticMarket) -> tuple[int, str]:
     dump = market.instruments("NFO", SESSION_NOW.date())
-    row = dump.loc[(dump["name"] == "NIFTY") & (dump["instrument_type"] == "CE")].iloc[len(dump) // 20]
+    calls = dump.loc[(dump["name"] == "NIFTY") & (dump["instrument_type"] == "CE")]
+    row = calls.iloc[len(calls) // 4]
     return int(row["instrument_token"]), f"NFO:{row['tradingsymbol']}"
 
 

@@ -18,7 +18,7 @@ from g6_pipeline.core.clock import IST
 from g6_pipeline.instruments import build_universe
 from g6_pipeline.providers.factory import make_provider
 from g6_pipeline.providers.synthetic import SPECS, SyntheticMarket, listed_expiries
-from g6_pipeline.providers.synthetic.contracts import REFERENCE_DATE
+from g6_pipeline.providers.synthetic.specs import REFERENCE_DATE
 from g6_pipeline.settings.model import Settings
 
 INDICES = ("NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX")
@@ -65,7 +65,7 @@ def test_reference_levels_come_from_the_settings(calendar: MarketCalendar, tmp_p
     snaps = provider.fetch(settings.enabled_indices, at(date(2026, 11, 20), 15, 29)).snapshots
     assert abs(snaps["NIFTY"].spot / 30000.0 - 1) < 0.01
     assert abs(snaps["SENSEX"].spot / SPECS["SENSEX"].reference_level - 1) < 0.05
-    with pytest.raises(ValueError, match="no index"):
+    with pytest.raises(ValueError, match="no underlying DOWJONES"):
         SyntheticMarket(6, calendar, {"DOWJONES": 40000.0})
 
 

@@ -78,8 +78,8 @@ def test_files_and_environment_with_sources(tmp_path: Path) -> None:
         ),
         (
             "indices_config.json",
-            {"NIFTYNXT50": {"exchange": "NFO", "spot_key": "NSE:NIFTY NEXT 50", "expiry_tags": ["this_month"]}},
-            ["indices_config.json", "'indices.NIFTYNXT50'", "NIFTYNXT50"],
+            {"BANKNIFT": {"strikes_below": 3}},
+            ["indices_config.json", "'indices.BANKNIFT'", "= 'BANKNIFT'", "closest: BANKNIFTY"],
         ),
         (
             "indices_config.json",

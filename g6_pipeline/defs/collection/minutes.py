@@ -1,13 +1,19 @@
-"""The collected minute data as an asset: each minute run reports the (day, index) partitions it wrote, and a
-freshness check watches it during the session.
+"""The collected minute data as an asset: each minute run reports the (day, underlying) partitions it wrote, and
+a freshness check watches it during the session.
 
-The collection job is an op job (one run per minute, all indices, in process); it registers the day and the
-indices it wrote as partitions and reports an `AssetMaterialization` of `option_chain_minutes` per index the
-Parquet sink wrote, so the day's partition fills up minute by minute in the UI and the lineage runs minutes →
-daily → weekday master. `freshness_sensor` reports the `fresh_during_session` check every minute of a session
-(no run needed); the check can also be executed from the UI.
+The collection job is an op job (one run per minute, all underlyings, in process); it registers the day and the
+underlyings it wrote as partitions and reports an `AssetMaterialization` of `option_chain_minutes` per
+underlying the Parquet sink wrote, so the day's partition fills up in the UI and the lineage runs minutes →
+daily → weekday master. A run reports at most `MINUTE_EVENTS` partitions: with more underlyings than that, each
+is reported every ⌈N / MINUTE_EVENTS⌉ minutes in turn (`reported`), since every event costs the run a write to
+the instance (a run logging 200 events takes seconds; benchmarks/README_partitions.md) and a year of them at
+every minute would be millions. `freshness_sensor` reports the `fresh_during_session` check every minute of a
+session (no run needed); the check can also be executed from the UI.
 """
 
+
+from collections.abc import Sequence
+from datetime import datetime
 
 import dagster as dg
 
@@ -43,12 +49,27 @@ option_chain_minutes = dg.AssetSpec(
 )
 
 
+MINUTE_EVENTS = 16
+"""The most partitions one minute run reports."""
+
+
+def reported(names: Sequence[str], minute: datetime) -> list[str]:
+    """The underlyings a minute run reports among the `names` it wrote: all of them up to `MINUTE_EVENTS`, else
+    those whose turn it is (every ⌈N / MINUTE_EVENTS⌉ minutes each, in name order, by the minute of the day)."""
+    ordered = sorted(names)
+    if len(ordered) <= MINUTE_EVENTS:
+        return ordered
+    period = -(-len(ordered) // MINUTE_EVENTS)
+    turn = (minute.hour * 60 + minute.minute) % period
+    return [name for i, name in enumerate(ordered) if i % period == turn]
+
+
 def minute_materializations(
     state: CycleState, location: DataLocation, calendar: MarketCalendar, instance: dg.DagsterInstance
 ) -> list[dg.AssetMaterialization]:
-    """One materialization of `option_chain_minutes` per index whose minute was committed (`state.chains` holds
-    only those: an index whose minute failed in any store is not reported), its day and index registered as
-    partitions first.
+    """One materialization of `option_chain_minutes` per underlying whose minute was committed (`state.chains`
+    holds only those: an underlying whose minute failed in any store is not reported) and whose turn it is
+    (`reported`), the day and every underlying committed registered as partitions first.
 
     None when the Parquet sink is not configured; a minute of a day without a session (a weekend minute of the
     synthetic provider) is written to disk but not reported.
@@ -63,7 +84,8 @@ def minute_materializations(
         return []
     register(instance, [day], state.chains)
     out = []
-    for index, chain in state.chains.items():
+    for index in reported(list(state.chains), state.minute):
+        chain = state.chains[index]
         snapshot = chain.snapshot
         stored = len(location.minute_slice_names(location.table_dir(OPTIONS, day, index)))
         out.append(

@@ -78,7 +78,7 @@ def _daily_specs() -> list[dg.AssetSpec]:
 def option_metadata(sealed: SealedDay, setup: ProcessSetup) -> dict[str, Any]:
     """What the option chain's materialization says about a sealed day."""
     report, location = sealed.options, setup.location
-    tag = setup.settings.indices[sealed.index].expiry_tags[0]  # type: ignore[index]
+    tag = setup.settings.indices[sealed.index].expiry_tags[0]
     return {
         **table_metadata(report.rows, OPTION_TABLE_SCHEMA),
         "rows": report.rows,
@@ -101,7 +101,7 @@ def option_metadata(sealed: SealedDay, setup: ProcessSetup) -> dict[str, Any]:
 def overview_metadata(sealed: SealedDay, setup: ProcessSetup) -> dict[str, Any]:
     """What the overview's materialization says about a sealed day."""
     report = sealed.overview
-    tag = setup.settings.indices[sealed.index].expiry_tags[0]  # type: ignore[index]
+    tag = setup.settings.indices[sealed.index].expiry_tags[0]
     return {
         **table_metadata(report.rows, OVERVIEW_TABLE_SCHEMA),
         "rows": report.rows,

@@ -33,7 +33,7 @@ def wanted_exchanges(setup: ProcessSetup) -> dict[str, list[str]]:
     """Exchange → the enabled indices listed there, for the exchanges whose lists are archived."""
     wanted: dict[str, list[str]] = {}
     for name in setup.settings.enabled_indices:
-        exchange = setup.settings.indices[name].exchange  # type: ignore[index]
+        exchange = setup.settings.indices[name].exchange
         if exchange in ARCHIVED_EXCHANGES:
             wanted.setdefault(exchange, []).append(name)
     return wanted

@@ -90,13 +90,37 @@
     return order.map((name) => Object.assign({ index: name }, status.indices[name]));
   }
 
+  // With many underlyings the cards stay one screen: problems first, then in collection order, at most
+  // CARD_LIMIT of them, narrowed by the filter box (a name or a status), which shows itself when needed.
+  const CARD_LIMIT = 24;
+  const STATUS_RANK = { failed: 0, skipped: 1, stale: 2, degraded: 3, closed: 4, ok: 5 };
+
+  function cardRows() {
+    const rows = indexRows();
+    const box = document.getElementById("cards-filter");
+    const needle = box ? box.value.trim().toLowerCase() : "";
+    const matched = rows.map((r, i) => [r, i]).filter(([r]) => !needle ||
+      String(r.index).toLowerCase().includes(needle) || String(r.status) === needle);
+    if (rows.length > CARD_LIMIT) {
+      matched.sort((a, b) => ((STATUS_RANK[a[0].status] ?? 6) - (STATUS_RANK[b[0].status] ?? 6)) || a[1] - b[1]);
+    }
+    const shown = matched.slice(0, CARD_LIMIT).map(([r]) => r);
+    const bar = document.getElementById("cards-bar");
+    if (bar) {
+      bar.hidden = rows.length <= CARD_LIMIT && !needle;
+      document.getElementById("cards-note").textContent = "showing " + shown.length + " of " + matched.length +
+        (needle ? " matching" : "") + " (" + rows.length + " underlyings, problems first)";
+    }
+    return shown;
+  }
+
   function renderCards() {
     const analytics = {};
     const data = panel("analytics");
     ((data && data.indices) || []).forEach((item) => { analytics[item.index] = item; });
     const cards = document.getElementById("cards");
     cards.replaceChildren();
-    indexRows().forEach((ix) => {
+    cardRows().forEach((ix) => {
       const a = analytics[ix.index] || {};
       const near = (a.expiries && a.expiries[0]) || {};
       const card = el("article", "card");
@@ -280,6 +304,11 @@
     if (Date.now() - state.lastMessage > 3000 * state.heartbeat) { source && source.close(); scheduleReconnect(); }
     else renderHeader();
   }, 5000);
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const box = document.getElementById("cards-filter");
+    if (box) box.addEventListener("input", () => renderCards());
+  });
 
   connect();
 })();

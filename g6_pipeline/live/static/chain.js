@@ -9,7 +9,7 @@
   const INDICES = ["NIFTY", "BANKNIFTY", "FINNIFTY", "SENSEX"];
   const page = new URLSearchParams(window.location.search);
   const view = { index: page.get("index") || null, expiry: page.get("expiry") || null, lastStatus: null,
-    renderMs: null, loading: 0, updates: 0, interval: page.get("interval") || "close",
+    renderMs: null, loading: 0, updates: 0, searched: null, interval: page.get("interval") || "close",
     strikes: page.get("strikes") || "", oidayMode: "change" };
 
   // [field, heading, format] of the call side, outside in; the put side keeps bid/ask and mirrors the rest.
@@ -128,7 +128,7 @@
       const tr = el("tr", row.atm ? "atm" : "");
       tr.dataset.strike = String(row.strike);
       sideCells(tr, "ce", row.ce, CE_COLUMNS, false, data.lot_size);
-      const strike = el("td", "strike" + (row.max_pain ? " max-pain" : ""), fmt(row.strike, "int"));
+      const strike = el("td", "strike" + (row.max_pain ? " max-pain" : ""), N.strike(row.strike));
       strike.dataset.field = "strike";
       if (row.max_pain) strike.title = "max pain";
       if (row.atm) strike.title = (strike.title ? strike.title + ", " : "") + "ATM";
@@ -180,7 +180,7 @@
   // ---- plain SVG charts (charts.js) ----
   const plot = window.G6Charts.plot, niceTicks = window.G6Charts.niceTicks;
 
-  const strikeFmt = (x) => N.number(x, 0);
+  const strikeFmt = (x) => N.strike(x);
   const pctFmt = (y, digits) => N.number(100 * y, Math.max(0, digits - 2)) + "%";
   const SESSION_OPEN = 9 * 60 + 15;
   const minuteOf = (hhmm) => { const [h, m] = String(hhmm).split(":").map(Number); return h * 60 + m - SESSION_OPEN; };
@@ -327,9 +327,43 @@
     }
   }
 
+  // the search box: /api/underlyings finds names and companies among two hundred; picking one shows its chain
+  let searchTimer = null;
+  async function searchNames(text) {
+    const params = new URLSearchParams({ q: text, limit: "20" });
+    if (page.get("token")) params.set("token", page.get("token"));
+    const response = await fetch("/api/underlyings?" + params.toString(), { cache: "no-store" });
+    if (!response.ok) return;
+    const body = await response.json();
+    const list = document.getElementById("chain-names");
+    list.replaceChildren();
+    (body.underlyings || []).forEach((u) => {
+      const option = el("option");
+      option.value = String(u.name);
+      option.label = (u.company ? String(u.company) : String(u.kind)) + (u.stored ? "" : " · nothing stored");
+      list.appendChild(option);
+    });
+    document.getElementById("chain-search").dataset.results = String(body.total ?? 0);
+  }
+
+  function choose(name) {
+    if (!name) return;
+    const select = document.getElementById("chain-index");
+    if (![...select.options].some((o) => o.value === name)) {
+      const option = el("option", "", name);
+      option.value = name;
+      select.appendChild(option);
+    }
+    select.value = name;
+    view.index = name;
+    view.expiry = null;
+    refresh();
+  }
+
   function setIndices(names) {
     const select = document.getElementById("chain-index");
-    const list = names.length ? names : INDICES;
+    const list = (names.length ? names : INDICES).slice();
+    if (view.index && !list.includes(view.index) && view.searched === view.index) list.push(view.index);
     if (select.options.length === list.length && list.every((n, i) => select.options[i].value === n)) return;
     select.replaceChildren();
     list.forEach((name) => { const o = el("option", "", name); o.value = name; select.appendChild(o); });
@@ -355,6 +389,16 @@
       view.index = e.target.value; view.expiry = null; refresh();
     });
     document.getElementById("chain-expiry").addEventListener("change", (e) => { view.expiry = e.target.value; refresh(); });
+    const search = document.getElementById("chain-search");
+    search.addEventListener("input", () => {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(() => { searchNames(search.value).catch(() => {}); }, 200);
+    });
+    search.addEventListener("change", () => {
+      const name = search.value.trim().toUpperCase();
+      view.searched = name;
+      choose(name);
+    });
     const interval = document.getElementById("oi-interval"), strikes = document.getElementById("oi-strikes");
     interval.value = view.interval;
     strikes.value = view.strikes;

@@ -22,6 +22,12 @@ window.G6Numbers = (function () {
     return signed && !text.startsWith("-") && /[1-9]/.test(text) ? "+" + text : text;
   }
 
+  // a strike as listed: whole rupees, or its decimals when it has them (a stock's 187.5)
+  function strike(value) {
+    if (!isNum(value)) return DASH;
+    return number(value, Number.isInteger(value) ? 0 : Number.isInteger(value * 10) ? 1 : 2);
+  }
+
   function percent(fraction, digits) {
     return isNum(fraction) ? number(100 * fraction, digits === undefined ? 1 : digits) + "%" : DASH;
   }
@@ -33,5 +39,6 @@ window.G6Numbers = (function () {
     return isNum(lot) && lot > 0 ? units / lot : null;
   }
 
-  return { DASH: DASH, isNum: isNum, number: number, percent: percent, quantity: quantity, quantities: quantities };
+  return { DASH: DASH, isNum: isNum, number: number, strike: strike, percent: percent, quantity: quantity,
+    quantities: quantities };
 })();

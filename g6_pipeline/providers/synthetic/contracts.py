@@ -1,19 +1,20 @@
-"""The simulated market's listed contracts: index specs, expiry calendars and a Kite-format instrument dump.
+"""The simulated market's listed contracts: expiry calendars and a Kite-format instrument dump.
 
-NSE indices expire on Tuesday (weekly NIFTY, monthly on the month's last Tuesday), BSE on Thursday (weekly
-SENSEX); before September 2025 NSE used Thursday and BSE Tuesday. An expiry on a day without a regular
+NSE's contracts expire on Tuesday (weekly NIFTY, monthlies of the other indices and of every stock on the
+month's last Tuesday), BSE's on Thursday (weekly SENSEX, monthly BANKEX); before September 2025 NSE used
+Thursday and BSE Tuesday. An expiry on a day without a regular
 session moves to the previous regular trading day. An expiry in a year the holiday file does not cover is
 listed provisionally, on its weekday rule moved over weekends only (that year's holidays are unknown), so no
 expiry tag vanishes in December; once the year's holidays are imported the same contract moves off a holiday.
 
-Each index carries its documented reference level and the scales of its open interest and volume; the
-figures and their sources are in this package's README.md.
+The underlyings and their figures are `specs`; their sources are in this package's README.md.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,63 +22,14 @@ import pandas as pd
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.instruments.dump import DUMP_COLUMNS
 from g6_pipeline.providers.quotes import VIX_KEY
+from g6_pipeline.providers.synthetic.specs import SPECS, IndexSpec
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 WEEKLY_MONTH_CODES = "123456789OND"
 RULE_CHANGE = date(2025, 9, 1)
 
 
-@dataclass(frozen=True)
-class IndexSpec:
-    """One simulated underlying and its option contracts."""
-
-    uid: int
-    name: str
-    exchange: str
-    spot_key: str
-    spot_token: int
-    reference_level: float
-    """Approximate level on `REFERENCE_DATE` (the default the simulated path is anchored to)."""
-    base_vol: float
-    step: float
-    far_step: float
-    lot_size: int
-    weekly: bool
-    loading: float
-    """Weight of the market factor in the index's returns (pairwise correlation = product of loadings)."""
-    oi_lots: float
-    """OI scale in lots: an at-the-money strike off the round ones holds about 0.65 of it on the eve of expiry."""
-    turnover: float
-    """A day's volume at the money over `oi_lots`, before the nearness-to-expiry factor."""
-    round_strikes: tuple[int, int]
-    """(minor, major) round strikes where OI concentrates, e.g. multiples of 100 and 500 for NIFTY."""
-
-    @property
-    def spot_exchange(self) -> str:
-        """Exchange of the index quote ('NSE' or 'BSE')."""
-        return self.spot_key.split(":", 1)[0]
-
-
-SPECS: dict[str, IndexSpec] = {
-    s.name: s
-    for s in (
-        IndexSpec(1, "NIFTY", "NFO", "NSE:NIFTY 50", 256265, 26000.0, 0.13, 50, 100, 65, True,
-                  0.97, 2.5e5, 50.0, (100, 500)),
-        IndexSpec(2, "BANKNIFTY", "NFO", "NSE:NIFTY BANK", 260105, 59500.0, 0.15, 100, 500, 30, False,
-                  0.89, 1.2e5, 35.0, (500, 1000)),
-        IndexSpec(3, "FINNIFTY", "NFO", "NSE:NIFTY FIN SERVICE", 257801, 27500.0, 0.14, 50, 100, 60, False,
-                  0.91, 1.2e4, 20.0, (100, 500)),
-        IndexSpec(4, "SENSEX", "BFO", "BSE:SENSEX", 265, 85000.0, 0.125, 100, 500, 20, True,
-                  0.96, 1.5e5, 50.0, (500, 1000)),
-        IndexSpec(5, "NIFTYNXT50", "NFO", "NSE:NIFTY NEXT 50", 270857, 69000.0, 0.16, 100, 500, 25, False,
-                  0.85, 3.0e3, 10.0, (500, 1000)),
-    )
-}
-REFERENCE_DATE = date(2026, 11, 27)
-"""The day the specs' reference levels hold (approximate closes of the week ending 27 Nov 2026)."""
 VIX_TOKEN = 264969
-NEAR_STRIKES = 40
-FAR_STRIKES = 10
 
 
 def expiry_weekday(spec: IndexSpec, nominal: date) -> int:
@@ -130,50 +82,62 @@ def listed_expiries(spec: IndexSpec, day: date, calendar: MarketCalendar) -> lis
     return sorted(out.items())
 
 
-def tradingsymbol(spec: IndexSpec, expiry: date, monthly: bool, strike: float, side: str) -> str:
-    """Kite's symbol: `NIFTY25DEC25000CE` (monthly) or `NIFTY25N0425600CE` (weekly)."""
+def strike_text(strike: float) -> str:
+    """A strike as Kite's symbols write it: `25000`, `187.5`."""
+    return f"{strike:.0f}" if float(strike).is_integer() else f"{strike:.2f}".rstrip("0").rstrip(".")
+
+
+def symbol_prefix(spec: IndexSpec, expiry: date, monthly: bool) -> str:
+    """Kite's symbol up to the strike: `NIFTY25DEC` (monthly) or `NIFTY25N04` (weekly)."""
     yy = f"{expiry.year % 100:02d}"
-    k = f"{strike:.0f}"
     if monthly:
-        return f"{spec.name}{yy}{MONTHS[expiry.month - 1]}{k}{side}"
-    return f"{spec.name}{yy}{WEEKLY_MONTH_CODES[expiry.month - 1]}{expiry.day:02d}{k}{side}"
+        return f"{spec.name}{yy}{MONTHS[expiry.month - 1]}"
+    return f"{spec.name}{yy}{WEEKLY_MONTH_CODES[expiry.month - 1]}{expiry.day:02d}"
+
+
+def tradingsymbol(spec: IndexSpec, expiry: date, monthly: bool, strike: float, side: str) -> str:
+    """Kite's symbol: `NIFTY25DEC25000CE` (monthly), `NIFTY25N0425600CE` (weekly), `TATASTEEL26DEC187.5CE`."""
+    return f"{symbol_prefix(spec, expiry, monthly)}{strike_text(strike)}{side}"
 
 
 def option_token(spec: IndexSpec, expiry: date, strike: float, side: str) -> int:
     """A stable, unique instrument token for a simulated contract."""
     days = expiry.toordinal() - 739000
-    return spec.uid * 10**11 + days * 10**7 + round(strike) * 10 + (1 if side == "CE" else 2)
+    return spec.uid * 10**11 + days * 10**7 + round(strike / spec.strike_unit) * 10 + (1 if side == "CE" else 2)
 
 
 def strike_grid(spec: IndexSpec, reference: float) -> np.ndarray:
-    """Listed strikes: `NEAR_STRIKES` steps either side of the reference, then wider steps further out."""
+    """Listed strikes: `spec.near_strikes` steps either side of the reference, then wider steps further out."""
     center = round(reference / spec.far_step) * spec.far_step
-    near = center + spec.step * np.arange(-NEAR_STRIKES, NEAR_STRIKES + 1)
-    edge = NEAR_STRIKES * spec.step
-    far_lo = center - edge - spec.far_step * np.arange(1, FAR_STRIKES + 1)
-    far_hi = center + edge + spec.far_step * np.arange(1, FAR_STRIKES + 1)
+    near = center + spec.step * np.arange(-spec.near_strikes, spec.near_strikes + 1)
+    edge = spec.near_strikes * spec.step
+    far_lo = center - edge - spec.far_step * np.arange(1, spec.far_strikes + 1)
+    far_hi = center + edge + spec.far_step * np.arange(1, spec.far_strikes + 1)
     grid = np.concatenate([far_lo, near, far_hi])
     grid = np.round(grid / spec.step) * spec.step
     return np.unique(grid[grid > 0])
 
 
-def option_rows(spec: IndexSpec, day: date, calendar: MarketCalendar, reference: float) -> pd.DataFrame:
-    """The index's option contracts listed on `day`, in Kite's dump columns."""
-    rows = []
-    strikes = strike_grid(spec, reference)
+def option_rows(spec: IndexSpec, day: date, calendar: MarketCalendar, reference: float) -> list[tuple[Any, ...]]:
+    """The underlying's option contracts listed on `day`, as rows of Kite's dump columns."""
+    strikes = strike_grid(spec, reference).tolist()
+    texts = [strike_text(k) for k in strikes]
     segment = f"{spec.exchange}-OPT"
+    rows: list[tuple[Any, ...]] = []
     for expiry, monthly in listed_expiries(spec, day, calendar):
-        for k in strikes:
-            for side in ("CE", "PE"):
-                token = option_token(spec, expiry, float(k), side)
-                rows.append((token, token // 256 % 10**7, tradingsymbol(spec, expiry, monthly, float(k), side),
-                             spec.name, 0.0, expiry, float(k), 0.05, spec.lot_size, side, segment, spec.exchange))
-    return pd.DataFrame(rows, columns=list(DUMP_COLUMNS))
+        prefix = symbol_prefix(spec, expiry, monthly)
+        base = spec.uid * 10**11 + (expiry.toordinal() - 739000) * 10**7
+        for k, text in zip(strikes, texts, strict=True):
+            for side, code in (("CE", 1), ("PE", 2)):
+                token = base + round(k / spec.strike_unit) * 10 + code
+                rows.append((token, token // 256 % 10**7, f"{prefix}{text}{side}", spec.name, 0.0, expiry, k, 0.05,
+                             spec.lot_size, side, segment, spec.exchange))
+    return rows
 
 
-def future_rows(spec: IndexSpec, day: date, calendar: MarketCalendar) -> pd.DataFrame:
-    """The index's monthly futures (segment `<EXCH>-FUT`), listed so selection must skip them."""
-    rows = []
+def future_rows(spec: IndexSpec, day: date, calendar: MarketCalendar) -> list[tuple[Any, ...]]:
+    """The underlying's monthly futures (segment `<EXCH>-FUT`), listed so selection must skip them."""
+    rows: list[tuple[Any, ...]] = []
     for expiry, monthly in listed_expiries(spec, day, calendar):
         if not monthly:
             continue
@@ -181,17 +145,34 @@ def future_rows(spec: IndexSpec, day: date, calendar: MarketCalendar) -> pd.Data
         symbol = f"{spec.name}{expiry.year % 100:02d}{MONTHS[expiry.month - 1]}FUT"
         rows.append((token, token // 256 % 10**7, symbol, spec.name, 0.0, expiry, 0.0, 0.05, spec.lot_size,
                      "FUT", f"{spec.exchange}-FUT", spec.exchange))
+    return rows
+
+
+def derivative_rows(
+    specs: Sequence[IndexSpec], day: date, calendar: MarketCalendar, references: Sequence[float]
+) -> pd.DataFrame:
+    """The options and futures of `specs` listed on `day` (options around each spec's `references` level), as
+    one dump frame."""
+    rows: list[tuple[Any, ...]] = []
+    for spec, reference in zip(specs, references, strict=True):
+        rows.extend(option_rows(spec, day, calendar, reference))
+        rows.extend(future_rows(spec, day, calendar))
     return pd.DataFrame(rows, columns=list(DUMP_COLUMNS))
 
 
-def index_rows(exchange: str) -> pd.DataFrame:
-    """The `INDICES` rows of the NSE or BSE dump (the spot quote keys)."""
+def spot_rows(exchange: str) -> pd.DataFrame:
+    """The NSE or BSE dump's rows of the underlyings' own prices: the indices (segment `INDICES`, and the India
+    VIX on NSE) and, on NSE, the stocks (segment `NSE`, `EQ`, named by the company)."""
     rows = []
     for spec in SPECS.values():
         if spec.spot_exchange == exchange:
             symbol = spec.spot_key.split(":", 1)[1]
-            rows.append((spec.spot_token, spec.spot_token // 256, symbol, symbol, 0.0, None, 0.0, 0.0, 0,
-                         "EQ", "INDICES", exchange))
+            if spec.kind == "index":
+                rows.append((spec.spot_token, spec.spot_token // 256, symbol, symbol, 0.0, None, 0.0, 0.0, 0,
+                             "EQ", "INDICES", exchange))
+            else:
+                rows.append((spec.spot_token, spec.spot_token // 256, symbol, spec.company, 0.0, None, 0.0, 0.05, 1,
+                             "EQ", exchange, exchange))
     if exchange == "NSE":
         exchange_, symbol = VIX_KEY.split(":", 1)
         rows.append((VIX_TOKEN, VIX_TOKEN // 256, symbol, symbol, 0.0, None, 0.0, 0.0, 0, "EQ", "INDICES", exchange_))

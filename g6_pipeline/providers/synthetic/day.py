@@ -22,11 +22,11 @@ from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot
 from g6_pipeline.instruments.universe import IndexUniverse, build_universe, strike_window_centre
 from g6_pipeline.providers.chain_plan import chain_table
 from g6_pipeline.providers.quotes import QUOTE_COLUMNS
-from g6_pipeline.providers.synthetic.contracts import SPECS, IndexSpec
 from g6_pipeline.providers.synthetic.fields import option_fields
 from g6_pipeline.providers.synthetic.items import option_columns
 from g6_pipeline.providers.synthetic.paths import DailyModel, DayPath, day_path, epoch_seconds
 from g6_pipeline.providers.synthetic.pricing import vix_level
+from g6_pipeline.providers.synthetic.specs import SPECS, IndexSpec
 from g6_pipeline.providers.window import atm_strike, expiry_window, leg_price, straddle_total_vol
 from g6_pipeline.settings.model import IndexSettings
 
@@ -131,7 +131,7 @@ def _window_masks(ix: IndexSettings, s: _Session, spot: np.ndarray, priced: list
         for e in priced:
             centre = centres.get(e.expiry, float(spot[m]))
             window = expiry_window(e.strikes, centre, seen.get(e.expiry), float(s.vix[m]), e.expiry, s.stamps[m],
-                                   ix.strikes_below, ix.strikes_above)
+                                   ix.strikes_below, ix.strikes_above, ix.wings)
             inside = np.isin(e.strikes, window)
             masks[e.expiry][m] = inside
             price = e.price[m]

@@ -19,7 +19,6 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.special import ndtr
 
-from g6_pipeline.providers.synthetic.contracts import IndexSpec
 from g6_pipeline.providers.synthetic.pricing import (
     DIVIDEND_YIELD,
     RATE,
@@ -30,6 +29,7 @@ from g6_pipeline.providers.synthetic.pricing import (
     term_atm,
     to_tick,
 )
+from g6_pipeline.providers.synthetic.specs import IndexSpec
 
 SERIES_DAYS = 7.0
 """An expiry's total OI τ days before expiry is 1 / (1 + τ / SERIES_DAYS) of its level on the eve of expiry."""
@@ -61,8 +61,13 @@ def _hash01(token: np.ndarray, day: int | np.ndarray, salt: int) -> np.ndarray:
 def round_weight(spec: IndexSpec, strike: np.ndarray) -> np.ndarray:
     """OI concentration at round strikes: ×1.6 at minor multiples, ×3 at major ones, ×3.8 at twice the major."""
     minor, major = spec.round_strikes
-    k = np.round(strike).astype(np.int64)
-    out: np.ndarray = 1.0 + 0.6 * (k % minor == 0) + 1.4 * (k % major == 0) + 0.8 * (k % (2 * major) == 0)
+    k = np.round(np.asarray(strike, dtype=np.float64) * 100.0)  # in paise: exact for any listed strike
+
+    def at(multiple: float) -> np.ndarray:
+        out_: np.ndarray = np.remainder(k, round(multiple * 100.0)) == 0
+        return out_
+
+    out: np.ndarray = 1.0 + 0.6 * at(minor) + 1.4 * at(major) + 0.8 * at(2 * major)
     return out
 
 

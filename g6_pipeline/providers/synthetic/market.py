@@ -1,4 +1,5 @@
-"""`SyntheticMarket`: a seeded simulated NSE/BSE option market that speaks Kite's formats.
+"""`SyntheticMarket`: a seeded simulated NSE/BSE option market (the indices and every F&O stock) that speaks
+Kite's formats.
 
 `instruments_csv` gives Kite's instrument dump, `quote` Kite's `/quote` items, so the loopback Kite server
 and the `synthetic` provider both go through the same parsing path as the real API. `day_snapshots` builds a
@@ -31,22 +32,18 @@ from g6_pipeline.core.snapshot import ChainSnapshot
 from g6_pipeline.instruments.cache import dump_day
 from g6_pipeline.instruments.dump import dump_to_csv
 from g6_pipeline.providers.quotes import QUOTE_COLUMNS, VIX_KEY
-from g6_pipeline.providers.synthetic.contracts import (
-    REFERENCE_DATE,
-    SPECS,
-    VIX_TOKEN,
-    IndexSpec,
-    future_rows,
-    index_rows,
-    option_rows,
-)
+from g6_pipeline.providers.synthetic.contracts import VIX_TOKEN, derivative_rows, spot_rows
 from g6_pipeline.providers.synthetic.day import build_day
 from g6_pipeline.providers.synthetic.fields import option_fields
 from g6_pipeline.providers.synthetic.items import index_item, option_columns, option_items
 from g6_pipeline.providers.synthetic.paths import DailyModel, day_path, epoch_seconds, night_path
 from g6_pipeline.providers.synthetic.pricing import vix_level
 from g6_pipeline.providers.synthetic.session import plan_minute
+from g6_pipeline.providers.synthetic.specs import REFERENCE_DATE, SPECS, IndexSpec
 from g6_pipeline.settings.model import IndexSettings
+
+SPOT_SPECS: dict[str, IndexSpec] = {s.spot_key: s for s in SPECS.values()}
+"""Quote key of an underlying's own price → its spec."""
 
 
 @dataclass(frozen=True)
@@ -115,16 +112,13 @@ class SyntheticMarket:
     def instruments(self, exchange: str, day: date) -> pd.DataFrame:
         """The parsed dump of `exchange` (NFO, BFO, NSE or BSE) as listed on `day`."""
         if exchange in ("NSE", "BSE"):
-            return index_rows(exchange)
-        parts = []
-        for spec in SPECS.values():
-            if spec.exchange == exchange:
-                parts.append(option_rows(spec, day, self.calendar, self.reference_level(spec, day)))
-                parts.append(future_rows(spec, day, self.calendar))
-        if not parts:
+            return spot_rows(exchange)
+        specs = [spec for spec in SPECS.values() if spec.exchange == exchange]
+        if not specs:
             raise ValueError(f"unknown exchange {exchange!r}")
-        return pd.concat(parts, ignore_index=True)
+        return derivative_rows(specs, day, self.calendar, [self.reference_level(spec, day) for spec in specs])
 
+    @lru_cache(maxsize=16)  # noqa: B019 - the market lives as long as the process
     def instruments_csv(self, exchange: str, day: date) -> bytes:
         """Kite's instrument dump CSV for `exchange` on `day`, in Kite's exact columns."""
         return dump_to_csv(self.instruments(exchange, day))
@@ -260,12 +254,11 @@ class SyntheticMarket:
         ts = floor_minute(at)
         stamp = ts.strftime("%Y-%m-%d %H:%M:%S")
         out: dict[str, dict[str, Any]] = {}
-        spot_specs = {s.spot_key: s for s in SPECS.values()}
         for key in keys:
-            if key in spot_specs:
-                st = self._state_at(spot_specs[key], ts)
+            if key in SPOT_SPECS:
+                st = self._state_at(SPOT_SPECS[key], ts)
                 ohlc = (st.open_, st.high, st.low, st.prev_close)
-                out[key] = index_item(spot_specs[key].spot_token, st.spot, stamp, ohlc)
+                out[key] = index_item(SPOT_SPECS[key].spot_token, st.spot, stamp, ohlc)
             elif key == VIX_KEY:
                 st = self._state_at(SPECS["NIFTY"], ts)
                 out[key] = index_item(VIX_TOKEN, vix_level(st.vol, SPECS["NIFTY"].base_vol), stamp)
