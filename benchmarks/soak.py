@@ -6,9 +6,12 @@ a script; then the day is sealed and what was stored is checked.
 The clock: `dagster dev` and everything it starts run under libfaketime (`scripts/install-faketime.sh`) with
 a whole-second offset that puts "now" 35 s before the open of the latest trading day (per the shipped
 calendar) whose open has passed, so the window starts at 09:15 IST whatever the hour: the market-hours gate
-stays on, the soak works at any time, and the window's minutes are the only session minutes of that day
-(no earlier minute for the repair to refill). The loopback server's clock has the same offset and the token
-is issued at the shifted time.
+stays on and the soak works at any time. The soak's holiday file makes that day a special session of the
+window plus `CLOSE_SLACK` minutes (room for a slow start), so the window's minutes are all but the last few
+session minutes of that day (no earlier minute for the repair to refill) and the session ends soon after
+the window: the daemon collects to the close, and the day is sealed after it, as the daemon's automation
+does, so that its blocking checks (`completeness` among them) judge a whole session. The loopback server's
+clock has the same offset and the token is issued at the shifted time.
 
 The fault schedule, as minute offsets into the window (written for N = 30, scaled for N >= 20; below 20 the
 compressed one in brackets):
@@ -24,8 +27,11 @@ compressed one in brackets):
 The gaps are refilled from Kite's historical candles by the daemon itself: `gap_repair_sensor` launches a
 repair run once minutes are collected again after the outage, and the seal repairs what is left (the
 quarantined minute among them). Nothing is repaired by hand; the report counts repaired minutes from the
-stored rows (source `kite_historical`) and lists the repair runs. The seal is `dagster asset materialize`
-of the day's `option_chain_daily` and `overview_daily` partitions, as `make materialize` runs it.
+stored rows (source `kite_historical`) and lists the repair runs. Once the session's minute runs are over
+the daemon is stopped and, with the clock moved past the close, the day is sealed by `dagster asset
+materialize` of its `option_chain_daily` and `overview_daily` partitions, as `make materialize` runs it;
+the seal's verdict is "sealed" only when the run succeeded (a failed blocking check fails it, and the
+report names the check and why).
 
 Report (printed, and `--json PATH`): per index the window's session minutes expected, collected live,
 repaired, missing with the reason (run records, the sensor's skipped ticks), duplicate rows in Parquet and
@@ -77,6 +83,9 @@ LEAD = timedelta(seconds=35)
 """`dagster dev` starts this long before the session opens (on the shifted clock)."""
 READY_MARGIN = timedelta(seconds=20)
 """The window starts at the first session minute at least this long after the UI answers."""
+CLOSE_SLACK = timedelta(minutes=3)
+"""The soak's session closes this long after the window would end had it started at the open: room for a
+start as slow as `wait_for_ui` allows."""
 FAKETIME_GLOB = "/usr/lib/*/faketime/libfaketimeMT.so.1"
 FAKETIME_SITE = Path(__file__).resolve().parent / "faketime_site"
 
@@ -102,6 +111,18 @@ def choose_offset(calendar: MarketCalendar, minutes: int, now: datetime) -> tupl
             return round((session[0] - LEAD - now).total_seconds()), day
         day -= timedelta(days=1)
     raise SystemExit("soak: no trading day with a long enough session in the last 30 days")
+
+
+def short_session(config: Path, day: date, open_at: datetime, minutes: int) -> None:
+    """Make `day` a special session in `config`'s holiday file: from `open_at` for `minutes` plus
+    `CLOSE_SLACK`."""
+    close = open_at + timedelta(minutes=minutes) + CLOSE_SLACK
+    path = config / "holidays.json"
+    document = json.loads(path.read_text())
+    document["special_sessions"] = [s for s in document.get("special_sessions", []) if s.get("date") != day.isoformat()]
+    document["special_sessions"].append({"date": day.isoformat(), "open": open_at.strftime("%H:%M"),
+                                         "close": close.strftime("%H:%M"), "name": "soak session"})
+    path.write_text(json.dumps(document, indent=2))
 
 
 def kite_platform(server: KiteServerHandle, token_file: Path) -> Callable[[dict[str, Any]], None]:
@@ -180,8 +201,19 @@ def automatic_repairs(home: Path) -> dict[str, Any]:
             "output": lines}
 
 
-def seal(env: dict[str, str], day: date, indices: list[str]) -> dict[str, str]:
-    """Materialize the day's option_chain_daily and overview_daily per index, as `make materialize` would."""
+def blocking_failures(location: DataLocation, day: date, index: str) -> list[str]:
+    """The blocking checks the day's seal record says failed, with their descriptions."""
+    try:
+        record = json.loads(location.read_bytes(location.seal_record_file(index, day)))
+    except (OSError, ValueError):
+        return []
+    return [f"{name}: {check['description']}" for name, check in record.get("checks", {}).items()
+            if check.get("blocking") and not check.get("passed")]
+
+
+def seal(env: dict[str, str], day: date, indices: list[str], location: DataLocation) -> dict[str, str]:
+    """Materialize the day's option_chain_daily and overview_daily per index, as `make materialize` would;
+    per index "sealed", else why not (a failed blocking check named with its description)."""
     out = {}
     for index in indices:
         proc = subprocess.run(
@@ -190,7 +222,9 @@ def seal(env: dict[str, str], day: date, indices: list[str]) -> dict[str, str]:
             cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
         )
         lines = (proc.stdout + proc.stderr).splitlines()
-        why = [ln.strip() for ln in lines if ".parquet" in ln and ("rror" in ln or "orrupt" in ln)][-1:] or lines[-1:]
+        why = (blocking_failures(location, day, index)
+               or [ln.strip() for ln in lines if ".parquet" in ln and ("rror" in ln or "orrupt" in ln)][-1:]
+               or lines[-1:])
         out[index] = "sealed" if proc.returncode == 0 else f"failed (exit {proc.returncode}): {' '.join(why)[:400]}"
     return out
 
@@ -208,6 +242,7 @@ def soak(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     token_file = root / "kite_token"
     env = faketime_env(prepare(root, kite_platform(server, token_file)), offset)
     narrow_strikes(root / "config", args.strikes)
+    short_session(root / "config", day, calendar.session_minutes(day)[0], args.minutes)
     TokenStore(token_file).save(ACCESS_TOKEN, API_KEY, clock() - timedelta(minutes=1))
     settings = load_settings(root / "config").settings
     indices, location = list(settings.enabled_indices), DataLocation(root / "data")
@@ -221,7 +256,7 @@ def soak(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     try:
         if not wait_for_ui(process, port):
             raise SystemExit("soak: dagster dev did not come up:\n" + (root / "dagster_dev.log").read_text()[-3000:])
-        session = calendar.session_minutes(day)
+        session = MarketCalendar.load(root / "config").session_minutes(day)
         phases["startup"] = time.monotonic() - started
         ready = clock() + READY_MARGIN
         w0 = next(m for m in session if m >= ready)
@@ -232,11 +267,13 @@ def soak(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         events = fault_events(sched, w0, server, env, location, indices)
         alerts = watch_status(location, clock, window[-1] + timedelta(minutes=1), events)
         phases["window"] = time.monotonic() - started - phases["startup"]
-        settle(root / "dagster_home", window, clock)
+        settle(root / "dagster_home", [m for m in session if m >= w0], clock)  # the daemon collects to the close
         phases["settle"] = time.monotonic() - started - sum(phases.values())
         repair = automatic_repairs(root / "dagster_home")
         phases["repair"] = time.monotonic() - started - sum(phases.values())
-        sealed = seal(env, day, indices)
+        sampler.stop()
+        stop_group(process)  # nothing is collected while the day is sealed
+        sealed = seal(env, day, indices, location)  # settled past the close: the session is over
         phases["seal"] = time.monotonic() - started - sum(phases.values())
     finally:
         with deferred():  # a second stop signal does not cut the cleanup short

@@ -3,6 +3,7 @@ server and the real client), and the seal's metadata says how many were repaired
 
 from __future__ import annotations
 
+import json
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from g6_pipeline.history import gaps as gaps_module
 from g6_pipeline.providers.synthetic import SPECS, SyntheticMarket
 from g6_pipeline.settings import load_settings
 from g6_pipeline_tests.fakes.daily import materialize_day
-from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, write_kite_config
+from g6_pipeline_tests.fakes.kite_config import REPO_CONFIG, issue_token, write_kite_config
 from g6_pipeline_tests.fakes.kite_server import KiteServerHandle, kite_server
 from g6_pipeline_tests.fakes.servers import Server
 
@@ -140,3 +141,39 @@ def test_a_corrupt_slice_is_quarantined_named_and_its_minute_repaired(
     assert (metadata["minutes_live"], metadata["minutes_repaired"], metadata["minutes_missing"]) == (4, 4, 367)
     by_minute = sources_by_minute(kite_day.data)
     assert by_minute[SESSION[1]] == "kite_historical" and by_minute[SESSION[0]] == "kite"
+
+
+
+def test_a_whole_session_with_a_corrupt_slice_and_a_hole_repaired_is_sealed_with_its_blocking_checks_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = {"now": OPEN}
+    market = SyntheticMarket(6, MarketCalendar.load(REPO_CONFIG))
+    with kite_server(market, clock=lambda: clock["now"]) as server:
+        config = write_kite_config(tmp_path, server.url, strikes=1)
+        issue_token(tmp_path / "kite_token", datetime.now(IST))  # valid whatever the hour (Kite's expire at 06:00)
+        holidays = json.loads((config / "holidays.json").read_text())
+        holidays["special_sessions"] = [{"date": "2026-11-23", "open": "09:15", "close": "09:25", "name": "short"}]
+        (config / "holidays.json").write_text(json.dumps(holidays))  # a session of ten minutes, 09:15-09:24
+        collector = Collector.from_settings(load_settings(config, environ={}))
+        collector.publishers = []
+        for minute in LIVE:
+            clock["now"] = minute + timedelta(seconds=5)
+            run_cycle(collector, clock["now"])
+        part = tmp_path / "data" / "parquet" / "options" / "date=2026-11-23" / "NIFTY" / "0916.parquet"
+        part.write_bytes(part.read_bytes()[:100])  # cut by a crash
+        at = OPEN.replace(hour=9, minute=40)  # after the close
+        clock["now"] = at
+        monkeypatch.setattr(gaps_module, "now_ist", lambda: at)
+        with dg.instance_for_test() as instance:
+            result = materialize_day(instance, config, OPEN.date(), "NIFTY", raise_on_error=False)
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert result.success, checks["completeness"].description
+    assert checks["completeness"].passed and checks["no_duplicates"].passed
+    counted = {k: v.value for k, v in checks["completeness"].metadata.items()}
+    # live: 09:15, 09:17, 09:21, 09:22; repaired: 09:16 (quarantined), the hole 09:18-09:20 and 09:23-09:24
+    assert (counted["minutes_live"], counted["minutes_repaired"], counted["minutes_missing"]) == (4, 6, 0)
+    assert f"quarantined (unreadable, moved aside): {tmp_path / 'data'}" in str(checks["completeness"].description)
+    by_minute = sources_by_minute(tmp_path / "data")
+    assert by_minute[SESSION[1]] == "kite_historical" and by_minute[SESSION[0]] == "kite"
+    assert len(by_minute) == 10
