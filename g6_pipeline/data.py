@@ -22,6 +22,7 @@ import pandas as pd
 
 from g6_pipeline.core.clock import MARKET_TZ_NAME
 from g6_pipeline.storage import reader
+from g6_pipeline.storage.dte_samples import read_dte_master
 from g6_pipeline.storage.instrument_archive import load_archived_dump
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.opening import open_location
@@ -82,10 +83,7 @@ def load_dte_master(
     """The days-to-expiry master of one index's expiry tag at `sessions_to_expiry` sessions left (0: the expiry
     day): per minute of session (0 = 09:15) the number of days folded and, for the ATM straddle, ATM IV, PCR
     and OI, the mean and the p10 / p50 / p90 bands. Empty when no day of that key was folded."""
-    from g6_pipeline.history.dte_master import bands, read_samples
-
-    location = _location(data_dir)
-    return bands(read_samples(location, location.dte_sample_file(index, expiry_tag, int(sessions_to_expiry))))
+    return read_dte_master(_location(data_dir), index, expiry_tag, sessions_to_expiry)
 
 
 def load_instruments(date: date | str, exchange: str = "NFO", data_dir: str | None = None) -> pd.DataFrame:

@@ -7,6 +7,7 @@ import sys
 import threading
 from typing import Any
 
+from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.schema import SIMULATED_SOURCES
 from g6_pipeline.live.numbers import NumberFormat
 from g6_pipeline.live.server import InsecureBindError, LiveServer, effective_token
@@ -33,7 +34,8 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM (`util.stopping`: the command exits 130 or 143, saying it was stopped)."""
-    settings = load_settings().settings
+    loaded = load_settings()
+    settings = loaded.settings
     live = settings.live
     host = args.host or live.host
     port = live.port if args.port is None else args.port
@@ -45,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
         server = LiveServer(settings.data_dir, host=host, port=port, auth_token=token, max_clients=live.max_clients,
                             stale_after_seconds=settings.alerts.stale_after_seconds,
                             allowed_hosts=live.allowed_hosts, numbers=NumberFormat.from_settings(settings),
-                            simulated=settings.provider in SIMULATED_SOURCES)
+                            simulated=settings.provider in SIMULATED_SOURCES,
+                            calendar=MarketCalendar.load(loaded.config_dir))
     except InsecureBindError:
         print(f"g6 serve: refusing to serve on {host}: it is reachable from other machines and no auth token is "
               "set (live.auth_token or G6_LIVE_AUTH_TOKEN)", file=sys.stderr)

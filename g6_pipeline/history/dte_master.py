@@ -3,7 +3,8 @@
 The weekday master keys on the weekday, but since the weekly expiries moved a Monday can be 1 session to expiry
 or 3, and a holiday-moved expiry makes a Monday a 0-DTE day. This master keys every overview minute by
 (index, expiry tag, sessions to expiry, minute of session) (`instruments.dte`), so days alike in what is left
-of their expiry are compared, whatever their weekday or the rules of their year.
+of their expiry are compared, whatever their weekday or the rules of their year. The sample files and the
+bands computed from them are `storage.dte_samples`.
 
 Per key it gives the mean and the 10th, 50th and 90th percentiles of the ATM straddle, the ATM IV, the PCR and
 the open interest (calls + puts) of the tag. Percentiles need the values themselves, so the master keeps them:
@@ -18,35 +19,20 @@ collected and simulated days are kept apart (`family`: the same rule as the week
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-from upath import UPath
 
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.schema import EXPIRY_TAGS
 from g6_pipeline.history.weekday_master import Family, in_family
 from g6_pipeline.instruments.dte import DTE_KEY_COLUMNS, dte_keys
+from g6_pipeline.storage.dte_samples import DTE_METRICS, SAMPLE_COLUMNS, replace_day_samples
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OVERVIEW
 from g6_pipeline.storage.reader import read_overview
-from g6_pipeline.storage.writer import state_lock
-
-DTE_METRICS: dict[str, tuple[str, ...]] = {
-    "straddle": ("straddle_{tag}",),
-    "atm_iv": ("atm_iv_{tag}",),
-    "pcr": ("pcr_{tag}",),
-    "oi": ("ce_oi_{tag}", "pe_oi_{tag}"),
-}
-"""Each metric of the master and the overview columns it is made of (summed when more than one)."""
-BANDS: tuple[tuple[str, float], ...] = (("p10", 0.10), ("p50", 0.50), ("p90", 0.90))
-"""The percentile bands the master reports beside the mean."""
-SAMPLE_COLUMNS: tuple[str, ...] = ("day", "minute_of_session", "source", *DTE_METRICS)
 
 
 @dataclass(frozen=True)
@@ -106,45 +92,7 @@ def fold_dte_days(
         files = 0
         for (tag, dte), rows in samples.groupby(["expiry_tag", "sessions_to_expiry"], sort=True):
             path = location.dte_sample_file(index, str(tag), int(str(dte)))
-            _replace_day(location, path, day, rows[list(SAMPLE_COLUMNS)])
+            replace_day_samples(location, path, day, rows[list(SAMPLE_COLUMNS)])
             files += 1
         folds.append(DteFold(day, index, files=files, minutes=int(samples["minute_of_session"].nunique())))
     return folds
-
-
-def _replace_day(location: DataLocation, path: UPath, day: date, rows: pd.DataFrame) -> None:
-    """Replace `day`'s rows of one sample file by `rows`, under the file's lock, keeping it sorted."""
-    with state_lock(location, path):
-        kept = read_samples(location, path)
-        kept = kept.loc[kept["day"] != day] if len(kept) else kept
-        merged = pd.concat([kept, rows], ignore_index=True) if len(kept) else rows.reset_index(drop=True)
-        merged = merged.sort_values(["day", "minute_of_session"], kind="stable").reset_index(drop=True)
-        table = pa.Table.from_pandas(merged.astype({"day": "object"}), preserve_index=False)
-        sink = io.BytesIO()
-        pq.write_table(table, sink, compression="zstd")
-        location.write_atomic(path, sink.getvalue())
-
-
-def read_samples(location: DataLocation, path: UPath) -> pd.DataFrame:
-    """The rows of one sample file (empty with the sample columns when it does not exist)."""
-    if not location.exists(path):
-        return pd.DataFrame(columns=list(SAMPLE_COLUMNS))
-    frame = pq.read_table(io.BytesIO(location.read_bytes(path))).to_pandas()
-    frame["day"] = [d if isinstance(d, date) else pd.Timestamp(d).date() for d in frame["day"]]
-    return frame
-
-
-def bands(samples: pd.DataFrame) -> pd.DataFrame:
-    """Per minute of session: the number of days, then for each metric its mean and percentile bands
-    (`<metric>_mean`, `<metric>_p10`, `<metric>_p50`, `<metric>_p90`; linear interpolation, NaN ignored)."""
-    if samples.empty:
-        columns = ["minute_of_session", "days",
-                   *[f"{m}_{b}" for m in DTE_METRICS for b in ("mean", *(name for name, _ in BANDS))]]
-        return pd.DataFrame(columns=columns)
-    grouped = samples.groupby("minute_of_session", sort=True)
-    out = pd.DataFrame({"days": grouped["day"].nunique()})
-    for metric in DTE_METRICS:
-        out[f"{metric}_mean"] = grouped[metric].mean()
-        for name, q in BANDS:
-            out[f"{metric}_{name}"] = grouped[metric].quantile(q)
-    return out.reset_index()

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.schema import EXPIRY_TAGS
 from g6_pipeline.core.underlyings import NAME_PATTERN, closest, kind_of
 from g6_pipeline.live.chain_view import (
@@ -31,6 +32,7 @@ from g6_pipeline.live.chain_view import (
     select,
     smile_view,
 )
+from g6_pipeline.live.dte_view import dte_master_view
 from g6_pipeline.live.exposure_views import exposure_view, term_view
 from g6_pipeline.live.numbers import NumberFormat
 from g6_pipeline.live.oi_views import (
@@ -144,10 +146,12 @@ VIEWS: dict[str, Callable[[StoredDay, Mapping[str, str | None]], dict[str, Any]]
 
 
 def answer(
-    path: str, query: Mapping[str, Sequence[str]], location: DataLocation, numbers: NumberFormat | None = None
+    path: str, query: Mapping[str, Sequence[str]], location: DataLocation, numbers: NumberFormat | None = None,
+    calendar: MarketCalendar | None = None,
 ) -> Answer:
     """(status, JSON body) of one chain-screen request; `/api/chain` also names the unit its OI and volume are
-    shown in (`unit_words`, by `numbers`)."""
+    shown in (`unit_words`, by `numbers`); `/api/intraday` carries the days-to-expiry master's bands of the day
+    (`dte_master`, None without a `calendar` to count sessions by)."""
     try:
         if path == "/api/underlyings":
             return HTTPStatus.OK, _search(query, location)
@@ -162,6 +166,8 @@ def answer(
         body = VIEWS[path](stored, params)
         if path == "/api/chain":
             body["unit_words"] = (numbers or NumberFormat()).unit_words(body["lot_size"])
+        if path == "/api/intraday":
+            body["dte_master"] = dte_master_view(stored, body["expiry_tag"], calendar) if calendar else None
         return HTTPStatus.OK, body
     except ChainViewError as exc:
         status = HTTPStatus.NOT_FOUND if exc.not_found else HTTPStatus.BAD_REQUEST

@@ -30,6 +30,7 @@ from importlib import resources
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
+from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
 from g6_pipeline.live import chain_api
 from g6_pipeline.live.events import Client, Hub, encode_event, heartbeat_frame
@@ -137,7 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
             if not self._authorised(query.get("token", [None])[0]):
                 self._send_json(HTTPStatus.UNAUTHORIZED, {"error": "a valid token is required"})
                 return
-            self._send_json(*chain_api.answer(path, query, self.server.live.location, self.server.live.numbers))
+            self._send_json(*chain_api.answer(path, query, self.server.live.location, self.server.live.numbers,
+                                             self.server.live.calendar))
         else:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
 
@@ -263,7 +265,8 @@ class LiveServer:
     """The dashboard server over one data folder; `start()` runs it in background threads, `stop()` ends it.
 
     `allowed_hosts` are the names (besides the bound host, localhost and IP addresses) a `Host` header may carry;
-    `numbers` is how the page writes numbers, `simulated` whether the configured provider is a simulated market.
+    `numbers` is how the page writes numbers, `simulated` whether the configured provider is a simulated market,
+    `calendar` the market calendar the days-to-expiry master's sessions are counted by.
     Raises `InsecureBindError` for a host reachable from other machines without a token, `OSError` when the
     address cannot be bound.
     """
@@ -285,6 +288,7 @@ class LiveServer:
         request_timeout: float = 10.0,
         numbers: NumberFormat | None = None,
         simulated: bool = False,
+        calendar: MarketCalendar | None = None,
     ) -> None:
         self.auth_token = effective_token(auth_token)
         if self.auth_token is None and not is_loopback(host):
@@ -292,6 +296,7 @@ class LiveServer:
         self.location = live_location(where)
         self.hub = Hub(self.location, max_clients=max_clients, queue_size=queue_size)
         self.numbers = numbers or NumberFormat()
+        self.calendar = calendar
         self.page = page_html(self.numbers, simulated)
         self.stale_after_seconds = stale_after_seconds
         self.heartbeat_seconds = heartbeat_seconds

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.live import publish
 from g6_pipeline.live.numbers import NumberFormat
 from g6_pipeline.live.server import LiveServer
@@ -43,7 +44,8 @@ LABELS_OUTSIDE = """svg => {
 def served(tmp_path: Path) -> Iterator[tuple[LiveServer, Path]]:
     root = tmp_path
     _, data = backfill(root, FULL, LAST - timedelta(days=1), LAST)
-    server = LiveServer(data, host="127.0.0.1", port=0, poll_seconds=0.1, heartbeat_seconds=1)
+    server = LiveServer(data, host="127.0.0.1", port=0, poll_seconds=0.1, heartbeat_seconds=1,
+                        calendar=MarketCalendar.load())
     server.start()
     try:
         yield server, root
@@ -120,6 +122,10 @@ def test_chain_numbers_selectors_and_render_time(served: tuple[LiveServer, Path]
         _check_minute(page, data, "next_week", "10:30")
         assert page.locator("#smile-chart polyline").count() >= 2 and page.locator("#oi-chart rect").count() > 0
         assert page.locator("#straddle-chart polyline.master").count() == 1
+        # the days-to-expiry master behind it: its median and the p10 and p90 band of the backfilled days
+        assert page.locator("#straddle-chart polyline.dte").count() == 1
+        assert page.locator("#atmiv-chart polyline.band").count() == 2
+        expect(page.locator("#master-note")).to_contain_text("sessions before expiry, median and p10–p90 of 1 day")
 
         stored_ms, stored_strikes = float(page.get_attribute("#chain", "data-render-ms") or "nan"), len(_table(page))
         # a full chain: the stored rows repeated to 201 strikes, rendered 20 times

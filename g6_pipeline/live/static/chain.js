@@ -279,13 +279,26 @@
     plot(document.getElementById("spot-chart"), spec([{ xs: xs, ys: data.spot, cls: "spot" }], plain));
     plot(document.getElementById("pcr-chart"), spec([{ xs: xs, ys: data.pcr_oi, cls: "ce" },
       { xs: xs, ys: data.pcr_volume, cls: "pe" }], plain));
-    plot(document.getElementById("straddle-chart"), spec([master ? { xs: mx, ys: master.straddle, cls: "master" } : null,
+    const dte = data.dte_master;
+    const dx = dte ? dte.times.map(minuteOf) : [];
+    const bands = (metric) => dte ? [{ xs: dx, ys: dte[metric].p10, cls: "band" }, { xs: dx, ys: dte[metric].p90, cls: "band" },
+      { xs: dx, ys: dte[metric].p50, cls: "dte" }] : [];
+    plot(document.getElementById("straddle-chart"), spec([...bands("straddle"),
+      master ? { xs: mx, ys: master.straddle, cls: "master" } : null,
       { xs: xs, ys: data.straddle, cls: "spot" }].filter(Boolean), plain));
-    plot(document.getElementById("atmiv-chart"), spec([master ? { xs: mx, ys: master.atm_iv, cls: "master" } : null,
+    plot(document.getElementById("atmiv-chart"), spec([...bands("atm_iv"),
+      master ? { xs: mx, ys: master.atm_iv, cls: "master" } : null,
       { xs: xs, ys: data.atm_iv, cls: "spot" }].filter(Boolean), pctFmt));
-    document.getElementById("master-note").textContent = master
-      ? "dashed: weekday master mean (" + master.weekday + ", " + data.expiry_tag.replace("_", " ") + ", ATM)"
-      : "no weekday master stored for " + data.expiry_tag.replace("_", " ");
+    const tag = data.expiry_tag.replace("_", " ");
+    const notes = [master
+      ? "dashed: weekday master mean (" + master.weekday + ", " + tag + ", ATM)"
+      : "no weekday master stored for " + tag];
+    if (dte) {
+      const left = dte.sessions_to_expiry === 1 ? "1 session" : dte.sessions_to_expiry + " sessions";
+      notes.push("dotted: typical day " + left + " before expiry, median and p10–p90 of " + dte.days +
+        (dte.days === 1 ? " day" : " days"));
+    }
+    document.getElementById("master-note").textContent = notes.join("; ");
   }
 
   function showError(message) {
