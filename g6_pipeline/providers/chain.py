@@ -24,7 +24,7 @@ from g6_pipeline.core import freshness
 from g6_pipeline.core.calendar import floor_minute
 from g6_pipeline.core.clock import IST
 from g6_pipeline.core.report import ProviderStats
-from g6_pipeline.core.snapshot import LEG_COLUMNS, ChainSnapshot
+from g6_pipeline.core.snapshot import ChainSnapshot
 from g6_pipeline.instruments import (
     DumpError,
     IndexUniverse,
@@ -33,7 +33,6 @@ from g6_pipeline.instruments import (
     build_universe,
     dump_day,
     options_by_name,
-    strike_window_centre,
     tag_day,
 )
 from g6_pipeline.instruments.cache import DUMP_REFRESH
@@ -46,6 +45,7 @@ from g6_pipeline.providers.base import (
     TokenExpiredError,
 )
 from g6_pipeline.providers.batches import Batched, in_batches
+from g6_pipeline.providers.chain_legs import expiry_centres, quoted_legs
 from g6_pipeline.providers.chain_plan import (
     QUOTE_SECONDS_PER_MINUTE,
     ExpiryChain,
@@ -63,7 +63,7 @@ from g6_pipeline.providers.quotes import (
     exchange_seconds,
     parse_quote,
 )
-from g6_pipeline.providers.window import expiry_window, leg_price, quoted_total_vol
+from g6_pipeline.providers.window import expiry_window, quoted_total_vol
 from g6_pipeline.settings.model import DEFAULT_STALE_SECONDS, IndexSettings
 from g6_pipeline.util.numeric import finite_float
 
@@ -373,29 +373,8 @@ class ChainProvider:
         the instant it is fetched for: quote ages count to it)."""
         minute, now = when
         spots, vix = prices
-        rows = table.lookup(full_keys)
-        present = rows >= 0
-        pos = np.flatnonzero(present)
-        symbols = legs["tradingsymbol"].to_numpy(object)
-        missing = tuple(sorted(set(symbols[~present].tolist())))
-        quoted = rows[present]
-        data: dict[str, Any] = {}
-        for col in LEG_COLUMNS:
-            if col in QUOTE_FIELDS:
-                data[col] = table.fields[col][quoted]
-            elif col in ("instrument_token", "lot_size"):
-                data[col] = legs[col].to_numpy()[pos].astype("int64")
-            elif col == "strike":
-                data[col] = legs[col].to_numpy()[pos].astype("float64")
-            else:
-                data[col] = legs[col].array.take(pos)
-        stamps = table.fields["exchange_timestamp"][quoted]
-        ages = freshness.quote_ages(now, stamps)
-        data["exchange_timestamp"] = freshness.exchange_times(stamps)
-        data["last_trade_time"] = freshness.exchange_times(table.fields["last_trade_time"][quoted])
-        data["stale"] = freshness.stale_flags(ages, self.stale_after)
-        got = pd.DataFrame(data)
-        self._update_centres(name, uni, data)
+        got, missing, ages = quoted_legs(legs, full_keys, table, now, self.stale_after)
+        self._centres.update({(name, exp): fwd for exp, fwd in expiry_centres(uni, got).items()})
         spot_item = spots[uni.spot_key]
         ohlc = spot_item.get("ohlc") or {}
         spot_time = exchange_seconds(spot_item.get("timestamp"))
@@ -418,24 +397,6 @@ class ChainProvider:
             quote_age_seconds=age,
             stale=bool(age > self.stale_after) if math.isfinite(age) else None,
         )
-
-    def _update_centres(self, name: str, uni: IndexUniverse, legs: Mapping[str, Any]) -> None:
-        """Each expiry's `strike_window_centre` from its quoted legs (mid, else last price), for the next window."""
-        expiry = np.asarray(legs["expiry"], dtype=object)
-        strike = np.asarray(legs["strike"], dtype="float64")
-        side = np.asarray(legs["side"], dtype=object)
-        is_call, is_put = side == "CE", side == "PE"
-        price = leg_price(legs["bid"], legs["ask"], legs["last_price"])
-        for exp in set(uni.expiries.values()):
-            sel = np.flatnonzero(expiry == exp)
-            calls, puts = sel[is_call[sel]], sel[is_put[sel]]
-            # the first row of each strike and side (an expiry under two tags lists its legs twice)
-            ck, ci = np.unique(strike[calls], return_index=True)
-            pk, pi = np.unique(strike[puts], return_index=True)
-            both, at_c, at_p = np.intersect1d(ck, pk, assume_unique=True, return_indices=True)
-            fwd = strike_window_centre(both, price[calls[ci[at_c]]], price[puts[pi[at_p]]])
-            if math.isfinite(fwd):
-                self._centres[(name, exp)] = fwd
 
     def window_state(self) -> dict[str, dict[tuple[str, date], float]]:
         """What the next fetch's strike windows start from, per (index, expiry): the window centre and the

@@ -17,6 +17,7 @@ from g6_pipeline.core.report import ProviderStats
 from g6_pipeline.core.schema import EXPIRY_TAGS
 from g6_pipeline.instruments import dump_day, strike_window_centre
 from g6_pipeline.providers import ChainProvider
+from g6_pipeline.providers.chain_legs import expiry_centres
 from g6_pipeline.providers.quotes import QUOTE_COLUMNS, QuoteTable, parse_quote
 from g6_pipeline.providers.sources import SyntheticSource
 from g6_pipeline.providers.synthetic import SPECS, SyntheticMarket
@@ -147,10 +148,9 @@ def test_forwards_follow_the_quoted_legs(market: SyntheticMarket) -> None:
     for name, snap in result.snapshots.items():
         legs = snap.legs.copy()
         legs.loc[legs.index[::5], ["bid", "ask"]] = np.nan  # some legs priced by their last price
-        columns = {c: legs[c].to_numpy() for c in legs.columns}
-        provider._update_centres(name, provider._universe(name, all_indices()[name], MINUTES[1]), columns)
+        centres = expiry_centres(provider._universe(name, all_indices()[name], MINUTES[1]), legs)
         for expiry in set(snap.expiries.values()):
-            assert provider._centres[(name, expiry)] == reference_forward(legs, expiry)
+            assert centres[expiry] == reference_forward(legs, expiry)
 
 
 def test_unquoted_legs_are_missing_not_filled(market: SyntheticMarket) -> None:
