@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 
 from g6_pipeline.core.schema import OPTION_SCHEMA, OVERVIEW_SCHEMA
+from g6_pipeline.history.quality import DayCheck
 from g6_pipeline.storage.location import DataLocation
 from g6_pipeline.storage.parquet import OPTIONS, OVERVIEW
 from g6_pipeline.storage.reader import read_edge_minute
@@ -25,6 +26,17 @@ CLOSE_FIELDS = ("pcr", "atm_iv", "max_pain", "straddle")
 PREVIEW_STRIKES = 3
 """The closing-chain preview shows the ATM strike and this many strikes either side."""
 _PREVIEW_COLUMNS = ["expiry_tag", "strike", "offset", "side", "last_price", "iv", "oi", "delta"]
+
+
+def check_specs(asset: dg.AssetKey, checks: dict[str, DayCheck]) -> list[dg.AssetCheckSpec]:
+    """The Dagster checks of `asset` from G6's own check definitions (name, description, blocking)."""
+    return [dg.AssetCheckSpec(name, asset=asset, description=c.description, blocking=c.blocking)
+            for name, c in checks.items()]
+
+
+def check_severity(check: DayCheck) -> dg.AssetCheckSeverity:
+    """ERROR for a blocking check (red, keeps what depends on it from running), WARN for the others."""
+    return dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN
 
 
 def table_schema(schema: pa.Schema) -> dg.TableSchema:

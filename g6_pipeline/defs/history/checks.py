@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from g6_pipeline.defs.metadata import check_severity, check_specs
 from g6_pipeline.history.quality import DAY_CHECKS
 from g6_pipeline.history.seal import SealedDay
 from g6_pipeline.history.weekday_master import WeekdayMasterReport
@@ -20,10 +21,7 @@ OPTION_CHAIN_DAILY = dg.AssetKey("option_chain_daily")
 OVERVIEW_DAILY = dg.AssetKey("overview_daily")
 WEEKDAY_MASTER = dg.AssetKey("weekday_master")
 
-DAY_CHECK_SPECS = [
-    dg.AssetCheckSpec(name=name, asset=OPTION_CHAIN_DAILY, description=check.description, blocking=check.blocking)
-    for name, check in DAY_CHECKS.items()
-]
+DAY_CHECK_SPECS = check_specs(OPTION_CHAIN_DAILY, DAY_CHECKS)
 MASTER_QUALITY = "no_critical_issues"
 MASTER_CHECK_SPECS = [
     dg.AssetCheckSpec(
@@ -37,7 +35,7 @@ MASTER_CHECK_SPECS = [
 
 def severity_of(check: str) -> dg.AssetCheckSeverity:
     """ERROR for a blocking check, WARN for the others."""
-    return dg.AssetCheckSeverity.ERROR if DAY_CHECKS[check].blocking else dg.AssetCheckSeverity.WARN
+    return check_severity(DAY_CHECKS[check])
 
 
 def _check_metadata(sealed: SealedDay, name: str) -> dict[str, float]:

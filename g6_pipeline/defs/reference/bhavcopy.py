@@ -13,7 +13,7 @@ from typing import Any
 
 import dagster as dg
 
-from g6_pipeline.defs.metadata import OWNERS, TAGS
+from g6_pipeline.defs.metadata import OWNERS, TAGS, check_severity, check_specs
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.history.imports import FILE_CHECKS, FileReport, read_file
 from g6_pipeline.providers.bhavcopy import SOURCE, BhavcopyError
@@ -51,7 +51,7 @@ def bhavcopy_file_events(report: FileReport) -> list[dg.AssetMaterialization | d
                                               metadata={**file_metadata(report), "written_by": "g6 import-bhavcopy"}))
     events += [
         dg.AssetCheckEvaluation(
-            asset_key=BHAVCOPY_FILE, check_name=name, passed=result.passed, severity=dg.AssetCheckSeverity.ERROR,
+            asset_key=BHAVCOPY_FILE, check_name=name, passed=result.passed, severity=check_severity(FILE_CHECKS[name]),
             description=result.description, metadata={k: float(v) for k, v in result.details.items()},
             blocking=FILE_CHECKS[name].blocking, partition=partition,
         )
@@ -72,8 +72,7 @@ def recorded_path(instance: dg.DagsterInstance, partition: str) -> Path | None:
 @dg.asset(
     key=BHAVCOPY_FILE,
     partitions_def=BHAVCOPY_FILES,
-    check_specs=[dg.AssetCheckSpec(name, asset=BHAVCOPY_FILE, description=c.description, blocking=c.blocking)
-                 for name, c in FILE_CHECKS.items()],
+    check_specs=check_specs(BHAVCOPY_FILE, FILE_CHECKS),
     group_name="reference",
     kinds={"csv"},
     owners=OWNERS,
@@ -98,7 +97,7 @@ def bhavcopy_file(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.Mater
     except BhavcopyError as exc:
         report = FileReport(path, "", None, error=str(exc))
     return dg.MaterializeResult(metadata=file_metadata(report), check_results=[
-        dg.AssetCheckResult(check_name=name, passed=result.passed, severity=dg.AssetCheckSeverity.ERROR,
+        dg.AssetCheckResult(check_name=name, passed=result.passed, severity=check_severity(FILE_CHECKS[name]),
                             description=result.description,
                             metadata={k: float(v) for k, v in result.details.items()})
         for name, result in report.checks().items()

@@ -15,7 +15,7 @@ from typing import Any
 import dagster as dg
 
 from g6_pipeline.collection.run_tags import DAILY_TAGS
-from g6_pipeline.defs.metadata import OWNERS, TAGS
+from g6_pipeline.defs.metadata import OWNERS, TAGS, check_severity, check_specs
 from g6_pipeline.defs.resources import G6Resource
 from g6_pipeline.history.instrument_days import ARCHIVE_CHECKS, ArchivedDay, archive_instrument_day
 from g6_pipeline.instruments.cache import InstrumentCache
@@ -54,8 +54,7 @@ def archived_metadata(archived: ArchivedDay) -> dict[str, Any]:
 
 @dg.asset(
     partitions_def=INSTRUMENT_DAYS,
-    check_specs=[dg.AssetCheckSpec(name, asset=INSTRUMENT_ARCHIVE, description=c.description, blocking=c.blocking)
-                 for name, c in ARCHIVE_CHECKS.items()],
+    check_specs=check_specs(INSTRUMENT_ARCHIVE, ARCHIVE_CHECKS),
     group_name="reference",
     kinds={"parquet"},
     owners=OWNERS,
@@ -81,8 +80,7 @@ def instrument_archive(context: dg.AssetExecutionContext, g6: G6Resource) -> dg.
     checks = archived.checks()
     return dg.MaterializeResult(metadata=archived_metadata(archived), check_results=[
         dg.AssetCheckResult(check_name=name, passed=result.passed, description=result.description,
-                            severity=dg.AssetCheckSeverity.ERROR if ARCHIVE_CHECKS[name].blocking
-                            else dg.AssetCheckSeverity.WARN,
+                            severity=check_severity(ARCHIVE_CHECKS[name]),
                             metadata={k: float(v) for k, v in result.details.items()})
         for name, result in checks.items()
     ])
