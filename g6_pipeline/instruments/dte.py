@@ -80,7 +80,7 @@ def dte_keys(overview: pd.DataFrame, calendar: MarketCalendar, tags: Sequence[st
         column = f"expiry_{tag}"
         if column not in overview.columns:
             continue
-        found = [(i, e) for i, e in enumerate(_as_date(v) for v in overview[column]) if e is not None]
+        found = [(i, e) for i, e in enumerate(as_date(v) for v in overview[column]) if e is not None]
         rows = [i for i, _ in found]
         sessions = []
         for i, expiry in found:
@@ -101,7 +101,8 @@ def dte_keys(overview: pd.DataFrame, calendar: MarketCalendar, tags: Sequence[st
     return out.drop(columns="_row").reset_index(drop=True)
 
 
-def _as_date(value: object) -> date | None:
+def as_date(value: object) -> date | None:
+    """A stored expiry (a date, datetime or Timestamp) as a date; None for a missing one."""
     if value is None or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, datetime | pd.Timestamp):

@@ -4,14 +4,14 @@ is left of their expiry, whatever their weekday."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 
 from g6_pipeline.core.calendar import MarketCalendar
 from g6_pipeline.core.clock import IST
-from g6_pipeline.instruments.dte import sessions_to_expiry
+from g6_pipeline.instruments.dte import as_date, sessions_to_expiry
 from g6_pipeline.live.chain_view import StoredDay, value
 from g6_pipeline.storage.dte_samples import read_dte_master
 
@@ -27,7 +27,9 @@ def dte_master_view(stored: StoredDay, expiry_tag: str, calendar: MarketCalendar
     session = calendar.session(stored.day)
     if listed.empty or session is None:
         return None
-    expiry = _day_of(listed.iloc[-1])
+    expiry = as_date(listed.iloc[-1])
+    if expiry is None:
+        return None
     try:
         left = sessions_to_expiry(stored.day, expiry, calendar)
     except ValueError:  # an expiry before the day
@@ -44,10 +46,3 @@ def dte_master_view(stored: StoredDay, expiry_tag: str, calendar: MarketCalendar
         "atm_iv": {band: [value(v) for v in table[f"atm_iv_{band}"]] for band in BAND_NAMES},
     }
 
-
-def _day_of(listed: object) -> date:
-    if isinstance(listed, datetime | pd.Timestamp):
-        return listed.date()
-    if isinstance(listed, date):
-        return listed
-    return pd.Timestamp(str(listed)).date()
